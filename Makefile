@@ -1,0 +1,37 @@
+# Cầu Nối — the commands a developer and CI use. `make run` and `make test` are the two that matter.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PYTHON ?= python3
+
+.PHONY: install run test test-fast lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## Bring the whole system up on this machine (RabbitMQ and PostgreSQL on localhost); Ctrl-C stops it.
+run: install
+	$(PY) -m scripts.dev
+
+## The whole test suite (needs RabbitMQ and PostgreSQL on localhost, as .ci/run makes sure).
+test: install
+	$(PY) -m pytest
+
+## Everything but the end-to-end and fault tests.
+test-fast: install
+	$(PY) -m pytest -m "not e2e and not fault"
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .run

@@ -1,0 +1,125 @@
+"""Authentication, the same in every service.
+
+Intake owns accounts and issues credentials: a bearer token `cn_<key_id>_<secret>` sent as
+`Authorization: Bearer <token>`. Every service stores only the token's SHA-256 in its own
+`credentials` table (intake writes it directly; the others from `credential.issued` /
+`credential.revoked` events), so each can authenticate and authorise on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fastapi import HTTPException, Request, status
+from sqlalchemy import Column, DateTime, MetaData, String, Table, select
+from sqlalchemy.dialects.postgresql import UUID, insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.consumer import HandlerContext
+from shared.events.intake import CredentialIssued, CredentialRevoked
+
+ROLES = ("reporter", "member", "chair", "committee", "operator", "admin")
+TOKEN_PREFIX = "cn"  # noqa: S105 - a prefix, not a secret
+
+
+def credentials_table(metadata: MetaData) -> Table:
+    return Table(
+        "credentials",
+        metadata,
+        Column("key_id", String(32), primary_key=True),
+        Column("token_sha256", String(64), nullable=False),
+        Column("account_id", UUID(as_uuid=True), nullable=False),
+        Column("role", String(20), nullable=False),
+        Column("unit", String(100), nullable=True),
+        Column("member_id", UUID(as_uuid=True), nullable=True),
+        Column("issued_at", DateTime(timezone=True), nullable=False),
+        Column("expires_at", DateTime(timezone=True), nullable=True),
+        Column("revoked_at", DateTime(timezone=True), nullable=True),
+    )
+
+
+def new_token() -> tuple[str, str, str]:
+    """A fresh credential: (key_id, token, sha256 of the token). Show the token once; store the hash."""
+    key_id = secrets.token_hex(8)
+    token = f"{TOKEN_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
+    return key_id, token, hash_token(token)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    key_id: str
+    account_id: uuid.UUID
+    role: str
+    unit: str | None
+    member_id: uuid.UUID | None
+
+
+class Authenticator:
+    """FastAPI dependency factory bound to one service's credentials table."""
+
+    def __init__(self, table: Table, sessions: async_sessionmaker[AsyncSession] | None = None) -> None:
+        self.table = table
+        self.sessions = sessions
+
+    async def principal(self, request: Request) -> Principal:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        parts = token.strip().split("_", 2)
+        if scheme.lower() != "bearer" or len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+            raise _unauthorized()
+        sessions = self.sessions or request.app.state.runtime.sessions
+        async with sessions() as session:
+            row = (await session.execute(select(self.table).where(self.table.c.key_id == parts[1]))).first()
+        now = datetime.now(UTC)
+        if (
+            row is None
+            or not hmac.compare_digest(row.token_sha256, hash_token(token.strip()))
+            or row.revoked_at is not None
+            or (row.expires_at is not None and row.expires_at <= now)
+        ):
+            raise _unauthorized()
+        return Principal(row.key_id, row.account_id, row.role, row.unit, row.member_id)
+
+    def require(self, *roles: str):
+        """Dependency: an authenticated principal with one of `roles` (any role when none given)."""
+        unknown = set(roles) - set(ROLES)
+        if unknown:
+            raise ValueError(f"unknown roles {unknown}")
+
+        async def dependency(request: Request) -> Principal:
+            principal = await self.principal(request)
+            if roles and principal.role not in roles:
+                raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Your role may not do this.")
+            return principal
+
+        return dependency
+
+    async def on_issued(self, event: CredentialIssued, ctx: HandlerContext) -> None:
+        values = event.model_dump(
+            include={"key_id", "token_sha256", "account_id", "role", "unit", "member_id", "issued_at", "expires_at"}
+        )
+        await ctx.session.execute(
+            insert(self.table).values(**values).on_conflict_do_update(index_elements=["key_id"], set_=values)
+        )
+
+    async def on_revoked(self, event: CredentialRevoked, ctx: HandlerContext) -> None:
+        await ctx.session.execute(
+            self.table.update().where(self.table.c.key_id == event.key_id).values(revoked_at=event.revoked_at)
+        )
+
+
+def _unauthorized() -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        detail="Missing, unknown, expired or revoked credential.",
+        headers={"WWW-Authenticate": "Bearer"},
+    )

@@ -1,0 +1,194 @@
+"""Events emitted by routing (điều phối chuyên gia)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events.base import Event, ExpertField, ProtectionLevel, Urgency
+from shared.events.common import Recipient
+
+
+class AssignmentInfo(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    assignment_id: uuid.UUID
+    field: ExpertField | None = None  # None: sent to the chair/vice-chairs for a critical case
+    member: Recipient
+    respond_by: datetime
+    accept_url: str | None = None
+    decline_url: str | None = None
+
+
+class CaseAssigned(Event):
+    """Experts were chosen for a case (chủ nhiệm triển khai vụ việc tới thành viên chuyên môn).
+
+    Emitted by routing on `case.reported`; notify messages each member, reporting times it.
+    `missing_fields` are fields no available member covers; `chair` then lists whom to tell.
+    """
+
+    TYPE = "case.assigned"
+    PRODUCER = "routing"
+    CONSUMERS = ("notify", "reporting")
+
+    case_id: uuid.UUID
+    code: str
+    unit: str
+    category: str
+    urgency: Urgency
+    protection_level: ProtectionLevel
+    assignments: tuple[AssignmentInfo, ...]
+    missing_fields: tuple[str, ...] = ()
+    chair: tuple[Recipient, ...] = ()
+    assigned_at: datetime
+
+
+class CaseMembersChanged(Event):
+    """Members were added to, removed from or replaced on a case: by the chair, after a decline, or
+    because a member went on leave.
+
+    Emitted by routing; notify tells the people concerned, reporting keeps the history.
+    """
+
+    TYPE = "case.members_changed"
+    PRODUCER = "routing"
+    CONSUMERS = ("notify", "reporting")
+
+    case_id: uuid.UUID
+    code: str
+    urgency: Urgency
+    reason: str = Field(pattern="^(chair|declined|leave|timeout)$")
+    added: tuple[AssignmentInfo, ...] = ()
+    removed: tuple[Recipient, ...] = ()
+    changed_at: datetime
+
+
+class AssignmentAnswered(Event):
+    """A member accepted or declined an assignment.
+
+    Emitted by routing; reporting measures time to acceptance.
+    """
+
+    TYPE = "assignment.answered"
+    PRODUCER = "routing"
+    CONSUMERS = ("reporting",)
+
+    case_id: uuid.UUID | None = None
+    request_id: uuid.UUID | None = None
+    assignment_id: uuid.UUID
+    member_id: uuid.UUID
+    accepted: bool
+    answered_at: datetime
+
+
+class DeadlineReminder(Event):
+    """A deadline is near or has passed: the first step, a reminder to the member who holds it.
+
+    Emitted by routing's timers; notify delivers it.
+    """
+
+    TYPE = "deadline.reminder"
+    PRODUCER = "routing"
+    CONSUMERS = ("notify",)
+
+    case_id: uuid.UUID | None = None
+    request_id: uuid.UUID | None = None
+    code: str
+    deadline: str = Field(pattern="^(acceptance|emergency_intervention|support_plan|answer)$")
+    due_at: datetime
+    urgency: Urgency
+    recipients: tuple[Recipient, ...]
+
+
+class CaseEscalated(Event):
+    """A deadline passed with nobody acting: escalation to the chair, then the Standing Committee.
+
+    Emitted by routing's timers; notify delivers it, reporting counts breaches.
+    """
+
+    TYPE = "case.escalated"
+    PRODUCER = "routing"
+    CONSUMERS = ("notify", "reporting")
+
+    case_id: uuid.UUID | None = None
+    request_id: uuid.UUID | None = None
+    code: str
+    deadline: str = Field(pattern="^(acceptance|emergency_intervention|support_plan|answer)$")
+    due_at: datetime
+    urgency: Urgency
+    level: str = Field(pattern="^(chair|committee)$")
+    recipients: tuple[Recipient, ...]
+    escalated_at: datetime
+
+
+class CaseStatusChanged(Event):
+    """A case moved between states (reported → assigned → accepted → in_progress → forwarded → closed,
+    and reopened). Emitted by routing on every transition; reporting counts cases by state.
+    """
+
+    TYPE = "case.status_changed"
+    PRODUCER = "routing"
+    CONSUMERS = ("reporting",)
+
+    case_id: uuid.UUID
+    code: str
+    from_status: str
+    to_status: str
+    changed_at: datetime
+    outcome: str | None = None
+
+
+class CaseForwarded(Event):
+    """The chair compiled the members' opinions into one proposal and sent it to the provincial
+    Standing Committee (Ban Thường vụ Tỉnh đoàn).
+
+    Emitted by routing; notify tells the committee, reporting times it. The proposal's text stays in
+    routing; the event carries the recommendations only.
+    """
+
+    TYPE = "case.forwarded"
+    PRODUCER = "routing"
+    CONSUMERS = ("notify", "reporting")
+
+    case_id: uuid.UUID
+    code: str
+    urgency: Urgency
+    recommended_level: ProtectionLevel | None = None
+    referrals: tuple[str, ...] = ()
+    recipients: tuple[Recipient, ...] = ()
+    forwarded_at: datetime
+
+
+class CounselingRequestAssigned(Event):
+    """A counseling request was given to a member. Emitted by routing; notify tells the member."""
+
+    TYPE = "counseling_request.assigned"
+    PRODUCER = "routing"
+    CONSUMERS = ("notify", "reporting")
+
+    request_id: uuid.UUID
+    code: str
+    topic: str
+    assignment: AssignmentInfo
+    assigned_at: datetime
+
+
+class CounselingRequestAnswered(Event):
+    """A member answered a counseling request.
+
+    Emitted by routing; notify sends the answer back over Zalo within the 7-day window, intake keeps it
+    for the tracking-code lookup, reporting counts it. The answer is the club's text to the requester.
+    """
+
+    TYPE = "counseling_request.answered"
+    PRODUCER = "routing"
+    CONSUMERS = ("intake", "notify", "reporting")
+
+    request_id: uuid.UUID
+    code: str
+    answer_text: str = Field(max_length=4000)
+    answered_by: uuid.UUID
+    answered_at: datetime
+    reply_zalo_user_id: str | None = None

@@ -1,0 +1,110 @@
+"""Transactional outbox and inbox tables.
+
+A handler or an HTTP endpoint writes its state change and `Outbox.add(...)` in the same transaction;
+the relay (`shared.relay`) publishes committed rows later. The inbox records every consumed
+`event_id` in the transaction of the handler's effect, which makes consumers idempotent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    text,
+)
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.events import Envelope, Event
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger, Identity(always=True), primary_key=True),
+        Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+        Column("type", String(100), nullable=False),
+        # Events with the same key (a case id, say) are published in insertion order.
+        Column("key", String(100), nullable=True),
+        Column("envelope", Text, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+        Column("attempts", Integer, nullable=False, server_default=text("0")),
+        Index("ix_outbox_pending", "id", postgresql_where=text("published_at IS NULL")),
+        Index("ix_outbox_pending_key", "key", "id", postgresql_where=text("published_at IS NULL")),
+    )
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "inbox",
+        metadata,
+        Column("event_id", UUID(as_uuid=True), primary_key=True),
+        Column("type", String(100), nullable=False),
+        Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+def notify_channel(schema: str) -> str:
+    return f"{schema}_outbox"
+
+
+def outbox_trigger_sql(schema: str) -> list[str]:
+    """DDL for the NOTIFY that wakes the relay; run it in the service's first migration."""
+    channel = notify_channel(schema)
+    return [
+        f"""CREATE OR REPLACE FUNCTION {schema}.outbox_notify() RETURNS trigger AS $$
+            BEGIN PERFORM pg_notify('{channel}', ''); RETURN NULL; END $$ LANGUAGE plpgsql""",
+        f"DROP TRIGGER IF EXISTS outbox_notify ON {schema}.outbox",
+        f"""CREATE TRIGGER outbox_notify AFTER INSERT ON {schema}.outbox
+            FOR EACH STATEMENT EXECUTE FUNCTION {schema}.outbox_notify()""",
+    ]
+
+
+class Outbox:
+    """Adds events to one service's outbox, inside the caller's transaction."""
+
+    def __init__(self, table: Table, producer: str) -> None:
+        self.table = table
+        self.producer = producer
+
+    async def add(
+        self,
+        session: AsyncSession,
+        event: Event,
+        *,
+        key: str | uuid.UUID | None = None,
+        caused_by: Envelope | None = None,
+        correlation_id: uuid.UUID | None = None,
+        occurred_at: datetime | None = None,
+    ) -> Envelope:
+        envelope = Envelope.wrap(
+            event,
+            producer=self.producer,
+            caused_by=caused_by,
+            correlation_id=correlation_id,
+            occurred_at=occurred_at,
+        )
+        await session.execute(
+            insert(self.table).values(
+                event_id=envelope.event_id,
+                type=envelope.type,
+                key=str(key) if key is not None else None,
+                envelope=envelope.model_dump_json(),
+            )
+        )
+        return envelope

@@ -1,0 +1,81 @@
+"""Publishing envelopes to the events exchange: persistent, mandatory, with publisher confirms.
+
+A batch is published pipelined (all messages sent, then all confirms awaited), which is what makes a
+confirmed relay fast; each message's outcome is reported separately so the relay can mark exactly
+what the broker took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aio_pika
+from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
+
+from shared.events import Envelope
+from shared.topology import Topology
+
+log = logging.getLogger(__name__)
+
+
+def to_message(envelope: Envelope, body: bytes | None = None) -> aio_pika.Message:
+    return aio_pika.Message(
+        body=body if body is not None else envelope.model_dump_json().encode(),
+        content_type="application/json",
+        content_encoding="utf-8",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=str(envelope.event_id),
+        correlation_id=str(envelope.correlation_id),
+        type=envelope.type,
+        timestamp=envelope.occurred_at,
+        app_id=envelope.producer,
+        headers={"version": envelope.version},
+    )
+
+
+class EventPublisher:
+    def __init__(self, url: str, topology: Topology, *, confirm_timeout: float = 10.0) -> None:
+        self._url = url
+        self._topology = topology
+        self._timeout = confirm_timeout
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractRobustChannel | None = None
+        self._exchange: AbstractExchange | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None and not self._connection.is_closed
+
+    async def connect(self) -> None:
+        self._connection = await aio_pika.connect_robust(self._url, client_properties={"connection_name": "relay"})
+        channel = await self._connection.channel(publisher_confirms=True)
+        assert isinstance(channel, AbstractRobustChannel)
+        self._channel = channel
+        await self._topology.declare(channel)
+        self._exchange = await channel.get_exchange(self._topology.events_exchange)
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+        self._connection = self._channel = self._exchange = None
+
+    async def publish_many(self, items: list[tuple[Envelope, bytes]]) -> list[bool]:
+        """Publish (envelope, body) pairs; True where the broker confirmed the message.
+
+        `mandatory` turns an unroutable event (no queue bound) into a failure instead of a silent drop.
+        """
+        if self._exchange is None:
+            raise RuntimeError("publisher is not connected")
+        exchange = self._exchange
+
+        async def one(envelope: Envelope, body: bytes) -> None:
+            await exchange.publish(
+                to_message(envelope, body), routing_key=envelope.type, mandatory=True, timeout=self._timeout
+            )
+
+        results = await asyncio.gather(*(one(*item) for item in items), return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            log.warning("broker refused or did not confirm %d of %d events: %r", len(failures), len(items), failures[0])
+        return [not isinstance(r, BaseException) for r in results]

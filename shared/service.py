@@ -1,0 +1,248 @@
+"""Wiring of one service process: database, broker topology, outbox relay, event consumer, background
+workers and the operational endpoints (`/healthz`, `/readyz`, `/metrics`).
+
+A service's `main.py` calls `create_service_app(ServiceSpec(...), settings)` and gets a FastAPI app
+whose lifespan starts and stops everything in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from faststream.rabbit import RabbitBroker
+from sqlalchemy import MetaData, Table
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.clock import Clock, SystemClock
+from shared.consumer import EventConsumer, Handler
+from shared.db import make_engine, make_session_factory, ping
+from shared.events import Event
+from shared.logging import configure_logging
+from shared.metrics import HTTP_SECONDS, render
+from shared.outbox import Outbox
+from shared.publisher import EventPublisher
+from shared.relay import OutboxRelay
+from shared.settings import ServiceSettings
+from shared.topology import Topology
+
+log = logging.getLogger(__name__)
+
+Worker = Callable[["ServiceRuntime"], Awaitable[None]]
+
+
+@dataclass
+class ServiceSpec:
+    """What makes one service: its name, tables, handlers, HTTP routers and background workers."""
+
+    name: str
+    metadata: MetaData
+    outbox_table: Table | None = None
+    inbox_table: Table | None = None
+    handlers: Mapping[type[Event], Handler] = field(default_factory=dict)
+    routers: Sequence[APIRouter] = ()
+    workers: Sequence[Worker] = ()
+    title: str = ""
+    description: str = ""
+    on_startup: Callable[[FastAPI, ServiceRuntime], Awaitable[None]] | None = None
+
+
+@dataclass
+class ServiceRuntime:
+    """The live resources of a running service, on `app.state.runtime`."""
+
+    spec: ServiceSpec
+    settings: Any
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    topology: Topology
+    publisher: EventPublisher
+    outbox: Outbox | None
+    clock: Clock
+    broker: RabbitBroker | None = None
+    consumer: EventConsumer | None = None
+    relay: OutboxRelay | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def ready(self) -> dict[str, bool]:
+        checks = {"database": False, "broker": self.publisher.connected}
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(ping(self.engine), timeout=2)
+            checks["database"] = True
+        if self.broker is not None:
+            checks["broker"] = checks["broker"] and await _broker_alive(self.broker)
+        return checks
+
+
+async def _broker_alive(broker: RabbitBroker) -> bool:
+    try:
+        return bool(await asyncio.wait_for(broker.ping(timeout=1), timeout=2))
+    except Exception:
+        return False
+
+
+async def _connect_with_retry(what: str, connect: Callable[[], Awaitable[Any]], deadline: float) -> None:
+    delay = 0.5
+    while True:
+        try:
+            await connect()
+            return
+        except Exception as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("%s not reachable yet (%r), retrying in %.1fs", what, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5)
+
+
+def create_service_app(
+    spec: ServiceSpec,
+    settings: ServiceSettings,
+    *,
+    clock: Clock | None = None,
+    startup_timeout: float = 60.0,
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(spec.name, settings.log_level, settings.log_format)
+        engine = make_engine(settings.database_url)
+        topology = Topology(settings.broker_namespace, settings.delivery_limit)
+        publisher = EventPublisher(settings.rabbitmq_url, topology)
+        outbox = Outbox(spec.outbox_table, spec.name) if spec.outbox_table is not None else None
+        runtime = ServiceRuntime(
+            spec=spec,
+            settings=settings,
+            engine=engine,
+            sessions=make_session_factory(engine),
+            topology=topology,
+            publisher=publisher,
+            outbox=outbox,
+            clock=clock or SystemClock(),
+        )
+        app.state.runtime = runtime
+        deadline = time.monotonic() + startup_timeout
+        await _connect_with_retry("database", lambda: ping(engine), deadline)
+        await _connect_with_retry("broker", publisher.connect, deadline)  # declares the topology
+
+        if spec.inbox_table is not None and spec.handlers:
+            runtime.broker = RabbitBroker(settings.rabbitmq_url, logger=None, graceful_timeout=15.0)
+            runtime.consumer = EventConsumer(
+                service=spec.name,
+                session_factory=runtime.sessions,
+                inbox=spec.inbox_table,
+                handlers=spec.handlers,
+                outbox=outbox,
+                clock=runtime.clock,
+            )
+            runtime.consumer.subscribe(runtime.broker, topology, settings.consumer_prefetch)
+        if spec.on_startup is not None:
+            await spec.on_startup(app, runtime)
+        if runtime.broker is not None:
+            await _connect_with_retry("broker consumer", runtime.broker.start, deadline)
+        if outbox is not None:
+            runtime.relay = OutboxRelay(
+                service=spec.name,
+                engine=engine,
+                database_url=settings.database_url,
+                table=outbox.table,
+                publisher=publisher,
+                batch_size=settings.outbox_batch_size,
+                poll_interval=settings.outbox_poll_interval,
+                retention=timedelta(days=settings.outbox_retention_days),
+            )
+            runtime.tasks.append(asyncio.create_task(runtime.relay.run(), name=f"{spec.name}-relay"))
+        for worker in spec.workers:
+            runtime.tasks.append(asyncio.create_task(worker(runtime), name=f"{spec.name}-{worker.__name__}"))
+        log.info("%s started", spec.name)
+        try:
+            yield
+        finally:
+            log.info("%s stopping", spec.name)
+            if runtime.consumer is not None:
+                runtime.consumer.stopping = True
+            if runtime.broker is not None:
+                with contextlib.suppress(Exception):
+                    await runtime.broker.stop()
+            if runtime.relay is not None:
+                runtime.relay.stop()
+            for task in runtime.tasks:
+                if task.get_name() != f"{spec.name}-relay":
+                    task.cancel()
+            await asyncio.gather(*runtime.tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await publisher.close()
+            await engine.dispose()
+
+    app = FastAPI(title=spec.title or f"Cầu Nối {spec.name}", description=spec.description, lifespan=lifespan)
+    app.add_middleware(HttpMetricsMiddleware, service=spec.name)
+    app.include_router(operations_router())
+    for router in spec.routers:
+        app.include_router(router)
+    return app
+
+
+def operations_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Database and broker reachable")
+    async def readyz(request: Request, response: Response) -> dict[str, Any]:
+        checks = await request.app.state.runtime.ready()
+        ok = all(checks.values())
+        response.status_code = 200 if ok else 503
+        return {"status": "ready" if ok else "not ready", "checks": checks}
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        body, content_type = render()
+        return Response(body, media_type=content_type)
+
+    return router
+
+
+class HttpMetricsMiddleware:
+    """Times every request by its route template (never the raw path, which may hold ids)."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status_code = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            HTTP_SECONDS.labels(self.service, scope["method"], template, str(status_code)).observe(
+                time.perf_counter() - started
+            )
+
+
+def runtime_of(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime

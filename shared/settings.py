@@ -1,0 +1,39 @@
+"""Settings read from the environment (pydantic-settings).
+
+`ServiceSettings` holds what every service reads; each service subclasses it with its own fields, so
+the environment a service needs is exactly the fields of its settings class (a test checks
+docker-compose.yml against them).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        default="postgresql+asyncpg://postgres@127.0.0.1:5432/caunoi",
+        description="PostgreSQL (asyncpg driver). Each service keeps its tables in its own schema.",
+    )
+    rabbitmq_url: str = Field(default="amqp://guest:guest@127.0.0.1:5672/", description="RabbitMQ (AMQP 0-9-1).")
+    broker_namespace: str = Field(
+        default="caunoi",
+        description="Prefix of every exchange and queue name, so several deployments can share a vhost.",
+    )
+    public_base_url: str = Field(default="http://127.0.0.1:8000", description="Base of links put in messages.")
+    http_host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
+    http_port: int = Field(default=8000, description="Port of the HTTP server (each service has its own default).")
+    log_level: str = Field(default="INFO")
+    log_format: str = Field(default="json", description="`json` (one object a line) or `text`.")
+    delivery_limit: int = Field(
+        default=5, ge=1, description="Deliveries of one event to a consumer before it is dead-lettered."
+    )
+    consumer_prefetch: int = Field(default=32, ge=1)
+    outbox_batch_size: int = Field(default=200, ge=1)
+    outbox_poll_interval: float = Field(
+        default=1.0, gt=0, description="Seconds between outbox polls when no NOTIFY arrives."
+    )
+    outbox_retention_days: int = Field(default=14, ge=1, description="Published outbox rows kept this long.")
