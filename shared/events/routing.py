@@ -125,12 +125,13 @@ class CaseEscalated(Event):
 
 class CaseStatusChanged(Event):
     """A case moved between states (reported → assigned → accepted → in_progress → forwarded → closed,
-    and reopened). Emitted by routing on every transition; reporting counts cases by state.
+    and reopened). Emitted by routing on every transition; intake shows the state to reporters, reporting
+    counts cases by state.
     """
 
     TYPE = "case.status_changed"
     PRODUCER = "routing"
-    CONSUMERS = ("reporting",)
+    CONSUMERS = ("intake", "reporting")
 
     case_id: uuid.UUID
     code: str
