@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
@@ -36,7 +37,7 @@ def run_env(metadata: MetaData) -> None:
         raise ValueError("service metadata must name its schema")
     url = context.config.get_main_option("sqlalchemy.url")
     assert url is not None
-    options = {
+    options: dict[str, Any] = {
         "target_metadata": metadata,
         "version_table_schema": schema,
         "include_schemas": True,
@@ -51,7 +52,7 @@ def run_env(metadata: MetaData) -> None:
     asyncio.run(_run_online(url, schema, options))
 
 
-async def _run_online(url: str, schema: str, options: dict) -> None:
+async def _run_online(url: str, schema: str, options: dict[str, Any]) -> None:
     engine = create_async_engine(url, poolclass=NullPool)
     try:
         async with engine.connect() as conn:
@@ -68,7 +69,7 @@ async def _run_online(url: str, schema: str, options: dict) -> None:
         await engine.dispose()
 
 
-def _run_sync(connection: Connection, options: dict) -> None:
+def _run_sync(connection: Connection, options: dict[str, Any]) -> None:
     context.configure(connection=connection, **options)
     with context.begin_transaction():
         context.run_migrations()

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -37,7 +37,7 @@ from shared.topology import Topology
 
 log = logging.getLogger(__name__)
 
-Worker = Callable[["ServiceRuntime"], Awaitable[None]]
+Worker = Callable[["ServiceRuntime"], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -184,6 +184,7 @@ def create_service_app(
             await engine.dispose()
 
     app = FastAPI(title=spec.title or f"Cầu Nối {spec.name}", description=spec.description, lifespan=lifespan)
+    app.state.spec = spec
     app.add_middleware(HttpMetricsMiddleware, service=spec.name)
     app.include_router(operations_router())
     for router in spec.routers:

@@ -43,6 +43,16 @@ def database_url(template_database: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def empty_database_url() -> Iterator[str]:
+    """A database with no service schema, for tests of the shared mechanisms on a toy schema."""
+    name = infra.unique("caunoi_e")
+    infra.create_database(name)
+    yield infra.sqlalchemy_url(name)
+    if not os.environ.get("KEEP_TEST_RESOURCES"):
+        infra.drop_database(name)
+
+
+@pytest.fixture
 def broker_namespace() -> str:
     return infra.unique("t")
 

@@ -25,6 +25,11 @@ from tests.support.waiting import eventually
 
 
 @pytest.fixture
+def database_url(empty_database_url: str) -> str:
+    return empty_database_url
+
+
+@pytest.fixture
 async def toy(database_url: str):
     engine = make_engine(database_url)
     schema = ToySchema()

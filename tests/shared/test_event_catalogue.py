@@ -1,0 +1,110 @@
+"""The event catalogue: envelopes, the privacy guard on payloads, and the topology derived from it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+
+from shared.events import Envelope, Event, UnknownEvent, age_band, all_events, consumed_by
+from shared.events.base import SERVICES
+from shared.topology import Topology
+from tests.shared.toy import case_reported
+
+
+def test_every_event_says_who_emits_and_who_listens():
+    events = all_events()
+    assert len({(e.TYPE, e.VERSION) for e in events}) == len(events)
+    for event in events:
+        assert event.__doc__ and len(event.__doc__.strip()) > 20, event.__name__
+        assert event.PRODUCER in SERVICES
+        assert event.CONSUMERS, f"{event.TYPE} has no consumer"
+        assert event.PRODUCER not in event.CONSUMERS
+
+
+def test_a_payload_field_named_like_child_data_is_refused_at_import():
+    with pytest.raises(TypeError, match="child-identifying"):
+
+        class Leaky(Event):
+            """A payload that would leak a child's name."""
+
+            TYPE = "test.leaky"
+            PRODUCER = "intake"
+            CONSUMERS = ("reporting",)
+            child_name: str
+
+
+def test_no_event_in_the_catalogue_has_a_free_text_field_about_the_child():
+    for event in all_events():
+        for name in event.model_fields:
+            assert "child" not in name and "summary" not in name, (event.TYPE, name)
+
+
+def test_wrapping_an_event_caused_by_another_keeps_the_correlation_and_names_the_cause():
+    first = Envelope.wrap(case_reported("TN-2026-000001"), producer="intake")
+    from shared.events.routing import CaseStatusChanged
+
+    second = Envelope.wrap(
+        CaseStatusChanged(
+            case_id=uuid.uuid4(),
+            code="TN-2026-000001",
+            from_status="reported",
+            to_status="assigned",
+            changed_at=datetime.now(UTC),
+        ),
+        producer="routing",
+        caused_by=first,
+    )
+    assert second.correlation_id == first.correlation_id
+    assert second.causation_id == first.event_id
+    assert second.event_id != first.event_id
+    assert Envelope.model_validate_json(second.model_dump_json()).event() == CaseStatusChanged.model_validate(
+        second.payload
+    )
+
+
+def test_an_event_can_only_be_emitted_by_its_producer():
+    with pytest.raises(ValueError, match="emitted by intake"):
+        Envelope.wrap(case_reported("TN-2026-000001"), producer="routing")
+
+
+def test_unknown_types_and_bad_payloads_are_recognised():
+    envelope = Envelope.wrap(case_reported("TN-2026-000001"), producer="intake")
+    with pytest.raises(UnknownEvent):
+        envelope.model_copy(update={"version": 99}).event()
+    with pytest.raises(ValidationError):
+        envelope.model_copy(update={"payload": {**envelope.payload, "urgency": "whenever"}}).event()
+
+
+@pytest.mark.parametrize(
+    ("age", "band"),
+    [
+        (None, "unknown"),
+        (0, "0-5"),
+        (5, "0-5"),
+        (6, "6-10"),
+        (10, "6-10"),
+        (11, "11-15"),
+        (15, "11-15"),
+        (16, "16-17"),
+        (17, "16-17"),
+        (18, "unknown"),
+        (-1, "unknown"),
+    ],
+)
+def test_age_is_reduced_to_a_band(age, band):
+    assert age_band(age) == band
+
+
+def test_each_service_queue_is_bound_to_exactly_what_it_consumes():
+    topology = Topology("x", delivery_limit=7)
+    for service in SERVICES:
+        assert topology.binding_keys(service) == sorted({e.TYPE for e in consumed_by(service)})
+    args = topology.queue_arguments("routing")
+    assert args["x-queue-type"] == "quorum"
+    assert args["x-delivery-limit"] == 7
+    assert args["x-dead-letter-exchange"] == "x.dead-letter"
+    assert args["x-dead-letter-routing-key"] == "routing"
+    assert args["x-dead-letter-strategy"] == "at-least-once"
