@@ -30,8 +30,11 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+## Benchmarks against bare references (< 15 min on 2 cores); BENCH_ARGS="--write" records the run in BENCHMARKS.md.
 bench: install
-	$(PY) -m bench
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y wrk >/dev/null 2>&1 || sudo -n apt-get install -y wrk >/dev/null 2>&1 \
+		|| echo "wrk could not be installed: the Python load generator measures intake (slower, see BENCHMARKS.md)"
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .run

@@ -8,8 +8,9 @@ Outcomes of one delivery:
 - poison: the body is not an envelope of a known event; reject without requeue → dead-letter queue.
 - handler error: back off, then nack with requeue; the quorum queue counts deliveries and
   dead-letters the event past `delivery_limit`.
-- database unreachable: the event is not at fault, so it is retried in place until the database is
-  back (the delivery is not counted against the limit).
+- transient database failure (unreachable, too many connections, shutting down, deadlock, serialization
+  failure): the event is not at fault, so it is retried in place with back-off until it goes through (the
+  delivery is not counted against the limit).
 """
 
 from __future__ import annotations
@@ -66,7 +67,6 @@ class PoisonMessage(Exception):
 
 
 _INFRA_ERRORS: tuple[type[BaseException], ...] = (
-    sa_exc.OperationalError,
     sa_exc.InterfaceError,
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.CannotConnectNowError,
@@ -74,11 +74,36 @@ _INFRA_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
 )
 
+# SQLSTATE classes that say nothing about the event: connection exceptions (08), insufficient resources
+# such as too many connections (53), operator intervention such as a shutdown (57P), and the transaction
+# conflicts PostgreSQL asks clients to retry (40001 serialization failure, 40P01 deadlock).
+_TRANSIENT_SQLSTATE_PREFIXES = ("08", "53", "57P", "40001", "40P01")
 
-def _is_infrastructure(error: BaseException) -> bool:
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error, what SQLAlchemy wraps (`orig`), and everything down the `__cause__`/`__context__` chain."""
+    found: list[BaseException] = []
+    stack: list[object] = [error]
+    while stack:
+        current = stack.pop()
+        if not isinstance(current, BaseException) or any(current is f for f in found):
+            continue
+        found.append(current)
+        stack.extend([getattr(current, "orig", None), current.__cause__, current.__context__])
+    return found
+
+
+def is_transient(error: BaseException) -> bool:
+    """True when the failure lies with the database or the network, not with the event being handled."""
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return True
-    return isinstance(error, _INFRA_ERRORS)
+    for link in _chain(error):
+        if isinstance(link, _INFRA_ERRORS):
+            return True
+        code = getattr(link, "sqlstate", None) or getattr(link, "pgcode", None)
+        if isinstance(code, str) and code.startswith(_TRANSIENT_SQLSTATE_PREFIXES):
+            return True
+    return False
 
 
 class EventConsumer:
@@ -101,6 +126,7 @@ class EventConsumer:
         self._clock = clock or SystemClock()
         self._max_backoff = max_backoff
         self.stopping = False
+        self.max_transient_retries = 40  # about 15 minutes with the back-off capped at 30 s
 
     async def process(self, body: bytes) -> str:
         """Handle one message body. Returns the outcome; raises `PoisonMessage` or the handler's error."""
@@ -138,7 +164,7 @@ class EventConsumer:
     async def on_message(self, message: RabbitMessage) -> None:
         """FastStream entry point (manual acknowledgement)."""
         event_type = (message.raw_message.type or "unknown")[:100]
-        infra_wait = 0.5
+        infra_wait, infra_attempts = 0.5, 0
         while True:
             try:
                 outcome = await self.process(message.body)
@@ -148,8 +174,10 @@ class EventConsumer:
                 await message.reject(requeue=False)
                 return
             except Exception as exc:
-                if _is_infrastructure(exc) and not self.stopping:
-                    log.warning("database unavailable, holding event %s: %r", message.message_id, exc)
+                infra_attempts += 1
+                # Bounded, so a bug that merely looks transient still ends in the dead-letter queue.
+                if is_transient(exc) and not self.stopping and infra_attempts <= self.max_transient_retries:
+                    log.warning("transient database failure, retrying event %s in place: %r", message.message_id, exc)
                     await asyncio.sleep(infra_wait)
                     infra_wait = min(infra_wait * 2, self._max_backoff)
                     continue

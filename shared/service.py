@@ -27,6 +27,7 @@ from shared.clock import Clock, SystemClock
 from shared.consumer import EventConsumer, Handler
 from shared.db import make_engine, make_session_factory, ping
 from shared.events import Event
+from shared.http_errors import install_error_handlers
 from shared.logging import configure_logging
 from shared.metrics import HTTP_SECONDS, render
 from shared.outbox import Outbox
@@ -115,7 +116,7 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(spec.name, settings.log_level, settings.log_format)
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size, pre_ping=settings.db_pool_pre_ping)
         topology = Topology(settings.broker_namespace, settings.delivery_limit)
         publisher = EventPublisher(settings.rabbitmq_url, topology)
         outbox = Outbox(spec.outbox_table, spec.name) if spec.outbox_table is not None else None
@@ -186,6 +187,7 @@ def create_service_app(
     app = FastAPI(title=spec.title or f"Cầu Nối {spec.name}", description=spec.description, lifespan=lifespan)
     app.state.spec = spec
     app.add_middleware(HttpMetricsMiddleware, service=spec.name)
+    install_error_handlers(app)
     app.include_router(operations_router())
     for router in spec.routers:
         app.include_router(router)

@@ -19,6 +19,14 @@ class ServiceSettings(BaseSettings):
         description="PostgreSQL (asyncpg driver). Each service keeps its tables in its own schema.",
     )
     rabbitmq_url: str = Field(default="amqp://guest:guest@127.0.0.1:5672/", description="RabbitMQ (AMQP 0-9-1).")
+    db_pool_size: int = Field(
+        default=5, ge=1, description="Database connections kept per process (as many again may open under load)."
+    )
+    db_pool_pre_ping: bool = Field(
+        default=True,
+        description="Test each pooled connection before use. Off saves a round trip per checkout; after a "
+        "database restart a request may then meet a dead connection and get a 503 (retry) once.",
+    )
     broker_namespace: str = Field(
         default="caunoi",
         description="Prefix of every exchange and queue name, so several deployments can share a vhost.",

@@ -53,8 +53,11 @@ def empty_database_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def broker_namespace() -> str:
-    return infra.unique("t")
+def broker_namespace(amqp_vhost_url: str) -> Iterator[str]:
+    namespace = infra.unique("t")
+    yield namespace
+    if not os.environ.get("KEEP_TEST_RESOURCES"):
+        infra.delete_namespace(amqp_vhost_url, namespace)
 
 
 @pytest.fixture

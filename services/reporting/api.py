@@ -1,20 +1,56 @@
-"""Reporting's HTTP API."""
+"""Reporting's HTTP API: figures (JSON), exports (CSV, XLSX, DOCX) and the plan tracker."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import store
+from services.reporting import documents, exports, figures, plan, store, tables
+from services.reporting.periods import VN, Period, PeriodError, parse_period
 from shared.auth import Authenticator, Principal
 from shared.service import runtime_of
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 auth = Authenticator(store.credentials)
-Reader = Annotated[Principal, Depends(auth.require("chair", "committee", "operator", "admin"))]
+READERS = ("chair", "committee", "operator", "admin")
+Reader = Annotated[Principal, Depends(auth.require(*READERS))]
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def period_param(
+    period: Annotated[
+        str,
+        Query(
+            description="Month 2025-07, quarter 2025-Q3, year 2025, or a range such as 2023..2025 or 2023-01..2025-06",
+            examples=["2025", "2025-07", "2023..2027"],
+            max_length=40,
+        ),
+    ],
+) -> Period:
+    try:
+        return parse_period(period)
+    except PeriodError as exc:
+        raise HTTPException(422, detail=[{"loc": ["query", "period"], "msg": str(exc), "type": "value_error"}]) from exc
+
+
+PeriodQ = Annotated[Period, Depends(period_param)]
+Rollup = Annotated[
+    bool,
+    Query(
+        description="Re-attribute figures of units that ended in 2025 to their successors "
+        "(equal shares; approximate per unit, exact in total)"
+    ),
+]
+
+
+def today(request: Request) -> date:
+    return runtime_of(request).clock.now().astimezone(VN).date()
 
 
 class CountRow(BaseModel):
@@ -36,13 +72,112 @@ async def monthly(
     _principal: Reader,
     period: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])],
 ) -> MonthlyReport:
-    c = store.cases.c
     async with runtime_of(request).sessions() as session:
-        result = await session.execute(
-            select(c.unit, c.category, c.status, func.count().label("cases"))
-            .where(c.period == period)
-            .group_by(c.unit, c.category, c.status)
-            .order_by(c.unit, c.category, c.status)
-        )
-        rows = [CountRow(**row._mapping) for row in result]
+        rows = [CountRow(**r) for r in await figures.monthly(session, parse_period(period))]
     return MonthlyReport(period=period, total=sum(r.cases for r in rows), rows=rows)
+
+
+@router.get(
+    "/summary", summary="Every figure of a period: cases, times, breaches, counseling, unit reports, completeness"
+)
+async def summary(request: Request, _principal: Reader, period: PeriodQ, rollup: Rollup = False) -> dict[str, Any]:
+    async with runtime_of(request).sessions() as session:
+        return await figures.summary(session, period, rollup=rollup)
+
+
+async def _report_json(session: AsyncSession, report: str, period: Period, rollup: bool, day: date) -> Any:
+    match report:
+        case "cases":
+            return {
+                **await figures.cases_summary(session, period, rollup=rollup),
+                "rows": await figures.case_counts(session, period, rollup=rollup),
+            }
+        case "special-groups":
+            return await figures.special_groups(session, period, rollup=rollup)
+        case "timings":
+            return await figures.timings(session, period)
+        case "breaches":
+            return await figures.breaches(session, period)
+        case "counseling":
+            return await figures.counseling(session, period)
+        case "unit-reports":
+            return await figures.unit_reports(session, period, rollup=rollup)
+        case "completeness":
+            return await figures.completeness(session, period, rollup=rollup)
+        case "plan":
+            return await plan.tracker(session, period, day)
+    raise HTTPException(404, detail=f"unknown report {report!r}; one of {', '.join(tables.REPORTS)}")
+
+
+ReportName = Literal[
+    "cases", "special-groups", "timings", "breaches", "counseling", "unit-reports", "completeness", "plan"
+]
+
+
+@router.get("/export/{report}", summary="A report as CSV (UTF-8 with BOM) or XLSX; `summary` as XLSX has every sheet")
+async def export(
+    request: Request,
+    _principal: Reader,
+    report: Literal[ReportName, "summary"],
+    period: PeriodQ,
+    format: Annotated[Literal["csv", "xlsx"], Query()] = "xlsx",
+    rollup: Rollup = False,
+) -> Response:
+    day = today(request)
+    async with runtime_of(request).sessions() as session:
+        if report == "summary":
+            if format == "csv":
+                raise HTTPException(
+                    422,
+                    detail=[
+                        {
+                            "loc": ["query", "format"],
+                            "msg": "the summary has several tables: export it as xlsx, or one report as csv",
+                            "type": "value_error",
+                        }
+                    ],
+                )
+            sheets = [await tables.sheet(session, name, period, rollup=rollup, today=day) for name in tables.REPORTS]
+        else:
+            sheets = [await tables.sheet(session, report, period, rollup=rollup, today=day)]
+    stem = f"bao-cao-{report}-{period.label.replace('..', '_')}"
+    if format == "csv":
+        return Response(
+            exports.to_csv(sheets[0]),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'},
+        )
+    return Response(
+        exports.to_xlsx(sheets), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'}
+    )
+
+
+@router.get("/review", summary="Annual review, 3-year review 2023–2025 or 5-year summary 2023–2027 as DOCX")
+async def review(
+    request: Request,
+    _principal: Reader,
+    kind: Annotated[Literal["annual", "three_year", "five_year"], Query()],
+    year: Annotated[int | None, Query(ge=2023, le=2100)] = None,
+    number: Annotated[str, Query(max_length=12, pattern=r"^[0-9 ]*$", description="Document number (Số)")] = "    ",
+) -> Response:
+    try:
+        chosen = documents.review_kind(kind, year)
+    except ValueError as exc:
+        raise HTTPException(422, detail=[{"loc": ["query", "year"], "msg": str(exc), "type": "value_error"}]) from exc
+    async with runtime_of(request).sessions() as session:
+        body = await documents.review_docx(session, chosen, today(request), number)
+    return Response(
+        body,
+        media_type=DOCX,
+        headers={
+            "Content-Disposition": f'attachment; filename="bao-cao-{kind}-{chosen.period.replace("..", "_")}.docx"'
+        },
+    )
+
+
+@router.get("/{report}", summary="One report as JSON")
+async def report_json(
+    request: Request, _principal: Reader, report: ReportName, period: PeriodQ, rollup: Rollup = False
+) -> Any:
+    async with runtime_of(request).sessions() as session:
+        return await _report_json(session, report, period, rollup, today(request))

@@ -1,42 +1,52 @@
-"""Event handlers of reporting."""
+"""Event handlers of reporting: keep the envelope in the event store, then project it into the figures.
+
+Both happen in the consumer's transaction with the inbox row, so an event is stored and counted once
+or not at all.
+"""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
+from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import store
+from services.reporting import projection, store
 from shared.consumer import HandlerContext
-from shared.events.intake import CaseReported
-from shared.events.routing import CaseAssigned
-
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
+from shared.events import Envelope, Event
 
 
-async def on_case_reported(event: CaseReported, ctx: HandlerContext) -> None:
-    await ctx.session.execute(
-        insert(store.cases)
+async def keep(session: AsyncSession, envelope: Envelope, event: Event) -> bool:
+    """Append the envelope to the event store; False if it was already there."""
+    stored = await session.execute(
+        insert(store.events)
         .values(
-            case_id=event.case_id,
-            code=event.code,
-            unit=event.unit,
-            category=event.category,
-            urgency=event.urgency,
-            status="reported",
-            period=event.reported_at.astimezone(VN).strftime("%Y-%m"),
-            reported_at=event.reported_at,
+            event_id=envelope.event_id,
+            type=envelope.type,
+            subject_id=projection.subject_of(event),
+            occurred_at=envelope.occurred_at,
+            envelope=envelope.model_dump_json(),
         )
         .on_conflict_do_nothing()
+        .returning(store.events.c.seq)
     )
+    return stored.first() is not None
 
 
-async def on_case_assigned(event: CaseAssigned, ctx: HandlerContext) -> None:
-    await ctx.session.execute(
-        store.cases.update()
-        .where(store.cases.c.case_id == event.case_id, store.cases.c.status == "reported")
-        .values(status="assigned")
-    )
+async def lock_subject(session: AsyncSession, event: Event) -> None:
+    """Serialise the events about one case or request (several consumers or replicas run at once): an event
+    handled before its case exists is then always visible to the case's catch-up, and vice versa."""
+    subject = projection.subject_of(event)
+    if subject is not None:
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(str(subject), 0))))
 
 
-HANDLERS = {CaseReported: on_case_reported, CaseAssigned: on_case_assigned}
+async def on_event(event: Any, ctx: HandlerContext) -> None:
+    await lock_subject(ctx.session, event)
+    if await keep(ctx.session, ctx.envelope, event):
+        await projection.apply(ctx.session, ctx.envelope, event)
+        await projection.flush(ctx.session)
+
+
+HANDLERS = {cls: on_event for cls in projection.PROJECTORS}

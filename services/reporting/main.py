@@ -6,11 +6,21 @@ from fastapi import FastAPI
 
 from services.reporting import store
 from services.reporting.api import auth, router
+from services.reporting.gauges import gauges_worker
 from services.reporting.handlers import HANDLERS
+from services.reporting.plan_api import router as plan_router
+from services.reporting.scheduler import scheduler_worker
+from services.reporting.seed import seed_defaults
 from services.reporting.settings import ReportingSettings
 from shared.clock import Clock
 from shared.events.intake import CredentialIssued, CredentialRevoked
-from shared.service import ServiceSpec, create_service_app
+from shared.service import ServiceRuntime, ServiceSpec, create_service_app
+
+
+async def _seed(app: FastAPI, runtime: ServiceRuntime) -> None:
+    """Load the default units, successors, categories and roadmap (never overwriting what events said)."""
+    async with runtime.sessions() as session, session.begin():
+        await seed_defaults(session, runtime.settings.reporting_data_dir)
 
 
 def create_app(settings: ReportingSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -20,7 +30,9 @@ def create_app(settings: ReportingSettings | None = None, *, clock: Clock | None
         inbox_table=store.inbox,
         outbox_table=store.outbox,
         handlers={**HANDLERS, CredentialIssued: auth.on_issued, CredentialRevoked: auth.on_revoked},
-        routers=[router],
+        routers=[router, plan_router],
+        workers=[scheduler_worker, gauges_worker],
         title="Cầu Nối — reporting",
+        on_startup=_seed,
     )
     return create_service_app(spec, settings or ReportingSettings(), clock=clock)

@@ -1,9 +1,32 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from shared.settings import ServiceSettings
 
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+
 
 class ReportingSettings(ServiceSettings):
     http_port: int = Field(default=8004)
+    reporting_data_dir: Path = Field(
+        default=DATA_DIR,
+        description="Folder with the default units, successors, categories and roadmap CSV files loaded at start.",
+    )
+    monthly_report_due_day: int = Field(
+        default=5, ge=1, le=28, description="Day of the following month a unit's monthly report is due."
+    )
+    monthly_report_remind_days: int = Field(
+        default=3, ge=0, description="Days before the due date the `due` reminder goes to units not yet reported."
+    )
+    plan_remind_days: int = Field(default=14, ge=0, description="Days before a plan item's due date it is reminded.")
+    plan_overdue_window_days: int = Field(
+        default=31, ge=1, description="Overdue plan items are reminded only if they fell due this recently."
+    )
+    plan_reminder_emails: str = Field(
+        default="", description="Comma-separated addresses (the chair) that receive plan reminders."
+    )
+    scheduler_interval: float = Field(default=300.0, gt=0, description="Seconds between scheduler runs.")
+    gauges_interval: float = Field(default=30.0, gt=0, description="Seconds between refreshes of business gauges.")

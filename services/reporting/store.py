@@ -1,9 +1,35 @@
-"""Reporting's tables (schema `reporting`)."""
+"""Reporting's tables (schema `reporting`).
+
+Three kinds of table:
+- the event store (`events`): every consumed envelope, verbatim, in arrival order; figures are a pure
+  function of it, so `python -m services.reporting rebuild` can recompute them from scratch;
+- facts derived from events (`cases`, `counseling_requests`, `breaches`, `monthly_reports`, `units`,
+  `unit_successors`, `categories`) and pre-aggregated counters kept in the same transaction
+  (`case_counts`, `case_group_counts`, `case_timings`, `activity_counts`), so reports over five years read
+  a few thousand counter rows however many cases there are;
+- the club's own records (`plan_items`, `plan_activities`) and the scheduler's bookkeeping
+  (`scheduler_jobs`, `reminders_sent`), which are not derived from events and survive a rebuild.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, String, Table, func
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.auth import credentials_table
 from shared.db import service_metadata
@@ -13,6 +39,52 @@ metadata = service_metadata("reporting")
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 credentials = credentials_table(metadata)
+
+# --- event store -------------------------------------------------------------------------------------
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", BigInteger, Identity(always=True), primary_key=True),
+    Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+    Column("type", String(100), nullable=False),
+    # The case or counseling request the event is about: events that arrive before the case they
+    # refer to are replayed from here when the case appears.
+    Column("subject_id", UUID(as_uuid=True), nullable=True, index=True),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("envelope", Text, nullable=False),
+)
+
+# --- reference data ----------------------------------------------------------------------------------
+
+units = Table(
+    "units",
+    metadata,
+    Column("code", String(100), primary_key=True),
+    Column("name_vi", String(200), nullable=False),
+    Column("kind", String(50), nullable=False),
+    Column("valid_from", Date, nullable=True),
+    Column("valid_to", Date, nullable=True),
+    Column("contact_email", String(320), nullable=True),
+)
+
+unit_successors = Table(
+    "unit_successors",
+    metadata,
+    Column("old_unit", String(100), primary_key=True),
+    Column("new_unit", String(100), primary_key=True),
+)
+
+categories = Table(
+    "categories",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("name_vi", String(200), nullable=False),
+    Column("active", Integer, nullable=False, server_default=text("1")),
+)
+
+# --- facts -------------------------------------------------------------------------------------------
 
 cases = Table(
     "cases",
@@ -26,4 +98,158 @@ cases = Table(
     Column("period", String(7), nullable=False, index=True),
     Column("reported_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("protection_level", String(16), nullable=True),
+    Column("age_band", String(8), nullable=True),
+    Column("special_circumstances", ARRAY(String(8)), nullable=False, server_default=text("'{}'")),
+    Column("status_at", DateTime(timezone=True), nullable=True),
+    Column("assigned_at", DateTime(timezone=True), nullable=True),
+    Column("accepted_at", DateTime(timezone=True), nullable=True),
+    Column("forwarded_at", DateTime(timezone=True), nullable=True),
+)
+
+counseling_requests = Table(
+    "counseling_requests",
+    metadata,
+    Column("request_id", UUID(as_uuid=True), primary_key=True),
+    Column("code", String(32), nullable=False),
+    Column("topic", String(100), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("assigned_at", DateTime(timezone=True), nullable=True),
+    Column("answered_at", DateTime(timezone=True), nullable=True),
+    Index("ix_counseling_requests_period_topic", "period", "topic", "channel"),
+    Index("ix_counseling_requests_waiting", "received_at", postgresql_where=text("answered_at IS NULL")),
+)
+
+breaches = Table(
+    "breaches",
+    metadata,
+    Column("subject_id", UUID(as_uuid=True), primary_key=True),
+    Column("deadline", String(32), primary_key=True),
+    Column("due_at", DateTime(timezone=True), primary_key=True),
+    Column("subject", String(8), nullable=False),  # case | request
+    Column("unit", String(100), nullable=True),
+    Column("urgency", String(16), nullable=False),
+    Column("period", String(7), nullable=False, index=True),  # month the deadline was due (VN time)
+    Column("level", String(16), nullable=False),  # highest escalation level reached
+    Column("escalations", Integer, nullable=False),
+)
+
+monthly_reports = Table(
+    "monthly_reports",
+    metadata,
+    Column("unit", String(100), primary_key=True),
+    Column("period", String(7), primary_key=True),
+    Column("revision", Integer, primary_key=True),
+    Column("report_id", UUID(as_uuid=True), nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("on_time", Integer, nullable=False),
+    Column("cases_by_category", JSONB, nullable=False),
+    Column("special_circumstances_known", JSONB, nullable=False),
+    Column("activities_held", Integer, nullable=False),
+    Index("ix_monthly_reports_period", "period"),
+)
+
+# --- pre-aggregated counters (maintained with the facts, in the same transaction) --------------------
+
+case_counts = Table(
+    "case_counts",
+    metadata,
+    Column("period", String(7), primary_key=True),
+    Column("unit", String(100), primary_key=True),
+    Column("category", String(64), primary_key=True),
+    Column("urgency", String(16), primary_key=True),
+    Column("status", String(32), primary_key=True),
+    Column("cases", BigInteger, nullable=False),
+)
+
+case_group_counts = Table(
+    "case_group_counts",
+    metadata,
+    Column("period", String(7), primary_key=True),
+    Column("unit", String(100), primary_key=True),
+    Column("grp", String(8), primary_key=True),
+    Column("cases", BigInteger, nullable=False),
+)
+
+case_timings = Table(
+    "case_timings",
+    metadata,
+    Column("period", String(7), primary_key=True),  # month the case was reported
+    Column("unit", String(100), primary_key=True),
+    Column("urgency", String(16), primary_key=True),
+    Column("stage", String(16), primary_key=True),  # assigned | accepted | forwarded (from reported_at)
+    Column("cases", BigInteger, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("max_seconds", Float, nullable=False),
+)
+
+activity_counts = Table(
+    "activity_counts",
+    metadata,
+    Column("period", String(7), primary_key=True),
+    Column("metric", String(32), primary_key=True),  # notification | members_changed | counseling_answered
+    Column("key", String(64), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+)
+
+# --- the club's own records ---------------------------------------------------------------------------
+
+plan_items = Table(
+    "plan_items",
+    metadata,
+    Column("item_id", String(64), primary_key=True),
+    Column("year", Integer, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("title_vi", String(300), nullable=False),
+    Column("due_on", Date, nullable=False),
+)
+
+plan_activities = Table(
+    "plan_activities",
+    metadata,
+    Column("activity_id", UUID(as_uuid=True), primary_key=True),
+    Column("held_on", Date, nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("title_vi", String(300), nullable=False),
+    Column("participants", Integer, nullable=False),
+    Column("minutes", Text, nullable=False),
+    Column("plan_item_id", String(64), nullable=True),
+    Column("recorded_by", UUID(as_uuid=True), nullable=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+scheduler_jobs = Table(
+    "scheduler_jobs",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("next_run_at", DateTime(timezone=True), nullable=False),
+    Column("last_run_at", DateTime(timezone=True), nullable=True),
+)
+
+reminders_sent = Table(
+    "reminders_sent",
+    metadata,
+    Column("kind", String(32), primary_key=True),  # monthly_report | plan
+    Column("subject", String(100), primary_key=True),  # unit code or plan item id
+    Column("period", String(16), primary_key=True),  # report period or due date
+    Column("stage", String(16), primary_key=True),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+)
+
+# Tables a rebuild empties and recomputes from the event store.
+DERIVED = (
+    units,
+    unit_successors,
+    categories,
+    cases,
+    counseling_requests,
+    breaches,
+    monthly_reports,
+    case_counts,
+    case_group_counts,
+    case_timings,
+    activity_counts,
 )

@@ -31,7 +31,7 @@ class CaseAssigned(Event):
 
     TYPE = "case.assigned"
     PRODUCER = "routing"
-    CONSUMERS = ("notify", "reporting")
+    CONSUMERS = ("intake", "notify", "reporting")
 
     case_id: uuid.UUID
     code: str
@@ -54,7 +54,7 @@ class CaseMembersChanged(Event):
 
     TYPE = "case.members_changed"
     PRODUCER = "routing"
-    CONSUMERS = ("notify", "reporting")
+    CONSUMERS = ("intake", "notify", "reporting")
 
     case_id: uuid.UUID
     code: str
@@ -63,6 +63,9 @@ class CaseMembersChanged(Event):
     added: tuple[AssignmentInfo, ...] = ()
     removed: tuple[Recipient, ...] = ()
     changed_at: datetime
+    # A field nobody available could take over (after a decline or a leave); `chair` lists whom to tell.
+    missing_fields: tuple[str, ...] = ()
+    chair: tuple[Recipient, ...] = ()
 
 
 class AssignmentAnswered(Event):
@@ -103,9 +106,10 @@ class DeadlineReminder(Event):
 
 
 class CaseEscalated(Event):
-    """A deadline passed with nobody acting: escalation to the chair, then the Standing Committee.
+    """A deadline passed with nobody acting: escalation to the chair, then the Standing Committee; or
+    (`reason=nobody_available`) a counseling request nobody available can take, told to the chair.
 
-    Emitted by routing's timers; notify delivers it, reporting counts breaches.
+    Emitted by routing; notify delivers it, reporting counts breaches (those with `deadline_passed`).
     """
 
     TYPE = "case.escalated"
@@ -121,6 +125,10 @@ class CaseEscalated(Event):
     level: str = Field(pattern="^(chair|committee)$")
     recipients: tuple[Recipient, ...]
     escalated_at: datetime
+    # `deadline_passed`: the deadline above passed with nobody acting (the ladder of timers).
+    # `nobody_available`: a counseling request nobody available can take (at receipt or after a decline
+    # or leave), told to the chair at once with `deadline=acceptance` and `due_at` = now; not a breach.
+    reason: str = Field(default="deadline_passed", pattern="^(deadline_passed|nobody_available)$")
 
 
 class CaseStatusChanged(Event):

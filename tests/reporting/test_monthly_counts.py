@@ -31,8 +31,13 @@ async def publish(amqp_url: str, namespace: str, envelopes: list[Envelope]) -> N
 
 def reported(unit: str, category: str, when: datetime) -> Envelope:
     event = CaseReported(
-        case_id=uuid.uuid4(), code="TN-2026-000001", unit=unit, category=category, urgency="medium",
-        protection_level="support", reported_at=when,
+        case_id=uuid.uuid4(),
+        code="TN-2026-000001",
+        unit=unit,
+        category=category,
+        urgency="medium",
+        protection_level="support",
+        reported_at=when,
     )
     return Envelope.wrap(event, producer="intake")
 
@@ -45,10 +50,15 @@ async def test_monthly_report_counts_each_case_once_in_its_vietnamese_month(base
         headers = await grant(app.state.runtime.sessions, store.credentials, "committee")
         first = reported("phuong-tan-ninh", "neglect", datetime(2026, 10, 31, 18, 0, tzinfo=UTC))  # 1 Nov in VN
         await publish(
-            base_env["RABBITMQ_URL"], base_env["BROKER_NAMESPACE"],
-            [first, first, reported("phuong-tan-ninh", "neglect", datetime(2026, 11, 5, tzinfo=UTC)),
-             reported("xa-tan-thanh", "child_marriage", datetime(2026, 11, 6, tzinfo=UTC)),
-             reported("xa-tan-thanh", "child_marriage", datetime(2026, 10, 6, tzinfo=UTC))],
+            base_env["RABBITMQ_URL"],
+            base_env["BROKER_NAMESPACE"],
+            [
+                first,
+                first,
+                reported("phuong-tan-ninh", "neglect", datetime(2026, 11, 5, tzinfo=UTC)),
+                reported("xa-tan-thanh", "child_marriage", datetime(2026, 11, 6, tzinfo=UTC)),
+                reported("xa-tan-thanh", "child_marriage", datetime(2026, 10, 6, tzinfo=UTC)),
+            ],
         )
 
         async def november() -> dict:
@@ -57,9 +67,12 @@ async def test_monthly_report_counts_each_case_once_in_its_vietnamese_month(base
 
         body = await eventually(november)
         assert {(r["unit"], r["category"], r["cases"]) for r in body["rows"]} == {
-            ("phuong-tan-ninh", "neglect", 2), ("xa-tan-thanh", "child_marriage", 1)
+            ("phuong-tan-ninh", "neglect", 2),
+            ("xa-tan-thanh", "child_marriage", 1),
         }
         assert (await client.get("/v1/reports/monthly", params={"period": "2026-11"})).status_code == 401
-        assert (await client.get("/v1/reports/monthly", params={"period": "11/2026"}, headers=headers)).status_code == 422
+        assert (
+            await client.get("/v1/reports/monthly", params={"period": "11/2026"}, headers=headers)
+        ).status_code == 422
         assert (await client.get("/readyz")).status_code == 200
         assert "caunoi_events_consumed_total" in (await client.get("/metrics")).text

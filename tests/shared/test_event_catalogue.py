@@ -108,3 +108,27 @@ def test_each_service_queue_is_bound_to_exactly_what_it_consumes():
     assert args["x-dead-letter-exchange"] == "x.dead-letter"
     assert args["x-dead-letter-routing-key"] == "routing"
     assert args["x-dead-letter-strategy"] == "at-least-once"
+
+
+def test_database_troubles_are_told_apart_from_handler_bugs():
+    import asyncpg
+    from sqlalchemy import exc as sa_exc
+
+    from shared.consumer import is_transient
+
+    def wrapped(orig: Exception) -> sa_exc.DBAPIError:
+        try:
+            try:
+                raise orig
+            except Exception as inner:
+                raise sa_exc.DBAPIError("SELECT 1", {}, inner) from inner
+        except sa_exc.DBAPIError as outer:
+            return outer
+
+    assert is_transient(wrapped(asyncpg.exceptions.TooManyConnectionsError("too many clients already")))
+    assert is_transient(wrapped(asyncpg.exceptions.DeadlockDetectedError("deadlock detected")))
+    assert is_transient(wrapped(asyncpg.exceptions.AdminShutdownError("terminating connection")))
+    assert is_transient(ConnectionRefusedError())
+    assert not is_transient(wrapped(asyncpg.exceptions.UniqueViolationError("duplicate key")))
+    assert not is_transient(wrapped(asyncpg.exceptions.NotNullViolationError("null value")))
+    assert not is_transient(ValueError("a bug in the handler"))

@@ -64,3 +64,25 @@ def create_vhost(name: str) -> str:
 
 def delete_vhost(name: str) -> None:
     rabbitmqctl("delete_vhost", name)
+
+
+async def _delete_namespace(amqp_url: str, namespace: str) -> None:
+    import aio_pika
+
+    from shared.events.base import SERVICES as ALL
+    from shared.topology import Topology
+
+    topology = Topology(namespace)
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for service in ALL:
+            for queue in (topology.queue(service), topology.dead_letter_queue(service)):
+                await channel.queue_delete(queue)
+        for exchange in (topology.events_exchange, topology.dead_letter_exchange):
+            await channel.exchange_delete(exchange)
+
+
+def delete_namespace(amqp_url: str, namespace: str) -> None:
+    """Drop a test's queues and exchanges: quorum queues are costly, and a run must not pile them up."""
+    asyncio.run(_delete_namespace(amqp_url, namespace))

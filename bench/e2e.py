@@ -1,0 +1,384 @@
+"""End-to-end latency, footprint and a profile of the slowest hop, with the four services as processes.
+
+The system is the one the end-to-end tests run (`tests.e2e.system.running_system`: the services started
+with `python -m services.<name> serve`, seeded through their own command lines, a real SMTP server and
+the Zalo stub), in a scratch database and vhost. For each steady rate (10, 50, 200 cases/s by default,
+60 s each) the benchmark posts cases open-loop at that rate, then waits until every notification routing
+asked for has arrived (or nothing has arrived for a while), and reports:
+
+- latency from `201` received to the email accepted by the SMTP server and to the Zalo call received,
+  p50/p95/p99 over every notification;
+- cases lost (an expected email or Zalo message that never came, or a case never assigned) and
+  notifications doubled (one recipient got the same case twice) — both must be 0;
+- the hops of each case, from the envelopes on the wire (`case.reported` → `case.assigned` → email),
+  to find the slowest one, which is then profiled with py-spy during the 50/s step;
+- resident memory of each service idle and at the end of the 50/s step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bench import profile
+from bench.infra import migrate, scratch
+from bench.options import Options
+from bench.procs import LOG_DIR, BareIntake, rss_mib
+from bench.results import RESULTS_DIR, Figure
+
+RATES = (10, 50, 200)
+MAX_IN_FLIGHT = 300  # POSTs awaiting an answer; beyond it the step's next POSTs are not sent (counted)
+POST_GRACE = 20.0  # seconds after the step's end a POST may still take before it counts as refused
+QUIET, CAP = 10.0, 60.0  # wait for notifications until none came for QUIET s, or CAP s after the step
+FOOTPRINT_RATE = 50
+
+
+class TimedList(list):
+    """Stands in for `SmtpSink.messages` and `ZaloStub.messages`: remembers when each item arrived
+    (monotonic clock of this process, the same clock the POSTs are timed with)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+
+    def append(self, item: Any) -> None:
+        self.times.append(time.monotonic())
+        super().append(item)
+
+
+@dataclass
+class Step:
+    rate: int
+    seconds: float
+    accepted: dict[str, float] = field(default_factory=dict)  # code -> wall time the 201 came back
+    sent: dict[str, float] = field(default_factory=dict)  # code -> wall time the POST was sent
+    case_ids: dict[str, str] = field(default_factory=dict)  # case id -> code
+    refused: int = 0
+    not_sent: int = 0
+    in_flight: set[int] = field(default_factory=set)
+    rss_max: dict[str, float] = field(default_factory=dict)
+
+
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[round(q) - 1]
+
+
+async def _post_steadily(system: Any, client: httpx.AsyncClient, step: Step) -> None:
+    from tests.e2e.system import CATEGORY, REPORTER_UNIT
+
+    loop = asyncio.get_running_loop()
+    total = int(step.rate * step.seconds)
+    body = {"unit": REPORTER_UNIT, "category": CATEGORY, "urgency": "high"}
+
+    async def one(i: int) -> None:
+        if len(step.in_flight) >= MAX_IN_FLIGHT:
+            step.not_sent += 1  # the system is saturated: do not queue without bound
+            return
+        sent = time.monotonic()
+        step.in_flight.add(i)
+        try:
+            response = await client.post(
+                f"{system.url('intake')}/v1/cases",
+                json={**body, "summary": f"Trẻ bị đánh nhiều lần, báo tin số {i} (đo hiệu năng)."},
+                headers=system.reporter,
+            )
+        except httpx.HTTPError:
+            step.refused += 1
+            return
+        finally:
+            step.in_flight.discard(i)
+        if response.status_code != 201:
+            step.refused += 1
+            return
+        created = response.json()
+        step.accepted[created["code"]] = time.monotonic()
+        step.sent[created["code"]] = sent
+        step.case_ids[str(created["id"])] = created["code"]
+
+    tasks = []
+    start = loop.time()
+    for i in range(total):
+        delay = start + i / step.rate - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(i)))
+    _done, pending = await asyncio.wait(tasks, timeout=max(1.0, start + step.seconds + POST_GRACE - loop.time()))
+    for task in pending:  # still unanswered well after the step: count them refused
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    step.refused += len(pending)
+
+
+async def _sample_rss(system: Any, step: Step, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        for name, proc in system.services.services.items():
+            if proc.process is not None and proc.running:
+                with contextlib.suppress(OSError, RuntimeError):
+                    step.rss_max[name] = max(step.rss_max.get(name, 0.0), rss_mib(proc.process.pid))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
+
+
+class Deliveries:
+    """Emails and Zalo messages seen so far, by (recipient, code), with their arrival times."""
+
+    def __init__(self, system: Any) -> None:
+        self.system = system
+        self.email: dict[tuple[str, str], list[float]] = {}
+        self.zalo: dict[tuple[str, str], list[float]] = {}
+        self._email_seen = 0
+        self._zalo_seen = 0
+
+    def refresh(self) -> int:
+        from tests.e2e.system import CODE_PATTERN, email_text, email_to
+
+        messages = self.system.smtp.messages
+        n = len(messages)
+        for i in range(self._email_seen, n):
+            message, at = messages[i], messages.times[i]
+            for code in set(CODE_PATTERN.findall(email_text(message))):
+                for rcpt in email_to(message):
+                    self.email.setdefault((rcpt, code), []).append(at)
+        self._email_seen = n
+        zalo = self.system.zalo.messages
+        nz = len(zalo)
+        for i in range(self._zalo_seen, nz):
+            m, at = zalo[i], zalo.times[i]
+            for code in set(CODE_PATTERN.findall(str(m.get("text", "")))):
+                self.zalo.setdefault((m["user_id"], code), []).append(at)
+        self._zalo_seen = nz
+        return n + nz
+
+
+def _expected(system: Any, codes: set[str]) -> tuple[set[tuple[str, str]], set[tuple[str, str]], set[str]]:
+    from tests.e2e.tap import email_recipients, zalo_recipients
+
+    emails: set[tuple[str, str]] = set()
+    zalos: set[tuple[str, str]] = set()
+    assigned = set()
+    for code, envelopes in system.tap.assigned_by_case().items():
+        if code not in codes:
+            continue
+        assigned.add(code)
+        for env in envelopes:
+            emails.update((r, code) for r in email_recipients(env))
+            zalos.update((u, code) for u in zalo_recipients(env))
+    return emails, zalos, assigned
+
+
+async def _wait_delivered(system: Any, deliveries: Deliveries, step: Step, *, quiet: float, cap: float) -> float:
+    """Wait until every expected notification of the step arrived, or nothing new came for `quiet` s."""
+    codes = set(step.accepted)
+    started = time.monotonic()
+    last_progress, last_count = time.monotonic(), -1
+    while time.monotonic() - started < cap:
+        count = deliveries.refresh()
+        emails, zalos, assigned = _expected(system, codes)
+        done = assigned == codes and emails <= deliveries.email.keys() and zalos <= deliveries.zalo.keys()
+        if done:
+            await asyncio.sleep(2)  # late duplicates, if any, have a chance to show
+            deliveries.refresh()
+            return time.monotonic() - started
+        if count != last_count:
+            last_progress, last_count = time.monotonic(), count
+        elif time.monotonic() - last_progress > quiet:
+            break
+        await asyncio.sleep(0.5)
+    return time.monotonic() - started
+
+
+def _step_figures(system: Any, deliveries: Deliveries, step: Step, waited: float) -> tuple[list[Figure], dict]:
+    codes = set(step.accepted)
+    emails, zalos, assigned = _expected(system, codes)
+    email_lat = [
+        (t - step.accepted[code]) * 1000
+        for (rcpt, code), times in deliveries.email.items()
+        if code in codes
+        for t in times[:1]
+    ]
+    zalo_lat = [
+        (t - step.accepted[code]) * 1000
+        for (user, code), times in deliveries.zalo.items()
+        if code in codes
+        for t in times[:1]
+    ]
+    missing = (emails - deliveries.email.keys()) | (zalos - deliveries.zalo.keys())
+    lost_cases = (codes - assigned) | {code for _, code in missing}
+    doubled = sum(len(t) - 1 for (_, c), t in deliveries.email.items() if c in codes and len(t) > 1) + sum(
+        len(t) - 1 for (_, c), t in deliveries.zalo.items() if c in codes and len(t) > 1
+    )
+    n = len(codes)
+    note = f"{step.rate}/s × {step.seconds:.0f} s, {n} cases"
+    figs = []
+    for channel, lat in (("email", email_lat), ("Zalo", zalo_lat)):
+        for q in (50, 95, 99):
+            figs.append(
+                Figure("e2e", f"e2e {step.rate}/s to {channel} p{q}", "ms", pct(lat, q), note=note if q == 50 else "")
+            )
+    figs.append(
+        Figure("e2e", f"e2e {step.rate}/s cases lost", "cases", float(len(lost_cases)),
+               note=f"not notified {waited:.0f} s after the step" if lost_cases else "")
+    )  # fmt: skip
+    figs.append(Figure("e2e", f"e2e {step.rate}/s notifications doubled", "msgs", float(doubled)))
+    figs.append(
+        Figure("e2e", f"e2e {step.rate}/s POSTs refused or not sent", "requests", float(step.refused + step.not_sent),
+               note=f"{step.not_sent} not sent: {MAX_IN_FLIGHT} already waiting" if step.not_sent else "")
+    )  # fmt: skip
+    detail = {
+        "rate": step.rate,
+        "cases": n,
+        "emails_expected": len(emails),
+        "zalo_expected": len(zalos),
+        "lost_cases": sorted(lost_cases)[:20],
+        "doubled": doubled,
+        "waited_s": round(waited, 1),
+        "hops_ms": _hops(system, step, deliveries),
+        "rss_max_mib": step.rss_max,
+    }
+    return figs, detail
+
+
+def _hops(system: Any, step: Step, deliveries: Deliveries) -> dict[str, dict[str, float | None]]:
+    """Median and p95 of each hop of a case's journey, from client clocks and envelope timestamps."""
+    # Envelopes carry wall-clock times from other processes; shift them onto this process's monotonic clock.
+    shift = time.monotonic() - time.time()
+    reported = {e.payload.get("code"): e.occurred_at.timestamp() + shift for e in system.tap.of_type("case.reported")}
+    assigned = {e.payload.get("code"): e.occurred_at.timestamp() + shift for e in system.tap.of_type("case.assigned")}
+    first_email: dict[str, float] = {}
+    for (_, code), times in deliveries.email.items():
+        first_email[code] = min(first_email.get(code, times[0]), times[0])
+    hops: dict[str, list[float]] = {
+        "POST (intake, client-timed)": [],
+        "case.reported -> case.assigned": [],
+        "case.assigned -> first email": [],
+    }
+    for code, accepted in step.accepted.items():
+        hops["POST (intake, client-timed)"].append((accepted - step.sent[code]) * 1000)
+        if code in reported and code in assigned:
+            hops["case.reported -> case.assigned"].append((assigned[code] - reported[code]) * 1000)
+        if code in assigned and code in first_email:
+            hops["case.assigned -> first email"].append((first_email[code] - assigned[code]) * 1000)
+    return {name: {"p50": pct(v, 50), "p95": pct(v, 95)} for name, v in hops.items()}
+
+
+def _say(text: str) -> None:
+    """Progress on the real stdout (the harness's own output is swallowed while the system runs)."""
+    print(text, file=sys.__stdout__, flush=True)
+
+
+async def _unlimited_members(dsn: str) -> None:
+    """The demo club's members take every case (their usual capacity is 5 open cases), so every case of
+    the run is assigned and notified: the benchmark measures the pipeline, not the club's workload rule."""
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("UPDATE routing.members SET capacity = 1000000")
+    finally:
+        await conn.close()
+
+
+SERVICE_OF_HOP = {
+    "POST (intake, client-timed)": "intake",
+    "case.reported -> case.assigned": "routing",
+    "case.assigned -> first email": "notify",
+}
+
+
+async def run(opts: Options) -> list[Figure]:
+    from tests.e2e.system import running_system
+
+    seconds = opts.seconds(full=60, quick=10)
+    rates = opts.rates or RATES
+    figures: list[Figure] = []
+    details: list[dict] = []
+    async with scratch("e2e") as res:
+        await migrate(res.database_url)
+        base_env = {
+            "DATABASE_URL": res.database_url,
+            "RABBITMQ_URL": res.amqp_url,
+            "BROKER_NAMESPACE": "bench",
+            "OUTBOX_POLL_INTERVAL": "0.5",
+            **dict(opts.service_env),
+        }
+        from tests.support.processes import free_port
+
+        bare = BareIntake(res.pg_dsn, free_port())
+        await bare.start()
+        quiet_output = io.StringIO()
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                stack.enter_context(contextlib.redirect_stdout(quiet_output))  # the harness prints logs on exit
+                system = await stack.enter_async_context(running_system(base_env, LOG_DIR / "e2e"))
+                system.smtp.messages = TimedList()
+                system.zalo.messages = TimedList()
+                await _unlimited_members(res.pg_dsn)
+                await asyncio.sleep(3)
+                idle = {n: rss_mib(p.process.pid) for n, p in system.services.services.items()}
+                bare_idle = rss_mib(bare.process.pid)  # type: ignore[union-attr]
+                deliveries = Deliveries(system)
+                limits = httpx.Limits(max_connections=400, max_keepalive_connections=100)
+                slowest: str | None = None
+                async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+                    for rate in rates:
+                        step = Step(rate, seconds)
+                        stop = asyncio.Event()
+                        sampler = asyncio.create_task(_sample_rss(system, step, stop))
+                        profiler = None
+                        if rate == FOOTPRINT_RATE and slowest is not None:
+                            proc = system.services[SERVICE_OF_HOP[slowest]].process
+                            profiler = asyncio.create_task(
+                                profile.record(SERVICE_OF_HOP[slowest], proc.pid, min(20.0, seconds), slowest)
+                            )
+                        await _post_steadily(system, client, step)
+                        stop.set()
+                        await sampler
+                        waited = await _wait_delivered(system, deliveries, step, quiet=QUIET, cap=CAP)
+                        figs, detail = _step_figures(system, deliveries, step, waited)
+                        figures.extend(figs)
+                        if profiler is not None:
+                            detail["profile"] = await profiler
+                        details.append(detail)
+                        hops = {k: v["p50"] or 0 for k, v in detail["hops_ms"].items()}
+                        slowest = max(hops, key=lambda k: hops[k])
+                        _say(
+                            f"   {rate}/s: {len(step.accepted)} accepted, {detail['emails_expected']} emails and "
+                            f"{detail['zalo_expected']} Zalo messages expected, waited {waited:.0f} s; hops "
+                            + ", ".join(f"{k} p50 {v['p50'] or 0:.0f} ms" for k, v in detail["hops_ms"].items())
+                        )
+                        if rate == FOOTPRINT_RATE:
+                            for name in idle:
+                                figures.append(
+                                    Figure(
+                                        "footprint",
+                                        f"RSS {name} at {rate}/s (max)",
+                                        "MiB",
+                                        step.rss_max.get(name),
+                                        bare_idle,
+                                        "bare FastAPI process, idle",
+                                    )
+                                )
+                for name, mib in idle.items():
+                    figures.insert(
+                        0, Figure("footprint", f"RSS {name} idle", "MiB", mib, bare_idle, "bare FastAPI process, idle")
+                    )
+        finally:
+            bare.stop()
+    if opts.service_env:  # a tuning experiment: say so on every figure it produced
+        settings = " ".join(f"{k}={v}" for k, v in opts.service_env)
+        for fig in figures:
+            fig.note = f"{fig.note}; {settings}" if fig.note else settings
+    (RESULTS_DIR / "e2e-details.json").write_text(__import__("json").dumps(details, indent=2, default=str))
+    return figures

@@ -1,0 +1,99 @@
+"""Intake throughput and latency: `POST /v1/cases` under closed-loop load on loopback, against the bare
+reference (`bench.bare_intake`: FastAPI + asyncpg, same body validation, one case row and one outbox row in
+one transaction), both as single uvicorn processes in the same scratch database.
+
+Rounds alternate (bare, ours, bare, ours) after a warm-up of each; the round with the best throughput of
+each side is reported, with its latencies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from bench import intake_setup, profile
+from bench.infra import REPO, scratch
+from bench.load import LoadResult, run_load
+from bench.options import Options
+from bench.procs import LOG_DIR, BareIntake, rss_mib
+from bench.results import RESULTS_DIR, Figure
+
+CONNECTIONS = 32
+
+
+def intake_built() -> bool:
+    return (REPO / "services" / "intake" / "main.py").exists()
+
+
+def bare_body() -> dict:
+    """The same fields as intake's body, `__N__` replaced per request by the load generator."""
+    body = intake_setup.case_body()
+    return {k: body[k] for k in ("unit", "category", "urgency", "summary")}
+
+
+async def _round(url: str, body: dict, headers: dict[str, str], seconds: float) -> LoadResult:
+    return await run_load(url, "/v1/cases", body, headers, duration=seconds, connections=CONNECTIONS)
+
+
+async def run(opts: Options) -> list[Figure]:
+    seconds = opts.seconds(full=12, quick=4)
+    rounds = 1 if opts.quick else 2
+    bare_results: list[LoadResult] = []
+    our_results: list[LoadResult] = []
+    rss: dict[str, float] = {}
+    profiles: dict[str, dict] = {}
+    async with scratch("intake") as res:
+        from tests.support.processes import ServiceProcess, free_port
+
+        bare = BareIntake(res.pg_dsn, free_port())
+        ours = None
+        try:
+            await bare.start()
+            rss["bare idle"] = rss_mib(bare.process.pid)  # type: ignore[union-attr]
+            if intake_built():
+                env = await intake_setup.prepare(res)
+                ours = ServiceProcess("intake", env, Path(LOG_DIR))
+                ours.start()
+                await ours.wait_ready()
+                headers = await intake_setup.reporter_headers(res)
+                rss["ours idle"] = rss_mib(ours.process.pid)  # type: ignore[union-attr]
+                await _round(ours.url, intake_setup.case_body(), headers, 2)  # warm-up
+            await _round(bare.url, bare_body(), {}, 2)
+            for i in range(rounds):
+                bare_results.append(await _round(bare.url, bare_body(), {}, seconds))
+                if ours is not None:
+                    spy = None
+                    if i == rounds - 1:  # where intake's time goes, under the same load
+                        spy = asyncio.create_task(
+                            profile.record("intake", ours.process.pid, seconds - 1, "POST /v1/cases under load")  # type: ignore[union-attr]
+                        )
+                    our_results.append(await _round(ours.url, intake_setup.case_body(), headers, seconds))
+                    if spy is not None:
+                        profiles["intake"] = await spy
+            rss["bare loaded"] = rss_mib(bare.process.pid)  # type: ignore[union-attr]
+            if ours is not None:
+                rss["ours loaded"] = rss_mib(ours.process.pid)  # type: ignore[union-attr]
+        finally:
+            bare.stop()
+            if ours is not None:
+                ours.stop()
+            await asyncio.sleep(0)
+    if profiles:
+        (RESULTS_DIR / "intake-profile.json").write_text(json.dumps(profiles, indent=2, ensure_ascii=False))
+    b = max(bare_results, key=lambda r: r.requests_per_s)
+    o = max(our_results, key=lambda r: r.requests_per_s) if our_results else None
+    for side, result in (("bare", b), ("ours", o)):
+        if result is not None and result.errors:
+            raise RuntimeError(f"{side}: {result.errors} of {result.requests} requests failed")
+    ref = f"bare FastAPI + asyncpg ({b.tool}, {CONNECTIONS} connections)"
+    note = f"{seconds:.0f} s, best of {rounds}" + ("" if o else "; intake not built yet")
+    return [
+        Figure(
+            "intake", "intake POST /v1/cases throughput", "req/s", o and o.requests_per_s, b.requests_per_s, ref, note
+        ),
+        Figure("intake", "intake POST /v1/cases p50", "ms", o and o.p50_ms, b.p50_ms, ref),
+        Figure("intake", "intake POST /v1/cases p99", "ms", o and o.p99_ms, b.p99_ms, ref),
+        Figure("intake", "intake RSS idle", "MiB", rss.get("ours idle"), rss["bare idle"], "bare endpoint process"),
+        Figure("intake", "intake RSS after load", "MiB", rss.get("ours loaded"), rss["bare loaded"], "bare process"),
+    ]

@@ -1,0 +1,29 @@
+"""What a run was asked to do, and the benchmarks it can choose from (in the order they run)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BENCHMARKS = {
+    "relay": "outbox relay throughput vs raw aio-pika with confirms",
+    "intake": "POST /v1/cases throughput and latency vs a bare FastAPI + asyncpg endpoint",
+    "e2e": "POST accepted -> email and Zalo received at 10, 50, 200 cases/s; footprint; profile of the slowest hop",
+    "reports": "monthly, annual and 5-year reports with 1,000,000 cases",
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    only: tuple[str, ...] = tuple(BENCHMARKS)
+    quick: bool = False
+    write: bool = False
+    duration: float | None = None
+    cases: int | None = None
+    rates: tuple[int, ...] = ()  # e2e steps in cases/s (default 10, 50, 200)
+    service_env: tuple[tuple[str, str], ...] = ()  # extra settings for the e2e services (--env KEY=VALUE)
+
+    def seconds(self, full: float, quick: float) -> float:
+        """Duration of one load step: --duration if given, else the quick or the full default."""
+        if self.duration is not None:
+            return self.duration
+        return quick if self.quick else full

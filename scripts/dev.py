@@ -1,0 +1,158 @@
+"""`make run`: the whole system on this machine, for development and demonstration.
+
+Creates the database if it is missing, migrates the four services, loads the default data (units,
+categories, the demo club), makes demo credentials and prints them, starts a local mail sink and the four
+services, prints where everything is, and on Ctrl-C (or SIGTERM) stops every child and exits.
+
+RabbitMQ and PostgreSQL are expected on localhost; `DATABASE_URL` / `RABBITMQ_URL` point elsewhere.
+Zalo is off unless `ZALO_ACCESS_TOKEN` or `ZALO_REFRESH_TOKEN` (and the other ZALO_* settings) point at a
+real Official Account: notify then records Zalo deliveries as not sent and emails as usual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from scripts.mailsink import MailSink
+from tests.support.processes import SERVICES, ServiceGroup, last_line, run_cli
+
+REPO = Path(__file__).resolve().parents[1]
+RUN_DIR = REPO / ".run"
+PORTS = {"intake": 8001, "routing": 8002, "notify": 8003, "reporting": 8004}
+DEFAULTS = {
+    "DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:5432/caunoi",
+    "RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:5672/",
+    "BROKER_NAMESPACE": "caunoi",
+    "LOG_FORMAT": "text",
+}
+DEMO_UNIT = "phuong-tan-ninh"
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+async def ensure_database(database_url: str) -> None:
+    """CREATE DATABASE if it is missing (connecting to the server's `postgres` database to do it)."""
+    parts = urlsplit(database_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    conn = await asyncpg.connect(admin)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+            say(f"created database {name}")
+    finally:
+        await conn.close()
+
+
+def credential(env: dict[str, str], role: str, name: str, *extra: str) -> str:
+    return last_line(run_cli("intake", "accounts", "create", "--role", role, "--name", name, *extra, env=env))
+
+
+async def main() -> int:
+    env = {key: os.environ.get(key, default) for key, default in DEFAULTS.items()}  # the rest is inherited
+    RUN_DIR.mkdir(exist_ok=True)
+    await ensure_database(env["DATABASE_URL"])
+
+    say("migrating …")
+    for service in SERVICES:
+        run_cli(service, "migrate", env=env)
+    say("loading units, categories and the demo club …")
+    run_cli("intake", "seed", env=env)
+    run_cli("routing", "seed", env=env)
+
+    sink: MailSink | None = None
+    if "SMTP_HOST" not in os.environ:
+        sink = MailSink(RUN_DIR / "mail", port=int(env.get("SMTP_PORT", "1025"))).start()
+        env.update(SMTP_HOST=sink.host, SMTP_PORT=str(sink.port), SMTP_TLS="none")
+
+    group = ServiceGroup(env, RUN_DIR / "logs", ports=PORTS)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        say("starting the four services …")
+        starting = asyncio.create_task(group.start())
+        waiter = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({starting, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if starting not in done:
+            starting.cancel()
+            return 130
+        starting.result()
+        waiter.cancel()
+
+        creds = {
+            "admin": credential(env, "admin", "Quản trị (demo)"),
+            "reporter": credential(env, "reporter", "Cán bộ phường Tân Ninh (demo)", "--unit", DEMO_UNIT),
+            "committee": credential(env, "committee", "Ban Thường trực (demo)"),
+        }
+        (RUN_DIR / "credentials.env").write_text(
+            "".join(f"CAUNOI_{role.upper()}_TOKEN={token}\n" for role, token in creds.items()), encoding="utf-8"
+        )
+        print_banner(group, creds, sink, env)
+
+        while not stop.is_set():
+            crashed = group.crashed()
+            if crashed:
+                say(f"\n{', '.join(crashed)} stopped unexpectedly:\n{group.tails(30)}")
+                return 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=1.0)
+        return 0
+    finally:
+        say("\nstopping …")
+        codes = await asyncio.to_thread(group.stop)
+        if sink is not None:
+            sink.stop()
+        # -15: uvicorn re-raises SIGTERM after its graceful shutdown, so that is a clean stop too.
+        clean = {0, -signal.SIGTERM}
+        say("stopped: " + ", ".join(f"{n} ({'ok' if c in clean else c})" for n, c in codes.items()))
+
+
+def print_banner(group: ServiceGroup, creds: dict[str, str], sink: MailSink | None, env: dict[str, str]) -> None:
+    say("\nCầu Nối is running. Ctrl-C stops everything.\n")
+    for name in SERVICES:
+        url = group.url(name)
+        say(f"  {name:<10} {url}   API docs {url}/docs   health {url}/readyz   metrics {url}/metrics")
+    say(f"\n  logs       {RUN_DIR / 'logs'}/<service>.log")
+    if sink is not None:
+        say(f"  mail sink  smtp://{sink.host}:{sink.port}  → every message in {sink.directory}/ (.eml files)")
+    else:
+        say(f"  mail       SMTP_HOST={env['SMTP_HOST']} (your server)")
+    zalo = "on" if env.get("ZALO_ACCESS_TOKEN") or env.get("ZALO_REFRESH_TOKEN") else "off (set ZALO_* to a real OA)"
+    say(f"  zalo       {zalo}")
+    say(f"  rabbitmq   {_hide_password(env['RABBITMQ_URL'])}  namespace {env['BROKER_NAMESPACE']}")
+    say(f"  database   {_hide_password(env['DATABASE_URL'])}")
+    say(f"\nDemo credentials (also in {RUN_DIR / 'credentials.env'}), header `Authorization: Bearer <token>`:")
+    for role, token in creds.items():
+        say(f"  {role:<10} {token}")
+    intake = group.url("intake")
+    say(
+        "\nReport a case:\n"
+        f"  curl -s -X POST {intake}/v1/cases -H 'Authorization: Bearer {creds['reporter']}' \\\n"
+        "       -H 'Content-Type: application/json' \\\n"
+        f'       -d \'{{"unit":"{DEMO_UNIT}","category":"neglect","urgency":"medium",'
+        '"summary":"Trẻ thường xuyên bị bỏ mặc một mình"}\'\n'
+    )
+
+
+def _hide_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,143 @@
+"""Accounts and their credentials, shared by the CLI and the admin API.
+
+Intake writes its own `credentials` row and, in the same transaction, `credential.issued` /
+`credential.revoked`, so every other service learns the token's hash and can authenticate on its own.
+The token itself is shown once and never stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake import store
+from shared.auth import ROLES, new_token
+from shared.events.intake import CredentialIssued, CredentialRevoked
+from shared.http_errors import FieldErrors
+from shared.outbox import Outbox
+from shared.text import nfc
+
+
+@dataclass(frozen=True)
+class Issued:
+    account_id: uuid.UUID
+    key_id: str
+    token: str
+    role: str
+    unit: str | None
+    member_id: uuid.UUID | None
+    expires_at: datetime | None
+
+
+async def create_account(
+    session: AsyncSession,
+    outbox: Outbox,
+    *,
+    role: str,
+    name: str,
+    now: datetime,
+    unit: str | None = None,
+    member_id: uuid.UUID | None = None,
+    expires_days: int | None = None,
+) -> Issued:
+    """A new account with its first credential. Raises `FieldErrors` for a bad combination."""
+    if role not in ROLES:
+        raise FieldErrors.one("body.role", f"Unknown role; one of {', '.join(ROLES)}.", "Vai trò không hợp lệ.")
+    if role == "reporter":
+        if not unit:
+            raise FieldErrors.one(
+                "body.unit", "A reporter is bound to a unit.", "Tài khoản báo cáo phải gắn với một đơn vị."
+            )
+        known = (await session.execute(select(store.units.c.code).where(store.units.c.code == unit))).first()
+        if known is None:
+            raise FieldErrors.one("body.unit", f"Unknown unit {unit!r}.", f"Không có đơn vị {unit!r}.")
+    else:
+        unit = None
+    if role == "member":
+        if member_id is None:
+            raise FieldErrors.one(
+                "body.member_id",
+                "A member account needs the member id from routing's registry.",
+                "Tài khoản thành viên cần mã thành viên (member_id).",
+            )
+    else:
+        member_id = None
+    account_id = uuid.uuid4()
+    await session.execute(
+        store.accounts.insert().values(
+            id=account_id, name=nfc(name), role=role, unit=unit, member_id=member_id, created_at=now
+        )
+    )
+    return await issue_credential(session, outbox, account_id, now=now, expires_days=expires_days)
+
+
+async def issue_credential(
+    session: AsyncSession, outbox: Outbox, account_id: uuid.UUID, *, now: datetime, expires_days: int | None = None
+) -> Issued:
+    account = (await session.execute(select(store.accounts).where(store.accounts.c.id == account_id))).one()
+    key_id, token, digest = new_token()
+    expires_at = now + timedelta(days=expires_days) if expires_days else None
+    values = {
+        "key_id": key_id,
+        "token_sha256": digest,
+        "account_id": account_id,
+        "role": account.role,
+        "unit": account.unit,
+        "member_id": account.member_id,
+        "issued_at": now,
+        "expires_at": expires_at,
+    }
+    await session.execute(store.credentials.insert().values(**values))
+    await outbox.add(session, CredentialIssued(**values), key=f"credential:{key_id}")
+    return Issued(account_id, key_id, token, account.role, account.unit, account.member_id, expires_at)
+
+
+async def revoke(session: AsyncSession, outbox: Outbox, key_id: str, *, now: datetime) -> bool:
+    """Revoke a credential (idempotent: revoking twice changes nothing). False if it does not exist."""
+    c = store.credentials.c
+    row = (await session.execute(select(store.credentials).where(c.key_id == key_id).with_for_update())).first()
+    if row is None:
+        return False
+    if row.revoked_at is None:
+        await session.execute(store.credentials.update().where(c.key_id == key_id).values(revoked_at=now))
+        await outbox.add(session, CredentialRevoked(key_id=key_id, revoked_at=now), key=f"credential:{key_id}")
+    return True
+
+
+async def list_accounts(session: AsyncSession) -> list[dict]:
+    a, c = store.accounts.c, store.credentials.c
+    rows = await session.execute(
+        select(
+            a.id, a.name, a.role, a.unit, a.member_id, a.created_at, c.key_id, c.issued_at, c.expires_at, c.revoked_at
+        )
+        .select_from(store.accounts.outerjoin(store.credentials, c.account_id == a.id))
+        .order_by(a.created_at, c.issued_at)
+    )
+    accounts: dict[uuid.UUID, dict] = {}
+    for row in rows:
+        entry = accounts.setdefault(
+            row.id,
+            {
+                "account_id": row.id,
+                "name": row.name,
+                "role": row.role,
+                "unit": row.unit,
+                "member_id": row.member_id,
+                "created_at": row.created_at,
+                "credentials": [],
+            },
+        )
+        if row.key_id is not None:
+            entry["credentials"].append(
+                {
+                    "key_id": row.key_id,
+                    "issued_at": row.issued_at,
+                    "expires_at": row.expires_at,
+                    "revoked_at": row.revoked_at,
+                }
+            )
+    return list(accounts.values())

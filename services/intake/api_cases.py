@@ -1,0 +1,272 @@
+"""Cases over HTTP: report, read, read the child's data (audited), the audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from services.intake import domain, store
+from services.intake.authcache import CachingAuthenticator
+from services.intake.cases import child_context, record_case
+from services.intake.context import intake_context
+from services.intake.refcache import Db
+from services.intake.schemas import (
+    AuditEntry,
+    CaseCreated,
+    CaseIn,
+    CaseOut,
+    Child,
+    ChildOut,
+    ConsentOut,
+    problems,
+)
+from shared.auth import Principal
+from shared.service import runtime_of
+
+router = APIRouter(tags=["cases"])
+auth = CachingAuthenticator(store.credentials)  # one per process; TTL set by create_app
+Creator = Annotated[Principal, Depends(auth.require(*domain.CASE_CREATORS))]
+Reader = Annotated[Principal, Depends(auth.require(*domain.CASE_READERS))]
+Lister = Annotated[Principal, Depends(auth.require(*domain.CASE_LISTERS))]
+ChildReader = Annotated[Principal, Depends(auth.require(*domain.CHILD_READERS))]
+Chair = Annotated[Principal, Depends(auth.require("chair"))]
+Admin = Annotated[Principal, Depends(auth.require("admin"))]
+NOT_FOUND = "No such case."
+
+
+def _forbidden_unit() -> HTTPException:
+    return HTTPException(403, detail="A reporter may report only for its own unit.")
+
+
+@router.post(
+    "/v1/cases",
+    status_code=201,
+    response_model=CaseCreated,
+    summary="Report a case (Form 01, Decree 56)",
+    responses=problems(401, 403, 409, 413, 415),
+)
+async def create_case(
+    body: CaseIn,
+    request: Request,
+    principal: Creator,
+    idempotency_key: Annotated[str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")] = None,
+) -> JSONResponse:
+    """`Idempotency-Key`: the same key and body answer the first response again and create nothing; the
+    same key with another body is refused with 409."""
+    if principal.role == "reporter" and body.unit != principal.unit:
+        raise _forbidden_unit()
+    runtime = runtime_of(request)
+    context = intake_context(request)
+    fingerprint = ""
+    if idempotency_key is not None:
+        fingerprint = hashlib.sha256(json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+    now = runtime.clock.now()
+    try:
+        # One connection, one transaction: the idempotency lookup (only with the header), the case, the event.
+        # A plain connection, not an ORM session: nothing here needs the session's bookkeeping.
+        async with runtime.engine.begin() as session:
+            if idempotency_key is not None and (
+                stored := await _replay(session, principal, idempotency_key, fingerprint)
+            ):
+                return stored  # nothing was written: the transaction ends empty
+            case_id, code, status = await record_case(session, runtime.outbox, context, body, principal, now)  # type: ignore[arg-type]
+            answer = {"id": str(case_id), "code": code, "status": status}
+            if idempotency_key is not None:
+                await session.execute(
+                    store.idempotency_keys.insert().values(
+                        account_id=principal.account_id,
+                        key=idempotency_key,
+                        request_sha256=fingerprint,
+                        status_code=201,
+                        response=answer,
+                    )
+                )
+    except IntegrityError:
+        # A concurrent request with the same key won the race: answer as it did (nothing of ours was kept).
+        if idempotency_key is not None:
+            async with runtime.sessions() as session:
+                if stored := await _replay(session, principal, idempotency_key, fingerprint):
+                    return stored
+        raise
+    return JSONResponse(answer, status_code=201, headers={"Location": f"/v1/cases/{case_id}"})
+
+
+async def _replay(session: Db, principal: Principal, key: str, fingerprint: str) -> JSONResponse | None:
+    k = store.idempotency_keys.c
+    row = (
+        await session.execute(select(store.idempotency_keys).where(k.account_id == principal.account_id, k.key == key))
+    ).first()
+    if row is None:
+        return None
+    if row.request_sha256 != fingerprint:
+        raise HTTPException(409, detail="This Idempotency-Key was used with a different body.")
+    return JSONResponse(row.response, status_code=row.status_code, headers={"Idempotent-Replayed": "true"})
+
+
+async def _visible_case(request: Request, principal: Principal, case_id: uuid.UUID):
+    """The case and whether it has child data; 404 when it does not exist *for this principal*: another
+    unit's case for a reporter, a case the member is not (or no longer) on for a member."""
+    c, m = store.cases.c, store.case_members.c
+    has_child = select(store.case_children.c.case_id).where(store.case_children.c.case_id == c.id).exists()
+    query = select(store.cases, has_child.label("has_child")).where(c.id == case_id)
+    if principal.role == "reporter":
+        query = query.where(c.unit == principal.unit)
+    elif principal.role == "member":
+        on_case = select(m.case_id).where(m.case_id == c.id, m.member_id == principal.member_id, m.on_case)
+        query = query.where(on_case.exists())
+    async with runtime_of(request).sessions() as session:
+        row = (await session.execute(query)).first()
+    if row is None:
+        raise HTTPException(404, detail=NOT_FOUND)
+    return row, row.has_child
+
+
+def _case_out(row, has_child: bool, principal: Principal) -> CaseOut:
+    return CaseOut(
+        id=row.id,
+        code=row.code,
+        status=row.status,
+        unit=row.unit,
+        category=row.category,
+        urgency=row.urgency,
+        protection_level=row.protection_level,
+        special_circumstances=list(row.special_circumstances),
+        summary=row.summary,
+        learned_at=row.learned_at,
+        occurred_at=row.occurred_at,
+        occurred_on=row.occurred_on,
+        reported_at=row.reported_at,
+        age_band=row.age_band,
+        legal_basis=row.legal_basis,
+        consent=ConsentOut(child=row.child_consent, guardian=row.guardian_consent),
+        has_child_data=has_child,
+        possible_duplicate_of=row.possible_duplicate_of if principal.role in ("chair", "committee") else None,
+    )
+
+
+@router.get(
+    "/v1/cases/{case_id}",
+    response_model=CaseOut,
+    summary="A case, without the child's data",
+    responses=problems(401, 403, 404),
+)
+async def get_case(case_id: uuid.UUID, request: Request, principal: Reader) -> CaseOut:
+    row, has_child = await _visible_case(request, principal, case_id)
+    return _case_out(row, has_child, principal)
+
+
+@router.get(
+    "/v1/cases",
+    response_model=list[CaseOut],
+    summary="Recent cases (a reporter sees its unit's only)",
+    responses=problems(401, 403),
+)
+async def list_cases(
+    request: Request,
+    principal: Lister,
+    unit: Annotated[str | None, Query(pattern=domain.UNIT_PATTERN)] = None,
+    status: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
+    reported_from: date | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[CaseOut]:
+    c = store.cases.c
+    query = select(store.cases, store.case_children.c.case_id.label("child_row")).outerjoin(
+        store.case_children, store.case_children.c.case_id == c.id
+    )
+    if principal.role == "reporter":
+        query = query.where(c.unit == principal.unit)
+    if unit is not None:
+        query = query.where(c.unit == unit)
+    if status is not None:
+        query = query.where(c.status == status)
+    if reported_from is not None:
+        query = query.where(c.reported_at >= datetime.combine(reported_from, datetime.min.time(), domain.VN))
+    async with runtime_of(request).sessions() as session:
+        rows = (await session.execute(query.order_by(c.reported_at.desc()).limit(limit))).all()
+    return [_case_out(row, row.child_row is not None, principal) for row in rows]
+
+
+@router.get(
+    "/v1/cases/{case_id}/child",
+    response_model=ChildOut,
+    summary="The child's data (decrypted; every read is written to the audit log)",
+    responses=problems(401, 403, 404),
+)
+async def get_child(case_id: uuid.UUID, request: Request, principal: ChildReader) -> ChildOut:
+    await _visible_case(request, principal, case_id)
+    runtime = runtime_of(request)
+    cipher = intake_context(request).cipher
+    async with runtime.sessions() as session, session.begin():
+        row = (
+            await session.execute(select(store.case_children).where(store.case_children.c.case_id == case_id))
+        ).first()
+        values = {
+            field: cipher.decrypt(getattr(row, field), child_context(case_id, field))
+            for field in store.CHILD_FIELDS
+            if row is not None and getattr(row, field) is not None
+        }
+        await session.execute(
+            store.audit_log.insert().values(
+                at=runtime.clock.now(),
+                account_id=principal.account_id,
+                key_id=principal.key_id,
+                role=principal.role,
+                action="read_child",
+                case_id=case_id,
+                fields=sorted(values),
+            )
+        )
+    return ChildOut(case_id=case_id, child=Child.model_validate(values))
+
+
+@router.get(
+    "/v1/cases/{case_id}/possible-duplicates",
+    response_model=list[CaseOut],
+    summary="Cases linked to this one as about the same child (chair only; nothing is merged)",
+    responses=problems(401, 403, 404),
+)
+async def possible_duplicates(case_id: uuid.UUID, request: Request, principal: Chair) -> list[CaseOut]:
+    row, _ = await _visible_case(request, principal, case_id)
+    c = store.cases.c
+    conditions = [c.possible_duplicate_of == case_id]
+    if row.possible_duplicate_of is not None:
+        conditions.append(c.id == row.possible_duplicate_of)
+    async with runtime_of(request).sessions() as session:
+        rows = (await session.execute(select(store.cases).where(or_(*conditions)).order_by(c.reported_at))).all()
+    return [_case_out(r, False, principal) for r in rows]
+
+
+@router.get(
+    "/v1/audit-log",
+    response_model=list[AuditEntry],
+    summary="Who read which child's data (admin)",
+    tags=["admin"],
+    responses=problems(401, 403),
+)
+async def audit_log(
+    request: Request,
+    _admin: Admin,
+    case_id: uuid.UUID | None = None,
+    account_id: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[AuditEntry]:
+    a = store.audit_log.c
+    query = select(store.audit_log)
+    if case_id is not None:
+        query = query.where(a.case_id == case_id)
+    if account_id is not None:
+        query = query.where(a.account_id == account_id)
+    async with runtime_of(request).sessions() as session:
+        rows = (await session.execute(query.order_by(a.id.desc()).limit(limit))).all()
+    return [AuditEntry.model_validate(row._mapping) for row in rows]
+
+
+_ = Response

@@ -1,0 +1,43 @@
+"""What intake's endpoints and workers share besides the runtime: keys, the rate limiter, the Zalo wake-up."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from dataclasses import dataclass, field
+
+from fastapi import Request
+
+from services.intake.crypto import FieldCipher, parse_keys
+from services.intake.ratelimit import RateLimiter
+from services.intake.refcache import ReferenceCache
+from services.intake.settings import IntakeSettings
+
+
+@dataclass
+class IntakeContext:
+    settings: IntakeSettings
+    cipher: FieldCipher
+    duplicate_key: bytes
+    limiter: RateLimiter
+    reference: ReferenceCache
+    zalo_wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def cipher_from(settings: IntakeSettings) -> FieldCipher:
+    return FieldCipher(parse_keys(settings.child_data_keys), settings.child_data_active_key or None)
+
+
+def build_context(settings: IntakeSettings) -> IntakeContext:
+    return IntakeContext(
+        settings=settings,
+        cipher=cipher_from(settings),
+        duplicate_key=base64.b64decode(settings.duplicate_hash_key),
+        limiter=RateLimiter(settings.counseling_rate_limit, settings.counseling_rate_window_seconds),
+        reference=ReferenceCache(settings.reference_cache_ttl_seconds),
+    )
+
+
+def intake_context(request: Request) -> IntakeContext:
+    context: IntakeContext = request.app.state.intake
+    return context

@@ -1,0 +1,134 @@
+"""Intake's rules, without I/O: codes, ages and consent, defaults, unit validity, report timeliness."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from calendar import monthrange
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from shared.events import age_band
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+CONSENT_AGE = 7  # Law on Children / Law 91/2025: the child's own consent is needed from age 7
+EMERGENCY = "emergency_protection_of_life_or_health"
+LEGAL_BASES = ("consent", EMERGENCY)
+SUMMARY_MAX = 5000
+COUNSELING_MESSAGE_MAX = 2000
+OPEN_COUNSELING = ("received", "assigned")
+
+DEFAULT_PROTECTION_LEVEL = {"critical": "intervention", "high": "support", "medium": "support", "low": "prevention"}
+
+# Who may do what with cases; reporters additionally only within their own unit.
+CASE_CREATORS = ("reporter", "chair")
+CASE_LISTERS = ("reporter", "chair", "committee")
+# Members additionally only the cases routing assigned them to.
+CASE_READERS = (*CASE_LISTERS, "member")
+CHILD_READERS = ("reporter", "chair", "member")
+REPORT_WRITERS = ("reporter",)
+REPORT_READERS = ("reporter", "chair", "committee", "admin")
+
+
+def case_code(year: int, number: int) -> str:
+    return f"TN-{year}-{number:06d}"
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(VN).date()
+
+
+def age_on(date_of_birth: date, on: date) -> int:
+    return on.year - date_of_birth.year - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
+
+
+def child_age(age: int | None, date_of_birth: date | None, on: date) -> int | None:
+    if age is not None:
+        return age
+    if date_of_birth is not None:
+        return age_on(date_of_birth, on)
+    return None
+
+
+def child_age_band(age: int | None) -> str:
+    return age_band(age)
+
+
+def normalised_name(name: str) -> str:
+    """Name as compared for duplicates: NFC, case-folded, single spaces (diacritics kept: Hòa ≠ Hoa)."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
+def consent_problems(
+    *, has_child_identity: bool, age: int | None, legal_basis: str, child_consent: bool, guardian_consent: bool
+) -> list[tuple[str, str, str]]:
+    """What is missing for processing the child's data: (field, English, Vietnamese) per problem.
+
+    Silence is not consent. Without child data there is nothing to consent to; under the emergency basis
+    (protection of life or health) processing needs no consent. Otherwise the guardian consents, and the
+    child too from age 7 (an unknown age counts as 7 or more).
+    """
+    if not has_child_identity or legal_basis == EMERGENCY:
+        return []
+    problems = []
+    if not guardian_consent:
+        problems.append(
+            (
+                "body.consent.guardian",
+                "The guardian's consent is required to record the child's data (or use the emergency legal basis).",
+                "Cần sự đồng ý của cha mẹ hoặc người giám hộ để ghi thông tin của trẻ (hoặc căn cứ khẩn cấp).",
+            )
+        )
+    if not child_consent and (age is None or age >= CONSENT_AGE):
+        problems.append(
+            (
+                "body.consent.child",
+                "The child's own consent is required from age 7 (or when the age is unknown).",
+                "Cần sự đồng ý của trẻ từ đủ 7 tuổi trở lên (hoặc khi chưa rõ tuổi).",
+            )
+        )
+    return problems
+
+
+def unit_valid_on(valid_from: date | None, valid_to: date | None, day: date) -> bool:
+    return (valid_from is None or valid_from <= day) and (valid_to is None or day <= valid_to)
+
+
+def unit_overlaps_month(valid_from: date | None, valid_to: date | None, period: str) -> bool:
+    first, last = period_bounds(period)
+    return (valid_from is None or valid_from <= last) and (valid_to is None or first <= valid_to)
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    year, month = (int(part) for part in period.split("-"))
+    return date(year, month, 1), date(year, month, monthrange(year, month)[1])
+
+
+def report_due_on(period: str, due_day: int) -> date:
+    """The due day of the month after the period (default the 5th)."""
+    year, month = (int(part) for part in period.split("-"))
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return date(year, month, due_day)
+
+
+def on_time(submitted_at: datetime, due_on: date) -> bool:
+    return local_date(submitted_at) <= due_on
+
+
+PERIOD_PATTERN = r"^20\d{2}-(0[1-9]|1[0-2])$"  # the 2000s: also keeps date arithmetic in range
+UNIT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,99}$"
+
+
+def valid_period(period: str) -> bool:
+    return re.fullmatch(PERIOD_PATTERN, period) is not None
+
+
+def counseling_code(year: int) -> str:
+    """Tracking code: short, unguessable on its own (the secret is what protects it)."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return f"TV-{year}-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def counseling_secret() -> str:
+    return secrets.token_urlsafe(18)

@@ -1,0 +1,73 @@
+"""Events intake listens to: the case's state (shown to reporters), the members on a case (who may then
+read it) and the club's answer to a counseling request (shown at the tracking-code lookup)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import or_
+from sqlalchemy.dialects.postgresql import insert
+
+from services.intake import store
+from shared.consumer import Handler, HandlerContext
+from shared.events import Event
+from shared.events.routing import CaseAssigned, CaseMembersChanged, CaseStatusChanged, CounselingRequestAnswered
+
+
+async def on_case_status_changed(event: CaseStatusChanged, ctx: HandlerContext) -> None:
+    c = store.cases.c
+    # Only a newer transition moves the state, so a late redelivery cannot roll it back.
+    await ctx.session.execute(
+        store.cases.update()
+        .where(c.id == event.case_id, or_(c.status_changed_at.is_(None), c.status_changed_at <= event.changed_at))
+        .values(status=event.to_status, status_changed_at=event.changed_at)
+    )
+
+
+async def _set_members(
+    ctx: HandlerContext, case_id: uuid.UUID, members: set[uuid.UUID], on_case: bool, at: datetime
+) -> None:
+    """Record members as on (or off) the case, unless a later change about them is already recorded."""
+    if not members:
+        return
+    m = store.case_members
+    statement = insert(m).values(
+        [{"case_id": case_id, "member_id": member, "on_case": on_case, "changed_at": at} for member in members]
+    )
+    await ctx.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["case_id", "member_id"],
+            set_={"on_case": statement.excluded.on_case, "changed_at": statement.excluded.changed_at},
+            where=m.c.changed_at <= statement.excluded.changed_at,
+        )
+    )
+
+
+async def on_case_assigned(event: CaseAssigned, ctx: HandlerContext) -> None:
+    members = {a.member.member_id for a in event.assignments if a.member.member_id is not None}
+    await _set_members(ctx, event.case_id, members, True, event.assigned_at)
+
+
+async def on_case_members_changed(event: CaseMembersChanged, ctx: HandlerContext) -> None:
+    added = {a.member.member_id for a in event.added if a.member.member_id is not None}
+    removed = {r.member_id for r in event.removed if r.member_id is not None} - added
+    await _set_members(ctx, event.case_id, added, True, event.changed_at)
+    await _set_members(ctx, event.case_id, removed, False, event.changed_at)
+
+
+async def on_counseling_request_answered(event: CounselingRequestAnswered, ctx: HandlerContext) -> None:
+    r = store.counseling_requests.c
+    await ctx.session.execute(
+        store.counseling_requests.update()
+        .where(r.id == event.request_id)
+        .values(status="answered", answer_text=event.answer_text, answered_at=event.answered_at)
+    )
+
+
+HANDLERS: dict[type[Event], Handler] = {
+    CaseStatusChanged: on_case_status_changed,
+    CaseAssigned: on_case_assigned,
+    CaseMembersChanged: on_case_members_changed,
+    CounselingRequestAnswered: on_counseling_request_answered,
+}

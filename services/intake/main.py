@@ -1,0 +1,58 @@
+"""Wiring of the intake service."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.intake import store
+from services.intake.api_admin import router as admin_router
+from services.intake.api_cases import auth
+from services.intake.api_cases import router as cases_router
+from services.intake.api_reports import router as reports_router
+from services.intake.authcache import MAX_TTL_SECONDS
+from services.intake.context import IntakeContext, build_context
+from services.intake.counseling import router as counseling_router
+from services.intake.handlers import HANDLERS
+from services.intake.refcache import listen
+from services.intake.settings import IntakeSettings
+from services.intake.zalo import router as zalo_router
+from services.intake.zalo import zalo_worker
+from shared.clock import Clock
+from shared.http_errors import BodyLimitMiddleware, JsonOnlyMiddleware
+from shared.service import ServiceRuntime, ServiceSpec, create_service_app
+
+
+def change_listener(context: IntakeContext):
+    """Background worker: drops cached reference data and credentials when the database says they changed."""
+
+    async def run(runtime: ServiceRuntime) -> None:
+        await listen(runtime.settings.database_url, context.reference.invalidate, auth.forget)
+
+    run.__name__ = "change_listener"
+    return run
+
+
+def create_app(settings: IntakeSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or IntakeSettings()
+    context = build_context(settings)  # fails fast on malformed keys
+    auth.ttl = min(settings.credential_cache_ttl_seconds, MAX_TTL_SECONDS)
+    spec = ServiceSpec(
+        name="intake",
+        metadata=store.metadata,
+        inbox_table=store.inbox,
+        outbox_table=store.outbox,
+        handlers=HANDLERS,
+        routers=[cases_router, reports_router, counseling_router, zalo_router, admin_router],
+        workers=[zalo_worker(context), change_listener(context)],
+        title="Cầu Nối — intake",
+        description="Cases, monthly reports, counseling requests and the Zalo webhook. See docs/intake.md.",
+    )
+    app = create_service_app(spec, settings, clock=clock)
+    app.state.intake = context
+    app.add_middleware(JsonOnlyMiddleware)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        limits={"/v1/counseling-requests": settings.counseling_max_body_bytes},
+    )
+    return app

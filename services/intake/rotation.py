@@ -1,0 +1,69 @@
+"""Key rotation: re-encrypt every encrypted column under the active key (`python -m services.intake rotate-keys`).
+
+Every place a value is encrypted is listed in `ENCRYPTED`, with the associated data it was bound to. Rows
+are taken in batches (each its own transaction, rows locked while rewritten) and only those not already
+under the active key, so the command can be stopped and run again, and runs while intake serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Column, Table, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.intake import store
+from services.intake.cases import child_context
+from services.intake.counseling import message_context
+from services.intake.crypto import PREFIX, FieldCipher
+
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class Encrypted:
+    table: Table
+    column: str
+    key: str  # the primary key column rows are batched by
+    context: Callable[..., str]  # row → associated data
+
+
+ENCRYPTED: tuple[Encrypted, ...] = (
+    *(
+        Encrypted(store.case_children, field, "case_id", lambda row, f=field: child_context(row.case_id, f))
+        for field in store.CHILD_FIELDS
+    ),
+    Encrypted(store.cases, "reporter_contact", "id", lambda row: child_context(row.id, "reporter_contact")),
+    Encrypted(store.counseling_requests, "contact", "id", lambda row: f"counseling:{row.id}:contact"),
+    Encrypted(store.counseling_messages, "body", "id", lambda row: message_context(row.request_id)),
+    Encrypted(store.zalo_events, "raw", "id", lambda row: f"zalo:{row.dedupe_key}"),
+)
+
+
+async def rotate_column(sessions: async_sessionmaker[AsyncSession], cipher: FieldCipher, spec: Encrypted) -> int:
+    """Re-encrypt one column's values that are not under the active key; returns how many."""
+    column: Column = spec.table.c[spec.column]
+    key: Column = spec.table.c[spec.key]
+    active = f"{PREFIX}:{cipher.active}:%"
+    count, after = 0, None
+    while True:
+        async with sessions() as session, session.begin():
+            query = select(spec.table).where(column.is_not(None), column.not_like(active)).order_by(key).limit(BATCH)
+            if after is not None:
+                query = query.where(key > after)
+            rows = (await session.execute(query.with_for_update(skip_locked=False))).all()
+            for row in rows:
+                new = cipher.rotate(getattr(row, spec.column), spec.context(row))
+                if new is not None:
+                    where = key == getattr(row, spec.key)
+                    await session.execute(spec.table.update().where(where).values({column: new}))
+                    count += 1
+        if len(rows) < BATCH:
+            return count
+        after = getattr(rows[-1], spec.key)
+
+
+async def rotate_all(sessions: async_sessionmaker[AsyncSession], cipher: FieldCipher) -> dict[str, int]:
+    """Every encrypted column, re-encrypted under the active key: {"table.column": values rewritten}."""
+    return {f"{s.table.name}.{s.column}": await rotate_column(sessions, cipher, s) for s in ENCRYPTED}

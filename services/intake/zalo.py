@@ -1,0 +1,228 @@
+"""The Zalo OA webhook: verify, store, answer fast; a worker turns stored events into effects.
+
+Signature (DOMAIN.md §7): `X-ZEvent-Signature: mac=<hex>`, hex = SHA-256 (plain, not HMAC) of
+`app_id + raw_body + timestamp + oa_secret_key`, `timestamp` being the body's string field. A mismatch is
+a 401, logged without the body. Zalo retries, so events are stored once per `message.msg_id` (or, for
+events without one, per digest of the raw body) and processed once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake import domain, store
+from services.intake.context import IntakeContext, intake_context
+from services.intake.counseling import add_message, open_request
+from services.intake.schemas import Problem
+from shared.events.intake import ZaloUserActivity
+from shared.outbox import Outbox
+from shared.service import ServiceRuntime, runtime_of
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["zalo"])
+HANDLED = ("user_send_text", "user_send_image", "follow", "unfollow")
+MAX_ATTEMPTS = 5
+
+
+def signature(app_id: str, raw_body: bytes, timestamp: str, oa_secret: str) -> str:
+    return hashlib.sha256(app_id.encode() + raw_body + timestamp.encode() + oa_secret.encode()).hexdigest()
+
+
+def verify(app_id: str, oa_secret: str, raw_body: bytes, header: str | None) -> dict[str, Any] | None:
+    """The parsed body if the signature matches, else None."""
+    if not app_id or not oa_secret or not header:
+        return None
+    try:
+        body = json.loads(raw_body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(body, dict) or not isinstance(body.get("timestamp"), str):
+        return None
+    given = header.strip()
+    given = given[4:] if given.startswith("mac=") else given
+    expected = signature(app_id, raw_body, body["timestamp"], oa_secret)
+    return body if hmac.compare_digest(given.lower(), expected) else None
+
+
+def _unauthorized() -> JSONResponse:
+    return JSONResponse({"detail": "Bad or missing X-ZEvent-Signature."}, status_code=401)
+
+
+@router.post(
+    "/v1/zalo/webhook",
+    summary="Zalo OA events (signed by Zalo)",
+    responses={401: {"model": Problem}},
+    openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True}},
+)
+async def webhook(request: Request) -> JSONResponse:
+    context = intake_context(request)
+    raw = await request.body()
+    body = verify(
+        context.settings.zalo_app_id, context.settings.zalo_oa_secret, raw, request.headers.get("x-zevent-signature")
+    )
+    if body is None:
+        log.warning("zalo webhook refused: signature mismatch (%d bytes)", len(raw))
+        return _unauthorized()
+    event_name = str(body.get("event_name", ""))[:64]
+    message = body.get("message") if isinstance(body.get("message"), dict) else {}
+    msg_id = message.get("msg_id")
+    dedupe = f"msg:{msg_id}"[:130] if isinstance(msg_id, str) and msg_id else f"sha:{hashlib.sha256(raw).hexdigest()}"
+    runtime = runtime_of(request)
+    async with runtime.sessions() as session, session.begin():
+        result = await session.execute(
+            insert(store.zalo_events)
+            .values(
+                dedupe_key=dedupe,
+                event_name=event_name,
+                raw=context.cipher.encrypt(raw.decode("utf-8", "replace"), f"zalo:{dedupe}"),
+                received_at=runtime.clock.now(),
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(store.zalo_events.c.id)
+        )
+        stored = result.first() is not None
+    if stored:
+        context.zalo_wake.set()
+    return JSONResponse({"status": "ok", "duplicate": not stored})
+
+
+def _at(body: dict[str, Any], fallback: datetime) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(body["timestamp"]) / 1000, UTC)
+    except (KeyError, ValueError, TypeError, OverflowError, OSError):
+        return fallback
+
+
+async def process_event(
+    session: AsyncSession, outbox: Outbox, context: IntakeContext, body: dict[str, Any], now: datetime
+) -> None:
+    """Apply one verified Zalo event."""
+    name = body.get("event_name")
+    at = _at(body, now)
+    if name in ("follow", "unfollow"):
+        user_id = str((body.get("follower") or {}).get("id", ""))[:64]
+        if not user_id:
+            return
+        following = name == "follow"
+        values = {"following": following, ("followed_at" if following else "unfollowed_at"): at}
+        await session.execute(
+            insert(store.zalo_users)
+            .values(user_id=user_id, **values)
+            .on_conflict_do_update(index_elements=["user_id"], set_=values)
+        )
+        await outbox.add(session, ZaloUserActivity(zalo_user_id=user_id, activity=name, at=at), key=f"zalo:{user_id}")
+        return
+    if name not in ("user_send_text", "user_send_image"):
+        return
+    user_id = str((body.get("sender") or {}).get("id", ""))[:64]
+    message = body.get("message") or {}
+    if not user_id or not isinstance(message, dict):
+        return
+    if name == "user_send_text":
+        kind, content = "text", str(message.get("text", ""))[: domain.COUNSELING_MESSAGE_MAX]
+    else:
+        urls = [
+            str((a.get("payload") or {}).get("url", ""))
+            for a in message.get("attachments") or []
+            if isinstance(a, dict) and isinstance(a.get("payload"), dict)
+        ]
+        kind, content = "image", " ".join(u for u in urls if u)[:2000]
+    content = content.replace("\x00", "")
+    values = {"last_interaction_at": at}
+    await session.execute(
+        insert(store.zalo_users)
+        .values(user_id=user_id, **values)
+        .on_conflict_do_update(index_elements=["user_id"], set_=values)
+    )
+    r = store.counseling_requests.c
+    request_id = (
+        await session.execute(
+            select(r.id)
+            .where(r.zalo_user_id == user_id, r.channel == "zalo", r.status.in_(domain.OPEN_COUNSELING))
+            .order_by(r.received_at.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if request_id is None:
+        request_id, _ = await open_request(
+            session, outbox, context, now=at, topic="free", channel="zalo", zalo_user_id=user_id
+        )
+    msg_id = message.get("msg_id")
+    await add_message(
+        session,
+        context,
+        request_id,
+        now=at,
+        kind=kind,
+        body=content or "",
+        zalo_msg_id=str(msg_id)[:100] if msg_id else None,
+    )
+    await outbox.add(session, ZaloUserActivity(zalo_user_id=user_id, activity="message", at=at), key=f"zalo:{user_id}")
+
+
+async def process_pending(runtime: ServiceRuntime, context: IntakeContext) -> int:
+    """Process stored events in arrival order; each in its own transaction. Returns how many were handled."""
+    handled = 0
+    z = store.zalo_events.c
+    while True:
+        async with runtime.sessions() as session, session.begin():
+            row = (
+                await session.execute(
+                    select(store.zalo_events)
+                    .where(z.processed_at.is_(None), z.attempts < MAX_ATTEMPTS)
+                    .order_by(z.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                )
+            ).first()
+            if row is None:
+                return handled
+            try:
+                async with session.begin_nested():
+                    body = json.loads(context.cipher.decrypt(row.raw, f"zalo:{row.dedupe_key}"))
+                    await process_event(session, runtime.outbox, context, body, runtime.clock.now())  # type: ignore[arg-type]
+                await session.execute(
+                    store.zalo_events.update()
+                    .where(z.id == row.id)
+                    .values(processed_at=runtime.clock.now(), attempts=row.attempts + 1)
+                )
+            except Exception as exc:  # the event stays for a retry, up to MAX_ATTEMPTS
+                log.exception("zalo event %s failed", row.id)
+                await session.execute(
+                    store.zalo_events.update()
+                    .where(z.id == row.id)
+                    .values(attempts=row.attempts + 1, error=type(exc).__name__)
+                )
+        handled += 1
+
+
+def zalo_worker(context: IntakeContext):
+    """Background worker: wakes when the webhook stores an event, polls every second as a fallback."""
+
+    async def run(runtime: ServiceRuntime) -> None:
+        while True:
+            try:
+                await process_pending(runtime, context)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("zalo worker pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(context.zalo_wake.wait(), timeout=1.0)
+            context.zalo_wake.clear()
+
+    run.__name__ = "zalo_worker"
+    return run

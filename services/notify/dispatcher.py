@@ -1,0 +1,224 @@
+"""The dispatcher worker: sends due deliveries, and hands each provider answer to the recorder.
+
+A pipeline, so one slow send never stalls the others: a claimer keeps a bounded queue
+(`NOTIFY_BATCH_SIZE`) of claimed rows filled, `NOTIFY_CONCURRENCY` sender tasks take rows from it, and the
+recorder (`outcomes.py`) writes outcomes in small batches. The claimer sleeps until deliveries are inserted
+(`wakeup.py`: in-process after the consumer's commit, `LISTEN` from other replicas) or the fallback poll.
+
+Claiming is one statement: due rows (pending and due, or `sending` whose lease ran out because the process
+that claimed them died) are picked with FOR UPDATE SKIP LOCKED, marked `sending` with a lease and committed
+before anything is sent, so two replicas never hold the same row. The same statement reads whether a Zalo
+recipient unfollowed the OA. A row whose lease is about to run out while it waited in the queue is not sent
+(it may already be another replica's); it comes back when the lease ends.
+
+The one window no protocol closes: the provider accepted a message and the process died before recording it.
+The row's lease then runs out and the message is sent again (at-least-once, never lost); the email keeps its
+Message-ID, so mail clients can fold the two. `tests/notify/test_kill_mid_send.py` measures the window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.engine import Row
+
+from services.notify import store
+from services.notify.domain import smtp_verdict, zalo_verdict
+from services.notify.metrics import DEAD_LETTER_SIZE, PENDING
+from services.notify.outcomes import Outcome, Recorder
+from services.notify.settings import NotifySettings
+from services.notify.smtp import build_email, message_id
+from services.notify.smtp_pool import SmtpPool
+from services.notify.templates import render
+from services.notify.wakeup import Wakeup
+from services.notify.zalo import ZaloClient
+from shared.service import ServiceRuntime
+
+log = logging.getLogger(__name__)
+d = store.deliveries
+u = store.zalo_users
+
+# A row with less than this left of its lease when a sender takes it is not sent (see the module doc): the
+# lesser of 5 s and a quarter of the lease.
+LEASE_MARGIN = timedelta(seconds=5)
+
+
+class Dispatcher:
+    def __init__(self, runtime: ServiceRuntime, zalo: ZaloClient, wakeup: Wakeup | None = None) -> None:
+        self.runtime = runtime
+        self.settings: NotifySettings = runtime.settings
+        self.sessions = runtime.sessions
+        self.clock = runtime.clock
+        self.zalo = zalo
+        self.wakeup = wakeup or Wakeup()
+        self.smtp = SmtpPool(self.settings)
+        self.recorder = Recorder(runtime, on_fallback=self.wakeup.set)
+        self.queue: asyncio.Queue[Row[Any]] = asyncio.Queue(maxsize=self.settings.notify_batch_size)
+        self._space = asyncio.Event()
+        self._margin = min(LEASE_MARGIN, timedelta(seconds=self.settings.notify_send_lease_seconds / 4))
+        self._gauges_at = 0.0
+
+    @property
+    def sent(self) -> int:
+        """Deliveries this process recorded as sent (tests compare replicas with it)."""
+        return self.recorder.sent
+
+    async def run(self) -> None:
+        tasks = [
+            asyncio.create_task(self._claimer(), name="notify-claimer"),
+            asyncio.create_task(self.recorder.run(), name="notify-recorder"),
+            asyncio.create_task(self.wakeup.listen(self.settings.database_url), name="notify-listen"),
+            *(
+                asyncio.create_task(self._sender(), name=f"notify-sender-{i}")
+                for i in range(self.settings.notify_concurrency)
+            ),
+        ]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            # What providers already accepted is recorded before we stop, so a clean stop resends nothing.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.recorder.flush(), timeout=10)
+            await self.smtp.close()
+
+    async def _claimer(self) -> None:
+        while True:
+            if self.queue.full():
+                self._space.clear()
+                await self._space.wait()
+                continue
+            room = self.queue.maxsize - self.queue.qsize()
+            claimed = 0
+            try:
+                rows = await self.claim(room)
+                for row in rows:
+                    self.queue.put_nowait(row)
+                claimed = len(rows)
+                await self._update_gauges()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("claiming deliveries failed; retrying")
+            if claimed < room:
+                await self.wakeup.wait(self.settings.notify_dispatch_interval)
+
+    async def _sender(self) -> None:
+        while True:
+            row = await self.queue.get()
+            self._space.set()
+            if row.lease_until - self.clock.now() < self._margin:
+                log.warning("delivery %s waited too long to be sent; its lease will bring it back", row.id)
+                continue
+            try:
+                await self.deliver(row)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a bug: record a retry, or leave the row to its lease; never lose it
+                log.exception("delivery %s failed unexpectedly", row.id)
+                await self.recorder.add(Outcome(row, "retry", "internal_error", f"{type(exc).__name__}: {exc}"[:300]))
+
+    async def claim(self, limit: int) -> list[Row[Any]]:
+        now = self.clock.now()
+        due = (
+            select(d.c.id)
+            .where(
+                or_(
+                    (d.c.status == "pending") & (d.c.next_attempt_at <= now),
+                    (d.c.status == "sending") & (d.c.lease_until < now),
+                )
+            )
+            .order_by(d.c.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        following = select(u.c.following).where(u.c.zalo_user_id == d.c.zalo_user_id).scalar_subquery()
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(
+                update(d)
+                .where(d.c.id.in_(due))
+                .values(
+                    status="sending",
+                    attempts=d.c.attempts + 1,
+                    lease_until=now + timedelta(seconds=self.settings.notify_send_lease_seconds),
+                    updated_at=now,
+                )
+                .returning(*d.c, following.label("following"))
+            )
+            return list(result.all())
+
+    async def deliver(self, row: Row[Any]) -> None:
+        """Send one claimed row and queue its outcome."""
+        await self.recorder.add(await self._send(row))
+
+    async def _send(self, row: Row[Any]) -> Outcome:
+        try:
+            rendered = render(row.template, dict(row.context))
+        except Exception as exc:
+            return Outcome(row, "dead", "render_error", f"{type(exc).__name__}: {exc}")
+        if row.channel == "email":
+            message = build_email(row.id, row.recipient_name, row.email, rendered, self.settings)
+            sent = await self.smtp.send(message)
+            verdict, reason = ("sent", "ok") if sent.ok else smtp_verdict(sent.code)
+            return Outcome(row, verdict, reason, sent.detail, message_id(row.id, self.settings.message_id_domain()))
+        if row.following is False:
+            return Outcome(row, "fallback", "zalo_not_following", "unfollowed the OA (webhook)")
+        zalo = await self.zalo.send(row.zalo_user_id, rendered.zalo)
+        if zalo.code is None:
+            verdict, reason = "retry", "zalo_unreachable"
+        else:
+            verdict, reason = zalo_verdict(zalo.code)
+        return Outcome(row, verdict, reason, zalo.detail, zalo.message_id)
+
+    async def _update_gauges(self) -> None:
+        if time.monotonic() - self._gauges_at < 5:
+            return
+        self._gauges_at = time.monotonic()
+        async with self.sessions() as session:
+            counts = dict(
+                (
+                    await session.execute(
+                        select(d.c.status, func.count())
+                        .where(d.c.status.in_(("dead", "pending", "sending")))
+                        .group_by(d.c.status)
+                    )
+                ).all()
+            )
+        DEAD_LETTER_SIZE.set(counts.get("dead", 0))
+        PENDING.set(counts.get("pending", 0) + counts.get("sending", 0))
+
+
+def dispatcher_worker(
+    make_http: Callable[[], httpx.AsyncClient] = httpx.AsyncClient,
+    wakeup: Wakeup | None = None,
+) -> Callable[[ServiceRuntime], Awaitable[None]]:
+    """The `ServiceSpec.workers` entry: seeds the Zalo token row, then dispatches until cancelled."""
+
+    async def dispatch(runtime: ServiceRuntime) -> None:
+        async with make_http() as http:
+            zalo = ZaloClient(runtime.settings, runtime.sessions, http, runtime.clock)
+            while True:
+                try:
+                    await zalo.seed()
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("could not seed the Zalo token; retrying")
+                    await asyncio.sleep(2)
+            dispatcher = Dispatcher(runtime, zalo, wakeup)
+            runtime.extras["dispatcher"] = dispatcher
+            await dispatcher.run()
+
+    return dispatch

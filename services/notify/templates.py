@@ -1,0 +1,82 @@
+"""Jinja2 templates (files in `templates/<name>/`): an email subject, a plain-text and an HTML body, and a
+Zalo text of at most 2,000 characters. Output is NFC-normalised Vietnamese."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from services.notify.domain import fit_zalo
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATES = (
+    "case_assigned",
+    "case_missing_experts",
+    "case_members_added",
+    "case_members_removed",
+    "deadline_reminder",
+    "case_escalated",
+    "case_forwarded",
+    "counseling_request_assigned",
+    "counseling_answer",
+    "monthly_report_reminder",
+    "plan_reminder",
+)
+PARTS = ("subject.j2", "body.txt.j2", "body.html.j2", "zalo.txt.j2")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    zalo: str
+
+
+def _vn_datetime(value: str | datetime | None, tz: str = "Asia/Ho_Chi_Minh") -> str:
+    if value is None:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(ZoneInfo(tz)).strftime("%H:%M ngày %d/%m/%Y")
+
+
+def _vn_date(value: str) -> str:
+    return datetime.fromisoformat(value).strftime("%d/%m/%Y")
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["vn_datetime"] = _vn_datetime
+    env.filters["vn_date"] = _vn_date
+    return env
+
+
+_ENV = _environment()
+
+
+def render(template: str, context: dict[str, Any]) -> Rendered:
+    """Render every part of `template` with `context` (JSON-shaped: dates as ISO strings)."""
+    if template not in TEMPLATES:
+        raise KeyError(f"unknown template {template}")
+    parts = [unicodedata.normalize("NFC", _ENV.get_template(f"{template}/{part}").render(**context)) for part in PARTS]
+    subject, text, html, zalo = parts
+    tail = f"Xem đầy đủ tại: {context['link']}" if context.get("link") else "Xem đầy đủ bằng mã tra cứu."
+    return Rendered(
+        subject=" ".join(subject.split()),
+        text=text.strip() + "\n",
+        html=html.strip() + "\n",
+        zalo=fit_zalo(zalo.strip(), tail),
+    )

@@ -1,0 +1,336 @@
+"""Review reports as DOCX in the Youth Union document layout (DOMAIN.md §10, guide 29-HD/TWĐTN-VP).
+
+Header block: the issuing body (BCH TỈNH TÂY NINH, ***, Số: …-BC/TĐTN-TTNTH) on the left, ĐOÀN TNCS HỒ CHÍ
+MINH with a rule under it and the place-date line on the right; then BÁO CÁO and the subject; numbered
+sections (I., 1., -); the signature block (TM. BAN THƯỜNG VỤ TỈNH ĐOÀN) and Nơi nhận. A4 portrait,
+margins 20/20/30/20 mm, Times New Roman.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reporting import figures, plan
+from services.reporting.periods import Period, parse_period
+from services.reporting.tables import CHANNEL_VI, DEADLINE_VI, PLAN_STATUS_VI, STAGE_VI, STATUS_VI, URGENCY_VI
+
+FONT = "Times New Roman"
+CLUB = "Câu lạc bộ tư vấn, giúp đỡ trẻ em tỉnh Tây Ninh"
+
+
+@dataclass(frozen=True)
+class ReviewKind:
+    code: str
+    subject: str
+    period: str
+
+
+def review_kind(kind: str, year: int | None) -> ReviewKind:
+    """annual (sơ kết năm), three_year (sơ kết 2023–2025) or five_year (tổng kết 2023–2027)."""
+    if kind == "annual":
+        if year is None:
+            raise ValueError("year is required for an annual review")
+        return ReviewKind("annual", f"Sơ kết hoạt động {CLUB} năm {year}", str(year))
+    if kind == "three_year":
+        return ReviewKind("three_year", f"Sơ kết 03 năm hoạt động {CLUB} giai đoạn 2023–2025", "2023..2025")
+    if kind == "five_year":
+        return ReviewKind("five_year", f"Tổng kết 05 năm hoạt động {CLUB} giai đoạn 2023–2027", "2023..2027")
+    raise ValueError(f"unknown review kind {kind!r}")
+
+
+def vn_number(value: Any) -> str:
+    """Numbers as a Vietnamese report writes them: 1.234.567 and 12,5."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "" if value is None else str(value)
+    if isinstance(value, float) and not value.is_integer():
+        whole, _, fraction = f"{value:,.2f}".rstrip("0").partition(".")
+        return whole.replace(",", ".") + ("," + fraction if fraction else "")
+    return f"{int(value):,}".replace(",", ".")
+
+
+def _font(run: Any, *, bold: bool = False, italic: bool = False, size: float = 13, underline: bool = False) -> None:
+    run.font.name = FONT
+    run.font.size = Pt(size)
+    run.bold = bold
+    run.italic = italic
+    run.underline = underline
+    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
+
+
+def _para(container: Any, text: str, *, align: Any = None, space_after: float = 3, **style: Any) -> Paragraph:
+    paragraph = container.add_paragraph()
+    if align is not None:
+        paragraph.alignment = align
+    paragraph.paragraph_format.space_after = Pt(space_after)
+    paragraph.paragraph_format.space_before = Pt(0)
+    _font(paragraph.add_run(text), **style)
+    return paragraph
+
+
+def _rule_under(paragraph: Paragraph) -> None:
+    """A bottom border on the paragraph: the rule under ĐOÀN TNCS HỒ CHÍ MINH."""
+    ppr = paragraph._p.get_or_add_pPr()
+    borders = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
+        bottom.set(qn(key), value)
+    borders.append(bottom)
+    ppr.append(borders)
+
+
+def _no_borders(table: Table) -> None:
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        element = OxmlElement(f"w:{edge}")
+        element.set(qn("w:val"), "nil")
+        borders.append(element)
+    table._tbl.tblPr.append(borders)
+
+
+def _first_cell_paragraph(cell: Any, text: str, **style: Any) -> None:
+    paragraph = cell.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.paragraph_format.space_after = Pt(0)
+    _font(paragraph.add_run(text), **style)
+
+
+def _data_table(doc: Any, headers: list[str], rows: list[list[Any]]) -> None:
+    table = doc.add_table(rows=1, cols=len(headers))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, header in zip(table.rows[0].cells, headers, strict=True):
+        _first_cell_paragraph(cell, header, bold=True, size=11)
+    for row in rows:
+        cells = table.add_row().cells
+        for cell, value in zip(cells, row, strict=True):
+            text = vn_number(value)
+            _first_cell_paragraph(cell, text, size=11)
+    _para(doc, "", space_after=2)
+
+
+def _setup(doc: Any) -> None:
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(20), Mm(20)
+    section.left_margin, section.right_margin = Mm(30), Mm(20)
+    normal = doc.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = Pt(13)
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
+    table_style = doc.styles["Table Grid"]
+    table_style.font.name = FONT
+
+
+def _header(doc: Any, number: str, place_date: str) -> None:
+    table = doc.add_table(rows=1, cols=2)
+    _no_borders(table)
+    left, right = table.rows[0].cells
+    left.width, right.width = Mm(70), Mm(90)
+    _first_cell_paragraph(left, "BCH TỈNH TÂY NINH", bold=True)
+    _para(left, "***", align=WD_ALIGN_PARAGRAPH.CENTER, space_after=0)
+    _para(left, f"Số: {number}-BC/TĐTN-TTNTH", align=WD_ALIGN_PARAGRAPH.CENTER, space_after=0, size=13)
+    _first_cell_paragraph(right, "ĐOÀN TNCS HỒ CHÍ MINH", bold=True, size=14)
+    _rule_under(right.paragraphs[0])
+    _para(right, "", space_after=0)
+    _para(right, place_date, align=WD_ALIGN_PARAGRAPH.CENTER, italic=True, space_after=0)
+
+
+def place_date(today: date) -> str:
+    return f"Tây Ninh, ngày {today.day:02d} tháng {today.month:02d} năm {today.year}"
+
+
+async def review_docx(session: AsyncSession, kind: ReviewKind, today: date, number: str = "    ") -> bytes:
+    period = parse_period(kind.period)
+    data = await figures.summary(session, period)
+    tracker = await plan.tracker(session, period, today)
+    names = await figures.unit_names(session)
+    cats = await figures.category_names(session)
+
+    doc = Document()
+    _setup(doc)
+    _header(doc, number, place_date(today))
+    _para(doc, "", space_after=6)
+    _para(doc, "BÁO CÁO", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=14, space_after=0)
+    _para(doc, kind.subject, align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=14, space_after=0)
+    _para(doc, "-----", align=WD_ALIGN_PARAGRAPH.CENTER, space_after=6)
+    _para(
+        doc,
+        f"Ban Thường vụ Tỉnh đoàn báo cáo kết quả hoạt động của {CLUB} {period.label_vi} như sau:",
+        align=WD_ALIGN_PARAGRAPH.JUSTIFY,
+    )
+    _cases_section(doc, data, period, names, cats)
+    _counseling_section(doc, data)
+    _reporting_section(doc, data)
+    _plan_section(doc, tracker)
+    _direction_section(doc, kind, period)
+    _signature(doc)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+def _heading(doc: Any, text: str) -> None:
+    _para(doc, text, bold=True, space_after=3)
+
+
+def _cases_section(doc: Any, data: dict[str, Any], period: Period, names: dict[str, str], cats: dict[str, str]) -> None:
+    cases = data["cases"]
+    _heading(doc, "I. TÌNH HÌNH TIẾP NHẬN VÀ XỬ LÝ VỤ VIỆC")
+    _para(doc, f"- Tổng số vụ việc ảnh hưởng đến quyền trẻ em được tiếp nhận: {vn_number(cases['total'])} vụ việc.")
+    _heading(doc, "1. Số vụ việc theo đơn vị")
+    _para(
+        doc,
+        "- Các đơn vị được thống kê theo tên gọi tại thời điểm tiếp nhận (trước và sau ngày 01/7/2025).",
+        italic=True,
+    )
+    _data_table(doc, ["Đơn vị", "Số vụ việc"], [[names.get(u, u), n] for u, n in cases["by_unit"].items()])
+    _heading(doc, "2. Số vụ việc theo lĩnh vực")
+    _data_table(doc, ["Lĩnh vực", "Số vụ việc"], [[cats.get(c, c), n] for c, n in cases["by_category"].items()])
+    _heading(doc, "3. Số vụ việc theo mức độ khẩn cấp và trạng thái")
+    _data_table(
+        doc, ["Mức độ khẩn cấp", "Số vụ việc"], [[URGENCY_VI.get(u, u), n] for u, n in cases["by_urgency"].items()]
+    )
+    _data_table(doc, ["Trạng thái", "Số vụ việc"], [[STATUS_VI.get(s, s), n] for s, n in cases["by_status"].items()])
+    _heading(doc, "4. Trẻ em có hoàn cảnh đặc biệt")
+    groups: dict[str, int] = {}
+    for row in data["special_groups"]:
+        groups[row["grp"]] = groups.get(row["grp"], 0) + row["cases"]
+    _data_table(doc, ["Nhóm (Điều 10 Luật Trẻ em)", "Số vụ việc"], [[g, n] for g, n in sorted(groups.items())])
+    _heading(doc, "5. Thời gian xử lý và vi phạm thời hạn")
+    _data_table(
+        doc,
+        ["Giai đoạn", "Mức độ", "Số vụ việc", "Trung bình (giờ)", "Tối đa (giờ)"],
+        [
+            [STAGE_VI[r["stage"]], URGENCY_VI[r["urgency"]], r["cases"], r["mean_hours"], r["max_hours"]]
+            for r in data["timings"]
+        ],
+    )
+    total_breaches = sum(r["breaches"] for r in data["breaches"])
+    _para(doc, f"- Số lần quá thời hạn phải báo cáo lên cấp trên: {vn_number(total_breaches)}.")
+    _data_table(
+        doc,
+        ["Thời hạn", "Mức độ", "Số lần"],
+        [
+            [DEADLINE_VI.get(r["deadline"], r["deadline"]), URGENCY_VI[r["urgency"]], r["breaches"]]
+            for r in data["breaches"]
+        ],
+    )
+
+
+def _counseling_section(doc: Any, data: dict[str, Any]) -> None:
+    _heading(doc, "II. HOẠT ĐỘNG TƯ VẤN")
+    total = sum(r["requests"] for r in data["counseling"])
+    answered = sum(r["answered"] for r in data["counseling"])
+    _para(
+        doc,
+        f"- Tổng số yêu cầu tư vấn: {vn_number(total)}; đã trả lời: {vn_number(answered)}; "
+        f"đang chờ: {vn_number(total - answered)}.",
+    )
+    _data_table(
+        doc,
+        ["Chủ đề", "Kênh", "Số yêu cầu", "Đã trả lời"],
+        [
+            [r["topic"], CHANNEL_VI.get(r["channel"], r["channel"]), r["requests"], r["answered"]]
+            for r in data["counseling"]
+        ],
+    )
+
+
+def _reporting_section(doc: Any, data: dict[str, Any]) -> None:
+    completeness = data["completeness"]
+    total = completeness["total"]
+    _heading(doc, "III. TÌNH HÌNH BÁO CÁO CỦA CÁC ĐƠN VỊ")
+    _para(
+        doc,
+        f"- Số báo cáo tháng dự kiến: {vn_number(total['expected'])}; đã nhận: {vn_number(total['received'])} "
+        f"(tỷ lệ {vn_number(total['rate'])}%); đúng hạn: {vn_number(total['on_time'])}; "
+        f"trễ hạn: {vn_number(total['late'])}; chưa nộp: {vn_number(total['missing'])}.",
+    )
+    _data_table(
+        doc,
+        ["Đơn vị", "Dự kiến", "Đã nhận", "Đúng hạn", "Trễ hạn", "Chưa nộp", "Tỷ lệ (%)"],
+        [
+            [r["unit_name"], r["expected"], r["received"], r["on_time"], r["late"], r["missing"], r["rate"]]
+            for r in completeness["rows"]
+        ],
+    )
+    sums = data["unit_reports"]
+    _para(
+        doc,
+        f"- Tổng số vụ việc các đơn vị báo cáo trong báo cáo tháng: {vn_number(sum(r['cases'] for r in sums))}; "
+        f"số hoạt động đã tổ chức: {vn_number(sum(r['activities_held'] for r in sums))}.",
+    )
+
+
+def _plan_section(doc: Any, tracker: dict[str, Any]) -> None:
+    _heading(doc, "IV. KẾT QUẢ THỰC HIỆN KẾ HOẠCH")
+    counts = tracker["counts"]
+    _para(
+        doc, f"- Nội dung đã thực hiện: {counts['done']}; chưa đến hạn: {counts['due']}; quá hạn: {counts['overdue']}."
+    )
+    _heading(doc, "1. Các nội dung theo lộ trình")
+    _data_table(
+        doc,
+        ["Năm", "Nội dung", "Hạn", "Trạng thái"],
+        [
+            [r["year"], r["title_vi"], r["due_on"].strftime("%d/%m/%Y"), PLAN_STATUS_VI[r["status"]]]
+            for r in tracker["items"]
+        ],
+    )
+    _heading(doc, "2. Họp Ban Chủ nhiệm và sinh hoạt Câu lạc bộ")
+    _data_table(
+        doc,
+        ["Nội dung", "Số lần", "Trạng thái"],
+        [
+            [r["title_vi"], r["held"], PLAN_STATUS_VI[r["status"]]]
+            for r in [*tracker["board_meetings"], *tracker["club_meetings"]]
+        ],
+    )
+    _heading(doc, "3. Các hoạt động đã tổ chức")
+    for activity in tracker["activities"]:
+        _para(
+            doc,
+            f"- Ngày {activity['held_on'].strftime('%d/%m/%Y')}: {activity['title_vi']} "
+            f"({plan.ACTIVITY_KINDS.get(activity['kind'], activity['kind'])}, "
+            f"{activity['participants']} người tham dự).",
+        )
+
+
+def _direction_section(doc: Any, kind: ReviewKind, period: Period) -> None:
+    _heading(doc, "V. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI")
+    if kind.code == "five_year":
+        _para(doc, "- Xây dựng chương trình hoạt động giai đoạn 2027–2032.")
+    else:
+        _para(doc, f"- Tiếp tục thực hiện các nội dung của kế hoạch năm {period.last.year + 1} theo lộ trình.")
+    _para(doc, "- Duy trì họp Ban Chủ nhiệm hằng quý và sinh hoạt Câu lạc bộ ít nhất 02 lần/năm.")
+
+
+def _signature(doc: Any) -> None:
+    _para(doc, "", space_after=6)
+    table = doc.add_table(rows=1, cols=2)
+    _no_borders(table)
+    left, right = table.rows[0].cells
+    paragraph = left.paragraphs[0]
+    _font(paragraph.add_run("Nơi nhận:"), bold=True, italic=True, size=12)
+    for line in (
+        "- Ban Thường vụ Tỉnh đoàn;",
+        "- Ban Thanh thiếu nhi – Trường học;",
+        "- Thành viên Câu lạc bộ;",
+        "- Lưu VP.",
+    ):
+        _para(left, line, size=11, space_after=0)
+    _first_cell_paragraph(right, "TM. BAN THƯỜNG VỤ TỈNH ĐOÀN", bold=True)
+    _para(right, "PHÓ BÍ THƯ", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, space_after=48)

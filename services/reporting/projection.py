@@ -1,0 +1,395 @@
+"""From events to figures: one function per event type, used both by the live consumer and by rebuild.
+
+Every function is deterministic in the event's content (never the clock, never arrival time), so
+replaying the event store in order gives the same tables. Counters are changed in the same transaction
+as the facts they summarise.
+
+Order: routing's events about a case normally arrive after `case.reported`, but a redelivery can put
+one first. An event about an unknown case changes nothing; when the case appears, the stored events
+about it are replayed (`_catch_up`), so the outcome does not depend on arrival order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reporting import store
+from services.reporting.periods import month_key
+from shared.events import Envelope, Event
+from shared.events.intake import (
+    CaseReported,
+    CategoryUpserted,
+    CounselingRequestReceived,
+    MonthlyReportSubmitted,
+    UnitUpserted,
+)
+from shared.events.notify import NotificationFailed, NotificationSent
+from shared.events.routing import (
+    AssignmentAnswered,
+    CaseAssigned,
+    CaseEscalated,
+    CaseForwarded,
+    CaseMembersChanged,
+    CaseStatusChanged,
+    CounselingRequestAnswered,
+    CounselingRequestAssigned,
+)
+
+LEVELS = {"chair": 1, "committee": 2}
+
+
+def subject_of(event: Event) -> uuid.UUID | None:
+    """The case or counseling request an event is about (used to replay early arrivals)."""
+    for name in ("case_id", "request_id"):
+        value = getattr(event, name, None)
+        if value is not None:
+            return value
+    return None
+
+
+# Counter changes are buffered in the session and written by `flush` in one global order (table, key), so
+# concurrent consumers never lock counter rows in opposite orders (which deadlocks); a rebuild flushes once
+# per batch, which also makes it faster.
+_BUFFER = "reporting_counter_deltas"
+_ADDITIVE = {
+    "case_counts": ("cases",),
+    "case_group_counts": ("cases",),
+    "activity_counts": ("n",),
+    "case_timings": ("cases", "seconds"),
+}
+_MAXIMUM = {"case_timings": ("max_seconds",)}
+
+
+def _buffer(session: AsyncSession) -> dict[tuple[str, tuple[tuple[str, Any], ...]], dict[str, Any]]:
+    return session.info.setdefault(_BUFFER, {})
+
+
+def _add(session: AsyncSession, table: Table, keys: dict[str, Any], values: dict[str, Any]) -> None:
+    slot = _buffer(session).setdefault((table.name, tuple(keys.items())), {})
+    for name, value in values.items():
+        if name in _MAXIMUM.get(table.name, ()):
+            slot[name] = max(slot.get(name, value), value)
+        else:
+            slot[name] = slot.get(name, 0) + value
+
+
+async def flush(session: AsyncSession) -> None:
+    """Write the buffered counter changes, in (table, key) order."""
+    pending = session.info.pop(_BUFFER, {})
+    tables = {
+        t.name: t for t in (store.case_counts, store.case_group_counts, store.case_timings, store.activity_counts)
+    }
+    for (name, key), values in sorted(pending.items(), key=lambda item: (item[0][0], [str(v) for _, v in item[0][1]])):
+        table = tables[name]
+        stmt = insert(table).values(**dict(key), **values)
+        updates = {c: table.c[c] + stmt.excluded[c] for c in _ADDITIVE[name]}
+        updates |= {c: _greatest(table.c[c], stmt.excluded[c]) for c in _MAXIMUM.get(name, ())}
+        await session.execute(stmt.on_conflict_do_update(index_elements=[k for k, _ in key], set_=updates))
+
+
+async def _bump(session: AsyncSession, table: Table, keys: dict[str, Any], column: str, by: int = 1) -> None:
+    _add(session, table, keys, {column: by})
+
+
+async def _count_case(session: AsyncSession, row: dict[str, Any], status: str, by: int) -> None:
+    keys = dict(period=row["period"], unit=row["unit"], category=row["category"], urgency=row["urgency"], status=status)
+    await _bump(session, store.case_counts, keys, "cases", by)
+
+
+async def _time_stage(session: AsyncSession, row: dict[str, Any], stage: str, at: datetime) -> None:
+    seconds = max((at - row["reported_at"]).total_seconds(), 0.0)
+    keys = dict(period=row["period"], unit=row["unit"], urgency=row["urgency"], stage=stage)
+    _add(session, store.case_timings, keys, {"cases": 1, "seconds": seconds, "max_seconds": seconds})
+
+
+def _greatest(a: Any, b: Any) -> Any:
+    return func.greatest(a, b)
+
+
+async def _case(session: AsyncSession, case_id: uuid.UUID) -> dict[str, Any] | None:
+    row = (await session.execute(select(store.cases).where(store.cases.c.case_id == case_id).with_for_update())).first()
+    return dict(row._mapping) if row else None
+
+
+# --- intake ------------------------------------------------------------------------------------------
+
+
+async def case_reported(session: AsyncSession, event: CaseReported, envelope: Envelope) -> None:
+    row = dict(
+        case_id=event.case_id,
+        code=event.code,
+        unit=event.unit,
+        category=event.category,
+        urgency=event.urgency,
+        status="reported",
+        period=month_key(event.reported_at),
+        reported_at=event.reported_at,
+        protection_level=event.protection_level,
+        age_band=event.age_band,
+        special_circumstances=sorted(set(event.special_circumstances)),
+        status_at=event.reported_at,
+    )
+    created = (
+        await session.execute(
+            insert(store.cases).values(**row).on_conflict_do_nothing().returning(store.cases.c.case_id)
+        )
+    ).first()
+    if created is None:
+        return
+    await _count_case(session, row, "reported", 1)
+    for grp in row["special_circumstances"]:
+        await _bump(session, store.case_group_counts, dict(period=row["period"], unit=row["unit"], grp=grp), "cases")
+    await _catch_up(session, event.case_id, envelope, _NEEDS_CASE)
+
+
+async def counseling_received(session: AsyncSession, event: CounselingRequestReceived, envelope: Envelope) -> None:
+    created = (
+        await session.execute(
+            insert(store.counseling_requests)
+            .values(
+                request_id=event.request_id,
+                code=event.code,
+                topic=event.topic,
+                channel=event.channel,
+                period=month_key(event.received_at),
+                received_at=event.received_at,
+            )
+            .on_conflict_do_nothing()
+            .returning(store.counseling_requests.c.request_id)
+        )
+    ).first()
+    if created is not None:
+        await _catch_up(session, event.request_id, envelope, _NEEDS_REQUEST)
+
+
+async def monthly_report(session: AsyncSession, event: MonthlyReportSubmitted, envelope: Envelope) -> None:
+    await session.execute(
+        insert(store.monthly_reports)
+        .values(
+            unit=event.unit,
+            period=event.period,
+            revision=event.revision,
+            report_id=event.report_id,
+            submitted_at=event.submitted_at,
+            due_on=event.due_on,
+            on_time=int(event.on_time),
+            cases_by_category=dict(event.cases_by_category),
+            special_circumstances_known=dict(event.special_circumstances_known),
+            activities_held=event.activities_held,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def unit_upserted(session: AsyncSession, event: UnitUpserted, envelope: Envelope) -> None:
+    values = dict(
+        name_vi=event.name_vi,
+        kind=event.kind,
+        valid_from=event.valid_from,
+        valid_to=event.valid_to,
+        contact_email=event.contact_email,
+    )
+    stmt = insert(store.units).values(code=event.code, **values)
+    await session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=values))
+    if event.successors:
+        # The event's list replaces the unit's successors (the mapping is many-to-many).
+        await session.execute(delete(store.unit_successors).where(store.unit_successors.c.old_unit == event.code))
+        await session.execute(
+            insert(store.unit_successors)
+            .values([dict(old_unit=event.code, new_unit=s) for s in dict.fromkeys(event.successors)])
+            .on_conflict_do_nothing()
+        )
+
+
+async def category_upserted(session: AsyncSession, event: CategoryUpserted, envelope: Envelope) -> None:
+    values = dict(name_vi=event.name_vi, active=int(event.active))
+    stmt = insert(store.categories).values(code=event.code, **values)
+    await session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=values))
+
+
+# --- routing -----------------------------------------------------------------------------------------
+
+
+async def _set_status(session: AsyncSession, row: dict[str, Any], status: str, at: datetime) -> None:
+    if row["status"] == status or (row["status_at"] is not None and at < row["status_at"]):
+        return
+    await session.execute(
+        update(store.cases).where(store.cases.c.case_id == row["case_id"]).values(status=status, status_at=at)
+    )
+    await _count_case(session, row, row["status"], -1)
+    await _count_case(session, row, status, 1)
+
+
+async def _milestone(session: AsyncSession, row: dict[str, Any], column: str, stage: str, at: datetime) -> None:
+    """Record the first time a case reached a stage, and add its duration to the timing counters."""
+    if row[column] is not None:
+        return
+    await session.execute(update(store.cases).where(store.cases.c.case_id == row["case_id"]).values({column: at}))
+    await _time_stage(session, row, stage, at)
+
+
+async def case_assigned(session: AsyncSession, event: CaseAssigned, envelope: Envelope) -> None:
+    row = await _case(session, event.case_id)
+    if row is None:
+        return
+    await _milestone(session, row, "assigned_at", "assigned", event.assigned_at)
+    if row["status"] == "reported":
+        await _set_status(session, row, "assigned", event.assigned_at)
+
+
+async def assignment_answered(session: AsyncSession, event: AssignmentAnswered, envelope: Envelope) -> None:
+    if event.case_id is None or not event.accepted:
+        return
+    row = await _case(session, event.case_id)
+    if row is not None:
+        await _milestone(session, row, "accepted_at", "accepted", event.answered_at)
+
+
+async def case_forwarded(session: AsyncSession, event: CaseForwarded, envelope: Envelope) -> None:
+    row = await _case(session, event.case_id)
+    if row is not None:
+        await _milestone(session, row, "forwarded_at", "forwarded", event.forwarded_at)
+
+
+async def case_status_changed(session: AsyncSession, event: CaseStatusChanged, envelope: Envelope) -> None:
+    row = await _case(session, event.case_id)
+    if row is not None:
+        await _set_status(session, row, event.to_status, event.changed_at)
+
+
+async def case_escalated(session: AsyncSession, event: CaseEscalated, envelope: Envelope) -> None:
+    subject_id = event.case_id or event.request_id
+    if subject_id is None:
+        return
+    unit = None
+    if event.case_id is not None:
+        row = await _case(session, event.case_id)
+        if row is None:
+            return  # replayed when the case arrives
+        unit = row["unit"]
+    table = store.breaches
+    stmt = insert(table).values(
+        subject_id=subject_id,
+        deadline=event.deadline,
+        due_at=event.due_at,
+        subject="case" if event.case_id else "request",
+        unit=unit,
+        urgency=event.urgency,
+        period=month_key(event.due_at),
+        level=event.level,
+        escalations=1,
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["subject_id", "deadline", "due_at"],
+            set_={
+                "escalations": table.c.escalations + 1,
+                "level": _greatest(table.c.level, stmt.excluded.level),  # 'committee' > 'chair' as text too
+            },
+        )
+    )
+
+
+async def members_changed(session: AsyncSession, event: CaseMembersChanged, envelope: Envelope) -> None:
+    await _bump(
+        session,
+        store.activity_counts,
+        dict(period=month_key(event.changed_at), metric="members_changed", key=event.reason),
+        "n",
+    )
+
+
+async def counseling_assigned(session: AsyncSession, event: CounselingRequestAssigned, envelope: Envelope) -> None:
+    await session.execute(
+        update(store.counseling_requests)
+        .where(
+            store.counseling_requests.c.request_id == event.request_id,
+            store.counseling_requests.c.assigned_at.is_(None),
+        )
+        .values(assigned_at=event.assigned_at)
+    )
+
+
+async def counseling_answered(session: AsyncSession, event: CounselingRequestAnswered, envelope: Envelope) -> None:
+    await session.execute(
+        update(store.counseling_requests)
+        .where(
+            store.counseling_requests.c.request_id == event.request_id,
+            store.counseling_requests.c.answered_at.is_(None),
+        )
+        .values(answered_at=event.answered_at)
+    )
+
+
+# --- notify ------------------------------------------------------------------------------------------
+
+
+async def notification_sent(session: AsyncSession, event: NotificationSent, envelope: Envelope) -> None:
+    await _bump(
+        session,
+        store.activity_counts,
+        dict(period=month_key(event.sent_at), metric="notification", key=f"{event.channel}:sent"),
+        "n",
+    )
+
+
+async def notification_failed(session: AsyncSession, event: NotificationFailed, envelope: Envelope) -> None:
+    if event.final:
+        await _bump(
+            session,
+            store.activity_counts,
+            dict(period=month_key(event.failed_at), metric="notification", key=f"{event.channel}:failed"),
+            "n",
+        )
+
+
+Projector = Callable[[AsyncSession, Any, Envelope], Awaitable[None]]
+
+PROJECTORS: dict[type[Event], Projector] = {
+    CaseReported: case_reported,
+    CounselingRequestReceived: counseling_received,
+    MonthlyReportSubmitted: monthly_report,
+    UnitUpserted: unit_upserted,
+    CategoryUpserted: category_upserted,
+    CaseAssigned: case_assigned,
+    AssignmentAnswered: assignment_answered,
+    CaseForwarded: case_forwarded,
+    CaseStatusChanged: case_status_changed,
+    CaseEscalated: case_escalated,
+    CaseMembersChanged: members_changed,
+    CounselingRequestAssigned: counseling_assigned,
+    CounselingRequestAnswered: counseling_answered,
+    NotificationSent: notification_sent,
+    NotificationFailed: notification_failed,
+}
+
+# Events whose effect needs the case (or the counseling request) to exist first.
+_NEEDS_CASE = tuple(
+    cls.TYPE for cls in (CaseAssigned, AssignmentAnswered, CaseForwarded, CaseStatusChanged, CaseEscalated)
+)
+_NEEDS_REQUEST = tuple(cls.TYPE for cls in (CounselingRequestAssigned, CounselingRequestAnswered))
+
+
+async def apply(session: AsyncSession, envelope: Envelope, event: Event | None = None) -> None:
+    event = event if event is not None else envelope.event()
+    projector = PROJECTORS.get(type(event))
+    if projector is not None:
+        await projector(session, event, envelope)
+
+
+async def _catch_up(session: AsyncSession, subject_id: uuid.UUID, creator: Envelope, types: tuple[str, ...]) -> None:
+    """Replay stored events about a case or request that arrived (were stored) before it existed."""
+    e = store.events.c
+    creator_seq = select(e.seq).where(e.event_id == creator.event_id).scalar_subquery()
+    rows = await session.execute(
+        select(e.envelope).where(e.subject_id == subject_id, e.type.in_(types), e.seq < creator_seq).order_by(e.seq)
+    )
+    for (text,) in rows.all():
+        await apply(session, Envelope.model_validate_json(text))

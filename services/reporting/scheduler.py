@@ -1,0 +1,172 @@
+"""The scheduler worker: reminders of missing monthly reports and of plan items coming due.
+
+Exactly once with several replicas: each run claims the job's row in `scheduler_jobs` with
+`FOR UPDATE SKIP LOCKED` (a replica that finds it locked or not yet due does nothing), and every
+reminder is recorded in `reminders_sent` under a unique key in the same transaction as its outbox
+row, so a reminder is emitted once even if two runs overlap or a run is retried.
+
+Time comes from the runtime's clock, so tests move a `FakeClock` instead of waiting for a month.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.reporting import figures, plan, store
+from services.reporting.periods import VN, Month, parse_period
+from services.reporting.settings import ReportingSettings
+from shared.clock import Clock
+from shared.events.common import Recipient
+from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
+from shared.outbox import Outbox
+from shared.service import ServiceRuntime
+
+log = logging.getLogger(__name__)
+JOB = "reminders"
+
+
+async def _first_time(session: AsyncSession, kind: str, subject: str, period: str, stage: str, now: datetime) -> bool:
+    inserted = await session.execute(
+        insert(store.reminders_sent)
+        .values(kind=kind, subject=subject, period=period, stage=stage, sent_at=now)
+        .on_conflict_do_nothing()
+        .returning(store.reminders_sent.c.kind)
+    )
+    return inserted.first() is not None
+
+
+def report_due_on(month: Month, due_day: int) -> date:
+    """A month's report is due on `due_day` of the following month."""
+    following = month.next()
+    return date(following.year, following.month, due_day)
+
+
+async def monthly_report_reminders(
+    session: AsyncSession, outbox: Outbox, now: datetime, settings: ReportingSettings
+) -> int:
+    today = now.astimezone(VN).date()
+    month = Month.of(today).previous()
+    due_on = report_due_on(month, settings.monthly_report_due_day)
+    if today > due_on:
+        stage = "overdue"
+    elif today >= due_on - timedelta(days=settings.monthly_report_remind_days):
+        stage = "due"
+    else:
+        return 0
+    missing = await figures.missing_reports(session, month.key)
+    if not missing:
+        return 0
+    u = store.units.c
+    contacts = {
+        code: (name, email)
+        for code, name, email in await session.execute(
+            select(u.code, u.name_vi, u.contact_email).where(u.code.in_(missing))
+        )
+    }
+    sent = 0
+    for unit in missing:
+        if not await _first_time(session, "monthly_report", unit, month.key, stage, now):
+            continue
+        name, email = contacts.get(unit, (unit, None))
+        recipients = (Recipient(display_name=name, email=email, channels=("email",)),) if email else ()
+        await outbox.add(
+            session,
+            MonthlyReportReminder(
+                unit=unit, unit_name=name, period=month.key, due_on=due_on, stage=stage, recipients=recipients, at=now
+            ),
+            key=f"report:{unit}",
+        )
+        sent += 1
+    return sent
+
+
+def _plan_recipients(settings: ReportingSettings) -> tuple[Recipient, ...]:
+    emails = [e.strip() for e in settings.plan_reminder_emails.split(",") if e.strip()]
+    return tuple(Recipient(display_name="Chủ nhiệm Câu lạc bộ", email=e, channels=("email",)) for e in emails)
+
+
+async def plan_reminders(session: AsyncSession, outbox: Outbox, now: datetime, settings: ReportingSettings) -> int:
+    today = now.astimezone(VN).date()
+    period = parse_period(f"{today.year - 1}..{today.year}")
+    tracker = await plan.tracker(session, period, today)
+    candidates = [
+        *[(r["item_id"], r["kind"], r) for r in tracker["items"]],
+        *[(r["item_id"], "board_meeting", r) for r in tracker["board_meetings"]],
+        *[(r["item_id"], "club_meeting", r) for r in tracker["club_meetings"]],
+    ]
+    sent = 0
+    for item_id, kind, row in candidates:
+        if row["status"] == "done":
+            continue
+        days_left = (row["due_on"] - today).days
+        if 0 <= days_left <= settings.plan_remind_days:
+            stage = "due"
+        elif 0 < -days_left <= settings.plan_overdue_window_days:
+            stage = "overdue"
+        else:
+            continue
+        if not await _first_time(session, "plan", item_id, row["due_on"].isoformat(), stage, now):
+            continue
+        await outbox.add(
+            session,
+            PlanItemReminder(
+                item_id=item_id,
+                kind=kind,
+                title_vi=row["title_vi"],
+                due_on=row["due_on"],
+                stage=stage,
+                recipients=_plan_recipients(settings),
+                at=now,
+            ),
+            key=f"plan:{item_id}",
+        )
+        sent += 1
+    return sent
+
+
+async def run_once(
+    sessions: async_sessionmaker[AsyncSession], outbox: Outbox, clock: Clock, settings: ReportingSettings
+) -> int | None:
+    """Claim the reminders job if it is due and nobody holds it; run it. None if not claimed."""
+    now = clock.now()
+    j = store.scheduler_jobs.c
+    async with sessions() as session, session.begin():
+        await session.execute(insert(store.scheduler_jobs).values(name=JOB, next_run_at=now).on_conflict_do_nothing())
+    async with sessions() as session, session.begin():
+        claimed = (
+            await session.execute(
+                select(j.name).where(j.name == JOB, j.next_run_at <= now).with_for_update(skip_locked=True)
+            )
+        ).first()
+        if claimed is None:
+            return None
+        sent = await monthly_report_reminders(session, outbox, now, settings)
+        sent += await plan_reminders(session, outbox, now, settings)
+        await session.execute(
+            update(store.scheduler_jobs)
+            .where(j.name == JOB)
+            .values(last_run_at=now, next_run_at=now + timedelta(seconds=settings.scheduler_interval))
+        )
+    if sent:
+        log.info("scheduler emitted %d reminders", sent)
+    return sent
+
+
+async def scheduler_worker(runtime: ServiceRuntime) -> None:
+    """Background loop (ServiceSpec.workers): try the job every interval; never dies on an error."""
+    settings: ReportingSettings = runtime.settings
+    assert runtime.outbox is not None
+    while True:
+        try:
+            await run_once(runtime.sessions, runtime.outbox, runtime.clock, settings)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("scheduler run failed; retrying next interval")
+        await asyncio.sleep(min(settings.scheduler_interval, 60.0))

@@ -1,0 +1,339 @@
+"""Routing's HTTP API for cases, assignments and counseling requests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from services.routing import store
+from services.routing.domain import summarise_opinions
+from services.routing.registry import FieldName
+from services.routing.uow import RetryingRoute, unit_of_work
+from services.routing.workflow import (
+    ACTIVE,
+    Conflict,
+    NotAllowed,
+    NotFound,
+    answer_assignment,
+    chair_changes_members,
+    committee_recipients,
+    locked_case,
+    move_case,
+)
+from shared.auth import Authenticator, Principal
+from shared.events import ProtectionLevel
+from shared.events.routing import CaseForwarded, CounselingRequestAnswered
+from shared.service import runtime_of
+from shared.text import NfcStr
+
+auth = Authenticator(store.credentials)
+router = APIRouter(prefix="/v1", tags=["cases"], route_class=RetryingRoute)
+
+Chair = Annotated[Principal, Depends(auth.require("chair", "admin"))]
+MemberOnly = Annotated[Principal, Depends(auth.require("member"))]
+MemberOrChair = Annotated[Principal, Depends(auth.require("member", "chair", "admin"))]
+Reader = Annotated[Principal, Depends(auth.require("member", "chair", "committee", "operator", "admin"))]
+Referral = Literal["police", "health_facility", "commune_social_services", "school", "legal_aid"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AssignmentOut(BaseModel):
+    assignment_id: uuid.UUID
+    member_id: uuid.UUID
+    display_name: str
+    field: str | None
+    status: str
+    assigned_at: datetime
+    respond_by: datetime
+    answered_at: datetime | None
+
+
+class OpinionOut(BaseModel):
+    opinion_id: uuid.UUID
+    member_id: uuid.UUID
+    text: str
+    recommended_level: str | None
+    referrals: list[str]
+    created_at: datetime
+
+
+class CaseOut(BaseModel):
+    case_id: uuid.UUID
+    code: str
+    unit: str
+    category: str
+    urgency: str
+    protection_level: str
+    status: str
+    required_fields: list[str]
+    assignments: list[AssignmentOut]
+    opinions: list[OpinionOut]
+    proposal: str | None
+    proposal_level: str | None
+    proposal_referrals: list[str]
+    outcome: str | None
+
+
+class OpinionIn(Strict):
+    text: Annotated[NfcStr, Field(min_length=1, max_length=8000)]
+    recommended_level: ProtectionLevel | None = None
+    referrals: tuple[Referral, ...] = ()
+
+
+class ForwardIn(Strict):
+    proposal: Annotated[NfcStr, Field(min_length=1, max_length=20000)]
+    recommended_level: ProtectionLevel | None = Field(
+        default=None, description="Default: the strongest level any member recommended."
+    )
+    referrals: tuple[Referral, ...] | None = Field(default=None, description="Default: every referral proposed.")
+
+
+class CloseIn(Strict):
+    outcome: Annotated[NfcStr, Field(min_length=1, max_length=2000)]
+
+
+class MemberOnCase(Strict):
+    member_id: uuid.UUID
+    field: FieldName | None = None
+
+
+class MembersChangeIn(Strict):
+    add: list[MemberOnCase] = Field(default_factory=list, max_length=20)
+    remove: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+
+
+class AnswerIn(Strict):
+    text: Annotated[NfcStr, Field(min_length=1, max_length=4000)]
+
+
+class StatusOut(BaseModel):
+    status: str
+
+
+async def _case_view(request: Request, case_id: uuid.UUID) -> CaseOut:
+    async with runtime_of(request).sessions() as session:
+        case = (await session.execute(select(store.cases).where(store.cases.c.case_id == case_id))).first()
+        if case is None:
+            raise NotFound("No such case.")
+        a, m = store.assignments.c, store.members.c
+        assignments = await session.execute(
+            select(store.assignments, m.display_name)
+            .join(store.members, m.member_id == a.member_id)
+            .where(a.case_id == case_id)
+            .order_by(a.assigned_at, a.field)
+        )
+        opinions = await session.execute(
+            select(store.opinions).where(store.opinions.c.case_id == case_id).order_by(store.opinions.c.created_at)
+        )
+        return CaseOut(
+            **{k: v for k, v in case._mapping.items() if k in CaseOut.model_fields},
+            assignments=[
+                AssignmentOut(**{k: row._mapping[k] for k in AssignmentOut.model_fields}) for row in assignments
+            ],
+            opinions=[OpinionOut(**{k: row._mapping[k] for k in OpinionOut.model_fields}) for row in opinions],
+        )
+
+
+async def _holds(session, case_id: uuid.UUID, member_id: uuid.UUID | None) -> bool:
+    a = store.assignments.c
+    row = (
+        await session.execute(
+            select(a.assignment_id).where(a.case_id == case_id, a.member_id == member_id, a.status.in_(ACTIVE))
+        )
+    ).first()
+    return row is not None
+
+
+@router.get("/cases/{case_id}", response_model=CaseOut, summary="A case as routing follows it")
+async def get_case(request: Request, case_id: uuid.UUID, principal: Reader) -> CaseOut:
+    if principal.role == "member":
+        async with runtime_of(request).sessions() as session:
+            if not await _holds(session, case_id, principal.member_id):
+                raise NotAllowed("You hold no assignment on this case.")
+    return await _case_view(request, case_id)
+
+
+@router.post("/assignments/{assignment_id}/accept", response_model=StatusOut, summary="Accept an assignment")
+async def accept(request: Request, assignment_id: uuid.UUID, principal: MemberOnly) -> StatusOut:
+    async with unit_of_work(request) as fx:
+        await answer_assignment(fx, assignment_id, True, as_member=principal.member_id)
+    return StatusOut(status="accepted")
+
+
+@router.post("/assignments/{assignment_id}/decline", response_model=StatusOut, summary="Decline an assignment")
+async def decline(request: Request, assignment_id: uuid.UUID, principal: MemberOnly) -> StatusOut:
+    async with unit_of_work(request) as fx:
+        await answer_assignment(fx, assignment_id, False, as_member=principal.member_id)
+    return StatusOut(status="declined")
+
+
+@router.post("/cases/{case_id}/members", response_model=CaseOut, summary="Chair: add, remove or replace members")
+async def change_members(request: Request, case_id: uuid.UUID, body: MembersChangeIn, _chair: Chair) -> CaseOut:
+    if not body.add and not body.remove:
+        raise HTTPException(422, detail=[{"loc": ["body"], "msg": "give `add` or `remove`", "type": "value_error"}])
+    async with unit_of_work(request) as fx:
+        await chair_changes_members(fx, case_id, [(m.member_id, m.field) for m in body.add], body.remove)
+    return await _case_view(request, case_id)
+
+
+@router.post("/cases/{case_id}/opinions", response_model=CaseOut, status_code=201, summary="Post an opinion")
+async def post_opinion(request: Request, case_id: uuid.UUID, body: OpinionIn, principal: MemberOrChair) -> CaseOut:
+    async with unit_of_work(request) as fx:
+        case = await locked_case(fx.session, case_id)
+        if principal.role == "member" and not await _holds(fx.session, case_id, principal.member_id):
+            raise NotAllowed("You hold no assignment on this case.")
+        if case.status not in ("accepted", "in_progress"):
+            raise Conflict(f"Opinions are taken on an accepted case in progress, not in state '{case.status}'.")
+        if case.status == "accepted":
+            await move_case(fx, case_id, "in_progress")
+        await fx.session.execute(
+            store.opinions.insert().values(
+                opinion_id=uuid.uuid4(),
+                case_id=case_id,
+                member_id=principal.member_id or principal.account_id,
+                text=body.text,
+                recommended_level=body.recommended_level,
+                referrals=list(body.referrals),
+                created_at=fx.now,
+            )
+        )
+    return await _case_view(request, case_id)
+
+
+@router.post("/cases/{case_id}/start", response_model=CaseOut, summary="Mark an accepted case as in progress")
+async def start(request: Request, case_id: uuid.UUID, principal: MemberOrChair) -> CaseOut:
+    async with unit_of_work(request) as fx:
+        if principal.role == "member" and not await _holds(fx.session, case_id, principal.member_id):
+            raise NotAllowed("You hold no assignment on this case.")
+        await move_case(fx, case_id, "in_progress")
+    return await _case_view(request, case_id)
+
+
+@router.post("/cases/{case_id}/forward", response_model=CaseOut, summary="Chair: compile and forward to the committee")
+async def forward(request: Request, case_id: uuid.UUID, body: ForwardIn, _chair: Chair) -> CaseOut:
+    async with unit_of_work(request) as fx:
+        case = await locked_case(fx.session, case_id)
+        opinions = await fx.session.execute(
+            select(store.opinions.c.recommended_level, store.opinions.c.referrals).where(
+                store.opinions.c.case_id == case_id
+            )
+        )
+        summary = summarise_opinions((row.recommended_level, row.referrals) for row in opinions)
+        level = body.recommended_level or summary.level
+        referrals = tuple(body.referrals) if body.referrals is not None else summary.referrals
+        await move_case(
+            fx,
+            case_id,
+            "forwarded",
+            proposal=body.proposal,
+            proposal_level=level,
+            proposal_referrals=list(referrals),
+            forwarded_at=fx.now,
+        )
+        await fx.emit(
+            CaseForwarded(
+                case_id=case_id,
+                code=case.code,
+                urgency=case.urgency,
+                recommended_level=level,
+                referrals=referrals,
+                recipients=await committee_recipients(fx.session),
+                forwarded_at=fx.now,
+            ),
+            case_id,
+        )
+    return await _case_view(request, case_id)
+
+
+@router.post("/cases/{case_id}/close", response_model=CaseOut, summary="Chair: close a forwarded case with its outcome")
+async def close(request: Request, case_id: uuid.UUID, body: CloseIn, _chair: Chair) -> CaseOut:
+    async with unit_of_work(request) as fx:
+        await move_case(fx, case_id, "closed", outcome=body.outcome)
+    return await _case_view(request, case_id)
+
+
+@router.post("/cases/{case_id}/reopen", response_model=CaseOut, summary="Chair: reopen a closed case")
+async def reopen(request: Request, case_id: uuid.UUID, _chair: Chair) -> CaseOut:
+    async with unit_of_work(request) as fx:
+        await move_case(fx, case_id, "in_progress")
+    return await _case_view(request, case_id)
+
+
+class RequestOut(BaseModel):
+    request_id: uuid.UUID
+    code: str
+    topic: str
+    channel: str
+    status: str
+    required_fields: list[str]
+    answer_text: str | None
+    answered_at: datetime | None
+
+
+@router.get("/counseling-requests/{request_id}", response_model=RequestOut, tags=["counseling"])
+async def get_request(request: Request, request_id: uuid.UUID, _principal: Reader) -> RequestOut:
+    async with runtime_of(request).sessions() as session:
+        row = (
+            await session.execute(
+                select(store.counseling_requests).where(store.counseling_requests.c.request_id == request_id)
+            )
+        ).first()
+    if row is None:
+        raise NotFound("No such counseling request.")
+    return RequestOut(**{k: row._mapping[k] for k in RequestOut.model_fields})
+
+
+@router.post(
+    "/counseling-requests/{request_id}/answer", response_model=StatusOut, tags=["counseling"], summary="Answer it"
+)
+async def answer_request(request: Request, request_id: uuid.UUID, body: AnswerIn, principal: MemberOnly) -> StatusOut:
+    r, a = store.counseling_requests.c, store.assignments.c
+    async with unit_of_work(request) as fx:
+        row = (
+            await fx.session.execute(
+                select(store.counseling_requests).where(r.request_id == request_id).with_for_update()
+            )
+        ).first()
+        if row is None:
+            raise NotFound("No such counseling request.")
+        held = (
+            await fx.session.execute(
+                select(a.assignment_id).where(
+                    a.request_id == request_id, a.member_id == principal.member_id, a.status.in_(ACTIVE)
+                )
+            )
+        ).first()
+        if held is None:
+            raise NotAllowed("This request is not assigned to you.")
+        if row.status == "answered":
+            raise Conflict("This request is already answered.")
+        await fx.session.execute(
+            store.counseling_requests.update()
+            .where(r.request_id == request_id)
+            .values(status="answered", answer_text=body.text, answered_by=principal.member_id, answered_at=fx.now)
+        )
+        await fx.session.execute(
+            store.assignments.update()
+            .where(a.assignment_id == held.assignment_id, a.status == "pending")
+            .values(status="accepted", answered_at=fx.now)
+        )
+        await fx.emit(
+            CounselingRequestAnswered(
+                request_id=request_id,
+                code=row.code,
+                answer_text=body.text,
+                answered_by=principal.member_id,
+                answered_at=fx.now,
+                reply_zalo_user_id=row.reply_zalo_user_id,
+            ),
+            request_id,
+        )
+    return StatusOut(status="answered")

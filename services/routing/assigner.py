@@ -1,0 +1,244 @@
+"""Assignment of reported cases in batches.
+
+Why batches: every assignment decision must see the previous one (capacity, least recently assigned),
+so decisions are serialised across replicas by `workflow._serialise_assignment` and each must commit
+before the next reads the pool. Done one case per transaction, the lock is held for a pool read, a
+handful of INSERTs and a commit per case, which capped routing at a few dozen cases a second. The
+`case.reported` handler therefore only records the case (`assign_pending`), and this worker, in every
+replica, takes up to `ASSIGN_BATCH_SIZE` pending cases (`FOR UPDATE SKIP LOCKED`), reads the pool
+once, decides for each case in order while counting its picks, and writes every assignment, timer and
+event of the batch in a few statements and one commit. Effects are the same as case by case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import replace
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Row
+
+from services.routing import store
+from services.routing.deadlines import ladder
+from services.routing.domain import check_transition, choose
+from services.routing.links import link_url
+from services.routing.pool import Pool, load_pool
+from services.routing.settings import RoutingSettings
+from services.routing.workflow import _serialise_assignment, _timer_rows, case_deadlines, chair_of, recipient
+from shared.events import Envelope, Event
+from shared.events.routing import AssignmentInfo, CaseAssigned, CaseStatusChanged
+from shared.service import ServiceRuntime
+
+log = logging.getLogger(__name__)
+
+
+async def assignment_worker(runtime: ServiceRuntime) -> None:
+    """Background worker (ServiceSpec.workers): assign pending cases until the service stops."""
+    settings: RoutingSettings = runtime.settings
+    while True:
+        done = 0
+        try:
+            done = await assign_pending(runtime)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("assigning pending cases failed; retrying")
+        if done < settings.assign_batch_size:
+            await asyncio.sleep(settings.assign_poll_interval)
+
+
+async def assign_pending(runtime: ServiceRuntime) -> int:
+    """Assign up to one batch of pending cases in one transaction. Returns how many it assigned."""
+    settings: RoutingSettings = runtime.settings
+    now = runtime.clock.now()
+    c = store.cases.c
+    async with runtime.sessions() as session, session.begin():
+        cases = list(
+            await session.execute(
+                select(store.cases)
+                .where(c.assign_pending)
+                .order_by(c.reported_at, c.case_id)
+                .limit(settings.assign_batch_size)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if not cases:
+            return 0
+        ids = [case.case_id for case in cases]
+        categories = {row.code: list(row.fields) for row in await session.execute(select(store.categories))}
+        await _serialise_assignment(session)
+        pool = await load_pool(session, now, None)
+        covering = await _covering(session, {case.unit for case in cases}, pool)
+        assignments: list[dict[str, Any]] = []
+        timers: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        assigned: list[uuid.UUID] = []
+        for case in cases:
+            case = _with_fields(case, categories.get(case.category, []))
+            timers.extend(_timer_rows(case_deadlines(settings, case), case.case_id, None))
+            infos = _decide(settings, now, case, pool, covering.get(case.unit, set()), assignments, timers)
+            missing = infos.missing
+            events.append(
+                _outbox_row(
+                    CaseAssigned(
+                        case_id=case.case_id,
+                        code=case.code,
+                        unit=case.unit,
+                        category=case.category,
+                        urgency=case.urgency,
+                        protection_level=case.protection_level,
+                        assignments=tuple(infos.infos),
+                        missing_fields=missing,
+                        chair=chair_of(pool) if missing else (),
+                        assigned_at=now,
+                    ),
+                    case,
+                    now,
+                )
+            )
+            # The chair may have added someone meanwhile (the case is then already `assigned`).
+            if infos.infos and case.status == "reported":
+                check_transition(case.status, "assigned")
+                assigned.append(case.case_id)
+                events.append(
+                    _outbox_row(
+                        CaseStatusChanged(
+                            case_id=case.case_id,
+                            code=case.code,
+                            from_status=case.status,
+                            to_status="assigned",
+                            changed_at=now,
+                        ),
+                        case,
+                        now,
+                    )
+                )
+        if assignments:
+            await session.execute(store.assignments.insert(), assignments)
+        if timers:
+            await session.execute(store.timers.insert(), timers)
+        await session.execute(store.outbox.insert(), events)
+        known = store.categories.c
+        fields_of_category = select(known.fields).where(known.code == c.category).scalar_subquery()
+        await session.execute(
+            store.cases.update()
+            .where(c.case_id.in_(ids))
+            .values(assign_pending=False, required_fields=func.coalesce(fields_of_category, c.required_fields))
+        )
+        if assigned:
+            await session.execute(
+                store.cases.update()
+                .where(c.case_id.in_(assigned), c.status == "reported")
+                .values(status="assigned", updated_at=now)
+            )
+        return len(cases)
+
+
+async def _covering(session: Any, units: set[str], pool: Pool) -> dict[str, set[uuid.UUID]]:
+    """For each unit, the members covering it (directly or through a former district it succeeded)."""
+    successors = {row.code: set(row.successors) for row in await session.execute(select(store.units))}
+    result: dict[str, set[uuid.UUID]] = {unit: set() for unit in units}
+    for row in pool.rows.values():
+        covered = set(row.units)
+        for own in row.units:
+            covered |= successors.get(own, set())
+        for unit in units & covered:
+            result[unit].add(row.member_id)
+    return result
+
+
+class _Decision:
+    def __init__(self, infos: list[AssignmentInfo], missing: tuple[str, ...]) -> None:
+        self.infos = infos
+        self.missing = missing
+
+
+def _decide(
+    settings: RoutingSettings,
+    now: Any,
+    case: Row,
+    pool: Pool,
+    covering: set[uuid.UUID],
+    assignments: list[dict[str, Any]],
+    timers: list[dict[str, Any]],
+) -> _Decision:
+    """One case's choice (the policy of issue 4), counted into the pool so the next case sees it."""
+    fields = list(case.required_fields)
+    view = [
+        replace(cand, units=frozenset({case.unit}) if cand.member_id in covering else frozenset())
+        for cand in pool.candidates
+    ]
+    choice = choose(fields, case.unit, view)
+    picks: list[tuple[Row, str | None]] = [(pool.rows[m], f) for f, m in choice.picks.items()]
+    available = pool.available()
+    board: list[Row] = []
+    if case.urgency == "critical":
+        board = [m for m in pool.with_roles("chair", "vice_chair") if m.member_id in available]
+    elif not fields:
+        board = [m for m in pool.with_roles("chair") if m.member_id in available][:1]
+    picked = set(choice.picks.values())
+    picks += [(member, None) for member in board if member.member_id not in picked]
+    # The picks now count: one more open case each (with a field) and the most recent assignment.
+    for i, cand in enumerate(pool.candidates):
+        if cand.member_id in picked:
+            pool.candidates[i] = replace(cand, load=cand.load + 1, last_assigned_at=now)
+    window = timedelta(hours=settings.accept_within_hours(case.urgency))
+    respond_by = now + window
+    ttl = timedelta(hours=settings.link_ttl_hours)
+    infos = []
+    for member, field in picks:
+        assignment_id = uuid.uuid4()
+        assignments.append(
+            {
+                "assignment_id": assignment_id,
+                "case_id": case.case_id,
+                "request_id": None,
+                "member_id": member.member_id,
+                "field": field,
+                "status": "pending",
+                "assigned_at": now,
+                "respond_by": respond_by,
+            }
+        )
+        timers.extend(_timer_rows(ladder("acceptance", respond_by, window), case.case_id, None, assignment_id))
+        links = {
+            action: link_url(
+                settings.public_base_url, settings.link_path, settings.link_secret, assignment_id, action, now, ttl
+            )
+            for action in ("accept", "decline")
+        }
+        infos.append(
+            AssignmentInfo(
+                assignment_id=assignment_id,
+                field=field,
+                member=recipient(member),
+                respond_by=respond_by,
+                accept_url=links["accept"],
+                decline_url=links["decline"],
+            )
+        )
+    return _Decision(infos, choice.missing)
+
+
+def _with_fields(case: Row, fields: list[str]) -> Any:
+    """The case row with the category's fields as of now (a category unknown to routing has none)."""
+    values = case._asdict() | {"required_fields": fields}
+    return SimpleNamespace(**values)
+
+
+def _outbox_row(event: Event, case: Row, now: Any) -> dict[str, Any]:
+    """What `Outbox.add` writes, for a bulk INSERT; caused by the case's `case.reported`."""
+    envelope = Envelope.wrap(event, producer="routing", correlation_id=case.correlation_id)
+    if case.reported_event_id is not None:
+        envelope = envelope.model_copy(update={"causation_id": case.reported_event_id})
+    return {
+        "event_id": envelope.event_id,
+        "type": envelope.type,
+        "key": str(case.case_id),
+        "envelope": envelope.model_dump_json(),
+    }

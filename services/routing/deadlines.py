@@ -1,0 +1,66 @@
+"""Deadlines and the escalation ladder, without I/O.
+
+- Acceptance: per urgency (settings; 1 h / 4 h / 24 h / 72 h by default).
+- Emergency intervention (critical cases): 12 hours from receiving the information (Decree 56).
+- Support/intervention plan (cases at the support or intervention level): 5 working days (Decree 56).
+  Working days skip weekends and Vietnamese public holidays, Tết included (`holidays`, country VN);
+  the deadline falls at the same local time of day on the last working day counted.
+
+When a deadline passes, three timers fire one after another: a reminder to whoever holds it, then an
+escalation to the chair, then to the Standing Committee. The step between them is the deadline's own
+window for acceptance, a setting for the emergency limit, and one working day for the support plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+STAGES = ("reminder", "chair", "committee")
+_VN_HOLIDAYS = holidays.country_holidays("VN")
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in _VN_HOLIDAYS
+
+
+def add_working_days(start: datetime, days: int) -> datetime:
+    """`days` working days after `start`'s local (Vietnam) date, at the same local time of day.
+
+    A report on a Saturday or during Tết starts counting at the next working day.
+    """
+    local = start.astimezone(VN)
+    day = local.date()
+    counted = 0
+    while counted < days:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            counted += 1
+    return datetime.combine(day, local.timetz()).astimezone(start.tzinfo)
+
+
+@dataclass(frozen=True)
+class PlannedTimer:
+    deadline: str
+    stage: str
+    due_at: datetime
+    fire_at: datetime
+
+
+def ladder(deadline: str, due_at: datetime, step: timedelta | None = None) -> list[PlannedTimer]:
+    """The reminder at the deadline, then the chair and the committee one `step` apart each
+    (`step=None`: one working day apart)."""
+    timers = []
+    for index, stage in enumerate(STAGES):
+        # Zero working days after the deadline is the deadline itself.
+        fire_at = add_working_days(due_at, index) if step is None else due_at + step * index
+        timers.append(PlannedTimer(deadline, stage, due_at, fire_at))
+    return timers
+
+
+def needs_support_plan(protection_level: str) -> bool:
+    return protection_level in ("support", "intervention")

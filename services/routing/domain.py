@@ -1,0 +1,169 @@
+"""Routing's rules, without I/O: who is available, who gets which field of a case, and which case
+transitions are allowed.
+
+The assignment policy (issue 4): for each required field, among the members who have the field and are
+available (inside their active period, not on leave, below capacity), prefer one who covers the case's
+unit, then the lowest current load, then the one least recently assigned. One member may hold several
+fields of the same case; that counts once against their capacity.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+FIELDS = ("law", "psychology", "medicine", "education", "social_work")
+CLUB_ROLES = ("chair", "vice_chair", "board_member", "member", "committee")
+# Roles that can be given a field of a case; the Standing Committee only receives escalations and proposals.
+ASSIGNABLE_ROLES = ("chair", "vice_chair", "board_member", "member")
+REFERRALS = ("police", "health_facility", "commune_social_services", "school", "legal_aid")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A member as the policy sees them."""
+
+    member_id: uuid.UUID
+    fields: frozenset[str]
+    units: frozenset[str]  # the units they cover, successors of old districts included
+    load: int  # open cases and requests they currently hold
+    capacity: int
+    last_assigned_at: datetime | None = None
+    available: bool = True  # in their active period and not on leave
+
+
+@dataclass(frozen=True)
+class Choice:
+    picks: dict[str, uuid.UUID]  # field -> member
+    missing: tuple[str, ...]  # fields nobody available can take
+
+    @property
+    def members(self) -> list[uuid.UUID]:
+        """Each picked member once, in the order of the fields."""
+        return list(dict.fromkeys(self.picks.values()))
+
+
+def is_available(
+    today: date, active_from: date | None, active_to: date | None, leaves: Iterable[tuple[date, date]]
+) -> bool:
+    """In the active period (bounds inclusive) and on no leave that includes `today`."""
+    if active_from is not None and today < active_from:
+        return False
+    if active_to is not None and today > active_to:
+        return False
+    return not any(start <= today <= end for start, end in leaves)
+
+
+def choose(
+    required_fields: Sequence[str],
+    unit: str | None,
+    candidates: Sequence[Candidate],
+    *,
+    excluded: dict[str, set[uuid.UUID]] | None = None,
+    already_on_subject: Iterable[uuid.UUID] = (),
+) -> Choice:
+    """Pick a member for each required field (duplicates ignored).
+
+    `excluded[field]` are members who must not get that field again (they declined it, or the chair
+    removed them). `already_on_subject` hold another field of the same case: taking one more field costs
+    them no capacity.
+    """
+    excluded = excluded or {}
+    on_subject = set(already_on_subject)
+    load = {c.member_id: c.load for c in candidates}
+    # Seconds since the epoch, so naive and aware datetimes never meet; a pick this round counts as latest.
+    recent = {c.member_id: c.last_assigned_at.timestamp() if c.last_assigned_at else -math.inf for c in candidates}
+    order = {c.member_id: i for i, c in enumerate(candidates)}  # stable final tie-break
+    picks: dict[str, uuid.UUID] = {}
+    missing: list[str] = []
+    for wanted in dict.fromkeys(required_fields):
+        eligible = [
+            c
+            for c in candidates
+            if wanted in c.fields
+            and c.available
+            and c.member_id not in excluded.get(wanted, set())
+            and (c.member_id in on_subject or load[c.member_id] < c.capacity)
+        ]
+        if not eligible:
+            missing.append(wanted)
+            continue
+        best = min(
+            eligible,
+            key=lambda c: (
+                unit is None or unit not in c.units,
+                load[c.member_id],
+                recent[c.member_id],
+                order[c.member_id],
+            ),
+        )
+        picks[wanted] = best.member_id
+        if best.member_id not in on_subject:
+            on_subject.add(best.member_id)
+            load[best.member_id] += 1
+        recent[best.member_id] = math.inf
+    return Choice(picks=picks, missing=tuple(missing))
+
+
+def covered_units(own: Iterable[str], successors: dict[str, Sequence[str]]) -> frozenset[str]:
+    """A member covering a former district also covers the units that succeeded it (2025 reorganisation)."""
+    result = set(own)
+    for unit in own:
+        result.update(successors.get(unit, ()))
+    return frozenset(result)
+
+
+# --- the case's life ---------------------------------------------------------------------------------
+
+CASE_STATES = ("reported", "assigned", "accepted", "in_progress", "forwarded", "closed")
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "reported": frozenset({"assigned"}),
+    "assigned": frozenset({"accepted"}),
+    "accepted": frozenset({"in_progress"}),
+    "in_progress": frozenset({"forwarded"}),
+    "forwarded": frozenset({"closed"}),
+    "closed": frozenset({"in_progress"}),  # reopen
+}
+
+
+class ForbiddenTransition(Exception):
+    """The case is not in a state that allows this step (answered with 409)."""
+
+    def __init__(self, current: str, wanted: str) -> None:
+        super().__init__(f"A case in state '{current}' cannot move to '{wanted}'.")
+        self.current = current
+        self.wanted = wanted
+
+
+def check_transition(current: str, wanted: str) -> None:
+    if wanted not in TRANSITIONS.get(current, frozenset()):
+        raise ForbiddenTransition(current, wanted)
+
+
+@dataclass(frozen=True)
+class OpinionSummary:
+    """What the chair's compiled proposal recommends when they do not say otherwise."""
+
+    level: str | None
+    referrals: tuple[str, ...] = field(default_factory=tuple)
+
+
+_LEVEL_ORDER = {"prevention": 0, "support": 1, "intervention": 2}
+
+
+def summarise_opinions(opinions: Iterable[tuple[str | None, Iterable[str]]]) -> OpinionSummary:
+    """The strongest protection level any member recommended, and every referral anyone proposed.
+
+    Erring towards the stronger level is the cautious reading for a child at risk.
+    """
+    level: str | None = None
+    referrals: dict[str, None] = {}
+    for recommended, refs in opinions:
+        if recommended is not None and (level is None or _LEVEL_ORDER[recommended] > _LEVEL_ORDER[level]):
+            level = recommended
+        referrals.update(dict.fromkeys(refs))
+    return OpinionSummary(level=level, referrals=tuple(referrals))

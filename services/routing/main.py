@@ -1,0 +1,44 @@
+"""Wiring of the routing service."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.routing import store
+from services.routing.api import auth, router
+from services.routing.assigner import assignment_worker
+from services.routing.handlers import make_handlers
+from services.routing.links_api import link_router
+from services.routing.members_api import router as members_router
+from services.routing.registry import load_default_categories
+from services.routing.settings import RoutingSettings
+from services.routing.timers import timer_worker
+from services.routing.uow import install_error_handlers
+from shared.clock import Clock
+from shared.events.intake import CredentialIssued, CredentialRevoked
+from shared.service import ServiceRuntime, ServiceSpec, create_service_app
+
+
+async def _load_defaults(_app: FastAPI, runtime: ServiceRuntime) -> None:
+    """The default taxonomy, so cases route before intake's `category.upserted` events arrive."""
+    async with runtime.sessions() as session, session.begin():
+        await load_default_categories(session, runtime.settings.categories_file)
+
+
+def create_app(settings: RoutingSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or RoutingSettings()
+    spec = ServiceSpec(
+        name="routing",
+        metadata=store.metadata,
+        inbox_table=store.inbox,
+        outbox_table=store.outbox,
+        handlers={**make_handlers(settings), CredentialIssued: auth.on_issued, CredentialRevoked: auth.on_revoked},
+        routers=[router, members_router, link_router(settings.link_path)],
+        workers=[timer_worker, assignment_worker],
+        title="Cầu Nối — routing",
+        description="Club members, expert assignment, acceptance, deadlines and escalation, opinions.",
+        on_startup=_load_defaults,
+    )
+    app = create_service_app(spec, settings, clock=clock)
+    install_error_handlers(app)
+    return app

@@ -1,0 +1,99 @@
+"""The candidate pool in one query: every assignable member with their current load, their latest
+assignment with a field, whether they are on leave today and whether they cover the case's unit.
+
+Why one query: routing must keep up with hundreds of `case.reported` a second, and this read happens
+inside the assignment lock (`workflow._serialise_assignment`), so its cost bounds throughput. The
+per-member subqueries are served by the partial indexes of migration 0002.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Date, Select, String, and_, bindparam, exists, func, literal, or_, select
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.routing import store
+from services.routing.deadlines import VN
+from services.routing.domain import ASSIGNABLE_ROLES, Candidate, is_available
+
+OPEN = ("pending", "accepted")
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Assignable members (registry order, by `key`) and the policy's view of them."""
+
+    rows: dict[uuid.UUID, Row]
+    candidates: list[Candidate]
+
+    def available(self) -> set[uuid.UUID]:
+        return {c.member_id for c in self.candidates if c.available}
+
+    def with_roles(self, *roles: str) -> list[Row]:
+        return [row for row in self.rows.values() if row.club_role in roles]
+
+
+def _pool_query(with_unit: bool) -> Select:
+    """Built once per shape (bound parameters `today`, `unit`), so SQLAlchemy's compiled cache is hit cheaply."""
+    today, unit = bindparam("today", type_=Date), bindparam("unit", type_=String)
+    m, a, c, r = store.members.c, store.assignments, store.cases, store.counseling_requests
+    load = (
+        select(func.count(func.distinct(func.coalesce(a.c.case_id, a.c.request_id))))
+        .select_from(a.outerjoin(c, c.c.case_id == a.c.case_id).outerjoin(r, r.c.request_id == a.c.request_id))
+        .where(a.c.member_id == m.member_id, a.c.status.in_(OPEN), a.c.field.is_not(None))
+        .where(or_(c.c.status.is_(None), c.c.status != "closed"))
+        .where(or_(r.c.status.is_(None), r.c.status != "answered"))
+        .scalar_subquery()
+    )
+    last = (
+        select(func.max(a.c.assigned_at)).where(a.c.member_id == m.member_id, a.c.field.is_not(None)).scalar_subquery()
+    )
+    lv = store.leaves.c
+    on_leave = exists().where(lv.member_id == m.member_id, lv.starts_on <= today, lv.ends_on >= today)
+    if not with_unit:
+        covers = literal(False)
+    else:
+        u = store.units.c
+        covers = or_(
+            m.units.any_() == unit,
+            exists().where(and_(u.code == m.units.any_(), u.successors.any_() == unit)),
+        )
+    return (
+        select(
+            store.members,
+            load.label("load"),
+            last.label("last_assigned_at"),
+            on_leave.label("on_leave"),
+            covers.label("covers"),
+        )
+        .where(m.club_role.in_(ASSIGNABLE_ROLES))
+        .order_by(m.key)
+    )
+
+
+_QUERIES = {with_unit: _pool_query(with_unit) for with_unit in (False, True)}
+
+
+async def load_pool(session: AsyncSession, now: datetime, unit: str | None = None) -> Pool:
+    today = now.astimezone(VN).date()
+    rows: dict[uuid.UUID, Row] = {}
+    candidates: list[Candidate] = []
+    for row in await session.execute(_QUERIES[unit is not None], {"today": today, "unit": unit}):
+        rows[row.member_id] = row
+        leaves = [(today, today)] if row.on_leave else []
+        candidates.append(
+            Candidate(
+                member_id=row.member_id,
+                fields=frozenset(row.fields),
+                units=frozenset({unit}) if unit is not None and row.covers else frozenset(),
+                load=row.load or 0,
+                capacity=row.capacity,
+                last_assigned_at=row.last_assigned_at,
+                available=is_available(today, row.active_from, row.active_to, leaves),
+            )
+        )
+    return Pool(rows, candidates)

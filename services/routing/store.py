@@ -1,0 +1,194 @@
+"""Routing's tables (schema `routing`).
+
+Members and their leave, the taxonomy's expert fields and the unit successor map (copies kept from
+events), the cases and counseling requests routing follows, their assignments, opinions, the timers
+that drive deadlines, and the signatures of accept/decline links already used.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    Time,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+
+from shared.auth import credentials_table
+from shared.db import service_metadata
+from shared.outbox import inbox_table, outbox_table
+
+metadata = service_metadata("routing")
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
+credentials = credentials_table(metadata)
+
+members = Table(
+    "members",
+    metadata,
+    Column("member_id", UUID(as_uuid=True), primary_key=True),
+    # A stable handle from the CSV (e.g. `tinh-doan-1`), so imports update instead of duplicating.
+    Column("key", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("organisation", String(200), nullable=False),
+    Column("organisation_kind", String(20), nullable=False),  # provincial | department | district | committee
+    Column("club_role", String(20), nullable=False),  # chair | vice_chair | board_member | member | committee
+    Column("fields", ARRAY(String(20)), nullable=False, server_default="{}"),
+    Column("units", ARRAY(String(100)), nullable=False, server_default="{}"),
+    Column("email", String(254), nullable=True),
+    Column("zalo_user_id", String(64), nullable=True),
+    Column("phone", String(32), nullable=True),
+    Column("channels", ARRAY(String(10)), nullable=False, server_default="{email,zalo}"),
+    Column("quiet_start", Time, nullable=True),
+    Column("quiet_end", Time, nullable=True),
+    Column("active_from", Date, nullable=True),
+    Column("active_to", Date, nullable=True),
+    Column("capacity", Integer, nullable=False, server_default=text("5")),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+)
+
+leaves = Table(
+    "leaves",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("member_id", UUID(as_uuid=True), ForeignKey("routing.members.member_id", ondelete="CASCADE"), index=True),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),
+    CheckConstraint("ends_on >= starts_on", name="ordered"),
+)
+
+categories = Table(
+    "categories",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("name_vi", String(200), nullable=False),
+    Column("fields", ARRAY(String(20)), nullable=False, server_default="{}"),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+)
+
+units = Table(
+    "units",
+    metadata,
+    Column("code", String(100), primary_key=True),
+    Column("name_vi", String(200), nullable=False),
+    Column("valid_from", Date, nullable=True),
+    Column("valid_to", Date, nullable=True),
+    Column("successors", ARRAY(String(100)), nullable=False, server_default="{}"),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("case_id", UUID(as_uuid=True), primary_key=True),
+    Column("code", String(32), nullable=False),
+    Column("unit", String(100), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("urgency", String(16), nullable=False),
+    Column("protection_level", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("required_fields", ARRAY(String(20)), nullable=False, server_default="{}"),
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+    Column("proposal", Text, nullable=True),
+    Column("proposal_level", String(16), nullable=True),
+    Column("proposal_referrals", ARRAY(String(40)), nullable=False, server_default="{}"),
+    Column("forwarded_at", DateTime(timezone=True), nullable=True),
+    Column("outcome", Text, nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Recorded by the `case.reported` handler, assigned in batches by `assigner.assignment_worker`.
+    Column("assign_pending", Boolean, nullable=False, server_default=text("false")),
+    Column("reported_event_id", UUID(as_uuid=True), nullable=True),  # causation of `case.assigned`
+    Column("correlation_id", UUID(as_uuid=True), nullable=True),
+    Index("ix_cases_assign_pending", "reported_at", postgresql_where=text("assign_pending")),
+)
+
+counseling_requests = Table(
+    "counseling_requests",
+    metadata,
+    Column("request_id", UUID(as_uuid=True), primary_key=True),
+    Column("code", String(32), nullable=False),
+    Column("topic", String(64), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("status", String(16), nullable=False),  # received | assigned | accepted | answered
+    Column("required_fields", ARRAY(String(20)), nullable=False, server_default="{}"),
+    Column("reply_zalo_user_id", String(64), nullable=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("answer_text", Text, nullable=True),
+    Column("answered_by", UUID(as_uuid=True), nullable=True),
+    Column("answered_at", DateTime(timezone=True), nullable=True),
+)
+
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("assignment_id", UUID(as_uuid=True), primary_key=True),
+    Column("case_id", UUID(as_uuid=True), nullable=True, index=True),
+    Column("request_id", UUID(as_uuid=True), nullable=True, index=True),
+    Column("member_id", UUID(as_uuid=True), ForeignKey("routing.members.member_id"), nullable=False, index=True),
+    Column("field", String(20), nullable=True),  # None: the chair or a vice-chair on a critical case
+    Column("status", String(12), nullable=False),  # pending | accepted | declined | removed
+    Column("assigned_at", DateTime(timezone=True), nullable=False),
+    Column("respond_by", DateTime(timezone=True), nullable=False),
+    Column("answered_at", DateTime(timezone=True), nullable=True),
+    Column("ended_reason", String(16), nullable=True),  # declined | chair | leave
+    CheckConstraint("(case_id IS NULL) <> (request_id IS NULL)", name="one_subject"),
+    # The candidate query: each member's open load and latest assignment with a field (migration 0002).
+    Index(
+        "ix_assignments_open_load",
+        "member_id",
+        postgresql_where=text("status IN ('pending', 'accepted') AND field IS NOT NULL"),
+        postgresql_include=["case_id", "request_id"],
+    ),
+    Index("ix_assignments_last_with_field", "member_id", "assigned_at", postgresql_where=text("field IS NOT NULL")),
+)
+
+opinions = Table(
+    "opinions",
+    metadata,
+    Column("opinion_id", UUID(as_uuid=True), primary_key=True),
+    Column("case_id", UUID(as_uuid=True), ForeignKey("routing.cases.case_id"), nullable=False, index=True),
+    Column("member_id", UUID(as_uuid=True), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("recommended_level", String(16), nullable=True),
+    Column("referrals", ARRAY(String(40)), nullable=False, server_default="{}"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+timers = Table(
+    "timers",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("case_id", UUID(as_uuid=True), nullable=True, index=True),
+    Column("request_id", UUID(as_uuid=True), nullable=True, index=True),
+    Column("assignment_id", UUID(as_uuid=True), nullable=True),
+    # Set for `leave_start` timers: the member whose leave begins (their open assignments are handed over).
+    Column("member_id", UUID(as_uuid=True), nullable=True),
+    Column("deadline", String(32), nullable=False),  # acceptance | ... | answer | leave_start
+    Column("stage", String(12), nullable=False),  # reminder | chair | committee
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("fire_at", DateTime(timezone=True), nullable=False),
+    Column("fired_at", DateTime(timezone=True), nullable=True),
+    Column("outcome", String(12), nullable=True),  # emitted | moot
+    Index("ix_timers_pending", "fire_at", postgresql_where=text("fired_at IS NULL")),
+)
+
+used_links = Table(
+    "used_links",
+    metadata,
+    Column("signature", String(64), primary_key=True),
+    Column("used_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,165 @@
+"""Deadline timers: rows in `routing.timers`, fired by a worker in every replica.
+
+Each sweep locks the due rows with `SELECT ... FOR UPDATE SKIP LOCKED`, emits the reminder or the
+escalation into the outbox and marks the row fired, all in one transaction: with several replicas a
+timer fires exactly once, and a restart loses none (the rows are the state). A timer whose deadline was
+met meanwhile (the member accepted, the case moved on) is marked `moot` and emits nothing. A later
+stage waits for the earlier stage of the same deadline, so the reminder always precedes the chair's
+escalation, which precedes the committee's. Time comes from the runtime's clock (tests move it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.engine import Row
+
+from services.routing import store
+from services.routing.deadlines import STAGES
+from services.routing.settings import RoutingSettings
+from services.routing.workflow import (
+    ACTIVE,
+    LEAVE_START,
+    Effects,
+    chair_recipients,
+    committee_recipients,
+    members_by_id,
+    recipient,
+    release_if_unavailable,
+)
+from shared.events.routing import CaseEscalated, DeadlineReminder
+from shared.service import ServiceRuntime
+
+log = logging.getLogger(__name__)
+
+# Case states in which a deadline is met.
+_MET = {
+    "emergency_intervention": {"in_progress", "forwarded", "closed"},
+    "support_plan": {"forwarded", "closed"},
+}
+
+
+async def timer_worker(runtime: ServiceRuntime) -> None:
+    """Background worker (ServiceSpec.workers): sweep due timers until the service stops."""
+    settings: RoutingSettings = runtime.settings
+    runtime.extras.setdefault("timer_sweeps", 0)
+    while True:
+        fired = 0
+        try:
+            fired = await sweep(runtime)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("timer sweep failed; retrying")
+        runtime.extras["timer_sweeps"] += 1
+        if fired < settings.timer_batch_size:
+            await asyncio.sleep(settings.timer_poll_interval)
+
+
+async def sweep(runtime: ServiceRuntime) -> int:
+    """Fire the timers due now, once each. Returns how many rows it settled."""
+    settings: RoutingSettings = runtime.settings
+    outbox = runtime.outbox
+    assert outbox is not None
+    now = runtime.clock.now()
+    t = store.timers.c
+    async with runtime.sessions() as session, session.begin():
+        due = list(
+            await session.execute(
+                select(store.timers)
+                .where(t.fired_at.is_(None), t.fire_at <= now)
+                .order_by(t.fire_at, t.id)
+                .limit(settings.timer_batch_size)
+                .with_for_update(skip_locked=True)
+            )
+        )
+
+        async def emit(event, key):
+            return await outbox.add(session, event, key=key)
+
+        fx = Effects(session, settings, now, emit)
+        settled = 0
+        for timer in due:
+            if not await _earlier_stage_fired(fx, timer):
+                continue  # held by another replica or not yet due: keeps the order
+            outcome = await fire(fx, timer)
+            await session.execute(store.timers.update().where(t.id == timer.id).values(fired_at=now, outcome=outcome))
+            settled += 1
+        return settled
+
+
+async def _earlier_stage_fired(fx: Effects, timer: Row) -> bool:
+    index = STAGES.index(timer.stage)
+    if index == 0:
+        return True
+    t = store.timers.c
+    previous = (
+        await fx.session.execute(
+            select(t.fired_at).where(
+                t.deadline == timer.deadline,
+                t.stage == STAGES[index - 1],
+                t.case_id.is_not_distinct_from(timer.case_id),
+                t.request_id.is_not_distinct_from(timer.request_id),
+                t.assignment_id.is_not_distinct_from(timer.assignment_id),
+            )
+        )
+    ).first()
+    return previous is None or previous.fired_at is not None
+
+
+async def fire(fx: Effects, timer: Row) -> str:
+    """Emit the timer's reminder or escalation unless its deadline was met. Returns `emitted` or `moot`.
+
+    A `leave_start` timer instead hands over the open assignments of a member whose leave begins today.
+    """
+    session = fx.session
+    if timer.deadline == LEAVE_START:
+        await release_if_unavailable(fx, timer.member_id)
+        return "emitted"
+    if timer.case_id is not None:
+        subject = (await session.execute(select(store.cases).where(store.cases.c.case_id == timer.case_id))).one()
+        urgency = subject.urgency
+        if subject.status in _MET.get(timer.deadline, set()) or subject.status == "closed":
+            return "moot"
+    else:
+        subject = (
+            await session.execute(
+                select(store.counseling_requests).where(store.counseling_requests.c.request_id == timer.request_id)
+            )
+        ).one()
+        urgency = fx.settings.counseling_urgency
+        if subject.status == "answered":
+            return "moot"
+    a = store.assignments.c
+    if timer.assignment_id is not None:
+        holders = list(
+            await session.execute(
+                select(store.assignments).where(a.assignment_id == timer.assignment_id, a.status == "pending")
+            )
+        )
+        if not holders:
+            return "moot"  # answered or handed over: the new holder has timers of their own
+    else:
+        subject_filter = a.case_id == timer.case_id if timer.case_id else a.request_id == timer.request_id
+        holders = list(await session.execute(select(store.assignments).where(subject_filter, a.status.in_(ACTIVE))))
+    common = {
+        "case_id": timer.case_id,
+        "request_id": timer.request_id,
+        "code": subject.code,
+        "deadline": timer.deadline,
+        "due_at": timer.due_at,
+        "urgency": urgency,
+    }
+    key = timer.case_id or timer.request_id
+    if timer.stage == "reminder":
+        members = await members_by_id(session)
+        recipients = tuple(recipient(members[h.member_id]) for h in holders)
+        if not recipients:
+            recipients = await chair_recipients(session)
+        await fx.emit(DeadlineReminder(**common, recipients=recipients), key)
+    else:
+        recipients = await (chair_recipients(session) if timer.stage == "chair" else committee_recipients(session))
+        await fx.emit(CaseEscalated(**common, level=timer.stage, recipients=recipients, escalated_at=fx.now), key)
+    return "emitted"

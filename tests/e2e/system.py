@@ -1,0 +1,262 @@
+"""The whole system for an end-to-end run: four service processes, a real SMTP server (aiosmtpd), the
+Zalo stub, optionally a TCP proxy between the services and RabbitMQ, and an event tap.
+
+Shared by `tests/e2e/` and `bench/one_case.py`, so the benchmark measures exactly what the tests prove.
+Seeding and credentials go through the services' own command lines, as an operator would do it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from tests.e2e.tap import EventTap
+from tests.support.processes import ServiceGroup, last_line, run_cli
+from tests.support.tcp_proxy import TcpProxy
+
+REPORTER_UNIT = "phuong-tan-ninh"
+CATEGORY = "violence_physical"  # fields psychology, medicine, law: several members per case
+MAIL_FROM = "Câu lạc bộ Cầu Nối <caunoi@club.example>"
+PUBLIC_BASE_URL = "http://caunoi.test"
+CODE_PATTERN = re.compile(r"\b[A-Z]{2,4}-\d{4}-\d{4,}\b")
+
+# Written into every case; none of it may reach an email or a Zalo message.
+CHILD_SECRETS = ("Nguyễn Thị Bé Hoa", "ấp Bàu Sen", "Trường Tiểu học Lê Lợi")
+CHILD = {"name": CHILD_SECRETS[0], "age": 9, "address": CHILD_SECRETS[1], "school": CHILD_SECRETS[2]}
+CONSENT = {"recorded_by": "Cán bộ phường Tân Ninh", "recorded_at": "2026-11-01T08:00:00+07:00"}
+SUMMARY = "Trẻ em tên Nguyễn Thị Bé Hoa ở ấp Bàu Sen, học Trường Tiểu học Lê Lợi, bị đánh nhiều lần."
+
+
+def email_text(message: EmailMessage) -> str:
+    """Subject and every text part, decoded, for searching."""
+    parts = [str(message.get("Subject", ""))]
+    for part in message.walk():
+        if part.get_content_maintype() == "text":
+            with contextlib.suppress(Exception):
+                parts.append(part.get_content())
+    return "\n".join(parts)
+
+
+def email_to(message: EmailMessage) -> list[str]:
+    from email.utils import getaddresses
+
+    return [addr.lower() for _, addr in getaddresses(message.get_all("To", []) + message.get_all("Cc", []))]
+
+
+@dataclass
+class RunningSystem:
+    services: ServiceGroup
+    smtp: Any  # tests.support.smtp_server.SmtpSink
+    zalo: Any  # tests.support.zalo_stub.ZaloStub
+    tap: EventTap
+    env: dict[str, str]
+    reporter: dict[str, str]
+    committee: dict[str, str]
+    proxy: TcpProxy | None = None
+    codes: list[str] = field(default_factory=list)
+
+    def url(self, service: str) -> str:
+        return self.services.url(service)
+
+    async def post_case(self, client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
+        body = {
+            "unit": REPORTER_UNIT,
+            "category": CATEGORY,
+            "urgency": "high",
+            "summary": SUMMARY,
+            "child": CHILD,
+            "consent": {"child": CONSENT, "guardian": CONSENT},
+            **overrides,
+        }
+        response = await client.post(f"{self.url('intake')}/v1/cases", json=body, headers=self.reporter)
+        assert response.status_code == 201, f"POST /v1/cases answered {response.status_code}: {response.text}"
+        created: dict[str, Any] = response.json()
+        self.codes.append(created["code"])
+        return created
+
+    async def monthly_total(self, client: httpx.AsyncClient, period: str) -> int:
+        response = await client.get(
+            f"{self.url('reporting')}/v1/reports/monthly", params={"period": period}, headers=self.committee
+        )
+        assert response.status_code == 200, response.text
+        return int(response.json()["total"])
+
+    async def monthly_rows(self, client: httpx.AsyncClient, period: str) -> list[dict[str, Any]]:
+        response = await client.get(
+            f"{self.url('reporting')}/v1/reports/monthly", params={"period": period}, headers=self.committee
+        )
+        assert response.status_code == 200, response.text
+        return list(response.json()["rows"])
+
+    def emails_for(self, code: str) -> list[EmailMessage]:
+        return [m for m in self.smtp.messages if code in email_text(m)]
+
+    def zalo_for(self, code: str) -> list[dict[str, Any]]:
+        return [m for m in self.zalo.messages if code in str(m.get("text", ""))]
+
+    def email_counts(self) -> Counter[tuple[str, str]]:
+        """How many emails each (recipient, case code) pair got."""
+        counts: Counter[tuple[str, str]] = Counter()
+        for message in list(self.smtp.messages):
+            codes = set(CODE_PATTERN.findall(email_text(message)))
+            for recipient in email_to(message):
+                for code in codes:
+                    counts[(recipient, code)] += 1
+        return counts
+
+    def report(self) -> str:
+        """What to print when a test fails: the end of each service's log."""
+        return self.services.tails()
+
+
+async def _credential(env: Mapping[str, str], role: str, *extra: str) -> str:
+    out = await asyncio.to_thread(
+        run_cli, "intake", "accounts", "create", "--role", role, "--name", f"E2E {role}", *extra, env=env
+    )
+    return last_line(out)
+
+
+@asynccontextmanager
+async def running_system(
+    base_env: Mapping[str, str],
+    log_dir: Path,
+    *,
+    through_proxy: bool = False,
+    show_logs: bool = True,
+    extra_env: Mapping[str, str] | None = None,
+) -> AsyncIterator[RunningSystem]:
+    """Start everything; on exit stop the services and print the end of their logs (pytest shows it on
+    failure)."""
+    from tests.support.smtp_server import SmtpSink
+    from tests.support.zalo_stub import ZaloStub
+
+    with contextlib.ExitStack() as stack:
+        smtp = stack.enter_context(SmtpSink())
+        zalo = stack.enter_context(ZaloStub())
+        env = {
+            **base_env,
+            "LOG_LEVEL": "INFO",
+            "LOG_FORMAT": "text",
+            "OUTBOX_POLL_INTERVAL": base_env.get("OUTBOX_POLL_INTERVAL", "0.5"),
+            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+            "SMTP_HOST": smtp.host,
+            "SMTP_PORT": str(smtp.port),
+            "SMTP_TLS": "none",
+            "SMTP_USERNAME": "",
+            "SMTP_PASSWORD": "",
+            "MAIL_FROM": MAIL_FROM,
+            "ZALO_API_BASE": zalo.api_base,
+            "ZALO_OAUTH_BASE": zalo.oauth_base,
+            "ZALO_APP_ID": zalo.app_id,
+            "ZALO_APP_SECRET": zalo.app_secret,
+            "ZALO_ACCESS_TOKEN": zalo.access_token,
+            "ZALO_REFRESH_TOKEN": zalo.refresh_token,
+            **(extra_env or {}),
+        }
+        proxy = None
+        service_env = dict(env)
+        if through_proxy:
+            target = urlsplit(env["RABBITMQ_URL"])
+            proxy = stack.enter_context(TcpProxy(target.hostname or "127.0.0.1", target.port or 5672))
+            service_env["RABBITMQ_URL"] = proxy.url_for(env["RABBITMQ_URL"])
+
+        started = time.monotonic()
+        timings: list[str] = []
+
+        def mark(what: str) -> None:
+            timings.append(f"{what} at {time.monotonic() - started:.1f}s")
+
+        # Each command line costs a Python start-up: run the independent ones side by side.
+        await asyncio.gather(
+            asyncio.to_thread(run_cli, "intake", "seed", env=env),
+            asyncio.to_thread(run_cli, "routing", "seed", env=env),
+        )
+        mark("seeded")
+        group = ServiceGroup(service_env, log_dir)
+        tap = EventTap(env["RABBITMQ_URL"], env["BROKER_NAMESPACE"])
+        await tap.start()  # before the services, so it sees every event they publish
+        try:
+            _, reporter, committee = await asyncio.gather(
+                group.start(), _credential(env, "reporter", "--unit", REPORTER_UNIT), _credential(env, "committee")
+            )
+            mark("services ready, credentials made")
+            system = RunningSystem(
+                services=group,
+                smtp=smtp,
+                zalo=zalo,
+                tap=tap,
+                env=service_env,
+                reporter={"Authorization": f"Bearer {reporter}"},
+                committee={"Authorization": f"Bearer {committee}"},
+                proxy=proxy,
+            )
+            await _follow_members(system)
+            await _wait_for_credentials(system)
+            mark("credentials known to reporting")
+            yield system
+            mark("test done")
+        finally:
+            codes = await asyncio.to_thread(group.stop)
+            await tap.close()
+            mark("stopped")
+            if show_logs:
+                print("timeline: " + "; ".join(timings))
+                print(group.tails())
+                print(f"exit codes: {codes}")
+
+
+async def _follow_members(system: RunningSystem) -> None:
+    """The demo club's members have talked to the OA recently, so consultation messages may reach them."""
+    follow = getattr(system.zalo, "follow", None)
+    if follow is None:
+        return
+    for user_id in await _member_zalo_ids(system.env["DATABASE_URL"]):
+        follow(user_id)
+
+
+async def _member_zalo_ids(database_url: str) -> list[str]:
+    """Zalo ids of the seeded members (read once from routing's table; only to prime the stub)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        tables = await conn.fetch(
+            "SELECT table_name FROM information_schema.columns "
+            "WHERE table_schema = 'routing' AND column_name = 'zalo_user_id'"
+        )
+        ids: set[str] = set()
+        for (table,) in tables:
+            rows = await conn.fetch(
+                f'SELECT DISTINCT zalo_user_id FROM routing."{table}" WHERE zalo_user_id IS NOT NULL'
+            )
+            ids.update(r[0] for r in rows)
+        return sorted(ids)
+    finally:
+        await conn.close()
+
+
+async def _wait_for_credentials(system: RunningSystem) -> None:
+    """Credentials reach reporting as `credential.issued` events; wait until it knows the committee's."""
+    from tests.support.waiting import eventually
+
+    async with httpx.AsyncClient(timeout=5) as client:
+
+        async def accepted() -> bool:
+            response = await client.get(
+                f"{system.url('reporting')}/v1/reports/monthly", params={"period": "2026-01"}, headers=system.committee
+            )
+            return response.status_code == 200
+
+        await eventually(accepted, timeout=30)

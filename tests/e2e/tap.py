@@ -1,0 +1,100 @@
+"""A listener on the events exchange that records every event of one namespace, as an observer would.
+
+The end-to-end tests read what routing decided (`case.assigned`: which members, which channels) from
+the wire rather than from routing's tables, and take real envelopes from here to deliver them twice.
+The tap's queue is exclusive and auto-deleted: it disappears with the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+
+from shared.events import Envelope
+from shared.topology import Topology
+
+
+class EventTap:
+    def __init__(self, amqp_url: str, namespace: str) -> None:
+        self.amqp_url = amqp_url
+        self.topology = Topology(namespace)
+        self.envelopes: list[Envelope] = []
+        self._seen: set[Any] = set()
+        self._connection: AbstractRobustConnection | None = None
+
+    async def start(self) -> None:
+        self._connection = await aio_pika.connect_robust(self.amqp_url)
+        channel = await self._connection.channel()
+        exchange = await channel.declare_exchange(
+            self.topology.events_exchange, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        await queue.bind(exchange, routing_key="#")
+        await queue.consume(self._on_message)
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        async with message.process():
+            envelope = Envelope.model_validate_json(message.body)
+            if envelope.event_id not in self._seen:  # the relay is at-least-once: keep one of each
+                self._seen.add(envelope.event_id)
+                self.envelopes.append(envelope)
+
+    def of_type(self, event_type: str) -> list[Envelope]:
+        return [e for e in self.envelopes if e.type == event_type]
+
+    def assigned_by_case(self) -> dict[str, list[Envelope]]:
+        """`case.assigned` envelopes by case code (more than one per code would be a routing bug)."""
+        by_code: dict[str, list[Envelope]] = defaultdict(list)
+        for envelope in self.of_type("case.assigned"):
+            by_code[envelope.payload["code"]].append(envelope)
+        return by_code
+
+    async def publish_again(self, envelope: Envelope) -> None:
+        """Deliver an event a second time, byte for byte the same envelope (same `event_id`)."""
+        connection = await aio_pika.connect(self.amqp_url)
+        async with connection:
+            channel = await connection.channel(publisher_confirms=True)
+            exchange = await channel.get_exchange(self.topology.events_exchange)
+            await exchange.publish(
+                aio_pika.Message(
+                    envelope.model_dump_json().encode(),
+                    content_type="application/json",
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                    message_id=str(envelope.event_id),
+                    type=envelope.type,
+                ),
+                routing_key=envelope.type,
+                mandatory=True,
+            )
+        await asyncio.sleep(0)
+
+
+def _people(assigned: Envelope) -> list[dict[str, Any]]:
+    """The assigned members, and the chair people told when a field has no available member."""
+    members = [a["member"] for a in assigned.payload.get("assignments", [])]
+    return members + list(assigned.payload.get("chair", []))
+
+
+def email_recipients(assigned: Envelope) -> set[str]:
+    """Addresses routing asked notify to email for one `case.assigned`."""
+    out = set()
+    for member in _people(assigned):
+        if member.get("email") and "email" in member.get("channels", ["email", "zalo"]):
+            out.add(member["email"].lower())
+    return out
+
+
+def zalo_recipients(assigned: Envelope) -> set[str]:
+    out = set()
+    for member in _people(assigned):
+        if member.get("zalo_user_id") and "zalo" in member.get("channels", ["email", "zalo"]):
+            out.add(member["zalo_user_id"])
+    return out

@@ -1,0 +1,85 @@
+"""A case posted over HTTP travels through the four real service processes to the experts' inboxes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import parseaddr
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from tests.e2e.system import CHILD_SECRETS, MAIL_FROM, PUBLIC_BASE_URL, SUMMARY, RunningSystem, email_text, email_to
+from tests.e2e.tap import email_recipients, zalo_recipients
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.e2e
+
+
+def this_month() -> str:
+    return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m")
+
+
+async def test_a_reported_case_reaches_each_assigned_member_by_email_and_zalo_and_is_counted(system: RunningSystem):
+    async with httpx.AsyncClient(timeout=10) as client:
+        period = this_month()
+        before = await system.monthly_total(client, period)
+
+        created = await system.post_case(client)
+        code = created["code"]
+        assert created["id"] and created["status"]
+        fetched = await client.get(f"{system.url('intake')}/v1/cases/{created['id']}", headers=system.reporter)
+        assert fetched.status_code == 200 and fetched.json()["code"] == code
+
+        async def assigned():
+            return system.tap.assigned_by_case().get(code)
+
+        assignments = await eventually(assigned, timeout=30)
+        assert len(assignments) == 1, "routing assigned the case once"
+        emails_expected = email_recipients(assignments[0])
+        zalo_expected = zalo_recipients(assignments[0])
+        assert emails_expected, f"routing chose nobody with an email: {assignments[0].payload}"
+
+        async def emails_arrived():
+            got = {to for m in system.emails_for(code) for to in email_to(m)}
+            return got if got >= emails_expected else None
+
+        await eventually(emails_arrived, timeout=30)
+        emails = system.emails_for(code)
+        assert sorted(to for m in emails for to in email_to(m)) == sorted(emails_expected), "one email per member"
+        for message in emails:
+            text = email_text(message)
+            assert parseaddr(message["From"])[1] == parseaddr(MAIL_FROM)[1]
+            assert PUBLIC_BASE_URL in text, "the email links to the case"
+            for fact in (code, "Bạo lực thể chất", "Phường Tân Ninh", "Cao"):  # code, category, unit, urgency
+                assert fact in text, f"the email names {fact!r}"
+            assert message["Message-ID"], "each email has a Message-ID"
+            _assert_no_child_data(text)
+
+        if zalo_expected:
+
+            async def zalo_arrived():
+                got = {m["user_id"] for m in system.zalo_for(code)}
+                return got if got >= zalo_expected else None
+
+            await eventually(zalo_arrived, timeout=30)
+            zalo = system.zalo_for(code)
+            assert sorted(m["user_id"] for m in zalo) == sorted(zalo_expected), "one Zalo message per member"
+            for message in zalo:
+                assert message["access_token"] == system.zalo.access_token, "sent with the `access_token` header"
+                assert 0 < len(message["text"]) <= 2000
+                assert "Bạo lực thể chất" in message["text"]
+                _assert_no_child_data(message["text"])
+
+        async def counted():
+            return await system.monthly_total(client, period) == before + 1
+
+        await eventually(counted, timeout=30)
+        rows = await system.monthly_rows(client, period)
+        assert any(r["unit"] == "phuong-tan-ninh" and r["category"] == "violence_physical" for r in rows)
+        assert system.services.crashed() == []
+
+
+def _assert_no_child_data(text: str) -> None:
+    for secret in (*CHILD_SECRETS, SUMMARY):
+        assert secret not in text, f"child data {secret!r} leaked into a message"

@@ -1,0 +1,202 @@
+"""Cases: the minimal body, defaults, codes, status from routing, idempotency, encryption, audit,
+consent, possible duplicates, unit validity and NFC."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import aio_pika
+import pytest
+
+from shared.events import Envelope
+from shared.events.routing import CaseStatusChanged
+from shared.topology import Topology
+from tests.intake.conftest import MINIMAL_CASE
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.asyncio(loop_scope="package")
+
+CHILD = {
+    "name": "Nguyễn Thị Hòa",
+    "date_of_birth": "2015-03-04",
+    "sex": "female",
+    "address": "12 Đường Cách Mạng Tháng Tám, Tân Ninh",
+    "school": "Trường Tiểu học Kim Đồng",
+    "guardian": "Nguyễn Văn Bình (cha)",
+    "contact": "0912345678",
+}
+CONSENT = {
+    "child": {"recorded_by": "Cán bộ Đoàn", "recorded_at": "2026-11-19T08:00:00+07:00"},
+    "guardian": {"recorded_by": "Cán bộ Đoàn", "recorded_at": "2026-11-19T08:05:00+07:00"},
+}
+
+
+def with_child(**extra: object) -> dict:
+    return {**MINIMAL_CASE, "child": CHILD, "consent": CONSENT, **extra}
+
+
+async def test_minimal_case_is_accepted_with_a_yearly_code_and_sensible_defaults(intake):
+    response = await intake.client.post("/v1/cases", json=MINIMAL_CASE, headers=intake.headers["reporter"])
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert re.fullmatch(r"TN-2026-\d{6}", created["code"]) and created["status"] == "reported"
+    second = (await intake.client.post("/v1/cases", json=MINIMAL_CASE, headers=intake.headers["reporter"])).json()
+    assert int(second["code"][-6:]) == int(created["code"][-6:]) + 1
+
+    case = (await intake.client.get(f"/v1/cases/{created['id']}", headers=intake.headers["reporter"])).json()
+    assert case["protection_level"] == "support"  # from urgency high
+    assert case["learned_at"] == case["reported_at"] == "2026-11-20T03:00:00Z"
+    assert case["has_child_data"] is False and case["age_band"] == "unknown"
+    [event] = [json.loads(e) for e in await intake.events("case.reported", created["id"])]
+    assert event["payload"]["case_id"] == created["id"] and event["payload"]["protection_level"] == "support"
+
+
+async def test_case_status_follows_routings_status_changed_events(intake):
+    created = (await intake.client.post("/v1/cases", json=MINIMAL_CASE, headers=intake.headers["reporter"])).json()
+    moved = CaseStatusChanged(
+        case_id=uuid.UUID(created["id"]),
+        code=created["code"],
+        from_status="reported",
+        to_status="assigned",
+        changed_at=datetime.now(UTC),
+    )
+    connection = await aio_pika.connect(intake.env["RABBITMQ_URL"])
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange(Topology(intake.env["BROKER_NAMESPACE"]).events_exchange)
+        envelope = Envelope.wrap(moved, producer="routing")
+        await exchange.publish(aio_pika.Message(envelope.model_dump_json().encode()), routing_key=moved.TYPE)
+
+    async def assigned() -> bool:
+        case = (await intake.client.get(f"/v1/cases/{created['id']}", headers=intake.headers["reporter"])).json()
+        return case["status"] == "assigned"
+
+    await eventually(assigned)
+
+
+async def test_same_idempotency_key_returns_the_first_answer_and_another_body_is_a_conflict(intake):
+    headers = {**intake.headers["reporter"], "Idempotency-Key": f"report-{uuid.uuid4()}"}
+    first = await intake.client.post("/v1/cases", json=MINIMAL_CASE, headers=headers)
+    again = await intake.client.post("/v1/cases", json=MINIMAL_CASE, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    other = await intake.client.post("/v1/cases", json={**MINIMAL_CASE, "urgency": "low"}, headers=headers)
+    assert other.status_code == 409
+    assert len(await intake.rows("SELECT id FROM intake.cases WHERE code = :c", c=first.json()["code"])) == 1
+    assert len(await intake.events("case.reported", first.json()["id"])) == 1
+    refused = await intake.rows(
+        "SELECT id FROM intake.cases WHERE urgency = 'low' AND reported_at = :t", t=intake.clock.now()
+    )
+    assert refused == []
+
+
+async def test_child_fields_are_encrypted_at_rest_and_never_in_events(intake):
+    response = await intake.client.post("/v1/cases", json=with_child(), headers=intake.headers["reporter"])
+    assert response.status_code == 201, response.text
+    case_id = response.json()["id"]
+    [raw] = await intake.rows("SELECT * FROM intake.case_children WHERE case_id = :id", id=uuid.UUID(case_id))
+    dump = json.dumps([str(v) for v in raw.values()], ensure_ascii=False)
+    for value in [*CHILD.values(), "Hòa", "0912345678", "2015"]:
+        assert value not in dump
+    assert all(str(raw[f]).startswith("v1:dev1:") for f in CHILD)
+    [case_row] = await intake.rows("SELECT * FROM intake.cases WHERE id = :id", id=uuid.UUID(case_id))
+    assert "Hòa" not in json.dumps({k: str(v) for k, v in case_row.items()}, ensure_ascii=False)
+    events = "".join(await intake.events("case.reported", case_id))
+    for value in CHILD.values():
+        assert value not in events
+    assert json.loads(events)["payload"]["age_band"] == "11-15"
+
+
+async def test_reading_the_childs_data_is_audited_and_the_audit_log_is_for_admins(intake):
+    case_id = (await intake.client.post("/v1/cases", json=with_child(), headers=intake.headers["reporter"])).json()[
+        "id"
+    ]
+    assert (await intake.rows("SELECT id FROM intake.audit_log WHERE case_id = :id", id=uuid.UUID(case_id))) == []
+    child = await intake.client.get(f"/v1/cases/{case_id}/child", headers=intake.headers["chair"])
+    assert child.status_code == 200
+    assert child.json()["child"]["name"] == "Nguyễn Thị Hòa"
+    assert (await intake.client.get(f"/v1/cases/{case_id}", headers=intake.headers["chair"])).status_code == 200
+    log = await intake.client.get("/v1/audit-log", params={"case_id": case_id}, headers=intake.headers["admin"])
+    [entry] = log.json()
+    assert entry["role"] == "chair" and entry["action"] == "read_child"
+    assert set(entry["fields"]) == set(CHILD)
+    assert (await intake.client.get("/v1/audit-log", headers=intake.headers["chair"])).status_code == 403
+
+
+async def test_consent_is_required_unless_the_child_is_under_seven_or_it_is_an_emergency(intake):
+    headers = intake.headers["reporter"]
+    before = len(await intake.rows("SELECT id FROM intake.cases"))
+    no_consent = await intake.client.post("/v1/cases", json={**MINIMAL_CASE, "child": {"age": 12}}, headers=headers)
+    assert no_consent.status_code == 422
+    assert {e["field"] for e in no_consent.json()["detail"]} == {"body.consent.guardian", "body.consent.child"}
+    guardian_only = {"guardian": CONSENT["guardian"]}
+    young = {**MINIMAL_CASE, "child": {"age": 5}, "consent": guardian_only}
+    assert (await intake.client.post("/v1/cases", json=young, headers=headers)).status_code == 201
+    older = {**MINIMAL_CASE, "child": {"age": 7}, "consent": guardian_only}
+    assert (await intake.client.post("/v1/cases", json=older, headers=headers)).status_code == 422
+    emergency = {**MINIMAL_CASE, "child": CHILD, "legal_basis": "emergency_protection_of_life_or_health"}
+    assert (await intake.client.post("/v1/cases", json=emergency, headers=headers)).status_code == 201
+    assert len(await intake.rows("SELECT id FROM intake.cases")) == before + 2  # refused cases left nothing behind
+
+
+async def test_a_second_report_about_the_same_child_within_30_days_is_linked_for_the_chair(intake):
+    headers = intake.headers["reporter"]
+    child = {**CHILD, "name": "Trần Thị Lụa", "date_of_birth": "2013-01-02"}
+    first = (await intake.client.post("/v1/cases", json=with_child(child=child), headers=headers)).json()
+    intake.clock.advance(timedelta(days=10))
+    spelled_differently = {**child, "name": "  trần thị  LỤA "}
+    second = (await intake.client.post("/v1/cases", json=with_child(child=spelled_differently), headers=headers)).json()
+    intake.clock.advance(timedelta(days=31))
+    third = (await intake.client.post("/v1/cases", json=with_child(child=child), headers=headers)).json()
+
+    seen_by_chair = (await intake.client.get(f"/v1/cases/{second['id']}", headers=intake.headers["chair"])).json()
+    assert seen_by_chair["possible_duplicate_of"] == first["id"]
+    assert (await intake.client.get(f"/v1/cases/{second['id']}", headers=headers)).json()[
+        "possible_duplicate_of"
+    ] is None
+    linked = await intake.client.get(f"/v1/cases/{first['id']}/possible-duplicates", headers=intake.headers["chair"])
+    assert [c["id"] for c in linked.json()] == [second["id"]]
+    assert (await intake.client.get(f"/v1/cases/{third['id']}", headers=intake.headers["chair"])).json()[
+        "possible_duplicate_of"
+    ] is None  # 31 days after the latest report about the child: not linked
+    hashes = await intake.rows("SELECT identity_hash FROM intake.cases")
+    assert all(child["name"] not in str(h["identity_hash"]) for h in hashes)
+
+
+async def test_a_unit_outside_its_validity_is_refused_naming_its_successors(intake):
+    body = {**MINIMAL_CASE, "unit": "tay-ninh"}
+    response = await intake.client.post(
+        "/v1/cases", json=body, headers={**intake.headers["chair"], "Accept-Language": "en"}
+    )
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["field"] == "body.unit" and "2025-06-30" in error["message"] and "phuong-tan-ninh" in error["message"]
+    vietnamese = await intake.client.post(
+        "/v1/cases", json=body, headers={**intake.headers["chair"], "Accept-Language": "vi"}
+    )
+    assert "Đơn vị kế thừa" in vietnamese.json()["detail"][0]["message"]
+
+
+async def test_decomposed_vietnamese_is_stored_and_emitted_in_nfc(intake):
+    nfd = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
+    body = {**MINIMAL_CASE, "summary": nfd("Trẻ bị bạo lực ở trường"), "reporter_contact": {"name": nfd("Lê Hòa")}}
+    case_id = (await intake.client.post("/v1/cases", json=body, headers=intake.headers["reporter"])).json()["id"]
+    [row] = await intake.rows("SELECT summary FROM intake.cases WHERE id = :id", id=uuid.UUID(case_id))
+    assert row["summary"] == unicodedata.normalize("NFC", "Trẻ bị bạo lực ở trường") != body["summary"]
+    unit = {"name_vi": nfd("Phường Hòa Thành Mới"), "kind": nfd("phường"), "valid_from": "2026-01-01"}
+    assert (
+        await intake.client.put("/v1/units/phuong-hoa-thanh-moi", json=unit, headers=intake.headers["admin"])
+    ).status_code == 200
+    [event] = [json.loads(e) for e in await intake.events("unit.upserted", "phuong-hoa-thanh-moi")]
+    assert (
+        event["payload"]["name_vi"]
+        == "Phường Hòa Thành Mới"
+        == unicodedata.normalize("NFC", event["payload"]["name_vi"])
+    )
+    assert unicodedata.is_normalized("NFC", event["payload"]["name_vi"]) and not unicodedata.is_normalized(
+        "NFC", unit["name_vi"]
+    )

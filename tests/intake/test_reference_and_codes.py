@@ -1,0 +1,61 @@
+"""What the fast path of `POST /v1/cases` must not change: codes stay unique and per year under concurrent
+reports (per-year sequences, no counter row), and reference data changes apply at once whether they come
+through the admin API of this process or straight from the database (NOTIFY), though intake keeps a copy."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+from sqlalchemy import text
+
+from tests.intake.conftest import MINIMAL_CASE
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.asyncio(loop_scope="package")
+
+
+async def test_concurrent_reports_get_distinct_codes_of_the_year(intake):
+    responses = await asyncio.gather(
+        *(intake.client.post("/v1/cases", json=MINIMAL_CASE, headers=intake.headers["chair"]) for _ in range(20))
+    )
+    assert [r.status_code for r in responses] == [201] * 20
+    codes = [r.json()["code"] for r in responses]
+    assert len(set(codes)) == 20 and all(re.fullmatch(r"TN-2026-\d{6}", code) for code in codes)
+
+
+async def test_a_new_year_starts_its_own_sequence_at_one(intake):
+    intake.clock.set(intake.clock.now().replace(year=2031, month=1, day=2))
+    first = (await intake.client.post("/v1/cases", json=MINIMAL_CASE, headers=intake.headers["chair"])).json()
+    second = (await intake.client.post("/v1/cases", json=MINIMAL_CASE, headers=intake.headers["chair"])).json()
+    assert (first["code"], second["code"]) == ("TN-2031-000001", "TN-2031-000002")
+
+
+async def test_a_category_switched_off_by_the_admin_api_is_refused_on_the_next_report(intake):
+    body = {"name_vi": "Tạm thời", "name_en": "Temporary", "fields": ["psychology"]}
+    admin = intake.headers["admin"]
+    assert (await intake.client.put("/v1/categories/tam-thoi", json=body, headers=admin)).status_code == 200
+    case = {**MINIMAL_CASE, "category": "tam-thoi"}
+    assert (await intake.client.post("/v1/cases", json=case, headers=intake.headers["chair"])).status_code == 201
+    off = {**body, "active": False}
+    assert (await intake.client.put("/v1/categories/tam-thoi", json=off, headers=admin)).status_code == 200
+    refused = await intake.client.post("/v1/cases", json=case, headers=intake.headers["chair"])
+    assert refused.status_code == 422 and refused.json()["detail"][0]["field"] == "body.category"
+
+
+async def test_a_unit_changed_directly_in_the_database_is_applied_without_a_restart(intake):
+    case = {**MINIMAL_CASE, "unit": "xa-tan-bien"}
+    assert (await intake.client.post("/v1/cases", json=case, headers=intake.headers["chair"])).status_code == 201
+    async with intake.sessions() as session, session.begin():
+        await session.execute(text("UPDATE intake.units SET valid_to = '2026-01-31' WHERE code = 'xa-tan-bien'"))
+    try:
+
+        async def refused() -> bool:
+            response = await intake.client.post("/v1/cases", json=case, headers=intake.headers["chair"])
+            return response.status_code == 422 and response.json()["detail"][0]["field"] == "body.unit"
+
+        await eventually(refused, timeout=5)
+    finally:
+        async with intake.sessions() as session, session.begin():
+            await session.execute(text("UPDATE intake.units SET valid_to = NULL WHERE code = 'xa-tan-bien'"))
