@@ -164,7 +164,7 @@ class Dispatcher:
 
     async def _send(self, row: Row[Any]) -> Outcome:
         try:
-            rendered = render(row.template, dict(row.context))
+            rendered = render(row.template, dict(row.context), row.channel)
         except Exception as exc:
             return Outcome(row, "dead", "render_error", f"{type(exc).__name__}: {exc}")
         if row.channel == "email":

@@ -112,7 +112,8 @@ class Recorder:
         count = len(self._buffer) if most is None else most
         items, self._buffer[:count] = self._buffer[:count], []
         if items:
-            await self._record_batch(items)
+            # shielded: a stop arriving mid-write must not drop outcomes already taken from the buffer
+            await asyncio.shield(self._record_batch(items))
         self._flushed.set()
 
     async def _record_batch(self, items: list[Outcome]) -> None:

@@ -67,12 +67,18 @@ def _environment() -> Environment:
 _ENV = _environment()
 
 
-def render(template: str, context: dict[str, Any]) -> Rendered:
-    """Render every part of `template` with `context` (JSON-shaped: dates as ISO strings)."""
+def _part(template: str, part: str, context: dict[str, Any]) -> str:
+    return unicodedata.normalize("NFC", _ENV.get_template(f"{template}/{part}").render(**context))
+
+
+def render(template: str, context: dict[str, Any], channel: str | None = None) -> Rendered:
+    """Render the parts of `template` with `context` (JSON-shaped: dates as ISO strings): every part, or only
+    those `channel` sends ("email": subject, text, html; "zalo": the Zalo text), the others left empty —
+    rendering all four for every delivery was a visible share of the dispatcher's CPU."""
     if template not in TEMPLATES:
         raise KeyError(f"unknown template {template}")
-    parts = [unicodedata.normalize("NFC", _ENV.get_template(f"{template}/{part}").render(**context)) for part in PARTS]
-    subject, text, html, zalo = parts
+    wanted = {"email": PARTS[:3], "zalo": PARTS[3:]}.get(channel or "", PARTS)
+    subject, text, html, zalo = (_part(template, part, context) if part in wanted else "" for part in PARTS)
     tail = f"Xem đầy đủ tại: {context['link']}" if context.get("link") else "Xem đầy đủ bằng mã tra cứu."
     return Rendered(
         subject=" ".join(subject.split()),

@@ -266,8 +266,8 @@ async def case_status_changed(session: AsyncSession, event: CaseStatusChanged, e
 
 async def case_escalated(session: AsyncSession, event: CaseEscalated, envelope: Envelope) -> None:
     subject_id = event.case_id or event.request_id
-    if subject_id is None:
-        return
+    if subject_id is None or event.reason != "deadline_passed":
+        return  # "nobody available" tells the chair at once; no deadline has passed
     unit = None
     if event.case_id is not None:
         row = await _case(session, event.case_id)

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Row
 
 from services.routing import store
 from services.routing.deadlines import ladder
-from services.routing.domain import check_transition, choose
+from services.routing.domain import check_transition, choose, covered_units
 from services.routing.links import link_url
 from services.routing.pool import Pool, load_pool
 from services.routing.settings import RoutingSettings
@@ -141,13 +141,10 @@ async def assign_pending(runtime: ServiceRuntime) -> int:
 
 async def _covering(session: Any, units: set[str], pool: Pool) -> dict[str, set[uuid.UUID]]:
     """For each unit, the members covering it (directly or through a former district it succeeded)."""
-    successors = {row.code: set(row.successors) for row in await session.execute(select(store.units))}
+    successors = {row.code: list(row.successors) for row in await session.execute(select(store.units))}
     result: dict[str, set[uuid.UUID]] = {unit: set() for unit in units}
     for row in pool.rows.values():
-        covered = set(row.units)
-        for own in row.units:
-            covered |= successors.get(own, set())
-        for unit in units & covered:
+        for unit in units & covered_units(row.units, successors):
             result[unit].add(row.member_id)
     return result
 
