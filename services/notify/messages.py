@@ -165,6 +165,8 @@ class Planner:
             "due_at": e.due_at.isoformat(),
             "level": e.level,
             "level_label": "Chủ nhiệm Câu lạc bộ" if e.level == "chair" else "Ban Thường vụ Tỉnh đoàn",
+            "reason": e.reason,
+            "subject_label": "Yêu cầu tư vấn" if e.request_id and not e.case_id else "Vụ việc",
         }
         return [
             Planned(

@@ -97,6 +97,19 @@ def every_message():
                 escalated_at=now,
             )
         ),
+        planner.case_escalated(
+            CaseEscalated(
+                request_id=uuid.uuid4(),
+                code="TV-2026-000032",
+                deadline="acceptance",
+                due_at=now,
+                urgency="medium",
+                level="chair",
+                recipients=(chair,),
+                escalated_at=now,
+                reason="nobody_available",
+            )
+        ),
         planner.case_forwarded(
             CaseForwarded(
                 case_id=case_id,
@@ -190,6 +203,17 @@ def test_messages_name_units_and_categories_in_vietnamese():
     assert "Phòng Lao động – Thương binh và Xã hội" in by_template["case_forwarded"].html
     assert by_template["counseling_answer"].zalo.endswith("Xem đầy đủ bằng mã tra cứu.")  # a long answer is cut
     assert "Họp Ban Chủ nhiệm hằng quý" in by_template["plan_reminder"].subject
+
+
+def test_nobody_available_asks_the_chair_to_assign_and_speaks_of_no_overdue_deadline():
+    notices = [p for p in MESSAGES if p.template == "case_escalated"]
+    by_reason = {p.context["reason"]: render(p.template, p.context) for p in notices}
+    nobody = by_reason["nobody_available"]
+    assert nobody.subject.startswith("[CẦN PHÂN CÔNG] Yêu cầu tư vấn TV-2026-000032")
+    for part in (nobody.subject, nobody.text, nobody.html, nobody.zalo):
+        assert "QUÁ HẠN" not in part and "quá thời hạn" not in part.lower()
+    assert "phân công trực tiếp" in nobody.text and "phân công trực tiếp" in nobody.zalo
+    assert by_reason["deadline_passed"].subject.startswith("[QUÁ HẠN] Vụ việc TN-2026-000124")
 
 
 def test_html_escapes_what_it_shows():

@@ -24,8 +24,13 @@ async def grant(
     async with sessions() as session, session.begin():
         await session.execute(
             table.insert().values(
-                key_id=key_id, token_sha256=digest, account_id=uuid.uuid4(), role=role, unit=unit,
-                member_id=member_id, issued_at=datetime.now(UTC),
+                key_id=key_id,
+                token_sha256=digest,
+                account_id=uuid.uuid4(),
+                role=role,
+                unit=unit,
+                member_id=member_id,
+                issued_at=datetime.now(UTC),
             )
         )
     return {"Authorization": f"Bearer {token}"}
