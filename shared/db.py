@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+
+import asyncpg
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -41,3 +49,40 @@ def asyncpg_dsn(database_url: str) -> str:
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         await conn.execute(text("SELECT 1"))
+
+
+async def listen_forever(
+    database_url: str,
+    channels: Mapping[str, Callable[[str], None]],
+    *,
+    on_connect: Callable[[], None],
+    name: str,
+) -> None:
+    """Hold a PostgreSQL `LISTEN` connection for `channels` (callback per channel, given the payload),
+    reconnecting after outages until cancelled. `on_connect` runs after each (re)connect, because
+    notifications sent while no connection listened are lost and the caller must catch up."""
+    while True:
+        conn: asyncpg.Connection | None = None
+        try:
+            conn = await asyncpg.connect(asyncpg_dsn(database_url))
+            for channel, callback in channels.items():
+                await conn.add_listener(channel, _payload_only(callback))
+            on_connect()
+            while not conn.is_closed():  # noqa: ASYNC110 - asyncpg offers no close event
+                await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("%s: LISTEN connection lost: %r", name, exc)
+            await asyncio.sleep(1)
+        finally:
+            if conn is not None and not conn.is_closed():
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(conn.close(timeout=2))
+
+
+def _payload_only(callback: Callable[[str], None]) -> Callable[[object, int, str, str], None]:
+    def listener(_connection: object, _pid: int, _channel: str, payload: str) -> None:
+        callback(payload)
+
+    return listener

@@ -18,11 +18,10 @@ import logging
 import time
 from datetime import timedelta
 
-import asyncpg
 from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.db import asyncpg_dsn
+from shared.db import listen_forever
 from shared.events import Envelope
 from shared.metrics import EVENTS_PUBLISHED, OUTBOX_OLDEST_PENDING, OUTBOX_PENDING, RELAY_FAILURES
 from shared.outbox import notify_channel
@@ -47,7 +46,7 @@ class OutboxRelay:
     ) -> None:
         self.service = service
         self._engine = engine
-        self._dsn = asyncpg_dsn(database_url)
+        self._database_url = database_url
         self._table = table
         self._publisher = publisher
         self._batch_size = batch_size
@@ -158,25 +157,15 @@ class OutboxRelay:
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
     async def _listen(self) -> None:
-        """Hold a LISTEN connection, reconnecting after database outages."""
+        """Wake the relay on every insert into the outbox, and after (re)connecting: rows may have
+        arrived while nobody listened."""
         channel = notify_channel(self._table.schema or "public")
-        while True:
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(self._dsn)
-                await conn.add_listener(channel, lambda *_: self._wake.set())
-                self._wake.set()  # rows may have arrived while we were not listening
-                while not conn.is_closed():  # noqa: ASYNC110 - asyncpg offers no close event
-                    await asyncio.sleep(5)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("outbox LISTEN connection lost: %r", exc)
-                await asyncio.sleep(1)
-            finally:
-                if conn is not None and not conn.is_closed():
-                    with contextlib.suppress(Exception):
-                        await asyncio.shield(conn.close(timeout=2))
+        await listen_forever(
+            self._database_url,
+            {channel: lambda _payload: self._wake.set()},
+            on_connect=self._wake.set,
+            name=f"{self.service} outbox relay",
+        )
 
     async def _housekeeping(self) -> None:
         """Refresh the backlog gauges and delete rows published longer ago than the retention."""

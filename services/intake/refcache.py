@@ -15,19 +15,17 @@ category created a moment ago is never refused because of the cache.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-import asyncpg
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.intake import store
-from shared.db import asyncpg_dsn
+from shared.db import listen_forever
 
 log = logging.getLogger(__name__)
 # A session or a plain connection: both execute Core statements, and hot paths skip the session.
@@ -108,23 +106,14 @@ async def listen(
 ) -> None:
     """Hold a LISTEN connection for both channels, reconnecting after outages. After a (re)connect
     everything is dropped, since notifications sent while disconnected are lost."""
-    dsn = asyncpg_dsn(database_url)
-    while True:
-        conn: asyncpg.Connection | None = None
-        try:
-            conn = await asyncpg.connect(dsn)
-            await conn.add_listener(REFERENCE_CHANNEL, lambda *_: on_reference())
-            await conn.add_listener(CREDENTIALS_CHANNEL, lambda _c, _p, _ch, key_id: on_credential(key_id))
-            on_reference()
-            on_credential(None)
-            while not conn.is_closed():  # noqa: ASYNC110 - asyncpg offers no close event
-                await asyncio.sleep(5)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("intake LISTEN connection lost: %r", exc)
-            await asyncio.sleep(1)
-        finally:
-            if conn is not None and not conn.is_closed():
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(conn.close(timeout=2))
+
+    def everything() -> None:
+        on_reference()
+        on_credential(None)
+
+    await listen_forever(
+        database_url,
+        {REFERENCE_CHANNEL: lambda _payload: on_reference(), CREDENTIALS_CHANNEL: on_credential},
+        on_connect=everything,
+        name="intake caches",
+    )

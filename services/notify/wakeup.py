@@ -13,11 +13,10 @@ import asyncio
 import contextlib
 import logging
 
-import asyncpg
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import asyncpg_dsn
+from shared.db import listen_forever
 
 log = logging.getLogger(__name__)
 
@@ -43,20 +42,9 @@ class Wakeup:
 
     async def listen(self, database_url: str) -> None:
         """Hold a LISTEN connection (reconnecting after outages) that sets this on every NOTIFY."""
-        while True:
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(asyncpg_dsn(database_url))
-                await conn.add_listener(CHANNEL, lambda *_: self._event.set())
-                self._event.set()  # rows may have arrived while we were not listening
-                while not conn.is_closed():  # noqa: ASYNC110 - asyncpg offers no close event
-                    await asyncio.sleep(5)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("deliveries LISTEN connection lost: %r", exc)
-                await asyncio.sleep(1)
-            finally:
-                if conn is not None and not conn.is_closed():
-                    with contextlib.suppress(Exception):
-                        await asyncio.shield(conn.close(timeout=2))
+        await listen_forever(
+            database_url,
+            {CHANNEL: lambda _payload: self._event.set()},
+            on_connect=self._event.set,
+            name="notify deliveries",
+        )
