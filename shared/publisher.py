@@ -70,12 +70,19 @@ class EventPublisher:
         exchange = self._exchange
 
         async def one(envelope: Envelope, body: bytes) -> None:
-            await exchange.publish(
-                to_message(envelope, body), routing_key=envelope.type, mandatory=True, timeout=self._timeout
-            )
+            await exchange.publish(to_message(envelope, body), routing_key=envelope.type, mandatory=True)
 
-        results = await asyncio.gather(*(one(*item) for item in items), return_exceptions=True)
-        failures = [r for r in results if isinstance(r, BaseException)]
+        # One timer for the whole batch rather than one per message: a confirm not back by then counts as
+        # not published (the row stays pending and is published again; consumers deduplicate).
+        tasks = [asyncio.ensure_future(one(*item)) for item in items]
+        if not tasks:
+            return []
+        _done, pending = await asyncio.wait(tasks, timeout=self._timeout)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        results = [TimeoutError("no confirm in time") if task in pending else task.exception() for task in tasks]
+        failures = [r for r in results if r is not None]
         if failures:
             log.warning("broker refused or did not confirm %d of %d events: %r", len(failures), len(items), failures[0])
-        return [not isinstance(r, BaseException) for r in results]
+        return [r is None for r in results]
