@@ -16,24 +16,22 @@ Outcomes of one delivery:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 from faststream import AckPolicy
 from faststream.rabbit import Channel, QueueType, RabbitBroker, RabbitMessage, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage as MessageFromContext
 from pydantic import ValidationError
 from sqlalchemy import Table
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.clock import Clock, SystemClock
+from shared.dberrors import is_transient
 from shared.events import Envelope, Event, UnknownEvent
 from shared.logging import correlation_id_var
 from shared.metrics import EVENTS_CONSUMED, HANDLER_SECONDS
@@ -64,46 +62,6 @@ Handler = Callable[[Any, HandlerContext], Awaitable[None]]
 
 class PoisonMessage(Exception):
     """The message can never be processed: it goes straight to the dead-letter queue."""
-
-
-_INFRA_ERRORS: tuple[type[BaseException], ...] = (
-    sa_exc.InterfaceError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.CannotConnectNowError,
-    ConnectionError,
-    OSError,
-)
-
-# SQLSTATE classes that say nothing about the event: connection exceptions (08), insufficient resources
-# such as too many connections (53), operator intervention such as a shutdown (57P), and the transaction
-# conflicts PostgreSQL asks clients to retry (40001 serialization failure, 40P01 deadlock).
-_TRANSIENT_SQLSTATE_PREFIXES = ("08", "53", "57P", "40001", "40P01")
-
-
-def _chain(error: BaseException) -> list[BaseException]:
-    """The error, what SQLAlchemy wraps (`orig`), and everything down the `__cause__`/`__context__` chain."""
-    found: list[BaseException] = []
-    stack: list[object] = [error]
-    while stack:
-        current = stack.pop()
-        if not isinstance(current, BaseException) or any(current is f for f in found):
-            continue
-        found.append(current)
-        stack.extend([getattr(current, "orig", None), current.__cause__, current.__context__])
-    return found
-
-
-def is_transient(error: BaseException) -> bool:
-    """True when the failure lies with the database or the network, not with the event being handled."""
-    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
-        return True
-    for link in _chain(error):
-        if isinstance(link, _INFRA_ERRORS):
-            return True
-        code = getattr(link, "sqlstate", None) or getattr(link, "pgcode", None)
-        if isinstance(code, str) and code.startswith(_TRANSIENT_SQLSTATE_PREFIXES):
-            return True
-    return False
 
 
 class EventConsumer:
@@ -207,8 +165,3 @@ class EventConsumer:
             ack_policy=AckPolicy.MANUAL,
             title=f"{self.service} events",
         )(consume)
-
-
-async def stop_quietly(awaitable: Awaitable[Any]) -> None:
-    with contextlib.suppress(Exception):
-        await awaitable

@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.consumer import is_transient
+from shared.dberrors import is_transient
 
 log = logging.getLogger(__name__)
 

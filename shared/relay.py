@@ -135,7 +135,7 @@ class OutboxRelay:
                         await self._publisher.connect()
                     await self.drain()
                     backoff = 0.2
-                except (PublishIncomplete, Exception) as exc:
+                except Exception as exc:  # the relay outlives any fault, PublishIncomplete included
                     RELAY_FAILURES.labels(self.service).inc()
                     log.warning("outbox relay round failed, retrying in %.1fs: %r", backoff, exc)
                     await self._sleep(backoff)

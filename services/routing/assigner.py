@@ -24,12 +24,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Row
 
 from services.routing import store
-from services.routing.deadlines import ladder
 from services.routing.domain import check_transition, choose, covered_units
-from services.routing.links import link_url
 from services.routing.pool import Pool, load_pool
 from services.routing.settings import RoutingSettings
-from services.routing.workflow import _serialise_assignment, _timer_rows, case_deadlines, chair_of, recipient
+from services.routing.workflow import _serialise_assignment, _timer_rows, case_deadlines, chair_of, plan_assignment
 from shared.events import Envelope, Event
 from shared.events.routing import AssignmentInfo, CaseAssigned, CaseStatusChanged
 from shared.service import ServiceRuntime
@@ -185,40 +183,14 @@ def _decide(
         if cand.member_id in picked:
             pool.candidates[i] = replace(cand, load=cand.load + 1, last_assigned_at=now)
     window = timedelta(hours=settings.accept_within_hours(case.urgency))
-    respond_by = now + window
-    ttl = timedelta(hours=settings.link_ttl_hours)
     infos = []
     for member, field in picks:
-        assignment_id = uuid.uuid4()
-        assignments.append(
-            {
-                "assignment_id": assignment_id,
-                "case_id": case.case_id,
-                "request_id": None,
-                "member_id": member.member_id,
-                "field": field,
-                "status": "pending",
-                "assigned_at": now,
-                "respond_by": respond_by,
-            }
+        row, timer_rows, info = plan_assignment(
+            settings, member, field, now=now, window=window, case_id=case.case_id, request_id=None
         )
-        timers.extend(_timer_rows(ladder("acceptance", respond_by, window), case.case_id, None, assignment_id))
-        links = {
-            action: link_url(
-                settings.public_base_url, settings.link_path, settings.link_secret, assignment_id, action, now, ttl
-            )
-            for action in ("accept", "decline")
-        }
-        infos.append(
-            AssignmentInfo(
-                assignment_id=assignment_id,
-                field=field,
-                member=recipient(member),
-                respond_by=respond_by,
-                accept_url=links["accept"],
-                decline_url=links["decline"],
-            )
-        )
+        assignments.append(row)
+        timers.extend(timer_rows)
+        infos.append(info)
     return _Decision(infos, choice.missing)
 
 

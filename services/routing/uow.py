@@ -24,29 +24,13 @@ from fastapi.routing import APIRoute
 
 from services.routing.domain import ForbiddenTransition
 from services.routing.workflow import Conflict, Effects, NotAllowed, NotFound
+from shared.dberrors import is_conflict_abort
 from shared.events import Event
 from shared.service import runtime_of
 
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 5
-RETRYABLE_SQLSTATES = ("40P01", "40001")  # deadlock detected, serialization failure
-
-
-def is_conflict_abort(error: BaseException) -> bool:
-    """True when PostgreSQL aborted the transaction for a deadlock or a serialization failure."""
-    seen: list[BaseException] = []
-    stack: list[object] = [error]
-    while stack:
-        current = stack.pop()
-        if not isinstance(current, BaseException) or any(current is s for s in seen):
-            continue
-        seen.append(current)
-        code = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
-        if code in RETRYABLE_SQLSTATES:
-            return True
-        stack.extend([getattr(current, "orig", None), current.__cause__, current.__context__])
-    return False
 
 
 class TransactionConflict(Exception):

@@ -140,45 +140,61 @@ async def create_assignments(
     inside the assignment lock, so round trips cost throughput)."""
     if not picks:
         return []
-    settings = fx.settings
-    window = timedelta(hours=settings.accept_within_hours(urgency))
-    respond_by = fx.now + window
-    ttl = timedelta(hours=settings.link_ttl_hours)
+    window = timedelta(hours=fx.settings.accept_within_hours(urgency))
     rows, timer_rows, infos = [], [], []
     for member, field in picks:
-        assignment_id = uuid.uuid4()
-        rows.append(
-            {
-                "assignment_id": assignment_id,
-                "case_id": case_id,
-                "request_id": request_id,
-                "member_id": member.member_id,
-                "field": field,
-                "status": "pending",
-                "assigned_at": fx.now,
-                "respond_by": respond_by,
-            }
+        row, timers, info = plan_assignment(
+            fx.settings, member, field, now=fx.now, window=window, case_id=case_id, request_id=request_id
         )
-        timer_rows.extend(_timer_rows(ladder("acceptance", respond_by, window), case_id, request_id, assignment_id))
-        links = {
-            action: link_url(
-                settings.public_base_url, settings.link_path, settings.link_secret, assignment_id, action, fx.now, ttl
-            )
-            for action in ("accept", "decline")
-        }
-        infos.append(
-            AssignmentInfo(
-                assignment_id=assignment_id,
-                field=field,
-                member=recipient(member),
-                respond_by=respond_by,
-                accept_url=links["accept"],
-                decline_url=links["decline"],
-            )
-        )
+        rows.append(row)
+        timer_rows.extend(timers)
+        infos.append(info)
     await fx.session.execute(store.assignments.insert(), rows)
     await fx.session.execute(store.timers.insert(), timer_rows)
     return infos
+
+
+def plan_assignment(
+    settings: RoutingSettings,
+    member: Row,
+    field: str | None,
+    *,
+    now: datetime,
+    window: timedelta,
+    case_id: uuid.UUID | None,
+    request_id: uuid.UUID | None,
+) -> tuple[dict[str, Any], list[dict[str, Any]], AssignmentInfo]:
+    """One assignment, not yet written: its row, its acceptance reminder and escalation timers, and how
+    notify will describe it (with the signed accept/decline links)."""
+    assignment_id = uuid.uuid4()
+    respond_by = now + window
+    row = {
+        "assignment_id": assignment_id,
+        "case_id": case_id,
+        "request_id": request_id,
+        "member_id": member.member_id,
+        "field": field,
+        "status": "pending",
+        "assigned_at": now,
+        "respond_by": respond_by,
+    }
+    timers = _timer_rows(ladder("acceptance", respond_by, window), case_id, request_id, assignment_id)
+    ttl = timedelta(hours=settings.link_ttl_hours)
+    links = {
+        action: link_url(
+            settings.public_base_url, settings.link_path, settings.link_secret, assignment_id, action, now, ttl
+        )
+        for action in ("accept", "decline")
+    }
+    info = AssignmentInfo(
+        assignment_id=assignment_id,
+        field=field,
+        member=recipient(member),
+        respond_by=respond_by,
+        accept_url=links["accept"],
+        decline_url=links["decline"],
+    )
+    return row, timers, info
 
 
 def _timer_rows(

@@ -114,7 +114,7 @@ def test_database_troubles_are_told_apart_from_handler_bugs():
     import asyncpg
     from sqlalchemy import exc as sa_exc
 
-    from shared.consumer import is_transient
+    from shared.dberrors import is_conflict_abort, is_transient
 
     def wrapped(orig: Exception) -> sa_exc.DBAPIError:
         try:
@@ -132,3 +132,5 @@ def test_database_troubles_are_told_apart_from_handler_bugs():
     assert not is_transient(wrapped(asyncpg.exceptions.UniqueViolationError("duplicate key")))
     assert not is_transient(wrapped(asyncpg.exceptions.NotNullViolationError("null value")))
     assert not is_transient(ValueError("a bug in the handler"))
+    assert is_conflict_abort(wrapped(asyncpg.exceptions.DeadlockDetectedError("deadlock detected")))
+    assert not is_conflict_abort(wrapped(asyncpg.exceptions.TooManyConnectionsError("too many clients")))
