@@ -11,11 +11,23 @@ Outcomes of one delivery:
 - transient database failure (unreachable, too many connections, shutting down, deadlock, serialization
   failure): the event is not at fault, so it is retried in place with back-off until it goes through (the
   delivery is not counted against the limit).
+
+Batches (`batch_size` > 1, the `CONSUMER_BATCH_SIZE` setting): the subscriber only queues each delivery
+in memory (at most the channel's prefetch of them are unacknowledged), and one worker takes every queued
+delivery, up to `batch_size`, into one transaction: one multi-row inbox insert, the handlers in delivery
+order, the `before_commit` hook, one commit, then the acks. The effects are those of one transaction per
+event, in the same order; what a batch saves is a transaction, a round trip per statement and the
+handler's own per-transaction work (reporting writes its counters once per batch). If anything in a
+batch fails other than a transient database error, the batch is rolled back and its deliveries are
+processed again one at a time, so a failing or poison event meets exactly the outcomes listed above and
+the rest of its batch goes through. A delivery whose channel died while it waited (broker connection
+lost) cannot be acknowledged; the broker redelivers it and the inbox recognises it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -64,6 +76,17 @@ class PoisonMessage(Exception):
     """The message can never be processed: it goes straight to the dead-letter queue."""
 
 
+class _HandlerFailed(Exception):
+    """The handler of the batch's `index`-th event raised (the cause)."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
+
+
+_Work = tuple[RabbitMessage, Envelope, Event, Handler]
+
+
 class EventConsumer:
     def __init__(
         self,
@@ -75,6 +98,8 @@ class EventConsumer:
         outbox: Outbox | None = None,
         clock: Clock | None = None,
         max_backoff: float = 30.0,
+        batch_size: int = 1,
+        before_commit: Callable[[AsyncSession], Awaitable[None]] | None = None,
     ) -> None:
         self.service = service
         self._sessions = session_factory
@@ -83,6 +108,11 @@ class EventConsumer:
         self._outbox = outbox
         self._clock = clock or SystemClock()
         self._max_backoff = max_backoff
+        self._batch_size = batch_size
+        self._before_commit = before_commit
+        self._waiting: asyncio.Queue[RabbitMessage] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._busy = asyncio.Lock()
         self.stopping = False
         self.max_transient_retries = 40  # about 15 minutes with the back-off capped at 30 s
 
@@ -114,6 +144,8 @@ class EventConsumer:
                 if first_time is None:
                     return "duplicate"
                 await handler(event, HandlerContext(session, envelope, self._outbox, self._clock))
+                if self._before_commit is not None:
+                    await self._before_commit(session)
             HANDLER_SECONDS.labels(self.service, envelope.type).observe(time.perf_counter() - started)
             return "processed"
         finally:
@@ -153,11 +185,151 @@ class EventConsumer:
             await message.ack()
             return
 
+    # --- batches ------------------------------------------------------------------------------------
+
+    async def enqueue(self, message: RabbitMessage) -> None:
+        """FastStream entry point in batch mode: queue the delivery for the batch worker."""
+        if self.stopping:
+            return  # left unacknowledged: the broker gives it back when the channel closes
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._run_batches(), name=f"{self.service}-consumer-batches")
+        self._waiting.put_nowait(message)
+
+    async def close(self) -> None:
+        """Stop the batch worker after the batch in hand (queued deliveries stay unacknowledged and come
+        back from the broker)."""
+        self.stopping = True
+        if self._worker is None:
+            return
+        async with self._busy:  # the batch in progress commits and is acknowledged
+            self._worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._worker
+
+    async def _run_batches(self) -> None:
+        while True:
+            batch = [await self._waiting.get()]
+            while len(batch) < self._batch_size and not self._waiting.empty():
+                batch.append(self._waiting.get_nowait())
+            async with self._busy:
+                try:
+                    await self.process_batch(batch)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # a bug here must not stop consumption; the deliveries come back
+                    log.exception("batch of %d events failed unexpectedly", len(batch))
+
+    async def process_batch(self, batch: list[RabbitMessage]) -> None:
+        """Handle deliveries in one transaction; on failure, one at a time (see the module doc)."""
+        work: list[_Work] = []
+        one_by_one: list[RabbitMessage] = []
+        for message in batch:
+            try:
+                envelope = Envelope.model_validate_json(message.body)
+                handler = self._handlers.get((envelope.type, envelope.version))
+                event = envelope.event() if handler is not None else None
+            except (ValidationError, UnknownEvent):
+                one_by_one.append(message)  # poison: the single path dead-letters it with its reason
+                continue
+            if handler is None or event is None:
+                await self._settle(message, envelope.type, "ignored")
+                continue
+            work.append((message, envelope, event, handler))
+        for message in one_by_one:
+            await self.on_message(message)
+        await self._process_work(work)
+
+    async def _process_work(self, work: list[_Work]) -> None:
+        if not work:
+            return
+        if len(work) == 1:
+            await self.on_message(work[0][0])
+            return
+        wait, attempts = 0.5, 0
+        while True:
+            try:
+                outcomes = await self._transaction(work)
+                break
+            except _HandlerFailed as failed:
+                # The events before the failing one go through as a batch, the failing one alone (the
+                # single path retries, requeues or dead-letters it), then the rest as a batch.
+                cause = failed.__cause__ or failed
+                if is_transient(cause) and not self.stopping and attempts < self.max_transient_retries:
+                    attempts += 1
+                    log.warning("transient database failure, retrying a batch of %d events: %r", len(work), cause)
+                    await asyncio.sleep(wait)
+                    wait = min(wait * 2, self._max_backoff)
+                    continue
+                log.warning("event %d of a batch of %d failed (%r); handling it alone", failed.index, len(work), cause)
+                await self._process_work(work[: failed.index])
+                await self.on_message(work[failed.index][0])
+                await self._process_work(work[failed.index + 1 :])
+                return
+            except Exception as exc:
+                attempts += 1
+                if is_transient(exc) and not self.stopping and attempts <= self.max_transient_retries:
+                    log.warning("transient database failure, retrying a batch of %d events: %r", len(work), exc)
+                    await asyncio.sleep(wait)
+                    wait = min(wait * 2, self._max_backoff)
+                    continue
+                log.warning("a batch of %d events failed (%r); handling them one at a time", len(work), exc)
+                for message, *_ in work:
+                    await self.on_message(message)
+                return
+        for (message, envelope, _, _), outcome in zip(work, outcomes, strict=True):
+            await self._settle(message, envelope.type, outcome)
+
+    async def _transaction(self, work: list[_Work]) -> list[str]:
+        started = time.perf_counter()
+        async with self._sessions() as session, session.begin():
+            ids = list(dict.fromkeys(envelope.event_id for _, envelope, _, _ in work))
+            types = {envelope.event_id: envelope.type for _, envelope, _, _ in work}
+            inserted = await session.execute(
+                insert(self._inbox)
+                .values([{"event_id": i, "type": types[i]} for i in ids])
+                .on_conflict_do_nothing()
+                .returning(self._inbox.c.event_id)
+            )
+            fresh = set(inserted.scalars().all())
+            outcomes = []
+            for index, (_, envelope, event, handler) in enumerate(work):
+                if envelope.event_id not in fresh:
+                    outcomes.append("duplicate")
+                    continue
+                fresh.discard(envelope.event_id)  # a second copy in the same batch is a duplicate
+                token = correlation_id_var.set(str(envelope.correlation_id))
+                try:
+                    await handler(event, HandlerContext(session, envelope, self._outbox, self._clock))
+                except Exception as exc:
+                    raise _HandlerFailed(index) from exc
+                finally:
+                    correlation_id_var.reset(token)
+                outcomes.append("processed")
+            if self._before_commit is not None:
+                await self._before_commit(session)
+        per_event = (time.perf_counter() - started) / len(work)
+        for (_, envelope, _, _), outcome in zip(work, outcomes, strict=True):
+            if outcome == "processed":
+                HANDLER_SECONDS.labels(self.service, envelope.type).observe(per_event)
+        return outcomes
+
+    async def _settle(self, message: RabbitMessage, event_type: str, outcome: str) -> None:
+        EVENTS_CONSUMED.labels(self.service, event_type[:100], outcome).inc()
+        try:
+            await message.ack()
+        except Exception as exc:  # the channel it came on is gone: the broker redelivers it, the inbox knows it
+            log.info("could not acknowledge %s (%r); it will be redelivered", message.message_id, exc)
+
+    # --- subscription ---------------------------------------------------------------------------------
+
     def subscribe(self, broker: RabbitBroker, topology: Topology, prefetch: int) -> None:
         queue = RabbitQueue(topology.queue(self.service), queue_type=QueueType.QUORUM, declare=False)
 
         async def consume(message: MessageFromContext) -> None:
-            await self.on_message(message)
+            if self._batch_size > 1:
+                await self.enqueue(message)
+            else:
+                await self.on_message(message)
 
         broker.subscriber(
             queue,

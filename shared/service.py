@@ -55,6 +55,9 @@ class ServiceSpec:
     title: str = ""
     description: str = ""
     on_startup: Callable[[FastAPI, ServiceRuntime], Awaitable[None]] | None = None
+    # Run in every consumer transaction, after its handlers and before the commit (reporting writes its
+    # buffered counters there once per batch of events).
+    before_commit: Callable[[AsyncSession], Awaitable[None]] | None = None
 
 
 @dataclass
@@ -144,8 +147,11 @@ def create_service_app(
                 handlers=spec.handlers,
                 outbox=outbox,
                 clock=runtime.clock,
+                batch_size=settings.consumer_batch_size,
+                before_commit=spec.before_commit,
             )
-            runtime.consumer.subscribe(runtime.broker, topology, settings.consumer_prefetch)
+            prefetch = max(settings.consumer_prefetch, settings.consumer_batch_size)
+            runtime.consumer.subscribe(runtime.broker, topology, prefetch)
         if spec.on_startup is not None:
             await spec.on_startup(app, runtime)
         if runtime.broker is not None:
@@ -170,7 +176,8 @@ def create_service_app(
         finally:
             log.info("%s stopping", spec.name)
             if runtime.consumer is not None:
-                runtime.consumer.stopping = True
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(runtime.consumer.close(), timeout=15.0)
             if runtime.broker is not None:
                 with contextlib.suppress(Exception):
                     await runtime.broker.stop()

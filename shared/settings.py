@@ -39,7 +39,16 @@ class ServiceSettings(BaseSettings):
     delivery_limit: int = Field(
         default=5, ge=1, description="Deliveries of one event to a consumer before it is dead-lettered."
     )
-    consumer_prefetch: int = Field(default=32, ge=1)
+    consumer_prefetch: int = Field(
+        default=100,
+        ge=1,
+        description="Unacknowledged events one consumer may hold (raised to the batch size if lower).",
+    )
+    consumer_batch_size: int = Field(
+        default=50,
+        ge=1,
+        description="Events handled in one transaction when that many are waiting (1: one transaction per event).",
+    )
     outbox_batch_size: int = Field(default=200, ge=1)
     outbox_poll_interval: float = Field(
         default=1.0, gt=0, description="Seconds between outbox polls when no NOTIFY arrives."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.reporting import store
+from services.reporting import projection, store
 from services.reporting.api import auth, router
 from services.reporting.gauges import gauges_worker
 from services.reporting.handlers import HANDLERS
@@ -34,5 +34,6 @@ def create_app(settings: ReportingSettings | None = None, *, clock: Clock | None
         workers=[scheduler_worker, gauges_worker],
         title="Cầu Nối — reporting",
         on_startup=_seed,
+        before_commit=projection.flush,
     )
     return create_service_app(spec, settings or ReportingSettings(), clock=clock)

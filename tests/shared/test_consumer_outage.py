@@ -26,8 +26,9 @@ def database_url(empty_database_url: str) -> str:
 
 
 @pytest.mark.fault
+@pytest.mark.parametrize("batch_size", [1, 50])
 async def test_consumer_applies_every_event_once_across_connection_losses(
-    database_url, amqp_vhost_url, broker_namespace
+    database_url, amqp_vhost_url, broker_namespace, batch_size
 ):
     engine = make_engine(database_url)
     schema = ToySchema()
@@ -43,6 +44,7 @@ async def test_consumer_applies_every_event_once_across_connection_losses(
         session_factory=make_session_factory(engine),
         inbox=schema.inbox,
         handlers={CaseReported: on_case_reported},
+        batch_size=batch_size,
     )
     broker = RabbitBroker(amqp_vhost_url, logger=None, reconnect_interval=0.5)
     connection = await aio_pika.connect_robust(amqp_vhost_url, reconnect_interval=0.5)
@@ -74,6 +76,7 @@ async def test_consumer_applies_every_event_once_across_connection_losses(
 
     await eventually(applied, timeout=60)
     await asyncio.sleep(0.5)
+    await consumer.close()
     await broker.stop()
     async with engine.connect() as conn:
         total = await conn.scalar(select(func.count()).select_from(schema.effects))

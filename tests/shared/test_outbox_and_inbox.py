@@ -143,8 +143,9 @@ async def test_relay_wakes_on_notify_and_keeps_each_key_in_order_with_two_replic
         await p.close()
 
 
+@pytest.mark.parametrize("batch_size", [1, 20])
 async def test_consumer_applies_an_event_once_however_often_it_is_delivered(
-    toy, channel, database_url, amqp_vhost_url, broker_namespace
+    toy, channel, database_url, amqp_vhost_url, broker_namespace, batch_size
 ):
     engine, schema = toy
     topology = Topology(broker_namespace)
@@ -160,9 +161,10 @@ async def test_consumer_applies_an_event_once_however_often_it_is_delivered(
         session_factory=make_session_factory(engine),
         inbox=schema.inbox,
         handlers={CaseReported: on_case_reported},
+        batch_size=batch_size,
     )
     broker = RabbitBroker(amqp_vhost_url, logger=None)
-    consumer.subscribe(broker, topology, prefetch=10)
+    consumer.subscribe(broker, topology, prefetch=20)
     await broker.start()
     envelope = Envelope.wrap(case_reported("TN-2026-000042"), producer="intake")
     exchange = await channel.get_exchange(topology.events_exchange)
@@ -177,6 +179,7 @@ async def test_consumer_applies_an_event_once_however_often_it_is_delivered(
 
     await eventually(queue_empty_and_applied)
     await asyncio.sleep(0.3)
+    await consumer.close()
     await broker.stop()
     async with engine.connect() as conn:
         effects = (await conn.execute(select(schema.effects.c.code))).scalars().all()
@@ -186,8 +189,9 @@ async def test_consumer_applies_an_event_once_however_often_it_is_delivered(
     assert applied == ["TN-2026-000042"]
 
 
+@pytest.mark.parametrize("batch_size", [1, 20])
 async def test_poison_and_always_failing_events_end_in_the_dead_letter_queue(
-    toy, channel, database_url, amqp_vhost_url, broker_namespace
+    toy, channel, database_url, amqp_vhost_url, broker_namespace, batch_size
 ):
     engine, schema = toy
     topology = Topology(broker_namespace, delivery_limit=2)
@@ -204,6 +208,7 @@ async def test_poison_and_always_failing_events_end_in_the_dead_letter_queue(
         inbox=schema.inbox,
         handlers={CaseReported: always_fails},
         max_backoff=0.05,
+        batch_size=batch_size,
     )
     broker = RabbitBroker(amqp_vhost_url, logger=None)
     consumer.subscribe(broker, topology, prefetch=10)
@@ -219,8 +224,71 @@ async def test_poison_and_always_failing_events_end_in_the_dead_letter_queue(
         return len(dead) >= 2
 
     await eventually(both_dead, timeout=20)
+    await consumer.close()
     await broker.stop()
     assert {m.body[:8] for m in dead} == {b"not json", b'{"event_'}
     assert attempts == ["TN-2026-000007"] * 3  # first delivery + 2 redeliveries, then dead-lettered
     async with engine.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(schema.inbox)) == 0
+
+
+async def test_a_batch_commits_together_and_a_failing_event_does_not_hold_back_the_others(
+    toy, channel, database_url, amqp_vhost_url, broker_namespace
+):
+    """100 events queued before the consumer starts, so they come in batches; one of them always fails. The
+    other 99 are applied once each, the failing one is dead-lettered after its deliveries, and the hook ran
+    once per transaction — far fewer transactions than events."""
+    engine, schema = toy
+    topology = Topology(broker_namespace, delivery_limit=2)
+    await topology.declare(channel)
+    exchange = await channel.get_exchange(topology.events_exchange)
+    codes = [f"TN-2026-{i:06d}" for i in range(100)]
+    for code in codes:
+        envelope = Envelope.wrap(case_reported(code), producer="intake")
+        await exchange.publish(
+            aio_pika.Message(envelope.model_dump_json().encode(), type=envelope.type), routing_key=envelope.type
+        )
+    failing = codes[37]
+    attempts: list[str] = []
+    commits: list[int] = []
+
+    async def on_case_reported(event: CaseReported, ctx: HandlerContext) -> None:
+        if event.code == failing:
+            attempts.append(event.code)
+            raise ValueError("a bug in the handler")
+        await ctx.session.execute(schema.effects.insert().values(code=event.code))
+        ctx.session.info["handled"] = ctx.session.info.get("handled", 0) + 1
+
+    async def before_commit(session) -> None:
+        commits.append(session.info.pop("handled", 0))
+
+    consumer = EventConsumer(
+        service="routing",
+        session_factory=make_session_factory(engine),
+        inbox=schema.inbox,
+        handlers={CaseReported: on_case_reported},
+        max_backoff=0.05,
+        batch_size=25,
+        before_commit=before_commit,
+    )
+    broker = RabbitBroker(amqp_vhost_url, logger=None)
+    consumer.subscribe(broker, topology, prefetch=50)
+    await broker.start()
+
+    dead: list[aio_pika.IncomingMessage] = []
+
+    async def settled() -> bool:
+        dead.extend(await drain_queue(channel, topology.dead_letter_queue("routing")))
+        return len(dead) == 1 and sum(commits) == 99
+
+    await eventually(settled, timeout=30)
+    await consumer.close()
+    await broker.stop()
+    async with engine.connect() as conn:
+        applied = (await conn.execute(select(schema.effects.c.code))).scalars().all()
+        inbox = await conn.scalar(select(func.count()).select_from(schema.inbox))
+    assert sorted(applied) == [c for c in codes if c != failing]
+    assert inbox == 99
+    assert attempts.count(failing) >= 3  # in its batch, then alone: first delivery + 2 redeliveries
+    assert sum(commits) == 99
+    assert len(commits) < 40, commits  # committed in batches, not one transaction per event
