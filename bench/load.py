@@ -106,7 +106,7 @@ async def run_wrk(
 async def run_python(
     base_url: str, path: str, body: dict, headers: dict[str, str], *, duration: float, connections: int
 ) -> LoadResult:
-    import httpx
+    from bench.http import HttpError, KeepAliveClient
 
     template = json.dumps(body, ensure_ascii=False)
     latencies: list[float] = []
@@ -114,29 +114,29 @@ async def run_python(
     counter = 0
     deadline = time.perf_counter() + duration
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker(client: KeepAliveClient) -> None:
         nonlocal errors, counter
         while time.perf_counter() < deadline:
             counter += 1
             content = template.replace("__N__", str(counter)).encode()
             t0 = time.perf_counter()
             try:
-                response = await client.post(
-                    path, content=content, headers={"Content-Type": "application/json", **headers}
-                )
-                if response.status_code >= 300:
+                status, _ = await client.post_json(path, content, headers)
+                if status >= 300:
                     errors += 1
-            except httpx.HTTPError:
+            except HttpError:
                 errors += 1
             latencies.append((time.perf_counter() - t0) * 1000)
 
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=10) as client:
+    client = KeepAliveClient(base_url, connections=connections, timeout=10)
+    try:
         started = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(connections)))
         elapsed = time.perf_counter() - started
+    finally:
+        await client.aclose()
     q = statistics.quantiles(latencies, n=100)
-    return LoadResult(len(latencies) / elapsed, q[49], q[98], len(latencies), errors, "python (httpx)")
+    return LoadResult(len(latencies) / elapsed, q[49], q[98], len(latencies), errors, "python (bench.http)")
 
 
 async def run_load(

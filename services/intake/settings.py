@@ -38,11 +38,6 @@ class IntakeSettings(ServiceSettings):
     )
     counseling_max_body_bytes: int = Field(default=16_384, ge=1024)
     max_body_bytes: int = Field(default=262_144, ge=1024, description="Largest request body intake accepts.")
-    db_pool_pre_ping: bool = Field(
-        default=False,
-        description="Intake turns pre-ping off: it costs BEGIN + `;` + ROLLBACK per checkout, about a tenth of "
-        "a case's time. After a database restart a request may then get a 503 once; the pool reconnects.",
-    )
     reference_cache_ttl_seconds: float = Field(
         default=30.0,
         gt=0,

@@ -38,7 +38,10 @@ async def keep(session: AsyncSession, envelope: Envelope, event: Event) -> bool:
 
 async def lock_subject(session: AsyncSession, event: Event) -> None:
     """Serialise the events about one case or request (several consumers or replicas run at once): an event
-    handled before its case exists is then always visible to the case's catch-up, and vice versa."""
+    handled before its case exists is then always visible to the case's catch-up, and vice versa. Events
+    whose effect does not depend on the case existing skip it (a round trip each)."""
+    if event.TYPE not in projection.ORDERED_BY_SUBJECT:
+        return
     subject = projection.subject_of(event)
     if subject is not None:
         await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(str(subject), 0))))

@@ -375,6 +375,9 @@ _NEEDS_CASE = tuple(
     cls.TYPE for cls in (CaseAssigned, AssignmentAnswered, CaseForwarded, CaseStatusChanged, CaseEscalated)
 )
 _NEEDS_REQUEST = tuple(cls.TYPE for cls in (CounselingRequestAssigned, CounselingRequestAnswered))
+# The events whose order against their case's (or request's) creation matters: the creator replays the early
+# ones (`_catch_up`). Only these take the subject's lock; `notification.*` and the rest count without it.
+ORDERED_BY_SUBJECT = frozenset({CaseReported.TYPE, CounselingRequestReceived.TYPE, *_NEEDS_CASE, *_NEEDS_REQUEST})
 
 
 async def apply(session: AsyncSession, envelope: Envelope, event: Event | None = None) -> None:

@@ -21,11 +21,13 @@ import socket
 import ssl
 import tempfile
 import threading
+import time
 from collections import deque
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -72,6 +74,44 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
+class Received(Sequence[EmailMessage]):
+    """The messages a sink accepted, in order, with the monotonic time each arrived. Kept as bytes and parsed
+    on first access: parsing with the modern `email.policy` costs milliseconds a message, which a real
+    SMTP server does not spend, and under load it slowed the sink that stands in for one."""
+
+    def __init__(self) -> None:
+        self.raw: list[bytes] = []
+        self.times: list[float] = []
+        self._parsed: dict[int, EmailMessage] = {}
+
+    def append_raw(self, raw: bytes) -> None:
+        self.times.append(time.monotonic())
+        self.raw.append(raw)
+
+    def clear(self) -> None:
+        self.raw.clear()
+        self.times.clear()
+        self._parsed.clear()
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    @overload
+    def __getitem__(self, index: int) -> EmailMessage: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[EmailMessage]: ...
+    def __getitem__(self, index: int | slice) -> EmailMessage | list[EmailMessage]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        i = range(len(self.raw))[index]
+        message = self._parsed.get(i)
+        if message is None:
+            parsed = email.message_from_bytes(self.raw[i], policy=email.policy.default)
+            assert isinstance(parsed, EmailMessage)
+            message = self._parsed[i] = parsed
+        return message
+
+
 class _Handler:
     """aiosmtpd handler: refuses from the failure queue, otherwise parses and keeps the message."""
 
@@ -92,10 +132,8 @@ class _Handler:
         if self.sink.delay:
             await asyncio.sleep(self.sink.delay)  # a slow server: widens the window between DATA and "250"
         raw = envelope.original_content or envelope.content
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
         with self.sink._lock:
-            self.sink.messages.append(message)
+            self.sink.messages.append_raw(raw)
             self.sink.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 Message accepted for delivery"
 
@@ -118,7 +156,7 @@ class SmtpSink:
         self.port = 0
         self.username = username
         self.password = password
-        self.messages: list[EmailMessage] = []
+        self.messages = Received()
         self.envelopes: list[tuple[str, list[str]]] = []  # (MAIL FROM, RCPT TOs) of each accepted message
         self.refused: list[tuple[str, int]] = []  # (stage, code) of each injected refusal
         self.ca_file: str | None = None
