@@ -11,7 +11,8 @@ asked for has arrived (or nothing has arrived for a while), and reports:
 - cases lost (an expected email or Zalo message that never came, or a case never assigned) and
   notifications doubled (one recipient got the same case twice) — both must be 0;
 - the hops of each case, from the envelopes on the wire (`case.reported` → `case.assigned` → email),
-  to find the slowest one, which is then profiled with py-spy during the 50/s step;
+  to find the slowest one at 50/s; after the measured steps, 20 s more at 50/s with py-spy attached to
+  every service (so sampling slows no measured step), and the profile of the slowest hop's service;
 - resident memory of each service idle and at the end of the 50/s step.
 """
 
@@ -44,7 +45,8 @@ POST_GRACE = 20.0  # seconds after the step's end a POST may still take before i
 # After a step, wait until every expected notification arrived. A notification still missing when nothing
 # at all arrived for QUIET seconds is lost; the wait ends at CAP seconds even while notifications still
 # arrive (a backlog, not a loss: the figure then says how many were still on their way).
-QUIET, CAP = 20.0, 300.0
+QUIET, CAP = 20.0, 360.0
+PROFILE_SECONDS = 20.0  # an extra, unmeasured load at the footprint rate while py-spy samples every service
 FOOTPRINT_RATE = 50
 
 
@@ -335,6 +337,33 @@ async def _unlimited_members(dsn: str) -> None:
         await conn.close()
 
 
+async def _profile_step(system: Any, client: KeepAliveClient, deliveries: Deliveries, measured: dict) -> dict:
+    """The same load again for PROFILE_SECONDS with py-spy attached to every service (after the measured
+    steps, so the sampling does not slow them). Returns the profile of the service behind the slowest hop
+    of the measured step, and where the others' profiles are."""
+    hops = {k: v["p50"] or 0 for k, v in measured["hops_ms"].items()}
+    slowest = max(hops, key=lambda k: hops[k])
+    step = Step(measured["rate"], PROFILE_SECONDS)
+    recorders = {
+        name: asyncio.create_task(profile.record(name, proc.process.pid, PROFILE_SECONDS, f"{step.rate}/s load"))
+        for name, proc in system.services.services.items()
+    }
+    await _post_steadily(system, client, step)
+    profiles = {name: await task for name, task in recorders.items()}
+    await _wait_delivered(system, deliveries, step, quiet=QUIET, cap=CAP)
+    service = SERVICE_OF_HOP[slowest]
+    top = profiles[service].get("project_inclusive_pct", [])[:6]
+    _say(
+        f"   slowest hop at {step.rate}/s: {slowest} ({service}); its profile: "
+        + ", ".join(f"{frame} {share}%" for frame, share in top)
+    )
+    return {
+        "slowest_hop": slowest,
+        "profile": profiles[service],
+        "other_profiles": {n: p.get("file") for n, p in profiles.items() if n != service},
+    }
+
+
 SERVICE_OF_HOP = {
     "POST (intake, client-timed)": "intake",
     "case.reported -> case.assigned": "routing",
@@ -373,30 +402,20 @@ async def run(opts: Options) -> list[Figure]:
                 idle = {n: rss_mib(p.process.pid) for n, p in system.services.services.items()}
                 bare_idle = rss_mib(bare.process.pid)  # type: ignore[union-attr]
                 deliveries = Deliveries(system)
-                slowest: str | None = None
+
                 client = KeepAliveClient(system.url("intake"), connections=CONNECTIONS)
                 try:
                     for rate in rates:
                         step = Step(rate, seconds)
                         stop = asyncio.Event()
                         sampler = asyncio.create_task(_sample_rss(system, step, stop))
-                        profiler = None
-                        if rate == FOOTPRINT_RATE and slowest is not None:
-                            proc = system.services[SERVICE_OF_HOP[slowest]].process
-                            profiler = asyncio.create_task(
-                                profile.record(SERVICE_OF_HOP[slowest], proc.pid, min(20.0, seconds), slowest)
-                            )
                         await _post_steadily(system, client, step)
                         stop.set()
                         await sampler
                         waited = await _wait_delivered(system, deliveries, step, quiet=QUIET, cap=CAP)
                         figs, detail = _step_figures(system, deliveries, step, waited)
                         figures.extend(figs)
-                        if profiler is not None:
-                            detail["profile"] = await profiler
                         details.append(detail)
-                        hops = {k: v["p50"] or 0 for k, v in detail["hops_ms"].items()}
-                        slowest = max(hops, key=lambda k: hops[k])
                         arrived = "all" if waited.complete else f"NOT all ({len(detail['lost_cases'])}+ cases missing)"
                         _say(
                             f"   {rate}/s: {len(step.accepted)} accepted, {detail['emails_expected']} emails and "
@@ -416,6 +435,9 @@ async def run(opts: Options) -> list[Figure]:
                                         "bare FastAPI process, idle",
                                     )
                                 )
+                    footprint_step = next((d for d in details if d["rate"] == FOOTPRINT_RATE), None)
+                    if footprint_step is not None:
+                        footprint_step.update(await _profile_step(system, client, deliveries, footprint_step))
                 finally:
                     await client.aclose()
                 for name, mib in idle.items():
