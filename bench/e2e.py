@@ -32,6 +32,7 @@ from email.utils import getaddresses
 from typing import Any
 
 from bench import profile
+from bench.cpu import CpuMeter
 from bench.http import HttpError, KeepAliveClient
 from bench.infra import migrate, scratch
 from bench.options import Options
@@ -409,12 +410,24 @@ async def run(opts: Options) -> list[Figure]:
                         step = Step(rate, seconds)
                         stop = asyncio.Event()
                         sampler = asyncio.create_task(_sample_rss(system, step, stop))
+                        meter = CpuMeter({n: p.process.pid for n, p in system.services.services.items()})
+                        meter.start()
                         await _post_steadily(system, client, step)
                         stop.set()
                         await sampler
                         waited = await _wait_delivered(system, deliveries, step, quiet=QUIET, cap=CAP)
+                        cpu = meter.stop()
                         figs, detail = _step_figures(system, deliveries, step, waited)
                         figures.extend(figs)
+                        detail["cpu_seconds"] = cpu
+                        if rate == FOOTPRINT_RATE:
+                            total = sum(cpu.values()) or 1.0
+                            figures.extend(
+                                Figure("cpu", f"CPU share at {rate}/s: {group}", "%", 100 * sec / total,
+                                       note=f"{sec:.0f} CPU-s of {total:.0f}, step and drain" if i == 0 else "")
+                                for i, (group, sec) in enumerate(cpu.items())
+                                if 100 * sec / total >= 1
+                            )  # fmt: skip
                         details.append(detail)
                         arrived = "all" if waited.complete else f"NOT all ({len(detail['lost_cases'])}+ cases missing)"
                         _say(

@@ -1,0 +1,67 @@
+"""Where the CPU went during a load step: CPU seconds of every process on the machine, grouped.
+
+Read from `/proc/<pid>/stat` (user + system time, and that of reaped children) at the step's start and
+end. Groups: each service process by pid, PostgreSQL (every `postgres` backend, including the ones that
+ended during the step), RabbitMQ (the Erlang VM), this benchmark process (the load generator, the SMTP
+server, the Zalo stand-in and the event tap, which stand for the outside world), and the rest.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _processes() -> dict[int, tuple[str, float, int]]:
+    """pid -> (command line, CPU seconds incl. reaped children, parent pid)."""
+    out: dict[int, tuple[str, float, int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ppid = int(fields[1])
+        seconds = sum(int(x) for x in fields[11:15]) / TICK  # utime stime cutime cstime
+        out[int(entry)] = (cmd, seconds, ppid)
+    return out
+
+
+class CpuMeter:
+    def __init__(self, services: dict[str, int]) -> None:
+        self.services = {pid: name for name, pid in services.items()}
+        self.me = os.getpid()
+        self._start: dict[int, tuple[str, float, int]] = {}
+
+    def start(self) -> None:
+        self._start = _processes()
+
+    def stop(self) -> dict[str, float]:
+        """CPU seconds by group since `start` (the groups of the module doc)."""
+        end = _processes()
+        used: Counter[str] = Counter()
+        for pid, (cmd, seconds, _ppid) in end.items():
+            before = self._start.get(pid)
+            delta = seconds - (before[1] if before and before[0] == cmd else 0.0)
+            used[self._group(pid, cmd)] += max(delta, 0.0)
+        return {k: round(v, 1) for k, v in used.most_common() if v >= 0.05}
+
+    def _group(self, pid: int, cmd: str) -> str:
+        if pid in self.services:
+            return self.services[pid]
+        if pid == self.me:
+            return "benchmark (load, SMTP server, Zalo stand-in, tap)"
+        if cmd.startswith("postgres"):
+            return "PostgreSQL"
+        if "beam.smp" in cmd:
+            return "RabbitMQ"
+        if "py-spy" in cmd:
+            return "py-spy"
+        return "other"
