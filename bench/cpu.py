@@ -3,7 +3,8 @@
 Read from `/proc/<pid>/stat` (user + system time, and that of reaped children) at the step's start and
 end. Groups: each service process by pid, PostgreSQL (every `postgres` backend, including the ones that
 ended during the step), RabbitMQ (the Erlang VM), this benchmark process (the load generator, the SMTP
-server, the Zalo stand-in and the event tap, which stand for the outside world), and the rest.
+server, the Zalo stand-in and the event tap, which stand for the outside world), kernel threads by name
+(loopback traffic is partly processed in `ksoftirqd`), and the rest by program name.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def _processes() -> dict[int, tuple[str, float, int]]:
         fields = stat[stat.rindex(")") + 2 :].split()
         ppid = int(fields[1])
         seconds = sum(int(x) for x in fields[11:15]) / TICK  # utime stime cutime cstime
+        if not cmd.strip():  # a kernel thread: name it by its comm (ksoftirqd/0, kworker/...)
+            cmd = "[" + stat[stat.index("(") + 1 : stat.rindex(")")] + "]"
         out[int(entry)] = (cmd, seconds, ppid)
     return out
 
@@ -58,10 +61,12 @@ class CpuMeter:
             return self.services[pid]
         if pid == self.me:
             return "benchmark (load, SMTP server, Zalo stand-in, tap)"
-        if cmd.startswith("postgres"):
+        if cmd.startswith("postgres") or os.path.basename(cmd.split(" ")[0]) == "postgres":
             return "PostgreSQL"
         if "beam.smp" in cmd:
             return "RabbitMQ"
         if "py-spy" in cmd:
             return "py-spy"
-        return "other"
+        if cmd.startswith("["):
+            return "kernel (" + cmd.strip("[]").split("/")[0] + ")"  # e.g. softirq work of loopback traffic
+        return "other: " + os.path.basename(cmd.split(" ")[0])

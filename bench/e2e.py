@@ -46,7 +46,7 @@ POST_GRACE = 20.0  # seconds after the step's end a POST may still take before i
 # After a step, wait until every expected notification arrived. A notification still missing when nothing
 # at all arrived for QUIET seconds is lost; the wait ends at CAP seconds even while notifications still
 # arrive (a backlog, not a loss: the figure then says how many were still on their way).
-QUIET, CAP = 20.0, 360.0
+QUIET, CAP = 20.0, 420.0
 PROFILE_SECONDS = 20.0  # an extra, unmeasured load at the footprint rate while py-spy samples every service
 FOOTPRINT_RATE = 50
 
