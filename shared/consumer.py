@@ -15,7 +15,8 @@ Outcomes of one delivery:
 Batches (`batch_size` > 1, the `CONSUMER_BATCH_SIZE` setting): the subscriber only queues each delivery
 in memory (at most the channel's prefetch of them are unacknowledged), and one worker takes every queued
 delivery, up to `batch_size`, into one transaction: one multi-row inbox insert, the handlers in delivery
-order, the `before_commit` hook, one commit, then the acks. The effects are those of one transaction per
+order (after the `before_handlers` hook, given the batch's new events), the `before_commit` hook, one
+commit, then the acks. The effects are those of one transaction per
 event, in the same order; what a batch saves is a transaction, a round trip per statement and the
 handler's own per-transaction work (reporting writes its counters once per batch). If anything in a
 batch fails other than a transient database error, the batch is rolled back and its deliveries are
@@ -85,6 +86,9 @@ class _HandlerFailed(Exception):
 
 
 _Work = tuple[RabbitMessage, Envelope, Event, Handler]
+# Run once per transaction after the inbox insert, with the new events of the transaction in delivery order
+# (reporting stores them all in its event store with one statement).
+BeforeHandlers = Callable[[AsyncSession, list[tuple[Envelope, Event]]], Awaitable[None]]
 
 
 class EventConsumer:
@@ -100,6 +104,7 @@ class EventConsumer:
         max_backoff: float = 30.0,
         batch_size: int = 1,
         before_commit: Callable[[AsyncSession], Awaitable[None]] | None = None,
+        before_handlers: BeforeHandlers | None = None,
     ) -> None:
         self.service = service
         self._sessions = session_factory
@@ -110,6 +115,7 @@ class EventConsumer:
         self._max_backoff = max_backoff
         self._batch_size = batch_size
         self._before_commit = before_commit
+        self._before_handlers = before_handlers
         self._waiting: asyncio.Queue[RabbitMessage] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._busy = asyncio.Lock()
@@ -143,6 +149,8 @@ class EventConsumer:
                 ).first()
                 if first_time is None:
                     return "duplicate"
+                if self._before_handlers is not None:
+                    await self._before_handlers(session, [(envelope, event)])
                 await handler(event, HandlerContext(session, envelope, self._outbox, self._clock))
                 if self._before_commit is not None:
                     await self._before_commit(session)
@@ -291,6 +299,12 @@ class EventConsumer:
                 .returning(self._inbox.c.event_id)
             )
             fresh = set(inserted.scalars().all())
+            if self._before_handlers is not None:
+                first: dict[Any, tuple[Envelope, Event]] = {}
+                for _, envelope, event, _ in work:
+                    if envelope.event_id in fresh:
+                        first.setdefault(envelope.event_id, (envelope, event))
+                await self._before_handlers(session, list(first.values()))
             outcomes = []
             for index, (_, envelope, event, handler) in enumerate(work):
                 if envelope.event_id not in fresh:

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.clock import Clock, SystemClock
-from shared.consumer import EventConsumer, Handler
+from shared.consumer import BeforeHandlers, EventConsumer, Handler
 from shared.db import make_engine, make_session_factory, ping
 from shared.events import Event
 from shared.http_errors import install_error_handlers
@@ -58,6 +58,8 @@ class ServiceSpec:
     # Run in every consumer transaction, after its handlers and before the commit (reporting writes its
     # buffered counters there once per batch of events).
     before_commit: Callable[[AsyncSession], Awaitable[None]] | None = None
+    # Run in every consumer transaction after the inbox insert, with the transaction's new events.
+    before_handlers: BeforeHandlers | None = None
 
 
 @dataclass
@@ -149,6 +151,7 @@ def create_service_app(
                 clock=runtime.clock,
                 batch_size=settings.consumer_batch_size,
                 before_commit=spec.before_commit,
+                before_handlers=spec.before_handlers,
             )
             prefetch = max(settings.consumer_prefetch, settings.consumer_batch_size)
             runtime.consumer.subscribe(runtime.broker, topology, prefetch)

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from services.reporting import projection, store
 from services.reporting.api import auth, router
 from services.reporting.gauges import gauges_worker
-from services.reporting.handlers import HANDLERS
+from services.reporting.handlers import HANDLERS, keep
 from services.reporting.plan_api import router as plan_router
 from services.reporting.scheduler import scheduler_worker
 from services.reporting.seed import seed_defaults
@@ -35,5 +35,6 @@ def create_app(settings: ReportingSettings | None = None, *, clock: Clock | None
         title="Cầu Nối — reporting",
         on_startup=_seed,
         before_commit=projection.flush,
+        before_handlers=keep,
     )
     return create_service_app(spec, settings or ReportingSettings(), clock=clock)
