@@ -258,31 +258,26 @@ class EventConsumer:
             try:
                 outcomes = await self._transaction(work)
                 break
-            except _HandlerFailed as failed:
-                # The events before the failing one go through as a batch, the failing one alone (the
-                # single path retries, requeues or dead-letters it), then the rest as a batch.
-                cause = failed.__cause__ or failed
-                if is_transient(cause) and not self.stopping and attempts < self.max_transient_retries:
-                    attempts += 1
+            except Exception as exc:
+                failed = exc if isinstance(exc, _HandlerFailed) else None
+                cause = (exc.__cause__ or exc) if failed is not None else exc
+                attempts += 1
+                if is_transient(cause) and not self.stopping and attempts <= self.max_transient_retries:
                     log.warning("transient database failure, retrying a batch of %d events: %r", len(work), cause)
                     await asyncio.sleep(wait)
                     wait = min(wait * 2, self._max_backoff)
                     continue
+                if failed is None:  # not one handler's fault (the hook, the commit): one at a time
+                    log.warning("a batch of %d events failed (%r); handling them one at a time", len(work), exc)
+                    for message, *_ in work:
+                        await self.on_message(message)
+                    return
+                # The events before the failing one go through as a batch, the failing one alone (the
+                # single path retries, requeues or dead-letters it), then the rest as a batch.
                 log.warning("event %d of a batch of %d failed (%r); handling it alone", failed.index, len(work), cause)
                 await self._process_work(work[: failed.index])
                 await self.on_message(work[failed.index][0])
                 await self._process_work(work[failed.index + 1 :])
-                return
-            except Exception as exc:
-                attempts += 1
-                if is_transient(exc) and not self.stopping and attempts <= self.max_transient_retries:
-                    log.warning("transient database failure, retrying a batch of %d events: %r", len(work), exc)
-                    await asyncio.sleep(wait)
-                    wait = min(wait * 2, self._max_backoff)
-                    continue
-                log.warning("a batch of %d events failed (%r); handling them one at a time", len(work), exc)
-                for message, *_ in work:
-                    await self.on_message(message)
                 return
         for (message, envelope, _, _), outcome in zip(work, outcomes, strict=True):
             await self._settle(message, envelope.type, outcome)

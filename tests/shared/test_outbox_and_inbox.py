@@ -292,3 +292,58 @@ async def test_a_batch_commits_together_and_a_failing_event_does_not_hold_back_t
     assert attempts.count(failing) >= 3  # in its batch, then alone: first delivery + 2 redeliveries
     assert sum(commits) == 99
     assert len(commits) < 40, commits  # committed in batches, not one transaction per event
+
+
+@pytest.mark.parametrize("batch_size", [1, 20])
+async def test_a_transient_database_failure_is_retried_in_place_not_against_the_delivery_limit(
+    toy, channel, database_url, amqp_vhost_url, broker_namespace, batch_size
+):
+    """A deadlock (transient) three times in a row for one event, with a delivery limit of 1: the event is
+    retried in place until it goes through, nothing is dead-lettered, every event is applied once."""
+    import asyncpg
+    from sqlalchemy import exc as sa_exc
+
+    engine, schema = toy
+    topology = Topology(broker_namespace, delivery_limit=1)
+    await topology.declare(channel)
+    exchange = await channel.get_exchange(topology.events_exchange)
+    codes = [f"TN-2026-{i:06d}" for i in range(30)]
+    for code in codes:
+        envelope = Envelope.wrap(case_reported(code), producer="intake")
+        await exchange.publish(
+            aio_pika.Message(envelope.model_dump_json().encode(), type=envelope.type), routing_key=envelope.type
+        )
+    unlucky, failures = codes[11], []
+
+    async def on_case_reported(event: CaseReported, ctx: HandlerContext) -> None:
+        if event.code == unlucky and len(failures) < 3:
+            failures.append(event.code)
+            raise sa_exc.DBAPIError("UPDATE", {}, asyncpg.exceptions.DeadlockDetectedError("deadlock detected"))
+        await ctx.session.execute(schema.effects.insert().values(code=event.code))
+
+    consumer = EventConsumer(
+        service="routing",
+        session_factory=make_session_factory(engine),
+        inbox=schema.inbox,
+        handlers={CaseReported: on_case_reported},
+        max_backoff=0.05,
+        batch_size=batch_size,
+    )
+    broker = RabbitBroker(amqp_vhost_url, logger=None)
+    consumer.subscribe(broker, topology, prefetch=30)
+    await broker.start()
+
+    async def all_applied() -> bool:
+        async with engine.connect() as conn:
+            return await conn.scalar(select(func.count()).select_from(schema.effects)) == len(codes)
+
+    await eventually(all_applied, timeout=30)
+    await asyncio.sleep(0.3)
+    await consumer.close()
+    await broker.stop()
+    async with engine.connect() as conn:
+        applied = (await conn.execute(select(schema.effects.c.code))).scalars().all()
+    dead = await channel.declare_queue(topology.dead_letter_queue("routing"), passive=True)
+    assert sorted(applied) == codes
+    assert failures == [unlucky] * 3
+    assert dead.declaration_result.message_count == 0
