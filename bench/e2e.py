@@ -106,7 +106,8 @@ async def _post_steadily(system: Any, client: KeepAliveClient, step: Step) -> No
             status, answer = await client.post_json("/v1/cases", content, system.reporter)
         except HttpError as exc:
             step.refused += 1
-            step.refusals[str(exc).split(":")[0]] = step.refusals.get(str(exc).split(":")[0], 0) + 1
+            kind = str(exc).split(":")[0]
+            step.refusals[kind] = step.refusals.get(kind, 0) + 1
             return
         finally:
             step.in_flight.discard(i)
@@ -463,5 +464,5 @@ async def run(opts: Options) -> list[Figure]:
         settings = " ".join(f"{k}={v}" for k, v in opts.service_env)
         for fig in figures:
             fig.note = f"{fig.note}; {settings}" if fig.note else settings
-    (RESULTS_DIR / "e2e-details.json").write_text(__import__("json").dumps(details, indent=2, default=str))
+    (RESULTS_DIR / "e2e-details.json").write_text(json.dumps(details, indent=2, default=str))
     return figures

@@ -16,13 +16,15 @@ Batches (`batch_size` > 1, the `CONSUMER_BATCH_SIZE` setting): the subscriber on
 in memory (at most the channel's prefetch of them are unacknowledged), and one worker takes every queued
 delivery, up to `batch_size`, into one transaction: one multi-row inbox insert, the handlers in delivery
 order (after the `before_handlers` hook, given the batch's new events), the `before_commit` hook, one
-commit, then the acks. The effects are those of one transaction per
-event, in the same order; what a batch saves is a transaction, a round trip per statement and the
-handler's own per-transaction work (reporting writes its counters once per batch). If anything in a
-batch fails other than a transient database error, the batch is rolled back and its deliveries are
-processed again one at a time, so a failing or poison event meets exactly the outcomes listed above and
-the rest of its batch goes through. A delivery whose channel died while it waited (broker connection
-lost) cannot be acknowledged; the broker redelivers it and the inbox recognises it.
+commit, then the acks. A single event goes through the same transaction code with a batch of one. The
+effects are those of one transaction per event, in the same order; what a batch saves is a transaction,
+a round trip per statement and the handler's own per-transaction work (reporting stores the batch's
+events with one INSERT and writes its counters once). A transient database error retries the whole batch
+in place. If a handler raises, the batch is rolled back; the events before the failing one go through
+again as a batch, the failing one alone (so it meets exactly the outcomes listed above), then the rest.
+Any other failure (a hook, the commit) sends the batch through one event at a time. Poison deliveries
+never enter a batch. A delivery whose channel died while it waited (broker connection lost) cannot be
+acknowledged; the broker redelivers it and the inbox recognises it.
 """
 
 from __future__ import annotations
@@ -135,29 +137,11 @@ class EventConsumer:
             event = envelope.event()
         except (ValidationError, UnknownEvent) as exc:
             raise PoisonMessage(f"bad {envelope.type} payload") from exc
-        token = correlation_id_var.set(str(envelope.correlation_id))
-        started = time.perf_counter()
         try:
-            async with self._sessions() as session, session.begin():
-                first_time = (
-                    await session.execute(
-                        insert(self._inbox)
-                        .values(event_id=envelope.event_id, type=envelope.type)
-                        .on_conflict_do_nothing()
-                        .returning(self._inbox.c.event_id)
-                    )
-                ).first()
-                if first_time is None:
-                    return "duplicate"
-                if self._before_handlers is not None:
-                    await self._before_handlers(session, [(envelope, event)])
-                await handler(event, HandlerContext(session, envelope, self._outbox, self._clock))
-                if self._before_commit is not None:
-                    await self._before_commit(session)
-            HANDLER_SECONDS.labels(self.service, envelope.type).observe(time.perf_counter() - started)
-            return "processed"
-        finally:
-            correlation_id_var.reset(token)
+            (outcome,) = await self._transaction([(envelope, event, handler)])
+        except _HandlerFailed as failed:
+            raise (failed.__cause__ or failed) from None  # the handler's own error, for on_message to judge
+        return outcome
 
     async def on_message(self, message: RabbitMessage) -> None:
         """FastStream entry point (manual acknowledgement)."""
@@ -224,7 +208,8 @@ class EventConsumer:
                     await self.process_batch(batch)
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # a bug here must not stop consumption; the deliveries come back
+                except Exception:  # a bug here must not stop consumption: logged; the batch's deliveries
+                    # stay unacknowledged and come back from the broker when the channel closes
                     log.exception("batch of %d events failed unexpectedly", len(batch))
 
     async def process_batch(self, batch: list[RabbitMessage]) -> None:
@@ -256,7 +241,7 @@ class EventConsumer:
         wait, attempts = 0.5, 0
         while True:
             try:
-                outcomes = await self._transaction(work)
+                outcomes = await self._transaction([(envelope, event, handler) for _, envelope, event, handler in work])
                 break
             except Exception as exc:
                 failed = exc if isinstance(exc, _HandlerFailed) else None
@@ -282,11 +267,13 @@ class EventConsumer:
         for (message, envelope, _, _), outcome in zip(work, outcomes, strict=True):
             await self._settle(message, envelope.type, outcome)
 
-    async def _transaction(self, work: list[_Work]) -> list[str]:
+    async def _transaction(self, work: list[tuple[Envelope, Event, Handler]]) -> list[str]:
+        """One transaction: inbox rows, hooks and handlers of `work` in order; the outcome of each.
+        A handler's error comes out as `_HandlerFailed` with its index (the cause is the error)."""
         started = time.perf_counter()
         async with self._sessions() as session, session.begin():
-            ids = list(dict.fromkeys(envelope.event_id for _, envelope, _, _ in work))
-            types = {envelope.event_id: envelope.type for _, envelope, _, _ in work}
+            ids = list(dict.fromkeys(envelope.event_id for envelope, _, _ in work))
+            types = {envelope.event_id: envelope.type for envelope, _, _ in work}
             inserted = await session.execute(
                 insert(self._inbox)
                 .values([{"event_id": i, "type": types[i]} for i in ids])
@@ -296,12 +283,12 @@ class EventConsumer:
             fresh = set(inserted.scalars().all())
             if self._before_handlers is not None:
                 first: dict[Any, tuple[Envelope, Event]] = {}
-                for _, envelope, event, _ in work:
+                for envelope, event, _ in work:
                     if envelope.event_id in fresh:
                         first.setdefault(envelope.event_id, (envelope, event))
                 await self._before_handlers(session, list(first.values()))
             outcomes = []
-            for index, (_, envelope, event, handler) in enumerate(work):
+            for index, (envelope, event, handler) in enumerate(work):
                 if envelope.event_id not in fresh:
                     outcomes.append("duplicate")
                     continue
@@ -317,7 +304,7 @@ class EventConsumer:
             if self._before_commit is not None:
                 await self._before_commit(session)
         per_event = (time.perf_counter() - started) / len(work)
-        for (_, envelope, _, _), outcome in zip(work, outcomes, strict=True):
+        for (envelope, _, _), outcome in zip(work, outcomes, strict=True):
             if outcome == "processed":
                 HANDLER_SECONDS.labels(self.service, envelope.type).observe(per_event)
         return outcomes
