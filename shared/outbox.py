@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.clock import Clock, SystemClock
 from shared.events import Envelope, Event
 
 
@@ -78,9 +79,10 @@ def outbox_trigger_sql(schema: str) -> list[str]:
 class Outbox:
     """Adds events to one service's outbox, inside the caller's transaction."""
 
-    def __init__(self, table: Table, producer: str) -> None:
+    def __init__(self, table: Table, producer: str, clock: Clock | None = None) -> None:
         self.table = table
         self.producer = producer
+        self.clock = clock or SystemClock()
 
     async def add(
         self,
@@ -97,7 +99,7 @@ class Outbox:
             producer=self.producer,
             caused_by=caused_by,
             correlation_id=correlation_id,
-            occurred_at=occurred_at,
+            occurred_at=occurred_at or self.clock.now(),
         )
         await session.execute(
             insert(self.table).values(
