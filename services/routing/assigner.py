@@ -120,7 +120,6 @@ async def assign_batch(uow: UnitOfWork) -> int:
                         changed_at=now,
                     ),
                     case,
-                    now,
                 )
             )
     if assignments:
