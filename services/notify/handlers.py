@@ -132,6 +132,7 @@ class NotifyHandlers:
             {
                 "id": uuid.uuid4(),
                 "source_event_id": ctx.envelope.event_id,
+                "correlation_id": ctx.envelope.correlation_id,
                 "source_type": ctx.envelope.type,
                 "template": planned.template,
                 "channel": channel,
