@@ -34,7 +34,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from faststream import AckPolicy
@@ -52,24 +51,20 @@ from shared.logging import correlation_id_var
 from shared.metrics import EVENTS_CONSUMED, HANDLER_SECONDS
 from shared.outbox import Outbox
 from shared.topology import Topology
+from shared.uow import UnitOfWork
+from shared.worker import Signals
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class HandlerContext:
-    """What a handler gets besides its event: the open transaction and a way to emit events."""
+class HandlerContext(UnitOfWork):
+    """What a handler gets besides its event: the consumer's unit of work, caused by the event being handled
+    (`ctx.emit(...)` sets correlation and causation; `ctx.envelope` is the event's envelope)."""
 
-    session: AsyncSession
-    envelope: Envelope
-    outbox: Outbox | None
-    clock: Clock
-
-    async def emit(self, event: Event, *, key: Any = None) -> Envelope:
-        """Add an event to the outbox in this transaction, caused by the event being handled."""
-        if self.outbox is None:
-            raise RuntimeError("this service emits no events")
-        return await self.outbox.add(self.session, event, key=key, caused_by=self.envelope)
+    @property
+    def envelope(self) -> Envelope:
+        assert self.caused_by is not None
+        return self.caused_by
 
 
 Handler = Callable[[Any, HandlerContext], Awaitable[None]]
@@ -107,6 +102,8 @@ class EventConsumer:
         batch_size: int = 1,
         before_commit: Callable[[AsyncSession], Awaitable[None]] | None = None,
         before_handlers: BeforeHandlers | None = None,
+        settings: Any = None,
+        signals: Signals | None = None,
     ) -> None:
         self.service = service
         self._sessions = session_factory
@@ -118,6 +115,8 @@ class EventConsumer:
         self._batch_size = batch_size
         self._before_commit = before_commit
         self._before_handlers = before_handlers
+        self._settings = settings
+        self._signals = signals
         self._waiting: asyncio.Queue[RabbitMessage] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._busy = asyncio.Lock()
@@ -288,14 +287,24 @@ class EventConsumer:
                         first.setdefault(envelope.event_id, (envelope, event))
                 await self._before_handlers(session, list(first.values()))
             outcomes = []
+            contexts: list[HandlerContext] = []
             for index, (envelope, event, handler) in enumerate(work):
                 if envelope.event_id not in fresh:
                     outcomes.append("duplicate")
                     continue
                 fresh.discard(envelope.event_id)  # a second copy in the same batch is a duplicate
                 token = correlation_id_var.set(str(envelope.correlation_id))
+                ctx = HandlerContext(
+                    session,
+                    outbox=self._outbox,
+                    clock=self._clock,
+                    settings=self._settings,
+                    caused_by=envelope,
+                    signals=self._signals,
+                )
+                contexts.append(ctx)
                 try:
-                    await handler(event, HandlerContext(session, envelope, self._outbox, self._clock))
+                    await handler(event, ctx)
                 except Exception as exc:
                     raise _HandlerFailed(index) from exc
                 finally:
@@ -303,6 +312,8 @@ class EventConsumer:
                 outcomes.append("processed")
             if self._before_commit is not None:
                 await self._before_commit(session)
+        for ctx in contexts:
+            ctx.committed()
         per_event = (time.perf_counter() - started) / len(work)
         for (envelope, _, _), outcome in zip(work, outcomes, strict=True):
             if outcome == "processed":

@@ -35,6 +35,7 @@ from shared.publisher import EventPublisher
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.topology import Topology
+from shared.worker import Signals
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ class ServiceRuntime:
     relay: OutboxRelay | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+    # Wake-ups of the background workers by name (`UnitOfWork.wake`, `shared.worker.run_worker`).
+    signals: Signals = field(default_factory=Signals)
 
     async def ready(self) -> dict[str, bool]:
         checks = {"database": False, "broker": self.publisher.connected}
@@ -153,6 +156,8 @@ def create_service_app(
                 batch_size=settings.consumer_batch_size,
                 before_commit=spec.before_commit,
                 before_handlers=spec.before_handlers,
+                settings=settings,
+                signals=runtime.signals,
             )
             prefetch = max(settings.consumer_prefetch, settings.consumer_batch_size)
             runtime.consumer.subscribe(runtime.broker, topology, prefetch)

@@ -10,6 +10,7 @@ from sqlalchemy import or_
 from sqlalchemy.dialects.postgresql import insert
 
 from services.intake import store
+from services.intake.settings import IntakeSettings
 from shared.consumer import Handler, HandlerContext
 from shared.events import Event
 from shared.events.routing import CaseAssigned, CaseMembersChanged, CaseStatusChanged, CounselingRequestAnswered
@@ -65,9 +66,11 @@ async def on_counseling_request_answered(event: CounselingRequestAnswered, ctx: 
     )
 
 
-HANDLERS: dict[type[Event], Handler] = {
-    CaseStatusChanged: on_case_status_changed,
-    CaseAssigned: on_case_assigned,
-    CaseMembersChanged: on_case_members_changed,
-    CounselingRequestAnswered: on_counseling_request_answered,
-}
+def make_handlers(settings: IntakeSettings) -> dict[type[Event], Handler]:
+    """Every event intake consumes (the catalogue's `CONSUMERS`), by type."""
+    return {
+        CaseStatusChanged: on_case_status_changed,
+        CaseAssigned: on_case_assigned,
+        CaseMembersChanged: on_case_members_changed,
+        CounselingRequestAnswered: on_counseling_request_answered,
+    }

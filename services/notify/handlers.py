@@ -17,15 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.notify import store
+from services.notify.api import auth
 from services.notify.catalog import load_catalog
 from services.notify.domain import after_quiet_hours, choose_channels
 from services.notify.messages import Planned, Planner
 from services.notify.metrics import NOTIFICATIONS
 from services.notify.settings import NotifySettings
-from services.notify.wakeup import Wakeup
 from shared.consumer import HandlerContext
 from shared.events import Event
-from shared.events.intake import ZaloUserActivity
+from shared.events.intake import CredentialIssued, CredentialRevoked, ZaloUserActivity
 from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
 from shared.events.routing import (
     CaseAssigned,
@@ -48,10 +48,17 @@ _INSERT_ROWS = (
 )
 
 
+DISPATCHER = "dispatcher"  # the worker woken once new pending deliveries are committed
+
+
+def make_handlers(settings: NotifySettings) -> dict[type[Event], Handler]:
+    """Every event notify consumes (the catalogue's `CONSUMERS`), by type."""
+    return {**NotifyHandlers(settings).mapping(), CredentialIssued: auth.on_issued, CredentialRevoked: auth.on_revoked}
+
+
 class NotifyHandlers:
-    def __init__(self, settings: NotifySettings, wakeup: Wakeup | None = None) -> None:
+    def __init__(self, settings: NotifySettings) -> None:
         self.settings = settings
-        self.wakeup = wakeup
         self.planner = Planner(load_catalog(settings.notify_data_dir), settings.public_base_url)
         self.tz = ZoneInfo(settings.notify_timezone)
 
@@ -88,8 +95,8 @@ class NotifyHandlers:
                 if status == "skipped":
                     NOTIFICATIONS.labels(channel, template, "skipped").inc()
                     log.info("notification %s to %s skipped", template, channel)
-            if any(status == "pending" for _, _, status in fresh) and self.wakeup is not None:
-                self.wakeup.after_commit(ctx.session)
+            if any(status == "pending" for _, _, status in fresh):
+                ctx.wake(DISPATCHER)
 
         handle.__name__ = f"on_{plan.__name__}"
         return handle
@@ -125,6 +132,7 @@ class NotifyHandlers:
             {
                 "id": uuid.uuid4(),
                 "source_event_id": ctx.envelope.event_id,
+                "correlation_id": ctx.envelope.correlation_id,
                 "source_type": ctx.envelope.type,
                 "template": planned.template,
                 "channel": channel,

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import documents, exports, figures, plan, store, tables
-from services.reporting.periods import VN, Period, PeriodError, parse_period
+from services.reporting.domain import VN, Period, PeriodError, parse_period
 from shared.auth import Authenticator, Principal
 from shared.service import runtime_of
 

@@ -24,7 +24,7 @@ from docx.text.paragraph import Paragraph
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import figures, plan
-from services.reporting.periods import Period, parse_period
+from services.reporting.domain import Period, parse_period
 from services.reporting.tables import CHANNEL_VI, DEADLINE_VI, PLAN_STATUS_VI, STAGE_VI, STATUS_VI, URGENCY_VI
 
 FONT = "Times New Roman"

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import store
-from services.reporting.periods import Period, parse_period
+from services.reporting.domain import Period, parse_period
 
 Row = dict[str, Any]
 

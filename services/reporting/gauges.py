@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import figures, store
-from services.reporting.periods import Month
+from services.reporting.domain import Month
 from shared.service import ServiceRuntime
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import store
-from services.reporting.periods import month_key
+from services.reporting.domain import month_key
 from shared.events import Envelope, Event
 from shared.events.intake import (
     CaseReported,

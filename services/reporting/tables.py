@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import figures, plan
-from services.reporting.periods import Period
+from services.reporting.domain import Period
 from services.reporting.seed import special_circumstance_names
 from services.reporting.settings import DATA_DIR
 

@@ -49,7 +49,10 @@ class RoutingSettings(ServiceSettings):
     timer_poll_interval: float = Field(default=1.0, gt=0, description="Seconds between sweeps of due timers.")
     timer_batch_size: int = Field(default=50, ge=1)
     assign_poll_interval: float = Field(
-        default=0.05, gt=0, description="Seconds between looks for reported cases waiting to be assigned."
+        default=5.0,
+        gt=0,
+        description="Seconds between looks for reported cases waiting to be assigned when nothing wakes the "
+        "assigner (the `case.reported` handler wakes it after each commit).",
     )
     assign_batch_size: int = Field(default=200, ge=1, description="Reported cases assigned per transaction.")
     categories_file: Path = Field(default=DATA / "case-categories.csv", description="Default taxonomy.")

@@ -15,14 +15,19 @@ from sqlalchemy.dialects.postgresql import insert
 
 from services.routing import store
 from services.routing.links import verify
-from services.routing.uow import RetryingRoute, unit_of_work
-from services.routing.workflow import Conflict, NotFound, answer_assignment
+from services.routing.workflow import answer_assignment
+from shared.errors import Conflict, NotFound, Refusal
 from shared.service import runtime_of
+from shared.uow import RetryingRoute, unit_of_work
 
 _WORDS = {
     "accept": ("Nhận vụ việc", "Đã nhận vụ việc. Cảm ơn anh/chị."),
     "decline": ("Từ chối", "Đã ghi nhận từ chối."),
 }
+
+
+def _sentences(refusal: Refusal) -> str:
+    return f'<p>{html.escape(refusal.vietnamese)}</p><p lang="en">{html.escape(refusal.english)}</p>'
 
 
 def _page(title: str, body: str, status: int) -> HTMLResponse:
@@ -67,7 +72,7 @@ def link_router(link_path: str) -> APIRouter:
         if bad is not None:
             return bad
         try:
-            async with unit_of_work(request) as fx:
+            async with unit_of_work(runtime_of(request)) as fx:
                 fresh = (
                     await fx.session.execute(
                         insert(store.used_links)
@@ -80,9 +85,9 @@ def link_router(link_path: str) -> APIRouter:
                     return _page("Liên kết đã được dùng", "<p>This link was already used.</p>", 410)
                 await answer_assignment(fx, assignment_id, action == "accept")
         except Conflict as exc:
-            return _page("Không thể thực hiện", f"<p>{html.escape(str(exc))}</p>", 409)
+            return _page("Không thể thực hiện", _sentences(exc), 409)
         except NotFound as exc:
-            return _page("Không tìm thấy", f"<p>{html.escape(str(exc))}</p>", 404)
+            return _page("Không tìm thấy", _sentences(exc), 404)
         return _page(_WORDS[action][1], "", 200)
 
     return r
