@@ -13,7 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from shared.migrations import alembic_config, upgrade
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, refuse_development_secrets
 
 
 def service_cli(
@@ -23,6 +23,12 @@ def service_cli(
     migrations: Path,
 ) -> typer.Typer:
     cli = typer.Typer(help=f"Cầu Nối {name} service", no_args_is_help=True, add_completion=False)
+    unchecked_factory = settings_factory
+
+    def settings_factory() -> ServiceSettings:
+        settings = unchecked_factory()
+        refuse_development_secrets(settings)
+        return settings
 
     @cli.command()
     def migrate() -> None:

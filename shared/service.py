@@ -33,7 +33,7 @@ from shared.metrics import HTTP_SECONDS, render
 from shared.outbox import Outbox
 from shared.publisher import EventPublisher
 from shared.relay import OutboxRelay
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, refuse_development_secrets
 from shared.topology import Topology
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,8 @@ def create_service_app(
     clock: Clock | None = None,
     startup_timeout: float = 60.0,
 ) -> FastAPI:
+    refuse_development_secrets(settings)  # before anything opens: a production process never runs with them
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(spec.name, settings.log_level, settings.log_format)

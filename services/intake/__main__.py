@@ -21,6 +21,7 @@ from shared.auth import ROLES
 from shared.cli import service_cli
 from shared.db import make_engine, make_session_factory
 from shared.http_errors import FieldErrors
+from shared.settings import refuse_development_secrets
 from shared.outbox import Outbox
 
 cli = service_cli("intake", IntakeSettings, create_app, Path(__file__).parent / "migrations")
@@ -111,7 +112,9 @@ def revoke(key_id: str) -> None:
 def rotate_keys() -> None:
     """Re-encrypt every encrypted value (children's data, reporter contacts, counseling contacts and
     messages, stored Zalo bodies) under the active key (CHILD_DATA_ACTIVE_KEY). Safe to run again."""
-    cipher = cipher_from(IntakeSettings())
+    settings = IntakeSettings()
+    refuse_development_secrets(settings)
+    cipher = cipher_from(settings)
 
     async def run() -> dict[str, int]:
         engine = make_engine(IntakeSettings().database_url, pool_size=1)

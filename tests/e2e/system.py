@@ -146,6 +146,7 @@ async def running_system(
         smtp = stack.enter_context(SmtpSink())
         zalo = stack.enter_context(ZaloStub())
         env = {
+            "DEVELOPMENT_MODE": "true",  # bench passes its own base environment
             **base_env,
             "LOG_LEVEL": "INFO",
             "LOG_FORMAT": "text",
