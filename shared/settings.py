@@ -13,7 +13,6 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-
 def development_secret(*also: str) -> dict[str, Any]:
     """`json_schema_extra` of a field whose committed default (and `also`, other values once committed, e.g.
     in docker-compose.yml) is a development value: a process refuses to start with it unless DEVELOPMENT_MODE
@@ -106,5 +105,5 @@ def refuse_development_secrets(settings: BaseSettings) -> None:
     if found:
         raise DevelopmentSecretsRefused(
             f"{', '.join(found)} still hold the committed development values; set your own "
-            "(docs/operations.md, \"Secrets\") or DEVELOPMENT_MODE=true on a development machine"
+            '(docs/operations.md, "Secrets") or DEVELOPMENT_MODE=true on a development machine'
         )

@@ -21,8 +21,8 @@ from shared.auth import ROLES
 from shared.cli import service_cli
 from shared.db import make_engine, make_session_factory
 from shared.http_errors import FieldErrors
-from shared.settings import refuse_development_secrets
 from shared.outbox import Outbox
+from shared.settings import refuse_development_secrets
 
 cli = service_cli("intake", IntakeSettings, create_app, Path(__file__).parent / "migrations")
 accounts_cli = typer.Typer(
