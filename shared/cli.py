@@ -23,12 +23,6 @@ def service_cli(
     migrations: Path,
 ) -> typer.Typer:
     cli = typer.Typer(help=f"Cầu Nối {name} service", no_args_is_help=True, add_completion=False)
-    unchecked_factory = settings_factory
-
-    def settings_factory() -> ServiceSettings:
-        settings = unchecked_factory()
-        refuse_development_secrets(settings)
-        return settings
 
     @cli.command()
     def migrate() -> None:
@@ -44,6 +38,7 @@ def service_cli(
     ) -> None:
         """Run the HTTP API, the event consumer, the outbox relay and the background workers."""
         settings = settings_factory()
+        refuse_development_secrets(settings)  # before migrating (create_service_app checks it too)
         if migrate_first:
             upgrade(migrations, settings.database_url)
         uvicorn.run(
