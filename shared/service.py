@@ -27,12 +27,13 @@ from shared.clock import Clock, SystemClock
 from shared.consumer import BeforeHandlers, EventConsumer, Handler
 from shared.db import make_engine, make_session_factory, ping
 from shared.events import Event
-from shared.http_errors import install_error_handlers
+from shared.http_errors import BodyLimitMiddleware, install_error_handlers
 from shared.logging import configure_logging
 from shared.metrics import HTTP_SECONDS, render
 from shared.outbox import Outbox
 from shared.publisher import EventPublisher
 from shared.relay import OutboxRelay
+from shared.request_guard import TextGuardMiddleware
 from shared.settings import ServiceSettings, refuse_development_secrets
 from shared.topology import Topology
 
@@ -199,6 +200,8 @@ def create_service_app(
     app = FastAPI(title=spec.title or f"Cầu Nối {spec.name}", description=spec.description, lifespan=lifespan)
     app.state.spec = spec
     app.add_middleware(HttpMetricsMiddleware, service=spec.name)
+    app.add_middleware(TextGuardMiddleware)  # NUL, invalid UTF-8, lone surrogates: 422
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # outermost: 413 before reading
     install_error_handlers(app)
     app.include_router(operations_router())
     for router in spec.routers:

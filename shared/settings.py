@@ -62,6 +62,9 @@ class ServiceSettings(BaseSettings):
     public_base_url: str = Field(default="http://127.0.0.1:8000", description="Base of links put in messages.")
     http_host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
     http_port: int = Field(default=8000, description="Port of the HTTP server (each service has its own default).")
+    max_body_bytes: int = Field(
+        default=262_144, ge=1024, description="Largest request body a service accepts (413 beyond)."
+    )
     log_level: str = Field(default="INFO")
     log_format: str = Field(default="json", description="`json` (one object a line) or `text`.")
     delivery_limit: int = Field(

@@ -40,7 +40,6 @@ class IntakeSettings(ServiceSettings):
         default=3600, ge=1, description="Length of the counseling rate-limit window."
     )
     counseling_max_body_bytes: int = Field(default=16_384, ge=1024)
-    max_body_bytes: int = Field(default=262_144, ge=1024, description="Largest request body intake accepts.")
     reference_cache_ttl_seconds: float = Field(
         default=30.0,
         gt=0,

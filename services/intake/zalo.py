@@ -4,6 +4,10 @@ Signature (DOMAIN.md §7): `X-ZEvent-Signature: mac=<hex>`, hex = SHA-256 (plain
 `app_id + raw_body + timestamp + oa_secret_key`, `timestamp` being the body's string field. A mismatch is
 a 401, logged without the body. Zalo retries, so events are stored once per `message.msg_id` (or, for
 events without one, per digest of the raw body) and processed once.
+
+Replays: an event whose `timestamp` is more than `TIMESTAMP_TOLERANCE` (5 minutes) from now (the injected
+clock) is refused (401), so a captured request cannot be sent again later; the dedupe rows of processed
+events are pruned once they are older than twice that (a replay of them would be refused anyway).
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ import hashlib
 import hmac
 import json
 import logging
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +40,8 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["zalo"])
 HANDLED = ("user_send_text", "user_send_image", "follow", "unfollow")
 MAX_ATTEMPTS = 5
+TIMESTAMP_TOLERANCE = timedelta(minutes=5)
+PRUNE_EVERY_SECONDS = 60.0
 
 
 def signature(app_id: str, raw_body: bytes, timestamp: str, oa_secret: str) -> str:
@@ -53,12 +60,27 @@ def verify(app_id: str, oa_secret: str, raw_body: bytes, header: str | None) -> 
         return None
     given = header.strip()
     given = given[4:] if given.startswith("mac=") else given
+    if not given.isascii():  # compare_digest raises on non-ASCII text: not a signature of ours (401)
+        return None
     expected = signature(app_id, raw_body, body["timestamp"], oa_secret)
     return body if hmac.compare_digest(given.lower(), expected) else None
 
 
 def _unauthorized() -> JSONResponse:
     return JSONResponse({"detail": "Bad or missing X-ZEvent-Signature."}, status_code=401)
+
+
+def timestamp_of(body: dict[str, Any]) -> datetime | None:
+    """The event's `timestamp` (milliseconds since the epoch, as a string), None if it is not one."""
+    text = body.get("timestamp")
+    if not isinstance(text, str) or not text.isascii() or not text.isdigit() or len(text) > 15:
+        return None
+    return datetime.fromtimestamp(int(text) / 1000, UTC)
+
+
+def fresh(body: dict[str, Any], now: datetime) -> bool:
+    at = timestamp_of(body)
+    return at is not None and abs(at - now) <= TIMESTAMP_TOLERANCE
 
 
 @router.post(
@@ -76,11 +98,14 @@ async def webhook(request: Request) -> JSONResponse:
     if body is None:
         log.warning("zalo webhook refused: signature mismatch (%d bytes)", len(raw))
         return _unauthorized()
+    runtime = runtime_of(request)
+    if not fresh(body, runtime.clock.now()):
+        log.warning("zalo webhook refused: timestamp more than %s from now (%d bytes)", TIMESTAMP_TOLERANCE, len(raw))
+        return JSONResponse({"detail": "Stale or missing timestamp (more than 5 minutes from now)."}, status_code=401)
     event_name = str(body.get("event_name", ""))[:64]
     message = body.get("message") if isinstance(body.get("message"), dict) else {}
     msg_id = message.get("msg_id")
     dedupe = f"msg:{msg_id}"[:130] if isinstance(msg_id, str) and msg_id else f"sha:{hashlib.sha256(raw).hexdigest()}"
-    runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         result = await session.execute(
             insert(store.zalo_events)
@@ -209,13 +234,29 @@ async def process_pending(runtime: ServiceRuntime, context: IntakeContext) -> in
         handled += 1
 
 
+async def prune_dedupe(runtime: ServiceRuntime) -> int:
+    """Delete processed events received more than twice the timestamp tolerance ago. Returns how many."""
+    z = store.zalo_events.c
+    cutoff = runtime.clock.now() - 2 * TIMESTAMP_TOLERANCE
+    async with runtime.sessions() as session, session.begin():
+        result = await session.execute(
+            delete(store.zalo_events).where(z.processed_at.is_not(None), z.received_at < cutoff)
+        )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def zalo_worker(context: IntakeContext):
-    """Background worker: wakes when the webhook stores an event, polls every second as a fallback."""
+    """Background worker: wakes when the webhook stores an event, polls every second as a fallback; prunes
+    the dedupe rows once a minute."""
 
     async def run(runtime: ServiceRuntime) -> None:
+        pruned_at = 0.0
         while True:
             try:
                 await process_pending(runtime, context)
+                if time.monotonic() - pruned_at >= PRUNE_EVERY_SECONDS:
+                    pruned_at = time.monotonic()
+                    await prune_dedupe(runtime)
             except asyncio.CancelledError:
                 raise
             except Exception:

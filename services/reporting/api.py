@@ -70,7 +70,7 @@ class MonthlyReport(BaseModel):
 async def monthly(
     request: Request,
     _principal: Reader,
-    period: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])],
+    period: Annotated[str, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])],
 ) -> MonthlyReport:
     async with runtime_of(request).sessions() as session:
         rows = [CountRow(**r) for r in await figures.monthly(session, parse_period(period))]
