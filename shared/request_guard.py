@@ -34,36 +34,45 @@ def _decodes(raw: bytes) -> bool:
     return True
 
 
-def _clean_json_strings(value: Any) -> bool:
-    """No NUL and no lone surrogate in any key or string of a parsed JSON value."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return False
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return False
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
     return True
 
 
-def body_is_clean(body: bytes, content_type: str) -> bool:
+def _bad_json_string(value: Any) -> list[str | int] | None:
+    """Where (the field's location) a key or string of a parsed JSON value holds NUL or a lone surrogate."""
+    stack: list[tuple[Any, list[str | int]]] = [(value, ["body"])]
+    while stack:
+        item, loc = stack.pop()
+        if isinstance(item, str):
+            if not _storable(item):
+                return loc
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if not _storable(key):
+                    return loc
+                stack.append((child, [*loc, key]))
+        elif isinstance(item, list):
+            stack.extend((child, [*loc, index]) for index, child in enumerate(item))
+    return None
+
+
+def body_problem(body: bytes, content_type: str) -> list[str | int] | None:
+    """None if the body is storable text, else the location to name in the 422."""
     if not _decodes(body):
-        return False
+        return ["body"]
     if "json" in content_type and b"\\u" in body:  # escapes are rare: only then is the JSON parsed here
         try:
             parsed = json.loads(body)
         except ValueError:
-            return True  # not JSON at all: the endpoint's own validation answers that
-        return _clean_json_strings(parsed)
-    return True
+            return None  # not JSON at all: the endpoint's own validation answers that
+        return _bad_json_string(parsed)
+    return None
 
 
 def _language(scope: Scope) -> str:
@@ -73,9 +82,9 @@ def _language(scope: Scope) -> str:
     return "vi"
 
 
-def _refusal(where: str, scope: Scope) -> JSONResponse:
+def _refusal(where: str | list[str | int], scope: Scope) -> JSONResponse:
     entry = _entry(
-        [where],
+        [where] if isinstance(where, str) else where,
         "Must be UTF-8 text without NUL characters or unpaired surrogates.",
         "Phải là văn bản UTF-8, không có ký tự NUL hay ký tự thay thế lẻ (surrogate).",
         "invalid_text",
@@ -120,8 +129,9 @@ class TextGuardMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if not body_is_clean(body, content_type):
-            await _refusal("body", scope)(scope, receive, send)
+        problem = body_problem(body, content_type)
+        if problem is not None:
+            await _refusal(problem, scope)(scope, receive, send)
             return
         await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
 

@@ -57,13 +57,13 @@ async def test_every_service_limits_bodies_and_refuses_text_it_cannot_store(serv
         headers = {**JSON, **await grant(app.state.runtime.sessions, store.credentials, role, unit="phuong-tan-ninh")}
         too_big = b'{"x": "' + b"a" * 300_000 + b'"}'
         assert (await client.post(path, content=too_big, headers=headers)).status_code == 413
-        for body in (
-            b'{"display_name": "a\\u0000b", "summary": "a\\u0000b", "title_vi": "a\\u0000b"}',  # escaped NUL
-            b'{"display_name": "a\x00b"}',  # a raw NUL byte
-            b'{"display_name": "\xff\xfe ch\xe1u"}',  # not UTF-8
-            b'{"display_name": "\\ud800"}',  # an unpaired surrogate
+        for body, where in (
+            (b'{"summary": "ok", "x": {"y": ["ok", "a\\u0000b"]}}', "body.x.y.1"),  # escaped NUL, named
+            (b'{"display_name": "\\ud800"}', "body.display_name"),  # an unpaired surrogate
+            (b'{"display_name": "a\x00b"}', "body"),  # a raw NUL byte
+            (b'{"display_name": "\xff\xfe ch\xe1u"}', "body"),  # not UTF-8
         ):
-            refused_text(await client.post(path, content=body, headers=headers), "body")
+            refused_text(await client.post(path, content=body, headers=headers), where)
         for query in ("q=%00", "q=%ff", "period=2025%00"):
             refused_text(await client.get(f"{GET_ROUTE[service]}?{query}", headers=headers), "query")
         refused_text(await client.get(f"{GET_ROUTE[service]}/a%00b", headers=headers), "path")
