@@ -55,8 +55,11 @@ class EventPublisher:
             await self._topology.declare(channel)
         except ChannelAccessRefused:
             # A service's own broker user may not declare (shared.broker_permissions): the topology was
-            # declared by `scripts.broker_users apply`; check that it exists (a passive declaration).
+            # declared by `scripts.broker_users apply`; check that it exists (a passive declaration). A fresh
+            # connection, so the robust one never tries to restore the refused declarations.
             log.info("not allowed to declare the broker topology; checking it exists")
+            await self._connection.close()
+            self._connection = await aio_pika.connect_robust(self._url, client_properties={"connection_name": "relay"})
             channel = await self._connection.channel(publisher_confirms=True)
             await self._topology.check(channel)
         assert isinstance(channel, AbstractRobustChannel)
