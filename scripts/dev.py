@@ -37,6 +37,7 @@ DEFAULTS = {
     "RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:5672/",
     "BROKER_NAMESPACE": "caunoi",
     "LOG_FORMAT": "text",
+    "DEVELOPMENT_MODE": "true",  # `make run` uses the committed development keys and secrets
 }
 DEMO_UNIT = "phuong-tan-ninh"
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from fastapi import HTTPException, Request, status
-from sqlalchemy import Column, DateTime, MetaData, String, Table, select
+from sqlalchemy import Column, DateTime, MetaData, String, Table, func, select
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,6 +25,7 @@ from shared.events.intake import CredentialIssued, CredentialRevoked
 
 ROLES = ("reporter", "member", "chair", "committee", "operator", "admin")
 TOKEN_PREFIX = "cn"  # noqa: S105 - a prefix, not a secret
+TOMBSTONE_HASH = ""  # a revoked credential whose issue has not arrived yet: no token hashes to it
 
 
 def credentials_table(metadata: MetaData) -> Table:
@@ -104,6 +105,7 @@ class Authenticator:
         return dependency
 
     async def on_issued(self, event: CredentialIssued, ctx: HandlerContext) -> None:
+        """Store the credential; a revocation already recorded (a tombstone, see `on_revoked`) is kept."""
         values = event.model_dump(
             include={"key_id", "token_sha256", "account_id", "role", "unit", "member_id", "issued_at", "expires_at"}
         )
@@ -112,8 +114,23 @@ class Authenticator:
         )
 
     async def on_revoked(self, event: CredentialRevoked, ctx: HandlerContext) -> None:
+        """Mark the credential revoked. If its `credential.issued` has not arrived yet (a replayed dead letter,
+        two replicas), a tombstone row — revoked, with a hash no token has — takes its place, and the late
+        `credential.issued` fills in the rest but never clears `revoked_at`: revocation cannot be undone by
+        the order events arrive in."""
+        tombstone = {
+            "key_id": event.key_id,
+            "token_sha256": TOMBSTONE_HASH,
+            "account_id": uuid.UUID(int=0),
+            "role": "revoked",
+            "issued_at": event.revoked_at,
+            "revoked_at": event.revoked_at,
+        }
+        revoked_at = func.least(func.coalesce(self.table.c.revoked_at, event.revoked_at), event.revoked_at)
         await ctx.session.execute(
-            self.table.update().where(self.table.c.key_id == event.key_id).values(revoked_at=event.revoked_at)
+            insert(self.table)
+            .values(**tombstone)
+            .on_conflict_do_update(index_elements=["key_id"], set_={"revoked_at": revoked_at})
         )
 
 

@@ -27,13 +27,14 @@ from shared.clock import Clock, clock_from_settings
 from shared.consumer import BeforeHandlers, EventConsumer, Handler
 from shared.db import make_engine, make_session_factory, ping
 from shared.events import Event
-from shared.http_errors import install_error_handlers
+from shared.http_errors import BodyLimitMiddleware, install_error_handlers
 from shared.logging import configure_logging
 from shared.metrics import HTTP_SECONDS, render
 from shared.outbox import Outbox
 from shared.publisher import EventPublisher
 from shared.relay import OutboxRelay
-from shared.settings import ServiceSettings
+from shared.request_guard import TextGuardMiddleware
+from shared.settings import ServiceSettings, refuse_development_secrets
 from shared.topology import Topology
 from shared.worker import Signals
 
@@ -121,6 +122,8 @@ def create_service_app(
     clock: Clock | None = None,
     startup_timeout: float = 60.0,
 ) -> FastAPI:
+    refuse_development_secrets(settings)  # before anything opens: a production process never runs with them
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(spec.name, settings.log_level, settings.log_format)
@@ -203,6 +206,8 @@ def create_service_app(
     app = FastAPI(title=spec.title or f"Cầu Nối {spec.name}", description=spec.description, lifespan=lifespan)
     app.state.spec = spec
     app.add_middleware(HttpMetricsMiddleware, service=spec.name)
+    app.add_middleware(TextGuardMiddleware)  # NUL, invalid UTF-8, lone surrogates: 422
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # outermost: 413 before reading
     install_error_handlers(app)
     app.include_router(operations_router())
     for router in spec.routers:

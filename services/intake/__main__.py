@@ -23,6 +23,7 @@ from shared.clock import clock_from_settings
 from shared.db import make_engine, make_session_factory
 from shared.http_errors import FieldErrors
 from shared.outbox import Outbox
+from shared.settings import refuse_development_secrets
 
 cli = service_cli("intake", IntakeSettings, create_app, Path(__file__).parent / "migrations")
 accounts_cli = typer.Typer(
@@ -117,7 +118,9 @@ def revoke(key_id: str) -> None:
 def rotate_keys() -> None:
     """Re-encrypt every encrypted value (children's data, reporter contacts, counseling contacts and
     messages, stored Zalo bodies) under the active key (CHILD_DATA_ACTIVE_KEY). Safe to run again."""
-    cipher = cipher_from(IntakeSettings())
+    settings = IntakeSettings()
+    refuse_development_secrets(settings)
+    cipher = cipher_from(settings)
 
     async def run() -> dict[str, int]:
         engine = make_engine(IntakeSettings().database_url, pool_size=1)

@@ -2,7 +2,7 @@
 
 Signature (DOMAIN.md §7): `X-ZEvent-Signature: mac=<hex>`, hex = SHA-256 (plain, not HMAC) of
 `app_id + raw_body + timestamp + oa_secret_key`, `timestamp` being the body's string field. A mismatch is
-a 401, logged without the body.
+a 401, logged without the body. So is an event whose `timestamp` is more than 5 minutes from now (a replay).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from services.intake import store
 from services.intake.context import intake_context
 from services.intake.schemas import Problem
+from services.intake.zalo import TIMESTAMP_TOLERANCE
 from shared.service import runtime_of
 
 log = logging.getLogger(__name__)
@@ -42,12 +44,27 @@ def verify(app_id: str, oa_secret: str, raw_body: bytes, header: str | None) -> 
         return None
     given = header.strip()
     given = given[4:] if given.startswith("mac=") else given
+    if not given.isascii():  # compare_digest raises on non-ASCII text: not a signature of ours (401)
+        return None
     expected = signature(app_id, raw_body, body["timestamp"], oa_secret)
     return body if hmac.compare_digest(given.lower(), expected) else None
 
 
 def _unauthorized() -> JSONResponse:
     return JSONResponse({"detail": "Bad or missing X-ZEvent-Signature."}, status_code=401)
+
+
+def timestamp_of(body: dict[str, Any]) -> datetime | None:
+    """The event's `timestamp` (milliseconds since the epoch, as a string), None if it is not one."""
+    text = body.get("timestamp")
+    if not isinstance(text, str) or not text.isascii() or not text.isdigit() or len(text) > 15:
+        return None
+    return datetime.fromtimestamp(int(text) / 1000, UTC)
+
+
+def fresh(body: dict[str, Any], now: datetime) -> bool:
+    at = timestamp_of(body)
+    return at is not None and abs(at - now) <= TIMESTAMP_TOLERANCE
 
 
 @router.post(
@@ -65,11 +82,14 @@ async def webhook(request: Request) -> JSONResponse:
     if body is None:
         log.warning("zalo webhook refused: signature mismatch (%d bytes)", len(raw))
         return _unauthorized()
+    runtime = runtime_of(request)
+    if not fresh(body, runtime.clock.now()):
+        log.warning("zalo webhook refused: timestamp more than %s from now (%d bytes)", TIMESTAMP_TOLERANCE, len(raw))
+        return JSONResponse({"detail": "Stale or missing timestamp (more than 5 minutes from now)."}, status_code=401)
     event_name = str(body.get("event_name", ""))[:64]
     message = body.get("message") if isinstance(body.get("message"), dict) else {}
     msg_id = message.get("msg_id")
     dedupe = f"msg:{msg_id}"[:130] if isinstance(msg_id, str) and msg_id else f"sha:{hashlib.sha256(raw).hexdigest()}"
-    runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         result = await session.execute(
             insert(store.zalo_events)

@@ -116,7 +116,7 @@ def on_time(submitted_at: datetime, due_on: date) -> bool:
     return local_date(submitted_at) <= due_on
 
 
-PERIOD_PATTERN = r"^20\d{2}-(0[1-9]|1[0-2])$"  # the 2000s: also keeps date arithmetic in range
+PERIOD_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"  # the 2000s: also keeps date arithmetic in range
 UNIT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,99}$"
 
 

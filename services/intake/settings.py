@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.settings import ServiceSettings
+from shared.settings import DEVELOPMENT_SECRET, ServiceSettings
 
-# Development-only keys, so a fresh checkout runs. Production sets its own (see docs/intake.md).
+# Development-only keys, so a fresh checkout runs (DEVELOPMENT_MODE=true). Production must set its own: a
+# process refuses to start with these outside development mode (see docs/intake.md).
 DEV_CHILD_DATA_KEYS = "dev1:ZGV2LW9ubHktY2hpbGQtZGF0YS1rZXktMzItYnl0ZXM="
 DEV_DUPLICATE_HASH_KEY = "ZGV2LW9ubHktZHVwbGljYXRlLWhhc2gta2V5"
 
@@ -17,6 +18,7 @@ class IntakeSettings(ServiceSettings):
         default=DEV_CHILD_DATA_KEYS,
         description="AES-256-GCM keys for children's data: `key_id:base64(32 bytes)`, comma-separated. "
         "Old keys stay listed so old values can still be read.",
+        json_schema_extra=DEVELOPMENT_SECRET,
     )
     child_data_active_key: str = Field(
         default="", description="Key id new values are encrypted with (default: the first of CHILD_DATA_KEYS)."
@@ -25,6 +27,7 @@ class IntakeSettings(ServiceSettings):
         default=DEV_DUPLICATE_HASH_KEY,
         description="Base64 HMAC key for the possible-duplicate hash of a child's name and date of birth. "
         "Separate from the encryption keys.",
+        json_schema_extra=DEVELOPMENT_SECRET,
     )
     duplicate_window_days: int = Field(default=30, ge=1)
     monthly_report_due_day: int = Field(
@@ -37,7 +40,6 @@ class IntakeSettings(ServiceSettings):
         default=3600, ge=1, description="Length of the counseling rate-limit window."
     )
     counseling_max_body_bytes: int = Field(default=16_384, ge=1024)
-    max_body_bytes: int = Field(default=262_144, ge=1024, description="Largest request body intake accepts.")
     reference_cache_ttl_seconds: float = Field(
         default=30.0,
         gt=0,

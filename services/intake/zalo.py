@@ -5,6 +5,10 @@ Signature (DOMAIN.md §7): `X-ZEvent-Signature: mac=<hex>`, hex = SHA-256 (plain
 `app_id + raw_body + timestamp + oa_secret_key`, `timestamp` being the body's string field. A mismatch is
 a 401, logged without the body. Zalo retries, so events are stored once per `message.msg_id` (or, for
 events without one, per digest of the raw body) and processed once.
+
+Replays: an event whose `timestamp` is more than `TIMESTAMP_TOLERANCE` (5 minutes) from now (the injected
+clock) is refused (401), so a captured request cannot be sent again later; the dedupe rows of processed
+events are pruned once they are older than twice that (a replay of them would be refused anyway).
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ import asyncio
 import contextlib
 import json
 import logging
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +35,8 @@ from shared.service import ServiceRuntime
 log = logging.getLogger(__name__)
 HANDLED = ("user_send_text", "user_send_image", "follow", "unfollow")
 MAX_ATTEMPTS = 5
+TIMESTAMP_TOLERANCE = timedelta(minutes=5)
+PRUNE_EVERY_SECONDS = 60.0
 
 
 def _at(body: dict[str, Any], fallback: datetime) -> datetime:
@@ -142,13 +149,29 @@ async def process_pending(runtime: ServiceRuntime, context: IntakeContext) -> in
         handled += 1
 
 
+async def prune_dedupe(runtime: ServiceRuntime) -> int:
+    """Delete processed events received more than twice the timestamp tolerance ago. Returns how many."""
+    z = store.zalo_events.c
+    cutoff = runtime.clock.now() - 2 * TIMESTAMP_TOLERANCE
+    async with runtime.sessions() as session, session.begin():
+        result = await session.execute(
+            delete(store.zalo_events).where(z.processed_at.is_not(None), z.received_at < cutoff)
+        )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def zalo_worker(context: IntakeContext):
-    """Background worker: wakes when the webhook stores an event, polls every second as a fallback."""
+    """Background worker: wakes when the webhook stores an event, polls every second as a fallback; prunes
+    the dedupe rows once a minute."""
 
     async def run(runtime: ServiceRuntime) -> None:
+        pruned_at = 0.0
         while True:
             try:
                 await process_pending(runtime, context)
+                if time.monotonic() - pruned_at >= PRUNE_EVERY_SECONDS:
+                    pruned_at = time.monotonic()
+                    await prune_dedupe(runtime)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -88,7 +88,7 @@ async def monthly(session: AsyncSession, period: Period) -> list[Row]:
     return [{"unit": u, "category": cat, "status": st, "cases": int(n)} for u, cat, st, n in result.tuples()]
 
 
-_DIMENSIONS = ("period", "unit", "category", "urgency", "status")
+DIMENSIONS = ("period", "unit", "category", "urgency", "status")
 
 
 async def case_counts(session: AsyncSession, period: Period, *, rollup: bool = False) -> list[Row]:
@@ -134,14 +134,14 @@ async def cases_summary(session: AsyncSession, period: Period, *, rollup: bool =
     """
     if rollup:
         rows = await case_counts(session, period, rollup=True)
-        return {"total": sum(r["cases"] for r in rows), **{f"by_{d}": totals_by(rows, d) for d in _DIMENSIONS}}
+        return {"total": sum(r["cases"] for r in rows), **{f"by_{d}": totals_by(rows, d) for d in DIMENSIONS}}
     c = store.case_counts.c
     query = (
         select(func.grouping(c.period), c.period, c.unit, c.category, c.urgency, c.status, func.sum(c.cases))
         .where(_in(period, c.period), c.cases > 0)
         .group_by(func.grouping_sets(tuple_(c.period, c.unit), tuple_(c.category, c.urgency, c.status)))
     )
-    totals: dict[str, dict[str, Any]] = {d: {} for d in _DIMENSIONS}
+    totals: dict[str, dict[str, Any]] = {d: {} for d in DIMENSIONS}
     total = 0
     # grouping(period) is 1 on the rows of the (category, urgency, state) set, where the month is summed away.
     for by_kind, month, unit, category, urgency, status, n in (await session.execute(query)).tuples():
@@ -154,7 +154,7 @@ async def cases_summary(session: AsyncSession, period: Period, *, rollup: bool =
             total += n
             _sum_into(totals["period"], month, n)
             _sum_into(totals["unit"], unit, n)
-    return {"total": total, **{f"by_{d}": dict(sorted(totals[d].items())) for d in _DIMENSIONS}}
+    return {"total": total, **{f"by_{d}": dict(sorted(totals[d].items())) for d in DIMENSIONS}}
 
 
 async def special_groups(session: AsyncSession, period: Period, *, rollup: bool = False) -> list[Row]:

@@ -28,5 +28,11 @@ class ReportingSettings(ServiceSettings):
     plan_reminder_emails: str = Field(
         default="", description="Comma-separated addresses (the chair) that receive plan reminders."
     )
+    small_number_threshold: int = Field(
+        default=5,
+        ge=0,
+        description='Counts of cases under this are shown as "<N" in breakdowns and exports to roles that may not '
+        "list cases (operator, admin), totals counting only the cells shown; 0 or 1 turns it off.",
+    )
     scheduler_interval: float = Field(default=300.0, gt=0, description="Seconds between scheduler runs.")
     gauges_interval: float = Field(default=30.0, gt=0, description="Seconds between refreshes of business gauges.")

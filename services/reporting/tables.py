@@ -12,6 +12,7 @@ from services.reporting import figures, plan
 from services.reporting.domain import Period
 from services.reporting.seed import special_circumstance_names
 from services.reporting.settings import DATA_DIR
+from services.reporting.suppression import suppress_rows
 
 STATUS_VI = {
     "reported": "Mới tiếp nhận",
@@ -49,11 +50,20 @@ class Sheet:
 REPORTS = ("cases", "special-groups", "timings", "breaches", "counseling", "unit-reports", "completeness", "plan")
 
 
-async def sheet(session: AsyncSession, report: str, period: Period, *, today: date, rollup: bool = False) -> Sheet:
+async def sheet(
+    session: AsyncSession,
+    report: str,
+    period: Period,
+    *,
+    today: date,
+    rollup: bool = False,
+    small: int = 0,
+) -> Sheet:
+    """One report as a table; `small` > 1 suppresses counts under it (services.reporting.suppression)."""
     names = await figures.unit_names(session)
     cats = await figures.category_names(session)
     if report == "cases":
-        rows = await figures.case_counts(session, period, rollup=rollup)
+        rows = suppress_rows(await figures.case_counts(session, period, rollup=rollup), small)
         return Sheet(
             "Vụ việc",
             f"Vụ việc {period.label_vi}",
@@ -73,7 +83,7 @@ async def sheet(session: AsyncSession, report: str, period: Period, *, today: da
         )
     if report == "special-groups":
         groups = special_circumstance_names(DATA_DIR)
-        rows = await figures.special_groups(session, period, rollup=rollup)
+        rows = suppress_rows(await figures.special_groups(session, period, rollup=rollup), small)
         return Sheet(
             "Hoàn cảnh đặc biệt",
             f"Trẻ em có hoàn cảnh đặc biệt {period.label_vi}",

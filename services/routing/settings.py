@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, development_secret
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -41,6 +41,7 @@ class RoutingSettings(ServiceSettings):
         default="dev-only-routing-link-secret",
         min_length=16,
         description="HMAC key of the signed accept/decline links (the same on every replica; set it in production).",
+        json_schema_extra=development_secret("change-me-routing-link-secret"),
     )
     link_ttl_hours: float = Field(default=72, gt=0, description="How long an accept/decline link stays valid.")
     link_path: str = Field(

@@ -167,12 +167,12 @@ async def running_system(
         smtp = stack.enter_context(SmtpSink())
         zalo = stack.enter_context(ZaloStub())
         env = {
+            "DEVELOPMENT_MODE": "true",  # bench passes its own base environment
             **base_env,
             "LOG_LEVEL": "INFO",
             "LOG_FORMAT": "text",
             "OUTBOX_POLL_INTERVAL": base_env.get("OUTBOX_POLL_INTERVAL", "0.5"),
             "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-            "DEVELOPMENT_MODE": "true",
             "CLOCK_OFFSET_SECONDS": str(offset),
             "SMTP_HOST": smtp.host,
             "SMTP_PORT": str(smtp.port),

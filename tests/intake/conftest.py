@@ -102,6 +102,7 @@ async def intake(template_database: str, amqp_vhost_url: str) -> AsyncIterator[I
         "ZALO_APP_ID": ZALO_APP_ID,
         "ZALO_OA_SECRET": ZALO_OA_SECRET,
         "COUNSELING_RATE_LIMIT": "3",
+        "DEVELOPMENT_MODE": "true",  # the committed development keys
     }
     clock = FakeClock(NOW)
     settings = IntakeSettings(**{key.lower(): value for key, value in env.items()})
