@@ -67,7 +67,7 @@ def credential(env: dict[str, str], role: str, name: str, *extra: str) -> str:
 async def main(at: datetime | None = None) -> int:
     env = {key: os.environ.get(key, default) for key, default in DEFAULTS.items()}  # the rest is inherited
     if at is not None:
-        env.update(DEVELOPMENT_MODE="true", CLOCK_OFFSET_SECONDS=str(offset_to(at)))
+        env["CLOCK_OFFSET_SECONDS"] = str(offset_to(at))
         say(f"every process lives as if at {at.isoformat()} (then time runs on)")
     RUN_DIR.mkdir(exist_ok=True)
     await ensure_database(env["DATABASE_URL"])
