@@ -102,6 +102,8 @@ cases = Table(
     Column("status", String(16), nullable=False),
     Column("required_fields", ARRAY(String(20)), nullable=False, server_default="{}"),
     Column("reported_at", DateTime(timezone=True), nullable=False),
+    # When the reporter learned of the case: the 12-hour emergency clock starts here (Decree 56).
+    Column("learned_at", DateTime(timezone=True), nullable=True),
     Column("proposal", Text, nullable=True),
     Column("proposal_level", String(16), nullable=True),
     Column("proposal_referrals", ARRAY(String(40)), nullable=False, server_default="{}"),
