@@ -33,24 +33,21 @@ async def check_unit_valid(session: Db, unit: str, day: date, field: str) -> Non
     if row is None:
         raise FieldErrors.one(field, f"Unknown unit {unit!r}.", f"Không có đơn vị {unit!r}.", "unknown_unit")
     if not domain.unit_valid_on(row.valid_from, row.valid_to, day):
-        successors = (
-            (
-                await session.execute(
-                    select(store.unit_successors.c.new_unit).where(store.unit_successors.c.old_unit == unit)
-                )
-            )
-            .scalars()
-            .all()
+        english, vietnamese = domain.unit_validity_messages(
+            row.name_vi, row.valid_from, row.valid_to, day, await successor_names(session, unit)
         )
-        window = f"{row.valid_from or '…'} – {row.valid_to or '…'}"
-        after = f" Its successors: {', '.join(sorted(successors))}." if successors else ""
-        after_vi = f" Đơn vị kế thừa: {', '.join(sorted(successors))}." if successors else ""
-        raise FieldErrors.one(
-            field,
-            f"Unit {unit!r} exists only {window}, not on {day}.{after}",
-            f"Đơn vị {unit!r} chỉ tồn tại trong thời gian {window}, không có vào ngày {day}.{after_vi}",
-            "unit_not_valid",
-        )
+        raise FieldErrors.one(field, english, vietnamese, "unit_not_valid")
+
+
+async def successor_names(session: Db, unit: str) -> list[str]:
+    """The names of the units that took over `unit`'s territory (2025 reorganisation)."""
+    u, links = store.units.c, store.unit_successors.c
+    query = (
+        select(u.name_vi)
+        .join_from(store.unit_successors, store.units, u.code == links.new_unit)
+        .where(links.old_unit == unit)
+    )
+    return list((await session.execute(query)).scalars().all())
 
 
 # Built once (statement construction was a visible share of the request's time). The code comes from the

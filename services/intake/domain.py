@@ -95,6 +95,33 @@ def unit_valid_on(valid_from: date | None, valid_to: date | None, day: date) -> 
     return (valid_from is None or valid_from <= day) and (valid_to is None or day <= valid_to)
 
 
+def vn_date(day: date) -> str:
+    """A date as Vietnamese people write it in running text: 30/6/2025, 1/7/2025 (no leading zeros)."""
+    return f"{day.day}/{day.month}/{day.year}"
+
+
+def unit_validity_messages(
+    name_vi: str, valid_from: date | None, valid_to: date | None, day: date, successor_names: list[str]
+) -> tuple[str, str]:
+    """(English, Vietnamese) for a unit that did not exist on `day`, naming its successors by name:
+    "Huyện Bến Cầu chỉ có hiệu lực đến ngày 30/6/2025. Đơn vị kế thừa: Xã Bến Cầu, Xã Long Chữ, Xã Long Thuận."
+    """
+    names = sorted(successor_names, key=lambda n: n.casefold())
+    if valid_to is not None and day > valid_to:
+        english = f"{name_vi} was valid only until {vn_date(valid_to)}."
+        vietnamese = f"{name_vi} chỉ có hiệu lực đến ngày {vn_date(valid_to)}."
+    elif valid_from is not None:
+        english = f"{name_vi} is valid only from {vn_date(valid_from)}."
+        vietnamese = f"{name_vi} chỉ có hiệu lực từ ngày {vn_date(valid_from)}."
+    else:
+        english = f"{name_vi} is not valid on {vn_date(day)}."
+        vietnamese = f"{name_vi} không có hiệu lực vào ngày {vn_date(day)}."
+    if names:
+        english += f" Successor units: {', '.join(names)}."
+        vietnamese += f" Đơn vị kế thừa: {', '.join(names)}."
+    return english, vietnamese
+
+
 def unit_overlaps_month(valid_from: date | None, valid_to: date | None, period: str) -> bool:
     first, last = period_bounds(period)
     return (valid_from is None or valid_from <= last) and (valid_to is None or first <= valid_to)

@@ -174,11 +174,25 @@ async def test_a_unit_outside_its_validity_is_refused_naming_its_successors(inta
     )
     assert response.status_code == 422
     [error] = response.json()["detail"]
-    assert error["field"] == "body.unit" and "2025-06-30" in error["message"] and "phuong-tan-ninh" in error["message"]
+    assert error["field"] == "body.unit" and "30/6/2025" in error["message"] and "Phường Tân Ninh" in error["message"]
     vietnamese = await intake.client.post(
         "/v1/cases", json=body, headers={**intake.headers["chair"], "Accept-Language": "vi"}
     )
     assert "Đơn vị kế thừa" in vietnamese.json()["detail"][0]["message"]
+
+
+async def test_an_expired_units_error_speaks_vietnamese_to_a_person(intake):
+    body = {**MINIMAL_CASE, "unit": "ben-cau"}
+    response = await intake.client.post(
+        "/v1/cases", json=body, headers={**intake.headers["chair"], "Accept-Language": "vi"}
+    )
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["field"] == "body.unit"
+    assert error["message"] == (
+        "Huyện Bến Cầu chỉ có hiệu lực đến ngày 30/6/2025. Đơn vị kế thừa: Xã Bến Cầu, Xã Long Chữ, Xã Long Thuận."
+    )
+    assert await intake.rows("SELECT id FROM intake.cases WHERE unit = 'ben-cau'") == []
 
 
 async def test_decomposed_vietnamese_is_stored_and_emitted_in_nfc(intake):
