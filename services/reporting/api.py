@@ -94,6 +94,8 @@ async def _report_json(session: AsyncSession, report: str, period: Period, rollu
             }
         case "special-groups":
             return await figures.special_groups(session, period, rollup=rollup)
+        case "ages":
+            return await figures.age_bands(session, period)
         case "timings":
             return await figures.timings(session, period)
         case "breaches":
@@ -110,7 +112,7 @@ async def _report_json(session: AsyncSession, report: str, period: Period, rollu
 
 
 ReportName = Literal[
-    "cases", "special-groups", "timings", "breaches", "counseling", "unit-reports", "completeness", "plan"
+    "cases", "special-groups", "ages", "timings", "breaches", "counseling", "unit-reports", "completeness", "plan"
 ]
 
 
@@ -160,12 +162,14 @@ async def review(
     year: Annotated[int | None, Query(ge=2023, le=2100)] = None,
     number: Annotated[str, Query(max_length=12, pattern=r"^[0-9 ]*$", description="Document number (Số)")] = "    ",
 ) -> Response:
+    runtime = runtime_of(request)
+    signing = documents.Signing.of(runtime.settings)
     try:
-        chosen = documents.review_kind(kind, year)
+        chosen = documents.review_kind(kind, year, signing.club_name)
     except ValueError as exc:
         raise HTTPException(422, detail=[{"loc": ["query", "year"], "msg": str(exc), "type": "value_error"}]) from exc
-    async with runtime_of(request).sessions() as session:
-        body = await documents.review_docx(session, chosen, today(request), number)
+    async with runtime.sessions() as session:
+        body = await documents.review_docx(session, chosen, today(request), number, signing)
     return Response(
         body,
         media_type=DOCX,
