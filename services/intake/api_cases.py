@@ -149,6 +149,8 @@ def _case_out(row, has_child: bool, principal: Principal) -> CaseOut:
         consent=ConsentOut(child=row.child_consent, guardian=row.guardian_consent),
         has_child_data=has_child,
         possible_duplicate_of=row.possible_duplicate_of if principal.role in ("chair", "committee") else None,
+        urgency_reason=row.urgency_reason if principal.role in ("chair", "committee") else None,
+        suggested_urgency=row.suggested_urgency,
     )
 
 

@@ -95,6 +95,21 @@ def unit_valid_on(valid_from: date | None, valid_to: date | None, day: date) -> 
     return (valid_from is None or valid_from <= day) and (valid_to is None or day <= valid_to)
 
 
+URGENCY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+URGENCY_VI = {"critical": "Khẩn cấp", "high": "Cao", "medium": "Trung bình", "low": "Thấp"}
+
+
+def urgency_floor(suggested_urgency: str | None) -> str | None:
+    """A category's suggested urgency is a floor when the law treats the category as an emergency: the ones
+    suggested `critical` (sexual abuse, sexual exploitation, trafficking: the child's life, health or
+    dignity at serious risk, Decree 56's 12-hour emergency measures). Others are only a suggestion."""
+    return suggested_urgency if suggested_urgency == "critical" else None
+
+
+def below_floor(urgency: str, floor: str | None) -> bool:
+    return floor is not None and URGENCY_RANK[urgency] < URGENCY_RANK[floor]
+
+
 def vn_date(day: date) -> str:
     """A date as Vietnamese people write it in running text: 30/6/2025, 1/7/2025 (no leading zeros)."""
     return f"{day.day}/{day.month}/{day.year}"

@@ -214,3 +214,60 @@ async def test_decomposed_vietnamese_is_stored_and_emitted_in_nfc(intake):
     assert unicodedata.is_normalized("NFC", event["payload"]["name_vi"]) and not unicodedata.is_normalized(
         "NFC", unit["name_vi"]
     )
+
+
+async def test_an_emergency_category_below_its_suggested_urgency_needs_a_reason_which_the_chair_reads(intake):
+    body = {**MINIMAL_CASE, "category": "sexual_abuse", "urgency": "high"}
+    refused = await intake.client.post(
+        "/v1/cases", json=body, headers={**intake.headers["reporter"], "Accept-Language": "vi"}
+    )
+    assert refused.status_code == 422, refused.text
+    [error] = refused.json()["detail"]
+    assert error["field"] == "body.urgency_reason" and error["type"] == "reason_required"
+    expected = "Loại vụ việc “Xâm hại tình dục” được pháp luật coi là khẩn cấp: "
+    assert error["message"] == expected + "ghi mức độ thấp hơn “Khẩn cấp” cần nêu lý do."
+    blank = await intake.client.post(
+        "/v1/cases", json={**body, "urgency_reason": "   "}, headers=intake.headers["reporter"]
+    )
+    assert blank.status_code == 422
+    assert await intake.rows("SELECT id FROM intake.cases WHERE category = 'sexual_abuse'") == []
+
+    reason = "Trẻ đã được gia đình đưa đi khám và đang ở nơi an toàn."
+    created = await intake.client.post(
+        "/v1/cases", json={**body, "urgency_reason": reason}, headers=intake.headers["reporter"]
+    )
+    assert created.status_code == 201, created.text
+    case_id = created.json()["id"]
+    as_chair = (await intake.client.get(f"/v1/cases/{case_id}", headers=intake.headers["chair"])).json()
+    assert as_chair["urgency_reason"] == reason and as_chair["suggested_urgency"] == "critical"
+    as_reporter = (await intake.client.get(f"/v1/cases/{case_id}", headers=intake.headers["reporter"])).json()
+    assert as_reporter["urgency_reason"] is None
+    [event] = [json.loads(e) for e in await intake.events("case.reported", case_id)]
+    assert event["version"] == 2 and event["payload"]["suggested_urgency"] == "critical"
+    assert reason not in json.dumps(event)  # free text stays in intake
+
+    # At or above the floor, and for categories whose suggestion is not an emergency, no reason is asked.
+    critical = await intake.client.post(
+        "/v1/cases", json={**body, "urgency": "critical"}, headers=intake.headers["reporter"]
+    )
+    assert critical.status_code == 201
+    [event] = [json.loads(e) for e in await intake.events("case.reported", critical.json()["id"])]
+    assert event["payload"]["suggested_urgency"] is None
+    low = {**MINIMAL_CASE, "category": "violence_physical", "urgency": "low"}  # suggested high: not a floor
+    assert (await intake.client.post("/v1/cases", json=low, headers=intake.headers["reporter"])).status_code == 201
+
+
+async def test_a_minor_of_16_or_17_is_accepted_with_the_16_17_band_and_18_is_refused(intake):
+    sixteen = with_child(child={**CHILD, "date_of_birth": "2010-01-15"})
+    created = await intake.client.post("/v1/cases", json=sixteen, headers=intake.headers["reporter"])
+    assert created.status_code == 201, created.text
+    case = (await intake.client.get(f"/v1/cases/{created.json()['id']}", headers=intake.headers["chair"])).json()
+    assert case["age_band"] == "16-17"
+    [event] = [json.loads(e) for e in await intake.events("case.reported", created.json()["id"])]
+    assert event["payload"]["age_band"] == "16-17"
+    adult = with_child(child={**CHILD, "date_of_birth": "2008-01-15"})
+    refused = await intake.client.post(
+        "/v1/cases", json=adult, headers={**intake.headers["reporter"], "Accept-Language": "vi"}
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["field"] == "body.child.date_of_birth"
