@@ -124,15 +124,8 @@ async def _floor_errors(session: Db, snapshot: Snapshot, body: CaseIn) -> tuple[
     assert floor is not None
     c = store.categories.c
     name = (await session.execute(select(c.name_vi).where(c.code == body.category))).scalar_one_or_none()
-    return floor, [
-        (
-            "body.urgency_reason",
-            f"The law treats “{name}” as an emergency: filing it below {floor!r} needs a reason.",
-            f"Loại vụ việc “{name}” được pháp luật coi là khẩn cấp: ghi mức độ thấp hơn "
-            f"“{domain.URGENCY_VI[floor]}” cần nêu lý do.",
-            "reason_required",
-        )
-    ]
+    english, vietnamese = domain.urgency_floor_messages(name or body.category, floor)
+    return floor, [("body.urgency_reason", english, vietnamese, "reason_required")]
 
 
 async def _validate(

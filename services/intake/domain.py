@@ -110,6 +110,15 @@ def below_floor(urgency: str, floor: str | None) -> bool:
     return floor is not None and URGENCY_RANK[urgency] < URGENCY_RANK[floor]
 
 
+def urgency_floor_messages(category_name: str, floor: str) -> tuple[str, str]:
+    """(English, Vietnamese) when an emergency category is filed below its floor without a reason."""
+    return (
+        f"The law treats “{category_name}” as an emergency: filing it below {floor!r} needs a reason.",
+        f"Loại vụ việc “{category_name}” được pháp luật coi là khẩn cấp: ghi mức độ thấp hơn "
+        f"“{URGENCY_VI[floor]}” cần nêu lý do.",
+    )
+
+
 def vn_date(day: date) -> str:
     """A date as Vietnamese people write it in running text: 30/6/2025, 1/7/2025 (no leading zeros)."""
     return f"{day.day}/{day.month}/{day.year}"

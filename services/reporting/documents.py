@@ -442,25 +442,26 @@ def _signature(doc: Any, signing: Signing) -> None:
 
 
 def docx_markdown(doc: Any) -> str:
-    """A reviewable text rendering of a DOCX (paragraphs and tables in document order), for docs/samples."""
-    lines: list[str] = []
-    body = doc.element.body
-    for child in body.iterchildren():
+    """A reviewable Markdown rendering of a DOCX (paragraphs and tables in document order), for docs/samples:
+    a grid table as a Markdown table, a borderless layout table (header, signature) cell by cell."""
+    blocks: list[str] = []
+    for child in doc.element.body.iterchildren():
         if child.tag == qn("w:p"):
-            lines.append(Paragraph(child, doc).text)
+            text = Paragraph(child, doc).text.strip()
+            if text:
+                blocks.append(text)
         elif child.tag == qn("w:tbl"):
             table = Table(child, doc)
-            bordered = child.find(qn("w:tblPr")).find(qn("w:tblBorders")) is None
-            rows = [[cell.text.replace("\n", "<br>") for cell in row.cells] for row in table.rows]
-            if bordered and rows:
-                lines.append("| " + " | ".join(rows[0]) + " |")
-                lines.append("|" + "---|" * len(rows[0]))
-                lines.extend("| " + " | ".join(row) + " |" for row in rows[1:])
+            borderless = child.find(qn("w:tblPr")).find(qn("w:tblBorders")) is not None
+            if borderless:
+                for row in table.rows:
+                    for cell in row.cells:
+                        lines = [p.text.strip() for p in cell.paragraphs if p.text.strip()]
+                        if lines:
+                            blocks.append("  \n".join(lines))
             else:
-                for row in rows:
-                    lines.append(" ‖ ".join(cell.replace("<br>", " / ") for cell in row))
-            lines.append("")
-    text = "\n".join(line.rstrip() for line in lines)
-    while "\n\n\n" in text:
-        text = text.replace("\n\n\n", "\n\n")
-    return text.strip() + "\n"
+                rows = [[cell.text.strip().replace("|", "\\|") for cell in row.cells] for row in table.rows]
+                lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+                lines += ["| " + " | ".join(row) + " |" for row in rows[1:]]
+                blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
