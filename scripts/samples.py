@@ -21,6 +21,7 @@ from typing import Any
 import docx
 
 from services.intake import domain as intake_domain
+from services.intake import form01
 from services.notify.catalog import load_catalog
 from services.notify.messages import Planned, Planner
 from services.notify.settings import DATA_DIR as NOTIFY_DATA
@@ -483,6 +484,26 @@ def reviews() -> list[tuple[str, ReviewData]]:
     return out
 
 
+def form_01() -> form01.Form01:
+    """Form 01 of a made-up case (no real child)."""
+    return form01.Form01(
+        code="TN-2026-000123",
+        receiving_body=CLUB_NAME,
+        reported_at=NOW,
+        learned_at=NOW - timedelta(hours=14),
+        unit_name="Xã Tân Hưng",
+        category_code="sexual_abuse",
+        category_name="Xâm hại tình dục",
+        urgency="critical",
+        protection_level="intervention",
+        summary="Em bị một người hàng xóm sàm sỡ nhiều lần khi ở nhà một mình; em đang sợ hãi, không dám đi học.",
+        special_circumstances=["Trẻ em bị xâm hại tình dục"],
+        child={"name": "Nguyễn Thị A", "age": "11", "sex": "female", "guardian": "Bà ngoại (Trần Thị B)"},
+        reporter={"name": "Lê Văn C (giáo viên chủ nhiệm)", "phone": "09xx xxx xxx"},
+        occurred_on=date(2026, 11, 28),
+    )
+
+
 def errors_markdown() -> str:
     ben_cau = intake_domain.unit_validity_messages(
         "Huyện Bến Cầu", None, date(2025, 6, 30), date(2026, 11, 30), ["Xã Long Chữ", "Xã Bến Cầu", "Xã Long Thuận"]
@@ -512,6 +533,9 @@ def rendered() -> dict[str, str | bytes]:
         document = render_review(review)
         files[f"documents/{name}.md"] = docx_markdown(document)
         files[f"documents/{name}.docx"] = to_bytes(document)
+    form = form01.render(form_01())
+    files["documents/mau-01-nghi-dinh-56.docx"] = form
+    files["documents/mau-01-nghi-dinh-56.md"] = _docx_text(form)
     files["errors.md"] = errors_markdown()
     return files
 

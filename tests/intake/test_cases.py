@@ -271,3 +271,48 @@ async def test_a_minor_of_16_or_17_is_accepted_with_the_16_17_band_and_18_is_ref
     )
     assert refused.status_code == 422
     assert refused.json()["detail"][0]["field"] == "body.child.date_of_birth"
+
+
+async def test_form_01_of_decree_56_is_filled_from_the_case_and_its_read_is_audited(intake):
+    import io
+
+    import docx
+
+    body = with_child(
+        category="sexual_abuse",
+        urgency="critical",
+        special_circumstances=["l"],
+        learned_at="2026-11-20T08:30:00+07:00",
+        reporter_contact={"name": "Lê Thị Hòa", "phone": "0987654321"},
+    )
+    created = await intake.client.post("/v1/cases", json=body, headers=intake.headers["reporter"])
+    assert created.status_code == 201, created.text
+    case_id, code = created.json()["id"], created.json()["code"]
+    url = f"/v1/cases/{case_id}/form-01"
+    assert (await intake.client.get(url)).status_code == 401
+    response = await intake.client.get(url, headers=intake.headers["chair"])
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert response.headers["cache-control"] == "no-store"
+    document = docx.Document(io.BytesIO(response.content))
+    text = "\n".join(p.text for p in document.paragraphs)
+    header = "\n".join(cell.text for cell in document.tables[0].rows[0].cells)
+    assert "Mẫu số 01" in text
+    assert "CÂU LẠC BỘ TƯ VẤN, GIÚP ĐỠ TRẺ EM TỈNH TÂY NINH" in header and f"Số: {code}/BC-CLB" in header
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in header and "Tây Ninh, ngày 20 tháng 11 năm 2026" in header
+    assert "BÁO CÁO\nTIẾP NHẬN THÔNG TIN TRẺ EM BỊ XÂM HẠI" in text
+    assert "A. Thông tin chung" in text and "1. Nguồn nhận thông tin" in text
+    assert "Họ và tên trẻ em: Nguyễn Thị Hòa" in text and "Ngày tháng năm sinh: 04/03/2015" in text
+    assert "Giới tính: Nữ" in text and "Địa điểm xảy ra vụ việc: trên địa bàn Phường Tân Ninh" in text
+    assert "Hiện ai là người chăm sóc trẻ em (nếu biết): Nguyễn Văn Bình (cha)" in text
+    assert "Hoàn cảnh gia đình: Trẻ em bị xâm hại tình dục" in text
+    assert "3. Thông tin người cung cấp thông tin (nếu đồng ý cung cấp)" in text
+    assert "Họ và tên: Lê Thị Hòa" in text and "Số điện thoại: 0987654321" in text
+    assert "Người báo tin biết sự việc lúc 8 giờ 30 ngày 20/11/2026" in text
+    assert "Cán bộ tiếp nhận thông tin" in document.tables[-1].rows[0].cells[1].text
+    [audit] = await intake.rows(
+        "SELECT action, fields FROM intake.audit_log WHERE case_id = :id AND action = 'form_01'", id=uuid.UUID(case_id)
+    )
+    assert "name" in audit["fields"] and "reporter_contact" in audit["fields"]
+    unknown = await intake.client.get(f"/v1/cases/{uuid.uuid4()}/form-01", headers=intake.headers["reporter"])
+    assert unknown.status_code == 404
