@@ -10,6 +10,7 @@ from services.routing.assigner import assignment_worker
 from services.routing.handlers import make_handlers
 from services.routing.links_api import link_router
 from services.routing.members_api import router as members_router
+from services.routing.referrals_api import router as referrals_router
 from services.routing.registry import load_default_categories
 from services.routing.settings import RoutingSettings
 from services.routing.timers import timer_worker
@@ -33,7 +34,7 @@ def create_app(settings: RoutingSettings | None = None, *, clock: Clock | None =
         inbox_table=store.inbox,
         outbox_table=store.outbox,
         handlers={**make_handlers(settings), CredentialIssued: auth.on_issued, CredentialRevoked: auth.on_revoked},
-        routers=[router, members_router, link_router(settings.link_path)],
+        routers=[router, members_router, referrals_router, link_router(settings.link_path)],
         workers=[timer_worker, assignment_worker],
         title="Cầu Nối — routing",
         description="Club members, expert assignment, acceptance, deadlines and escalation, opinions.",
