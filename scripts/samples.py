@@ -350,6 +350,12 @@ def _sample_summary(year_cases: int) -> dict[str, Any]:
         ],
         "age_bands": {"0-5": 1, "6-10": 6, "11-15": 11, "16-17": 4, "unknown": 1},
         "below_suggested_urgency": 1,
+        "referrals": [
+            {"to": "commune_committee", "referrals": 3, "acknowledged": 3},
+            {"to": "commune_child_protection_officer", "referrals": 5, "acknowledged": 4},
+            {"to": "police", "referrals": 2, "acknowledged": 2},
+            {"to": "school", "referrals": 4, "acknowledged": 3},
+        ],
         "timings": [
             {"stage": "assigned", "urgency": "critical", "cases": 4, "mean_hours": 0.2, "max_hours": 0.5},
             {"stage": "accepted", "urgency": "critical", "cases": 4, "mean_hours": 0.8, "max_hours": 1.5},

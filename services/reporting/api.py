@@ -96,6 +96,8 @@ async def _report_json(session: AsyncSession, report: str, period: Period, rollu
             return await figures.special_groups(session, period, rollup=rollup)
         case "ages":
             return await figures.age_bands(session, period)
+        case "referrals":
+            return await figures.referrals(session, period)
         case "timings":
             return await figures.timings(session, period)
         case "breaches":
@@ -112,7 +114,16 @@ async def _report_json(session: AsyncSession, report: str, period: Period, rollu
 
 
 ReportName = Literal[
-    "cases", "special-groups", "ages", "timings", "breaches", "counseling", "unit-reports", "completeness", "plan"
+    "cases",
+    "special-groups",
+    "ages",
+    "referrals",
+    "timings",
+    "breaches",
+    "counseling",
+    "unit-reports",
+    "completeness",
+    "plan",
 ]
 
 

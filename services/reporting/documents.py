@@ -31,6 +31,7 @@ from services.reporting.tables import (
     CHANNEL_VI,
     DEADLINE_VI,
     PLAN_STATUS_VI,
+    REFERRAL_VI,
     STAGE_VI,
     STATUS_VI,
     URGENCY_VI,
@@ -317,7 +318,19 @@ def _cases_section(
             f"- Số vụ việc thuộc loại pháp luật coi là khẩn cấp nhưng được ghi mức độ thấp hơn mức đề xuất "
             f"(có nêu lý do): {vn_number(below)}.",
         )
-    _heading(doc, "6. Thời gian xử lý và vi phạm thời hạn")
+    _heading(doc, "6. Chuyển gửi cơ quan có trách nhiệm")
+    _para(
+        doc,
+        "- Theo Nghị định số 56/2017/NĐ-CP, Chủ tịch Ủy ban nhân dân cấp xã và người làm công tác bảo vệ trẻ em "
+        "cấp xã áp dụng biện pháp can thiệp khẩn cấp và xây dựng kế hoạch hỗ trợ; Câu lạc bộ tư vấn, kết nối.",
+        italic=True,
+    )
+    _data_table(
+        doc,
+        ["Nơi nhận chuyển gửi", "Số lần chuyển gửi", "Đã có phản hồi tiếp nhận"],
+        [[REFERRAL_VI.get(r["to"], r["to"]), r["referrals"], r["acknowledged"]] for r in data.get("referrals", [])],
+    )
+    _heading(doc, "7. Thời gian xử lý và vi phạm thời hạn")
     _data_table(
         doc,
         ["Giai đoạn", "Mức độ", "Số vụ việc", "Trung bình (giờ)", "Tối đa (giờ)"],

@@ -188,6 +188,13 @@ async def age_bands(session: AsyncSession, period: Period) -> dict[str, int]:
     return await tallies(session, period, "age_band")
 
 
+async def referrals(session: AsyncSession, period: Period) -> list[Row]:
+    """Referrals made in the period by recipient, and how many of them were acknowledged."""
+    made = await tallies(session, period, "referral")
+    acknowledged = await tallies(session, period, "referral_ack")
+    return [{"to": to, "referrals": n, "acknowledged": acknowledged.get(to, 0)} for to, n in made.items()]
+
+
 async def open_cases_by_urgency(session: AsyncSession) -> dict[str, int]:
     """Cases not closed, whenever they were reported."""
     c = store.case_counts.c
@@ -432,6 +439,7 @@ async def summary(session: AsyncSession, period: Period, *, rollup: bool = False
         special_groups=await special_groups(session, period, rollup=rollup),
         age_bands=await age_bands(session, period),
         below_suggested_urgency=(await tallies(session, period, "urgency_floor")).get("below", 0),
+        referrals=await referrals(session, period),
         timings=await timings(session, period),
         breaches=await breaches(session, period),
         counseling=await counseling(session, period),

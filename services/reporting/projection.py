@@ -37,9 +37,11 @@ from shared.events.routing import (
     CaseEscalated,
     CaseForwarded,
     CaseMembersChanged,
+    CaseReferred,
     CaseStatusChanged,
     CounselingRequestAnswered,
     CounselingRequestAssigned,
+    ReferralAcknowledged,
 )
 
 LEVELS = {"chair": 1, "committee": 2}
@@ -283,6 +285,17 @@ async def case_forwarded(session: AsyncSession, event: CaseForwarded, envelope: 
         await _milestone(session, row, "forwarded_at", "forwarded", event.forwarded_at)
 
 
+async def case_referred(session: AsyncSession, event: CaseReferred, envelope: Envelope) -> None:
+    """Referrals by recipient, in the month they were made, under the case's unit."""
+    keys = dict(period=month_key(event.referred_at), unit=event.unit, dimension="referral", value=event.to)
+    await _bump(session, store.case_tallies, keys, "cases")
+
+
+async def referral_acknowledged(session: AsyncSession, event: ReferralAcknowledged, envelope: Envelope) -> None:
+    keys = dict(period=month_key(event.referred_at), unit=event.unit, dimension="referral_ack", value=event.to)
+    await _bump(session, store.case_tallies, keys, "cases")
+
+
 async def case_status_changed(session: AsyncSession, event: CaseStatusChanged, envelope: Envelope) -> None:
     row = await _case(session, event.case_id)
     if row is not None:
@@ -386,6 +399,8 @@ PROJECTORS: dict[type[Event], Projector] = {
     CaseAssigned: case_assigned,
     AssignmentAnswered: assignment_answered,
     CaseForwarded: case_forwarded,
+    CaseReferred: case_referred,
+    ReferralAcknowledged: referral_acknowledged,
     CaseStatusChanged: case_status_changed,
     CaseEscalated: case_escalated,
     CaseMembersChanged: members_changed,

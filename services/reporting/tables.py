@@ -49,12 +49,18 @@ AGE_BAND_VI = {
 }
 CHILD_BANDS = ("0-5", "6-10", "11-15")
 REFERRAL_VI = {
+    # routing's referrals (first-class facts)
+    "commune_committee": "Ủy ban nhân dân cấp xã",
+    "commune_child_protection_officer": "Công chức làm công tác bảo vệ trẻ em cấp xã",
     "police": "Cơ quan công an",
+    "hotline_111": "Tổng đài quốc gia bảo vệ trẻ em 111",
+    "health": "Cơ sở y tế",
+    "school": "Nhà trường",
+    "other": "Cơ quan, tổ chức khác",
+    # proposals to the Standing Committee
     "health_facility": "Cơ sở y tế",
     "commune_social_services": "Ủy ban nhân dân cấp xã (công chức làm công tác bảo vệ trẻ em)",
-    "school": "Nhà trường",
     "legal_aid": "Trợ giúp pháp lý",
-    "hotline_111": "Tổng đài quốc gia bảo vệ trẻ em 111",
 }
 PROTECTION_LEVEL_VI = {"prevention": "Phòng ngừa", "support": "Hỗ trợ", "intervention": "Can thiệp"}
 
@@ -87,6 +93,7 @@ REPORTS = (
     "cases",
     "special-groups",
     "ages",
+    "referrals",
     "timings",
     "breaches",
     "counseling",
@@ -139,6 +146,14 @@ async def sheet(
             f"Vụ việc theo độ tuổi {period.label_vi}",
             ["Độ tuổi", "Số vụ việc"],
             [[label, n] for label, n in age_groups(bands)],
+        )
+    if report == "referrals":
+        rows = await figures.referrals(session, period)
+        return Sheet(
+            "Chuyển gửi",
+            f"Vụ việc đã chuyển gửi cơ quan có trách nhiệm {period.label_vi}",
+            ["Nơi nhận chuyển gửi", "Số lần chuyển gửi", "Đã có phản hồi tiếp nhận"],
+            [[REFERRAL_VI.get(r["to"], r["to"]), r["referrals"], r["acknowledged"]] for r in rows],
         )
     if report == "timings":
         rows = await figures.timings(session, period)

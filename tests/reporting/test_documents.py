@@ -19,6 +19,7 @@ from services.reporting.settings import ReportingSettings
 from shared.clock import FakeClock
 from shared.events import Envelope
 from shared.events.intake import CaseReported, CaseReportedV1
+from shared.events.routing import CaseReferred, ReferralAcknowledged
 from tests.reporting.test_monthly_counts import publish
 from tests.support.asgi import running
 from tests.support.credentials import grant
@@ -53,6 +54,7 @@ def sample_review() -> ReviewData:
         "special_groups": [{"unit": "ben-cau", "grp": "a", "cases": 2}, {"unit": "xa-ben-cau", "grp": "đ", "cases": 1}],
         "age_bands": {"11-15": 7, "16-17": 3, "unknown": 1},
         "below_suggested_urgency": 2,
+        "referrals": [{"to": "commune_child_protection_officer", "referrals": 3, "acknowledged": 2}],
         "timings": [],
         "breaches": [],
         "counseling": [{"topic": "free", "channel": "zalo", "requests": 4, "answered": 3}],
@@ -103,6 +105,7 @@ def test_a_review_reads_as_a_vietnamese_report_without_codes():
     assert "| Người chưa thành niên từ đủ 16 đến dưới 18 tuổi | 3 |" in text
     assert "| Không rõ tuổi | 1 |" in text
     assert "thấp hơn mức đề xuất (có nêu lý do): 2." in text
+    assert "| Công chức làm công tác bảo vệ trẻ em cấp xã | 3 | 2 |" in text
     signature = text[text.index("Nơi nhận:") :]
     assert "TM. BAN THƯỜNG VỤ TỈNH ĐOÀN" in signature and "PHÓ BÍ THƯ" in signature
     assert "Trịnh Thị Như Trang" in signature
@@ -140,6 +143,19 @@ def version_1(age_band: str) -> Envelope:
     return Envelope.wrap(event, producer="intake")
 
 
+def referral_events() -> list[Envelope]:
+    case_id, at = uuid.uuid4(), datetime(2025, 9, 10, 5, 0, tzinfo=UTC)
+    common = dict(case_id=case_id, code="TN-2025-000001", unit="xa-ben-cau")
+    to_commune = CaseReferred(
+        referral_id=uuid.uuid4(), **common, urgency="critical", to="commune_committee", referred_at=at
+    )
+    to_school = CaseReferred(referral_id=uuid.uuid4(), **common, urgency="critical", to="school", referred_at=at)
+    acknowledged = ReferralAcknowledged(
+        referral_id=to_commune.referral_id, **common, to="commune_committee", referred_at=at, acknowledged_at=at
+    )
+    return [Envelope.wrap(e, producer="routing") for e in (to_commune, to_school, acknowledged)]
+
+
 async def test_minors_of_16_and_17_are_counted_apart_and_the_review_uses_the_settings(base_env, monkeypatch):
     for key, value in base_env.items():
         monkeypatch.setenv(key, value)
@@ -149,6 +165,7 @@ async def test_minors_of_16_and_17_are_counted_apart_and_the_review_uses_the_set
     async with running(app) as client:
         chair = await grant(app.state.runtime.sessions, store.credentials, "chair")
         events = [case("11-15"), case("16-17"), case("16-17", "high", "critical"), case("0-5"), version_1("16-17")]
+        events += referral_events()
         await publish(base_env["RABBITMQ_URL"], base_env["BROKER_NAMESPACE"], events)
 
         async def ages() -> dict:
@@ -156,6 +173,15 @@ async def test_minors_of_16_and_17_are_counted_apart_and_the_review_uses_the_set
             return body if sum(body.values()) == 5 else {}
 
         assert await eventually(ages) == {"0-5": 1, "11-15": 1, "16-17": 3}
+
+        async def referrals() -> list:
+            body = (await client.get("/v1/reports/referrals", params={"period": "2025"}, headers=chair)).json()
+            return body if sum(r["acknowledged"] for r in body) == 1 else []
+
+        assert await eventually(referrals) == [
+            {"to": "commune_committee", "referrals": 1, "acknowledged": 1},
+            {"to": "school", "referrals": 1, "acknowledged": 0},
+        ]
         summary = (await client.get("/v1/reports/summary", params={"period": "2025"}, headers=chair)).json()
         assert summary["below_suggested_urgency"] == 1
 
@@ -165,6 +191,7 @@ async def test_minors_of_16_and_17_are_counted_apart_and_the_review_uses_the_set
         assert "| Trẻ em (dưới 16 tuổi) | 2 |" in text
         assert "| Người chưa thành niên từ đủ 16 đến dưới 18 tuổi | 3 |" in text
         assert "Trịnh Thị Như Trang" in text and "PHÓ BÍ THƯ" in text
+        assert "| Ủy ban nhân dân cấp xã | 1 | 1 |" in text and "| Nhà trường | 1 | 0 |" in text
         assert "Ban Thường vụ Tỉnh đoàn;" not in text[text.index("Nơi nhận:") :]
         sheet = await client.get("/v1/reports/export/ages", params={"period": "2025", "format": "csv"}, headers=chair)
         assert "Người chưa thành niên từ đủ 16 đến dưới 18 tuổi,3" in sheet.content.decode("utf-8-sig")
