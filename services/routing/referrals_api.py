@@ -67,7 +67,7 @@ class ReferralOut(BaseModel):
     meets_emergency_deadline: bool
 
 
-def _out(row) -> ReferralOut:
+def referral_out(row) -> ReferralOut:
     return ReferralOut(
         referral_id=row.referral_id,
         case_id=row.case_id,
@@ -141,7 +141,7 @@ async def refer(request: Request, case_id: uuid.UUID, body: ReferralIn, principa
                 select(store.referrals).where(store.referrals.c.referral_id == values["referral_id"])
             )
         ).one()
-    return _out(row)
+    return referral_out(row)
 
 
 @router.post(
@@ -191,16 +191,17 @@ async def acknowledge(
             case_id,
         )
         row = (await fx.session.execute(select(store.referrals).where(r.referral_id == referral_id))).one()
-    return _out(row)
+    return referral_out(row)
 
 
 @router.get("/cases/{case_id}/referrals", response_model=list[ReferralOut], summary="A case's referrals")
-async def list_referrals(request: Request, case_id: uuid.UUID, _principal: Reader) -> list[ReferralOut]:
+async def list_referrals(request: Request, case_id: uuid.UUID, principal: Reader) -> list[ReferralOut]:
     r = store.referrals.c
     async with runtime_of(request).sessions() as session:
+        await _may_act(session, principal, case_id)
         if (
             await session.execute(select(store.cases.c.case_id).where(store.cases.c.case_id == case_id))
         ).first() is None:
             raise NotFound("No such case.")
         rows = await session.execute(select(store.referrals).where(r.case_id == case_id).order_by(r.referred_at))
-        return [_out(row) for row in rows]
+        return [referral_out(row) for row in rows]

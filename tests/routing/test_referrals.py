@@ -70,6 +70,11 @@ async def test_a_referral_to_the_commune_meets_the_emergency_deadline_and_its_ac
         assert (await client.post(f"{url}/{uuid.uuid4()}/acknowledgement", json={}, headers=holder)).status_code == 404
         listed = (await client.get(url, headers=holder)).json()
         assert [r["referral_id"] for r in listed] == [referral["referral_id"]]
+        assert (await client.get(url, headers=outsider)).status_code == 403
+        page = (await client.get(f"/v1/cases/{case_id}", headers=holder)).json()
+        assert [(r["to"], r["acknowledged_by"]) for r in page["referrals"]] == [
+            ("commune_committee", "Công chức văn hóa – xã hội")
+        ]
 
         (event,) = await emitted(app, "case.referred")
         assert event["case_id"] == str(case_id) and event["to"] == "commune_committee" and event["unit"]
