@@ -22,6 +22,7 @@ INSERT INTO reporting.case_group_counts (period, unit, grp, cases)
 SELECT period, unit, grp, count(*) FROM reporting.cases, unnest(special_circumstances) AS grp
 GROUP BY period, unit, grp
 """
+_CASE_DIMENSIONS = ("age_band", "urgency_floor")
 _AGE_BANDS = """
 INSERT INTO reporting.case_tallies (period, unit, dimension, value, cases)
 SELECT period, unit, 'age_band', coalesce(age_band, 'unknown'), count(*) FROM reporting.cases
@@ -50,7 +51,9 @@ SELECT period, unit, urgency, stage, count(*), sum(s), max(s) FROM (
 
 async def recount(session: AsyncSession) -> None:
     """Replace the case counters with counts of the `cases` table (inside the caller's transaction)."""
-    for table in (store.case_counts, store.case_group_counts, store.case_tallies, store.case_timings):
+    for table in (store.case_counts, store.case_group_counts, store.case_timings):
         await session.execute(delete(table))
+    # Referral tallies come from referral events, not from `cases`: only the case tallies are recounted.
+    await session.execute(delete(store.case_tallies).where(store.case_tallies.c.dimension.in_(_CASE_DIMENSIONS)))
     for statement in (_COUNTS, _GROUPS, _AGE_BANDS, _BELOW_FLOOR, _TIMINGS):
         await session.execute(text(statement))
