@@ -50,6 +50,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.clock import Clock, SystemClock
 from shared.dberrors import is_transient
 from shared.events import Envelope, Event, UnknownEvent, event_class
+from shared.events.base import wire_versions
 from shared.logging import correlation_id_var
 from shared.metrics import EVENTS_CONSUMED, HANDLER_SECONDS
 from shared.outbox import Outbox
@@ -127,7 +128,7 @@ class EventConsumer:
         self.service = service
         self._sessions = session_factory
         self._inbox = inbox
-        self._handlers = {(cls.TYPE, cls.VERSION): h for cls, h in handlers.items()}
+        self._handlers = {key: h for cls, h in handlers.items() for key in wire_versions(cls)}
         self._outbox = outbox
         self._clock = clock or SystemClock()
         self._max_backoff = max_backoff

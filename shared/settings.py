@@ -61,6 +61,10 @@ class ServiceSettings(BaseSettings):
         description="Prefix of every exchange and queue name, so several deployments can share a vhost.",
     )
     public_base_url: str = Field(default="http://127.0.0.1:8000", description="Base of links put in messages.")
+    club_name: str = Field(
+        default="Câu lạc bộ tư vấn, giúp đỡ trẻ em tỉnh Tây Ninh",
+        description="The club's name as its plan writes it; used in mails, Zalo messages, documents and pages.",
+    )
     http_host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
     http_port: int = Field(default=8000, description="Port of the HTTP server (each service has its own default).")
     max_body_bytes: int = Field(

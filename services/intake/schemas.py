@@ -107,6 +107,11 @@ class CaseIn(Strict):
     unit: UnitCode
     category: Code = Field(description="A code of the case taxonomy (`GET /v1/categories`).")
     urgency: Urgency = Field(description="`critical`: life, health or dignity at serious risk (12-hour clock).")
+    urgency_reason: Text(1000) | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description="Required when a category the law treats as an emergency (suggested urgency `critical`) is "
+        "filed below it; the chair reads it on the case.",
+    )
     protection_level: ProtectionLevel | None = Field(
         default=None, description="Default from urgency: critical → intervention, low → prevention, else support."
     )
@@ -157,6 +162,13 @@ class CaseOut(BaseModel):
     has_child_data: bool
     possible_duplicate_of: uuid.UUID | None = Field(
         default=None, description="Shown to the chair and the committee only."
+    )
+    urgency_reason: str | None = Field(
+        default=None,
+        description="Why an emergency category was filed below its suggested urgency (chair and committee only).",
+    )
+    suggested_urgency: str | None = Field(
+        default=None, description="The category's urgency floor when the case was filed below it."
     )
 
 

@@ -103,6 +103,9 @@ cases = Table(
     Column("learned_at", DateTime(timezone=True), nullable=False),
     Column("reported_at", DateTime(timezone=True), nullable=False),
     Column("summary", Text, nullable=False),
+    # Filed below its category's emergency floor: the floor and the reporter's reason (the chair reads it).
+    Column("suggested_urgency", String(16), nullable=True),
+    Column("urgency_reason", Text, nullable=True),
     Column("status", String(32), nullable=False),
     Column("status_changed_at", DateTime(timezone=True), nullable=True),
     Column("age_band", String(8), nullable=False),

@@ -123,6 +123,7 @@ class NotifyHandlers:
         if outside_window and not await self._in_zalo_window(ctx, r.zalo_user_id, now):
             status, reason = "skipped", "outside_zalo_window: the answer waits for the tracking-code lookup"
         context = {
+            "club_name": self.settings.club_name,
             **planned.context,
             # kept so retries and fallbacks later still respect the recipient's quiet hours
             "_quiet_start": r.quiet_start.isoformat() if r.quiet_start else None,

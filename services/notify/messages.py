@@ -16,8 +16,10 @@ from services.notify.catalog import (
     MEMBER_CHANGE_REASONS,
     PLAN_KINDS,
     PROTECTION,
+    REFERRALS,
     URGENCY,
     Catalog,
+    youth_union,
 )
 from shared.events.common import Recipient
 from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
@@ -186,7 +188,7 @@ class Planner:
         ctx = {
             **self._case(e.case_id, e.code, e.urgency),
             "recommended_label": PROTECTION.get(e.recommended_level or "", ""),
-            "referrals": list(e.referrals),
+            "referrals": [REFERRALS.get(r, r) for r in e.referrals],
             "forwarded_at": e.forwarded_at.isoformat(),
         }
         return [
@@ -198,7 +200,7 @@ class Planner:
         ctx = {
             **self._case(None, e.code, None),
             "link": f"{self.base}/counseling/{e.request_id}",
-            "topic_label": self.catalog.category(e.topic),
+            "topic_label": "chủ đề khác" if e.topic == "free" else self.catalog.category(e.topic),
             **self._assignment(e.assignment),
         }
         return [Planned("counseling_request_assigned", e.assignment.member, ctx, None, None, e.request_id, e.code)]
@@ -230,9 +232,11 @@ class Planner:
 
     def monthly_report_reminder(self, e: MonthlyReportReminder) -> list[Planned]:
         year, month = e.period.split("-")
+        unit_name = e.unit_name or self.catalog.unit(e.unit)
         ctx = {
             "code": None,
-            "unit_name": e.unit_name or self.catalog.unit(e.unit),
+            "unit_name": unit_name,
+            "addressee": youth_union(unit_name),
             "period_label": f"tháng {int(month)}/{year}",
             "due_on": e.due_on.isoformat(),
             "overdue": e.stage == "overdue",

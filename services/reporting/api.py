@@ -110,6 +110,10 @@ async def _report_json(
             return {**await figures.cases_summary(session, period, rollup=rollup), "rows": rows}
         case "special-groups":
             return suppression.suppress_rows(await figures.special_groups(session, period, rollup=rollup), small)
+        case "ages":
+            return await figures.age_bands(session, period)
+        case "referrals":
+            return await figures.referrals(session, period)
         case "timings":
             return await figures.timings(session, period)
         case "breaches":
@@ -126,7 +130,16 @@ async def _report_json(
 
 
 ReportName = Literal[
-    "cases", "special-groups", "timings", "breaches", "counseling", "unit-reports", "completeness", "plan"
+    "cases",
+    "special-groups",
+    "ages",
+    "referrals",
+    "timings",
+    "breaches",
+    "counseling",
+    "unit-reports",
+    "completeness",
+    "plan",
 ]
 
 
@@ -180,12 +193,14 @@ async def review(
     year: Annotated[int | None, Query(ge=2023, le=2100)] = None,
     number: Annotated[str, Query(max_length=12, pattern=r"^[0-9 ]*$", description="Document number (Số)")] = "    ",
 ) -> Response:
+    runtime = runtime_of(request)
+    signing = documents.Signing.of(runtime.settings)
     try:
-        chosen = documents.review_kind(kind, year)
+        chosen = documents.review_kind(kind, year, signing.club_name)
     except ValueError as exc:
         raise HTTPException(422, detail=[{"loc": ["query", "year"], "msg": str(exc), "type": "value_error"}]) from exc
-    async with runtime_of(request).sessions() as session:
-        body = await documents.review_docx(session, chosen, today(request), number)
+    async with runtime.sessions() as session:
+        body = await documents.review_docx(session, chosen, today(request), number, signing)
     return Response(
         body,
         media_type=DOCX,

@@ -171,6 +171,30 @@ async def special_groups(session: AsyncSession, period: Period, *, rollup: bool 
     return roll_up(rows, await successors(session), ("cases",)) if rollup else rows
 
 
+async def tallies(session: AsyncSession, period: Period, dimension: str) -> dict[str, int]:
+    """Cases of the period by one `case_tallies` dimension (`age_band`, `urgency_floor`)."""
+    t = store.case_tallies.c
+    result = await session.execute(
+        select(t.value, func.sum(t.cases))
+        .where(_in(period, t.period), t.dimension == dimension)
+        .group_by(t.value)
+        .order_by(t.value)
+    )
+    return {value: int(n) for value, n in result.tuples()}
+
+
+async def age_bands(session: AsyncSession, period: Period) -> dict[str, int]:
+    """Cases by age band. Children are under 16 (0-5, 6-10, 11-15); 16-17 are minors, counted apart."""
+    return await tallies(session, period, "age_band")
+
+
+async def referrals(session: AsyncSession, period: Period) -> list[Row]:
+    """Referrals made in the period by recipient, and how many of them were acknowledged."""
+    made = await tallies(session, period, "referral")
+    acknowledged = await tallies(session, period, "referral_ack")
+    return [{"to": to, "referrals": n, "acknowledged": acknowledged.get(to, 0)} for to, n in made.items()]
+
+
 async def open_cases_by_urgency(session: AsyncSession) -> dict[str, int]:
     """Cases not closed, whenever they were reported."""
     c = store.case_counts.c
@@ -413,6 +437,9 @@ async def summary(session: AsyncSession, period: Period, *, rollup: bool = False
         last_month=period.last_key,
         cases=await cases_summary(session, period, rollup=rollup),
         special_groups=await special_groups(session, period, rollup=rollup),
+        age_bands=await age_bands(session, period),
+        below_suggested_urgency=(await tallies(session, period, "urgency_floor")).get("below", 0),
+        referrals=await referrals(session, period),
         timings=await timings(session, period),
         breaches=await breaches(session, period),
         counseling=await counseling(session, period),

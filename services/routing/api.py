@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from services.routing import store
+from services.routing.api_referrals import ReferralOut, referral_out
 from services.routing.domain import summarise_opinions
 from services.routing.registry import FieldName
 from services.routing.workflow import (
@@ -80,6 +81,8 @@ class CaseOut(BaseModel):
     proposal_level: str | None
     proposal_referrals: list[str]
     outcome: str | None
+    learned_at: datetime | None = None
+    referrals: list[ReferralOut] = Field(default_factory=list, description="To whom the case was referred, and when.")
 
 
 class OpinionIn(Strict):
@@ -133,12 +136,15 @@ async def _case_view(request: Request, case_id: uuid.UUID) -> CaseOut:
         opinions = await session.execute(
             select(store.opinions).where(store.opinions.c.case_id == case_id).order_by(store.opinions.c.created_at)
         )
+        r = store.referrals.c
+        referrals = await session.execute(select(store.referrals).where(r.case_id == case_id).order_by(r.referred_at))
         return CaseOut(
             **{k: v for k, v in case._mapping.items() if k in CaseOut.model_fields},
             assignments=[
                 AssignmentOut(**{k: row._mapping[k] for k in AssignmentOut.model_fields}) for row in assignments
             ],
             opinions=[OpinionOut(**{k: row._mapping[k] for k in OpinionOut.model_fields}) for row in opinions],
+            referrals=[referral_out(row) for row in referrals],
         )
 
 

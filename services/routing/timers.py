@@ -17,6 +17,7 @@ from sqlalchemy.engine import Row
 
 from services.routing import store
 from services.routing.deadlines import STAGES
+from services.routing.referrals import has_emergency_referral
 from services.routing.settings import RoutingSettings
 from services.routing.workflow import (
     ACTIVE,
@@ -34,9 +35,10 @@ from shared.worker import run_worker
 
 log = logging.getLogger(__name__)
 
-# Case states in which a deadline is met.
+# Case states in which a deadline is met. The emergency deadline is met by a recorded referral to a body
+# that acts at once (`referrals.has_emergency_referral`), not by a member's opinion or the case moving on.
 _MET = {
-    "emergency_intervention": {"in_progress", "forwarded", "closed"},
+    "emergency_intervention": {"closed"},
     "support_plan": {"forwarded", "closed"},
 }
 
@@ -119,6 +121,8 @@ async def fire(fx: UnitOfWork, timer: Row) -> str:
         subject = (await session.execute(select(store.cases).where(store.cases.c.case_id == timer.case_id))).one()
         urgency = subject.urgency
         if subject.status in _MET.get(timer.deadline, set()) or subject.status == "closed":
+            return "moot"
+        if timer.deadline == "emergency_intervention" and await has_emergency_referral(session, timer.case_id):
             return "moot"
     else:
         subject = (

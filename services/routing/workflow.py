@@ -226,6 +226,7 @@ async def record_new_case(fx: UnitOfWork, event: CaseReported, envelope: Envelop
                 protection_level=event.protection_level,
                 status="reported",
                 reported_at=event.reported_at,
+                learned_at=event.learned_at or event.reported_at,
                 updated_at=fx.now,
                 assign_pending=True,
                 reported_event_id=envelope.event_id if envelope else None,
@@ -239,10 +240,15 @@ async def record_new_case(fx: UnitOfWork, event: CaseReported, envelope: Envelop
 
 
 def case_deadlines(settings: RoutingSettings, case: Any) -> list[Any]:
-    """The case's own deadlines (not the members' acceptance): emergency intervention, support plan."""
+    """The case's own deadlines (not the members' acceptance): emergency intervention, support plan.
+
+    The 12-hour emergency clock starts when the reporter learned of the case (`learned_at`), not when
+    the system received it: a case learned of at night and filed in the morning has already used hours.
+    """
     planned = []
     if case.urgency == "critical":
-        due = case.reported_at + timedelta(hours=settings.emergency_intervention_hours)
+        started = case.learned_at or case.reported_at
+        due = started + timedelta(hours=settings.emergency_intervention_hours)
         planned += ladder("emergency_intervention", due, timedelta(hours=settings.emergency_escalation_step_hours))
     if needs_support_plan(case.protection_level):
         planned += ladder("support_plan", add_working_days(case.reported_at, settings.support_plan_working_days))

@@ -14,10 +14,14 @@ class CaseReported(Event):
     """A case affecting a child's rights was reported (tiếp nhận thông tin, Form 01 of Decree 56).
 
     Emitted by intake on `POST /v1/cases`; routing assigns experts, reporting counts it.
-    Carries no child-identifying data: an age band only.
+    Carries no child-identifying data: an age band only (16-17: a minor, not a child, counted apart).
+    `learned_at` is when the reporter learned of the case (the 12-hour clock starts there).
+    Version 2 adds `suggested_urgency`: the category's emergency floor when the case was filed below it
+    (with a reason the chair reads on the case), else None.
     """
 
     TYPE = "case.reported"
+    VERSION = 2
     PRODUCER = "intake"
     CONSUMERS = ("routing", "reporting")
 
@@ -33,6 +37,33 @@ class CaseReported(Event):
     learned_at: datetime | None = None
     occurred_on: date | None = None
     possible_duplicate_of: uuid.UUID | None = None
+    suggested_urgency: Urgency | None = None
+
+
+class CaseReportedV1(Event):
+    """Version 1 of `case.reported` (before the urgency floor), still read from queues and reporting's event
+    store: it upgrades itself to version 2 with no floor."""
+
+    TYPE = "case.reported"
+    VERSION = 1
+    PRODUCER = "intake"
+    CONSUMERS = ("routing", "reporting")
+
+    case_id: uuid.UUID
+    code: str
+    unit: str
+    category: str
+    urgency: Urgency
+    protection_level: ProtectionLevel
+    special_circumstances: tuple[str, ...] = ()
+    age_band: AgeBand = "unknown"
+    reported_at: datetime
+    learned_at: datetime | None = None
+    occurred_on: date | None = None
+    possible_duplicate_of: uuid.UUID | None = None
+
+    def upgrade(self) -> CaseReported:
+        return CaseReported(**dict(self))
 
 
 class MonthlyReportSubmitted(Event):
