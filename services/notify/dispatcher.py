@@ -23,7 +23,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -32,7 +32,7 @@ from sqlalchemy.engine import Row
 
 from services.notify import store
 from services.notify.domain import smtp_verdict, zalo_verdict
-from services.notify.metrics import DEAD_LETTER_SIZE, PENDING
+from services.notify.metrics import CHANNELS, DEAD_LETTER_SIZE, OLDEST_FAILING, OLDEST_PENDING, PENDING
 from services.notify.outcomes import Outcome, Recorder
 from services.notify.settings import NotifySettings
 from services.notify.smtp import build_email, message_id
@@ -195,8 +195,27 @@ class Dispatcher:
                     )
                 ).all()
             )
+            now = self.clock.now()
+            unsent = d.c.status.in_(("pending", "sending"))
+            oldest = await session.scalar(select(func.min(d.c.created_at)).where(unsent))
+            failing = dict(
+                (
+                    await session.execute(
+                        select(d.c.channel, func.min(d.c.created_at))
+                        .where(d.c.status == "pending", d.c.attempts > 0)
+                        .group_by(d.c.channel)
+                    )
+                ).all()
+            )
         DEAD_LETTER_SIZE.set(counts.get("dead", 0))
         PENDING.set(counts.get("pending", 0) + counts.get("sending", 0))
+        OLDEST_PENDING.set(_age(now, oldest))
+        for channel in CHANNELS:
+            OLDEST_FAILING.labels(channel).set(_age(now, failing.get(channel)))
+
+
+def _age(now: datetime, since: datetime | None) -> float:
+    return max((now - since).total_seconds(), 0.0) if since is not None else 0.0
 
 
 def dispatcher_worker(

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.routing import store
 from services.routing.api import auth, router
 from services.routing.assigner import assignment_worker
+from services.routing.gauges import gauges_worker
 from services.routing.handlers import make_handlers
 from services.routing.links_api import link_router
 from services.routing.members_api import router as members_router
@@ -34,7 +35,7 @@ def create_app(settings: RoutingSettings | None = None, *, clock: Clock | None =
         outbox_table=store.outbox,
         handlers={**make_handlers(settings), CredentialIssued: auth.on_issued, CredentialRevoked: auth.on_revoked},
         routers=[router, members_router, link_router(settings.link_path)],
-        workers=[timer_worker, assignment_worker],
+        workers=[timer_worker, assignment_worker, gauges_worker],
         title="Cầu Nối — routing",
         description="Club members, expert assignment, acceptance, deadlines and escalation, opinions.",
         on_startup=_load_defaults,

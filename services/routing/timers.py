@@ -35,7 +35,7 @@ from shared.service import ServiceRuntime
 log = logging.getLogger(__name__)
 
 # Case states in which a deadline is met.
-_MET = {
+MET = {
     "emergency_intervention": {"in_progress", "forwarded", "closed"},
     "support_plan": {"forwarded", "closed"},
 }
@@ -121,7 +121,7 @@ async def fire(fx: Effects, timer: Row) -> str:
     if timer.case_id is not None:
         subject = (await session.execute(select(store.cases).where(store.cases.c.case_id == timer.case_id))).one()
         urgency = subject.urgency
-        if subject.status in _MET.get(timer.deadline, set()) or subject.status == "closed":
+        if subject.status in MET.get(timer.deadline, set()) or subject.status == "closed":
             return "moot"
     else:
         subject = (
