@@ -5,7 +5,6 @@ of its own name in docs/operations.md that its `runbook_url` points at."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest

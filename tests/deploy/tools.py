@@ -22,9 +22,7 @@ def tool(name: str) -> str:
 
 def run(name: str, *args: str, cwd: Path = REPO) -> str:
     """Run the tool; fail the test with its output unless it exits 0. Returns stdout."""
-    result = subprocess.run(  # noqa: S603 (a fixed tool with arguments from the test)
-        [tool(name), *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
-    )
+    result = subprocess.run([tool(name), *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
     if result.returncode != 0:
         pytest.fail(f"{name} {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
     return result.stdout
