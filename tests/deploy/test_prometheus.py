@@ -41,6 +41,11 @@ def test_compose_scrape_configuration_scrapes_the_five_services_and_rabbitmq():
         assert jobs[service]["static_configs"][0]["targets"] == [f"{service}:{port}"]
     assert jobs["rabbitmq"]["static_configs"][0]["targets"] == ["rabbitmq:15692"]
     assert jobs["rabbitmq"]["metrics_path"] == "/metrics/per-object"  # a series per queue
+    alarms = jobs["rabbitmq-alarms"]  # only the aggregated endpoint serves the alarms: those alone
+    assert alarms["static_configs"][0]["targets"] == ["rabbitmq:15692"] and "metrics_path" not in alarms
+    assert alarms["metric_relabel_configs"] == [
+        {"source_labels": ["__name__"], "regex": "rabbitmq_alarms_.*", "action": "keep"}
+    ]
     assert config["rule_files"] == ["/etc/prometheus/rules/*.rules.yml"]
 
 
