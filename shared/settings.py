@@ -7,7 +7,7 @@ docker-compose.yml against them).
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -55,3 +55,12 @@ class ServiceSettings(BaseSettings):
         default=1.0, gt=0, description="Seconds between outbox polls when no NOTIFY arrives."
     )
     outbox_retention_days: int = Field(default=14, ge=1, description="Published outbox rows kept this long.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg_driver(cls, value: str) -> str:
+        """A plain `postgresql://` URL (as CloudNativePG's app Secret gives it, key `uri`) gets the asyncpg driver."""
+        for plain in ("postgresql://", "postgres://"):
+            if value.startswith(plain):
+                return "postgresql+asyncpg://" + value.removeprefix(plain)
+        return value
