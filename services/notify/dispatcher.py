@@ -65,6 +65,7 @@ class Dispatcher:
         self._space = asyncio.Event()
         self._margin = min(LEASE_MARGIN, timedelta(seconds=self.settings.notify_send_lease_seconds / 4))
         self._gauges_at = 0.0
+        self._inflight: set[asyncio.Future[None]] = set()
 
     @property
     def sent(self) -> int:
@@ -72,9 +73,9 @@ class Dispatcher:
         return self.recorder.sent
 
     async def run(self) -> None:
-        tasks = [
+        recorder = asyncio.create_task(self.recorder.run(), name="notify-recorder")
+        feeding = [
             asyncio.create_task(self._claimer(), name="notify-claimer"),
-            asyncio.create_task(self.recorder.run(), name="notify-recorder"),
             asyncio.create_task(self.wakeup.listen(self.settings.database_url), name="notify-listen"),
             *(
                 asyncio.create_task(self._sender(), name=f"notify-sender-{i}")
@@ -82,12 +83,17 @@ class Dispatcher:
             ),
         ]
         try:
-            await asyncio.gather(*tasks)
+            await asyncio.gather(recorder, *feeding)
         finally:
-            for task in tasks:
+            for task in feeding:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            # What providers already accepted is recorded before we stop, so a clean stop resends nothing.
+            await asyncio.gather(*feeding, return_exceptions=True)
+            # A delivery already handed to SMTP or Zalo finishes and is recorded (bounded by the provider's
+            # timeout), so a clean stop resends nothing; the recorder keeps writing meanwhile.
+            if self._inflight:
+                await asyncio.wait(self._inflight, timeout=max(self.settings.smtp_timeout, self.settings.zalo_timeout))
+            recorder.cancel()
+            await asyncio.gather(recorder, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.recorder.flush(), timeout=10)
             await self.smtp.close()
@@ -120,8 +126,11 @@ class Dispatcher:
             if row.lease_until - self.clock.now() < self._margin:
                 log.warning("delivery %s waited too long to be sent; its lease will bring it back", row.id)
                 continue
+            delivery = asyncio.ensure_future(self.deliver(row))
+            self._inflight.add(delivery)
+            delivery.add_done_callback(self._inflight.discard)
             try:
-                await self.deliver(row)
+                await asyncio.shield(delivery)  # a stop lets it finish (see `run`)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a bug: record a retry, or leave the row to its lease; never lose it
