@@ -52,7 +52,7 @@ from shared.dberrors import is_transient
 from shared.events import Envelope, Event, UnknownEvent, event_class
 from shared.events.base import wire_versions
 from shared.logging import correlation_id_var
-from shared.metrics import EVENTS_CONSUMED, HANDLER_SECONDS
+from shared.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, HANDLER_SECONDS
 from shared.outbox import Outbox
 from shared.topology import Topology
 from shared.uow import UnitOfWork
@@ -140,6 +140,7 @@ class EventConsumer:
         self._waiting: asyncio.Queue[RabbitMessage] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._busy = asyncio.Lock()
+        self._delivery_limit: int | None = None  # the queue's, known once subscribed
         self.stopping = False
         self.max_transient_retries = 40  # about 15 minutes with the back-off capped at 30 s
 
@@ -178,6 +179,7 @@ class EventConsumer:
             except PoisonMessage as exc:
                 log.error("dead-lettering unprocessable message %s: %s", message.message_id, exc)
                 EVENTS_CONSUMED.labels(self.service, event_type, "poison").inc()
+                EVENTS_DEAD_LETTERED.labels(self.service, event_type, "poison").inc()
                 await message.reject(requeue=False)
                 return
             except Exception as exc:
@@ -194,6 +196,9 @@ class EventConsumer:
                     "handler failed for %s (delivery %d), requeue in %.1fs", message.message_id, deliveries + 1, delay
                 )
                 EVENTS_CONSUMED.labels(self.service, event_type, "retried").inc()
+                if self._delivery_limit is not None and deliveries >= self._delivery_limit:
+                    # The quorum queue dead-letters a message returned on its last allowed delivery.
+                    EVENTS_DEAD_LETTERED.labels(self.service, event_type, "delivery_limit").inc()
                 if not self.stopping:
                     await asyncio.sleep(delay)
                 await message.nack(requeue=True)
@@ -362,6 +367,7 @@ class EventConsumer:
         injector in a worker thread, and the default decoder parses the JSON body a first time; both were a
         measurable share of a consumer's CPU (py-spy, reporting under load)."""
         queue = RabbitQueue(topology.queue(self.service), queue_type=QueueType.QUORUM, declare=False)
+        self._delivery_limit = topology.delivery_limit
         context = broker.context
 
         async def consume(body: bytes) -> None:

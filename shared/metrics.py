@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
 
 EVENTS_PUBLISHED = Counter(
     "caunoi_events_published_total",
@@ -23,6 +26,12 @@ EVENTS_CONSUMED = Counter(
     "Events taken from the service's queue, by outcome (processed, duplicate, ignored, poison, retried).",
     ["service", "type", "outcome"],
 )
+EVENTS_DEAD_LETTERED = Counter(
+    "caunoi_events_dead_lettered_total",
+    "Events this service sent to its dead-letter queue, by reason: poison (unparsable) or delivery_limit "
+    "(the handler failed on the last delivery the queue allows).",
+    ["service", "type", "reason"],
+)
 HANDLER_SECONDS = Histogram(
     "caunoi_event_handler_seconds",
     "Time to handle one event, commit included.",
@@ -35,6 +44,46 @@ HTTP_SECONDS = Histogram(
     ["service", "method", "route", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+
+DB_POOL_IN_USE = Gauge(
+    "caunoi_db_pool_connections_in_use", "Database connections of this process checked out now.", ["service"]
+)
+DB_POOL_LIMIT = Gauge(
+    "caunoi_db_pool_connections_limit",
+    "Most database connections this process may open (pool size + overflow).",
+    ["service"],
+)
+DB_SERVER_CONNECTIONS = Gauge(
+    "caunoi_db_server_connections", "Connections open on the PostgreSQL server (all clients), as this service sees it."
+)
+DB_SERVER_MAX_CONNECTIONS = Gauge(
+    "caunoi_db_server_max_connections",
+    "PostgreSQL's max_connections minus the superuser-reserved ones: the connections clients can open.",
+)
+
+
+def watch_pool(service: str, engine: AsyncEngine) -> None:
+    """Pool gauges read at scrape time (no I/O): checked out now, and the ceiling."""
+    pool = engine.sync_engine.pool
+    if isinstance(pool, QueuePool):
+        DB_POOL_IN_USE.labels(service).set_function(pool.checkedout)
+        DB_POOL_LIMIT.labels(service).set(pool.size() + max(pool._max_overflow, 0))
+
+
+async def refresh_server_connections(engine: AsyncEngine) -> None:
+    """One cheap query: connections open on the server and how many clients may open."""
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'),"
+                    " current_setting('max_connections')::int"
+                    " - current_setting('superuser_reserved_connections')::int"
+                )
+            )
+        ).one()
+    DB_SERVER_CONNECTIONS.set(row[0])
+    DB_SERVER_MAX_CONNECTIONS.set(row[1])
 
 
 def render() -> tuple[bytes, str]:

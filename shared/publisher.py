@@ -48,6 +48,11 @@ class EventPublisher:
     def connected(self) -> bool:
         return self._connection is not None and not self._connection.is_closed
 
+    @property
+    def reachable(self) -> bool:
+        """Connected and not in the middle of a reconnection (a robust connection is not closed meanwhile)."""
+        return self.connected and self._connection is not None and self._connection.connected.is_set()
+
     async def connect(self) -> None:
         self._connection = await aio_pika.connect_robust(self._url, client_properties={"connection_name": "relay"})
         channel = await self._connection.channel(publisher_confirms=True)

@@ -54,6 +54,7 @@ class OutboxRelay:
         self._retention = retention
         self._max_backoff = max_backoff
         self._wake = asyncio.Event()
+        self.pending: int | None = None  # unpublished rows at the last housekeeping round (None: not known yet)
         self._stopping = asyncio.Event()
 
     async def relay_once(self) -> tuple[int, bool]:
@@ -180,6 +181,7 @@ class OutboxRelay:
                         )
                     ).one()
                     OUTBOX_PENDING.labels(self.service).set(count)
+                    self.pending = int(count)
                     age = (await conn.execute(select(func.extract("epoch", func.now() - oldest)))).scalar()
                     OUTBOX_OLDEST_PENDING.labels(self.service).set(float(age or 0))
                     if time.monotonic() - last_purge > 3600:

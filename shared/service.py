@@ -29,7 +29,7 @@ from shared.db import make_engine, make_session_factory, ping
 from shared.events import Event
 from shared.http_errors import BodyLimitMiddleware, install_error_handlers
 from shared.logging import configure_logging
-from shared.metrics import HTTP_SECONDS, render
+from shared.metrics import HTTP_SECONDS, refresh_server_connections, render, watch_pool
 from shared.outbox import Outbox
 from shared.publisher import EventPublisher
 from shared.relay import OutboxRelay
@@ -62,6 +62,10 @@ class ServiceSpec:
     before_commit: Callable[[AsyncSession], Awaitable[None]] | None = None
     # Run in every consumer transaction after the inbox insert, with the transaction's new events.
     before_handlers: BeforeHandlers | None = None
+    # True when this service's HTTP traffic does not need the broker (its writes go to the outbox, which
+    # holds them until the broker is back): `/readyz` then stays 200 while the broker is away and
+    # `/healthz` says so in its detail (intake keeps taking cases).
+    serves_without_broker: bool = False
 
 
 @dataclass
@@ -85,13 +89,28 @@ class ServiceRuntime:
     signals: Signals = field(default_factory=Signals)
 
     async def ready(self) -> dict[str, bool]:
-        checks = {"database": False, "broker": self.publisher.connected}
+        checks = {"database": False, "broker": self.publisher.reachable}
         with contextlib.suppress(Exception):
             await asyncio.wait_for(ping(self.engine), timeout=2)
             checks["database"] = True
         if self.broker is not None:
             checks["broker"] = checks["broker"] and await _broker_alive(self.broker)
         return checks
+
+    def takes_traffic(self, checks: Mapping[str, bool]) -> bool:
+        """Readiness: the database always; the broker unless the service serves without it."""
+        needed = ("database",) if self.spec.serves_without_broker else ("database", "broker")
+        return all(checks[name] for name in needed)
+
+    def health_detail(self) -> dict[str, Any]:
+        """In-memory state for `/healthz` (no I/O): broker connection and the outbox backlog."""
+        reachable = self.publisher.reachable
+        detail: dict[str, Any] = {"broker": "connected" if reachable else "unreachable"}
+        if self.relay is not None:
+            detail["outbox_pending"] = self.relay.pending
+            if not reachable and self.spec.serves_without_broker:
+                detail["note"] = "broker unreachable: requests are accepted, their events wait in the outbox"
+        return detail
 
 
 async def _broker_alive(broker: RabbitBroker) -> bool:
@@ -182,6 +201,8 @@ def create_service_app(
             runtime.tasks.append(asyncio.create_task(runtime.relay.run(), name=f"{spec.name}-relay"))
         for worker in spec.workers:
             runtime.tasks.append(asyncio.create_task(worker(runtime), name=f"{spec.name}-{worker.__name__}"))
+        watch_pool(spec.name, engine)
+        runtime.tasks.append(asyncio.create_task(_database_gauges(engine), name=f"{spec.name}-database-gauges"))
         log.info("%s started", spec.name)
         try:
             yield
@@ -215,19 +236,36 @@ def create_service_app(
     return app
 
 
+async def _database_gauges(engine: AsyncEngine, interval: float = 30.0) -> None:
+    """Refresh the PostgreSQL server's connection gauges (one cheap query) until cancelled."""
+    while True:
+        try:
+            await refresh_server_connections(engine)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.debug("database gauges skipped: %r", exc)
+        await asyncio.sleep(interval)
+
+
 def operations_router() -> APIRouter:
     router = APIRouter(tags=["operations"])
 
-    @router.get("/healthz", summary="Alive")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    @router.get("/healthz", summary="Alive (with the broker and outbox state as detail)")
+    async def healthz(request: Request) -> dict[str, Any]:
+        runtime: ServiceRuntime | None = getattr(request.app.state, "runtime", None)
+        return {"status": "ok", **(runtime.health_detail() if runtime is not None else {})}
 
-    @router.get("/readyz", summary="Database and broker reachable")
+    @router.get("/readyz", summary="Should this replica take traffic (database, and broker where needed)")
     async def readyz(request: Request, response: Response) -> dict[str, Any]:
-        checks = await request.app.state.runtime.ready()
-        ok = all(checks.values())
+        runtime: ServiceRuntime = request.app.state.runtime
+        checks = await runtime.ready()
+        ok = runtime.takes_traffic(checks)
         response.status_code = 200 if ok else 503
-        return {"status": "ready" if ok else "not ready", "checks": checks}
+        body: dict[str, Any] = {"status": "ready" if ok else "not ready", "checks": checks}
+        if ok and not all(checks.values()):
+            body["degraded"] = sorted(name for name, up in checks.items() if not up)
+        return body
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -102,6 +102,15 @@ class ServiceSettings(BaseSettings):
         if self.clock_offset_seconds and not self.development_mode:
             raise ValueError("CLOCK_OFFSET_SECONDS is refused unless DEVELOPMENT_MODE=true (never in production)")
         return self
+
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg_driver(cls, value: str) -> str:
+        """A plain `postgresql://` URL (as CloudNativePG's app Secret gives it, key `uri`) gets the asyncpg driver."""
+        for plain in ("postgresql://", "postgres://"):
+            if value.startswith(plain):
+                return "postgresql+asyncpg://" + value.removeprefix(plain)
+        return value
 
 
 def development_secrets(settings: BaseSettings) -> list[str]:

@@ -46,6 +46,7 @@ def create_app(settings: IntakeSettings | None = None, *, clock: Clock | None = 
         workers=[zalo_worker(context), change_listener(context)],
         title="Cầu Nối — intake",
         description="Cases, monthly reports, counseling requests and the Zalo webhook. See docs/intake.md.",
+        serves_without_broker=True,  # cases are committed with their events; the outbox holds them
     )
     app = create_service_app(spec, settings, clock=clock)
     app.state.intake = context

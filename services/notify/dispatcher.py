@@ -23,7 +23,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -33,7 +33,7 @@ from sqlalchemy.engine import Row
 from services.notify import store
 from services.notify.domain import smtp_verdict, zalo_verdict
 from services.notify.handlers import DISPATCHER
-from services.notify.metrics import DEAD_LETTER_SIZE, PENDING
+from services.notify.metrics import CHANNELS, DEAD_LETTER_SIZE, OLDEST_FAILING, OLDEST_PENDING, PENDING
 from services.notify.outcomes import Outcome, Recorder
 from services.notify.settings import NotifySettings
 from services.notify.smtp import build_email, message_id
@@ -68,6 +68,7 @@ class Dispatcher:
         self._margin = min(LEASE_MARGIN, timedelta(seconds=self.settings.notify_send_lease_seconds / 4))
         self._gauges_at = 0.0
         self._room = self.queue.maxsize
+        self._inflight: set[asyncio.Future[None]] = set()
 
     @property
     def sent(self) -> int:
@@ -75,9 +76,9 @@ class Dispatcher:
         return self.recorder.sent
 
     async def run(self) -> None:
-        tasks = [
+        recorder = asyncio.create_task(self.recorder.run(), name="notify-recorder")
+        feeding = [
             asyncio.create_task(self._claimer(), name="notify-claimer"),
-            asyncio.create_task(self.recorder.run(), name="notify-recorder"),
             asyncio.create_task(listen(self.settings.database_url, self.wakeup), name="notify-listen"),
             *(
                 asyncio.create_task(self._sender(), name=f"notify-sender-{i}")
@@ -85,12 +86,17 @@ class Dispatcher:
             ),
         ]
         try:
-            await asyncio.gather(*tasks)
+            await asyncio.gather(recorder, *feeding)
         finally:
-            for task in tasks:
+            for task in feeding:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            # What providers already accepted is recorded before we stop, so a clean stop resends nothing.
+            await asyncio.gather(*feeding, return_exceptions=True)
+            # A delivery already handed to SMTP or Zalo finishes and is recorded (bounded by the provider's
+            # timeout), so a clean stop resends nothing; the recorder keeps writing meanwhile.
+            if self._inflight:
+                await asyncio.wait(self._inflight, timeout=max(self.settings.smtp_timeout, self.settings.zalo_timeout))
+            recorder.cancel()
+            await asyncio.gather(recorder, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.recorder.flush(), timeout=10)
             await self.smtp.close()
@@ -123,8 +129,11 @@ class Dispatcher:
             if row.lease_until - self.clock.now() < self._margin:
                 log.warning("delivery %s waited too long to be sent; its lease will bring it back", row.id)
                 continue
+            delivery = asyncio.ensure_future(self.deliver(row))
+            self._inflight.add(delivery)
+            delivery.add_done_callback(self._inflight.discard)
             try:
-                await self.deliver(row)
+                await asyncio.shield(delivery)  # a stop lets it finish (see `run`)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a bug: record a retry, or leave the row to its lease; never lose it
@@ -198,8 +207,27 @@ class Dispatcher:
                     )
                 ).all()
             )
+            now = self.clock.now()
+            unsent = d.c.status.in_(("pending", "sending"))
+            oldest = await session.scalar(select(func.min(d.c.created_at)).where(unsent))
+            failing = dict(
+                (
+                    await session.execute(
+                        select(d.c.channel, func.min(d.c.created_at))
+                        .where(d.c.status == "pending", d.c.attempts > 0)
+                        .group_by(d.c.channel)
+                    )
+                ).all()
+            )
         DEAD_LETTER_SIZE.set(counts.get("dead", 0))
         PENDING.set(counts.get("pending", 0) + counts.get("sending", 0))
+        OLDEST_PENDING.set(_age(now, oldest))
+        for channel in CHANNELS:
+            OLDEST_FAILING.labels(channel).set(_age(now, failing.get(channel)))
+
+
+def _age(now: datetime, since: datetime | None) -> float:
+    return max((now - since).total_seconds(), 0.0) if since is not None else 0.0
 
 
 def dispatcher_worker(

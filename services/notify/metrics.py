@@ -23,3 +23,13 @@ ZALO_TOKEN_REFRESHES = Counter(
     "Zalo access-token refreshes: ok, reused (another replica refreshed), refused, error.",
     ["outcome"],
 )
+OLDEST_PENDING = Gauge(
+    "caunoi_notifications_oldest_pending_seconds",
+    "Age of the oldest delivery not yet sent (pending or being sent; quiet hours included), 0 when none.",
+)
+OLDEST_FAILING = Gauge(
+    "caunoi_notifications_oldest_failing_seconds",
+    "Age of the oldest delivery waiting for a retry after a failed attempt, 0 when none.",
+    ["channel"],
+)
+CHANNELS = ("email", "zalo")

@@ -10,6 +10,7 @@ from services.routing.api_links import link_router
 from services.routing.api_members import router as members_router
 from services.routing.api_referrals import router as referrals_router
 from services.routing.assigner import assignment_worker
+from services.routing.gauges import gauges_worker
 from services.routing.handlers import make_handlers
 from services.routing.registry import load_default_categories
 from services.routing.settings import RoutingSettings
@@ -33,7 +34,7 @@ def create_app(settings: RoutingSettings | None = None, *, clock: Clock | None =
         outbox_table=store.outbox,
         handlers=make_handlers(settings),
         routers=[router, members_router, referrals_router, link_router(settings.link_path)],
-        workers=[timer_worker, assignment_worker],
+        workers=[timer_worker, assignment_worker, gauges_worker],
         title="Cầu Nối — routing",
         description="Club members, expert assignment, acceptance, deadlines and escalation, opinions.",
         on_startup=_load_defaults,

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 # Case states in which a deadline is met. The emergency deadline is met by a recorded referral to a body
 # that acts at once (`referrals.has_emergency_referral`), not by a member's opinion or the case moving on.
-_MET = {
+MET = {
     "emergency_intervention": {"closed"},
     "support_plan": {"forwarded", "closed"},
 }
@@ -120,7 +120,7 @@ async def fire(fx: UnitOfWork, timer: Row) -> str:
     if timer.case_id is not None:
         subject = (await session.execute(select(store.cases).where(store.cases.c.case_id == timer.case_id))).one()
         urgency = subject.urgency
-        if subject.status in _MET.get(timer.deadline, set()) or subject.status == "closed":
+        if subject.status in MET.get(timer.deadline, set()) or subject.status == "closed":
             return "moot"
         if timer.deadline == "emergency_intervention" and await has_emergency_referral(session, timer.case_id):
             return "moot"

@@ -210,3 +210,32 @@ def test_ci_script_and_readme_name_the_test_command():
     assert "make test" in (REPO / ".ci/run").read_text(encoding="utf-8")
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert "make test" in readme and "make run" in readme and "docker compose up" in readme
+
+
+def test_rabbitmq_runs_its_prometheus_plugin_and_prometheus_scrapes_every_service_of_the_file(compose):
+    services = compose["services"]
+    rabbitmq = services["rabbitmq"]
+    assert "15692:15692" in rabbitmq["ports"]
+    plugins_mount = next(v for v in rabbitmq["volumes"] if v.endswith(":/etc/rabbitmq/enabled_plugins:ro"))
+    plugins = (REPO / plugins_mount.split(":")[0]).read_text(encoding="utf-8")
+    assert "rabbitmq_prometheus" in plugins and "rabbitmq_management" in plugins
+
+    prometheus = services["prometheus"]
+    assert "./deploy/prometheus:/etc/prometheus:ro" in prometheus["volumes"]
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+    config = yaml.safe_load((REPO / "deploy/prometheus/prometheus.yml").read_text(encoding="utf-8"))
+    targets = {t for job in config["scrape_configs"] for c in job["static_configs"] for t in c["targets"]}
+    for target in targets:
+        host, port = target.split(":")
+        if host == "web" and not (REPO / "services" / "web").exists():
+            continue  # the web service joins the file with its code
+        assert host in services, f"prometheus scrapes {target}, which docker-compose.yml does not run"
+        if host in SERVICES:
+            assert int(port) == SERVICES[host]
+    assert {f"{s}:{p}" for s, p in SERVICES.items()} | {"rabbitmq:15692"} <= targets
+
+
+def test_grafana_waits_for_prometheus_and_has_no_default_password_in_the_file(compose):
+    grafana = compose["services"]["grafana"]
+    assert grafana["depends_on"] == {"prometheus": {"condition": "service_healthy"}}
+    assert grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD")

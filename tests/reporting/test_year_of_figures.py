@@ -16,9 +16,11 @@ from datetime import UTC, date, datetime
 import aio_pika
 import docx
 import openpyxl
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from services.reporting import aggregates, figures, store
+from services.reporting import gauges as business_gauges
 from services.reporting.domain import parse_period
 from services.reporting.main import create_app
 from services.reporting.settings import ReportingSettings
@@ -238,6 +240,15 @@ async def test_a_year_of_events_gives_figures_equal_to_an_independent_count(base
         metrics = (await client.get("/metrics")).text
         missing_december = 96 - sum(1 for r in year.reports if r.period == "2025-12")
         assert f"caunoi_monthly_reports_missing {float(missing_december)}" in metrics
+        # 20 January: December's reports were due on the 5th, so every unit missing is late.
+        assert missing_december > 0 and f"caunoi_monthly_reports_late {float(missing_december)}" in metrics
+        for state in {c.status for c in year.cases}:
+            n = sum(1 for c in year.cases if c.status == state)
+            assert f'caunoi_cases{{state="{state}"}} {float(n)}' in metrics
+        async with sessions() as session:  # on the due day itself nobody is late yet
+            await business_gauges.refresh(session, date(2026, 1, 5), due_day=5)
+        assert REGISTRY.get_sample_value("caunoi_monthly_reports_late") == 0
+        assert REGISTRY.get_sample_value("caunoi_monthly_reports_missing") == missing_december
         waiting = sum(1 for r in year.requests if not r.answered)
         assert f"caunoi_counseling_requests_waiting {float(waiting)}" in metrics
 

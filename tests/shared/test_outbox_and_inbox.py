@@ -10,6 +10,7 @@ from collections import defaultdict
 import aio_pika
 import pytest
 from faststream.rabbit import RabbitBroker
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from shared.consumer import EventConsumer, HandlerContext
@@ -202,6 +203,10 @@ async def test_poison_and_always_failing_events_end_in_the_dead_letter_queue(
         attempts.append(event.code)
         raise ValueError("a bug in the handler")
 
+    dead_lettered = "caunoi_events_dead_lettered_total"
+    poison = {"service": "routing", "type": "case.reported", "reason": "poison"}
+    limit = {"service": "routing", "type": "case.reported", "reason": "delivery_limit"}
+    before = {k: REGISTRY.get_sample_value(dead_lettered, labels) or 0 for k, labels in (("p", poison), ("l", limit))}
     consumer = EventConsumer(
         service="routing",
         session_factory=make_session_factory(engine),
@@ -228,6 +233,8 @@ async def test_poison_and_always_failing_events_end_in_the_dead_letter_queue(
     await broker.stop()
     assert {m.body[:8] for m in dead} == {b"not json", b'{"event_'}
     assert attempts == ["TN-2026-000007"] * 3  # first delivery + 2 redeliveries, then dead-lettered
+    assert REGISTRY.get_sample_value(dead_lettered, poison) == before["p"] + 1
+    assert REGISTRY.get_sample_value(dead_lettered, limit) == before["l"] + 1  # once, on the last delivery
     async with engine.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(schema.inbox)) == 0
 
