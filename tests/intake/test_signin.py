@@ -4,6 +4,7 @@ that never say whether an address exists; every attempt logged without the passw
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from datetime import timedelta
@@ -238,3 +239,13 @@ async def test_a_reset_never_says_whether_the_address_exists_and_ends_old_sessio
     assert len(await links(intake, account_id)) == before + 3
     bad = await intake.client.post("/v1/password-resets", json={"email": "không phải email"})
     assert bad.status_code == 422 and bad.json()["detail"][0]["message"] == "Địa chỉ email không hợp lệ."
+
+
+async def test_parallel_guesses_cannot_overshoot_the_per_account_limit(intake):
+    account_id, email = await person_with_password(intake)
+    answers = await asyncio.gather(*(sign_in(intake, email, f"đoán {i} lần nữa", new_address()) for i in range(10)))
+    assert sorted(a.status_code for a in answers) == [401] * 5 + [429] * 5
+    rows = await intake.rows(
+        "SELECT outcome, count(*) AS n FROM intake.signin_attempts WHERE account_id = :a GROUP BY outcome", a=account_id
+    )
+    assert {r["outcome"]: r["n"] for r in rows} == {"failure": 5, "limited": 5}
