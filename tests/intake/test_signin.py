@@ -249,3 +249,35 @@ async def test_parallel_guesses_cannot_overshoot_the_per_account_limit(intake):
         "SELECT outcome, count(*) AS n FROM intake.signin_attempts WHERE account_id = :a GROUP BY outcome", a=account_id
     )
     assert {r["outcome"]: r["n"] for r in rows} == {"failure": 5, "limited": 5}
+
+
+async def test_a_disabled_account_cannot_sign_in_get_a_link_or_a_credential_until_enabled(intake):
+    account_id, email = await person_with_password(intake)
+    session = (await sign_in(intake, email, PASSWORD, new_address())).json()["token"]
+    bearer = {"Authorization": f"Bearer {session}"}
+    await intake.client.post("/v1/password-resets", json={"email": email})
+    pending = await latest_token(intake, account_id)
+    admin = intake.headers["admin"]
+
+    assert (
+        await intake.client.post(f"/v1/accounts/{account_id}/disable", headers=intake.headers["chair"])
+    ).status_code == 403
+    assert (await intake.client.post(f"/v1/accounts/{account_id}/disable", headers=admin)).status_code == 204
+    assert (await intake.client.get("/v1/me", headers=bearer)).status_code == 401  # revoked at once
+    assert len(await intake.events("credential.revoked", session.split("_")[1])) == 1
+    refused = await sign_in(intake, email, PASSWORD, new_address())
+    assert refused.status_code == 401 and refused.json() == {"detail": "Email hoặc mật khẩu không đúng."}
+    assert (await intake.client.get(f"/v1/invitations/{pending}")).status_code == 404
+    issued = len(await links(intake, account_id))
+    assert (await intake.client.post("/v1/password-resets", json={"email": email})).status_code == 202
+    assert len(await links(intake, account_id)) == issued  # no email to a disabled account
+    resend = await intake.client.post(f"/v1/accounts/{account_id}/invitation", headers=admin)
+    assert resend.status_code == 409 and resend.json() == {"detail": "Tài khoản đã bị khóa."}
+    credential = await intake.client.post(f"/v1/accounts/{account_id}/credentials", json={}, headers=admin)
+    assert credential.status_code == 409
+    listed = {a["account_id"]: a for a in (await intake.client.get("/v1/accounts", headers=admin)).json()}
+    assert listed[str(account_id)]["disabled_at"] is not None and listed[str(account_id)]["password_set"] is True
+
+    assert (await intake.client.post(f"/v1/accounts/{account_id}/enable", headers=admin)).status_code == 204
+    assert (await sign_in(intake, email, PASSWORD, new_address())).status_code == 201
+    assert (await intake.client.post(f"/v1/accounts/{uuid.uuid4()}/disable", headers=admin)).status_code == 404
