@@ -25,7 +25,7 @@ from services.notify.metrics import NOTIFICATIONS
 from services.notify.settings import NotifySettings
 from shared.consumer import HandlerContext
 from shared.events import Event
-from shared.events.intake import CredentialIssued, CredentialRevoked, ZaloUserActivity
+from shared.events.intake import AccountLinkIssued, CredentialIssued, CredentialRevoked, ZaloUserActivity
 from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
 from shared.events.routing import (
     CaseAssigned,
@@ -74,6 +74,7 @@ class NotifyHandlers:
             CounselingRequestAnswered: p.counseling_answered,
             MonthlyReportReminder: p.monthly_report_reminder,
             PlanItemReminder: p.plan_reminder,
+            AccountLinkIssued: p.account_link,
         }
         handlers: dict[type[Event], Handler] = {cls: self._planning(plan) for cls, plan in planners.items()}
         handlers[ZaloUserActivity] = self.on_zalo_activity
