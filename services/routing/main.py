@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.routing import store
 from services.routing.api import auth, router
+from services.routing.api_mine import router as mine_router
 from services.routing.assigner import assignment_worker
 from services.routing.handlers import make_handlers
 from services.routing.links_api import link_router
@@ -33,7 +34,7 @@ def create_app(settings: RoutingSettings | None = None, *, clock: Clock | None =
         inbox_table=store.inbox,
         outbox_table=store.outbox,
         handlers={**make_handlers(settings), CredentialIssued: auth.on_issued, CredentialRevoked: auth.on_revoked},
-        routers=[router, members_router, link_router(settings.link_path)],
+        routers=[mine_router, router, members_router, link_router(settings.link_path)],
         workers=[timer_worker, assignment_worker],
         title="Cầu Nối — routing",
         description="Club members, expert assignment, acceptance, deadlines and escalation, opinions.",
