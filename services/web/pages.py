@@ -126,7 +126,10 @@ async def reference(request: Request, what: str, session: Session | None = None)
     cached = ctx.reference.get(what)
     if cached is not None and time.monotonic() - cached[0] < REFERENCE_TTL:
         return list(cached[1])
-    answer = await ctx.apis.call("intake", "GET", f"/v1/{what}", token=session.token if session else None)
+    try:
+        answer = await ctx.apis.call("intake", "GET", f"/v1/{what}", token=session.token if session else None)
+    except ServiceDown:
+        return []  # a form still renders (codes instead of names) rather than failing outright
     if not answer.ok or not isinstance(answer.body, list):
         return []
     ctx.reference[what] = (time.monotonic(), answer.body)

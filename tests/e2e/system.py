@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from tests.e2e.tap import EventTap
-from tests.support.processes import ServiceGroup, last_line, run_cli
+from tests.support.processes import SERVICES, ServiceGroup, free_port, last_line, run_cli
 from tests.support.tcp_proxy import TcpProxy
 
 REPORTER_UNIT = "phuong-tan-ninh"
@@ -136,9 +136,11 @@ async def running_system(
     through_proxy: bool = False,
     show_logs: bool = True,
     extra_env: Mapping[str, str] | None = None,
+    services: tuple[str, ...] = SERVICES,
 ) -> AsyncIterator[RunningSystem]:
     """Start everything; on exit stop the services and print the end of their logs (pytest shows it on
-    failure)."""
+    failure). With "web" among `services`, links in messages point at the web service (PUBLIC_BASE_URL) and
+    the web service is told where the others are."""
     from tests.support.smtp_server import SmtpSink
     from tests.support.zalo_stub import ZaloStub
 
@@ -165,6 +167,16 @@ async def running_system(
             "ZALO_REFRESH_TOKEN": zalo.refresh_token,
             **(extra_env or {}),
         }
+        ports = {name: free_port() for name in services}
+        if "web" in services:
+            web_url = f"http://127.0.0.1:{ports['web']}"
+            env.update(
+                PUBLIC_BASE_URL=web_url,
+                WEB_BASE_URL=web_url,
+                INTAKE_URL=f"http://127.0.0.1:{ports['intake']}",
+                ROUTING_URL=f"http://127.0.0.1:{ports['routing']}",
+                REPORTING_URL=f"http://127.0.0.1:{ports['reporting']}",
+            )
         proxy = None
         service_env = dict(env)
         if through_proxy:
@@ -184,7 +196,7 @@ async def running_system(
             asyncio.to_thread(run_cli, "routing", "seed", env=env),
         )
         mark("seeded")
-        group = ServiceGroup(service_env, log_dir)
+        group = ServiceGroup(service_env, log_dir, services, ports=ports)
         tap = EventTap(env["RABBITMQ_URL"], env["BROKER_NAMESPACE"])
         await tap.start()  # before the services, so it sees every event they publish
         try:
