@@ -31,7 +31,7 @@ async def browser() -> AsyncIterator[Browser]:
             await launched.close()
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001 - pytest's signature
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if SHOTS.exists() and any(SHOTS.glob("*.png")):
         terminalreporter.write_sep("-", "web page screenshots")
         terminalreporter.write_line(f"screenshots of every page: {SHOTS}")
