@@ -13,17 +13,19 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from fastapi import HTTPException, Request, status
 from sqlalchemy import Column, DateTime, MetaData, String, Table, select
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.clock import Clock, SystemClock
 from shared.consumer import HandlerContext
 from shared.events.intake import CredentialIssued, CredentialRevoked
 
-ROLES = ("reporter", "member", "chair", "committee", "operator", "admin")
+# `web`: the web service's own credential (WEB_SERVICE_TOKEN); it may vouch for the client address of a
+# sign-in and nothing else that names a role.
+ROLES = ("reporter", "member", "chair", "committee", "operator", "admin", "web")
 TOKEN_PREFIX = "cn"  # noqa: S105 - a prefix, not a secret
 
 
@@ -79,7 +81,7 @@ class Authenticator:
         sessions = self.sessions or request.app.state.runtime.sessions
         async with sessions() as session:
             row = (await session.execute(select(self.table).where(self.table.c.key_id == parts[1]))).first()
-        now = datetime.now(UTC)
+        now = clock_of(request).now()
         if (
             row is None
             or not hmac.compare_digest(row.token_sha256, hash_token(token.strip()))
@@ -115,6 +117,13 @@ class Authenticator:
         await ctx.session.execute(
             self.table.update().where(self.table.c.key_id == event.key_id).values(revoked_at=event.revoked_at)
         )
+
+
+def clock_of(request: Request) -> Clock:
+    """The service's injected clock (a test's `FakeClock`), so expiry is judged on the same time as the rest."""
+    runtime = getattr(request.app.state, "runtime", None)
+    clock: Clock = getattr(runtime, "clock", None) or SystemClock()
+    return clock
 
 
 def _unauthorized() -> HTTPException:

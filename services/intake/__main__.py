@@ -10,13 +10,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
+from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import accounts as account_ops
-from services.intake import reference, rotation, store
+from services.intake import reference, rotation, signin, store
 from services.intake.context import cipher_from
 from services.intake.main import create_app
 from services.intake.settings import IntakeSettings
+from services.intake.signin_schemas import ResetIn
 from shared.auth import ROLES
 from shared.cli import service_cli
 from shared.db import make_engine, make_session_factory
@@ -66,8 +69,15 @@ def create(
         None, "--member-id", help="Member id from routing's registry (members)."
     ),
     expires_days: int | None = typer.Option(None, "--expires-days", min=1, help="Expire the credential after N days."),
+    email: str | None = typer.Option(
+        None, help="A person's email: no token; an invitation link (also emailed) is printed on the last line."
+    ),
 ) -> None:
-    """Create an account and its first credential. The token is printed alone on the last line, once."""
+    """Create an account. Without --email (machines): its first credential, the token alone on the last line,
+    shown once. With --email (people): an invitation, its link `{WEB_BASE_URL}/moi/{token}` on the last line."""
+    if email is not None:
+        _create_person(role, name, unit, member_id, email)
+        return
     issued = _in_transaction(
         lambda session, outbox: account_ops.create_account(
             session,
@@ -85,12 +95,72 @@ def create(
     typer.echo(issued.token)
 
 
+def _create_person(role: str, name: str, unit: str | None, member_id: uuid.UUID | None, email: str) -> None:
+    try:
+        address = ResetIn(email=email).email
+    except ValidationError:
+        typer.echo(f"error: email: not a valid email address: {email!r}", err=True)
+        raise typer.Exit(2) from None
+    settings = IntakeSettings()
+
+    async def work(session: AsyncSession, outbox: Outbox) -> signin.Link:
+        now = datetime.now(UTC)
+        account_id = await account_ops.insert_account(
+            session, role=role, name=name, unit=unit, member_id=member_id, email=address, now=now
+        )
+        return await signin.issue_link(session, outbox, settings, account_id, "invitation", now=now)
+
+    link = _in_transaction(work)
+    typer.echo(f"account {link.account_id} role={role} email={address}")
+    typer.echo(f"invitation (emailed; valid until {link.expires_at.isoformat()}; shown once):")
+    typer.echo(link.url)
+
+
+@accounts_cli.command("invite")
+def invite(
+    account_id: uuid.UUID, email: str | None = typer.Option(None, help="Set or change the email first.")
+) -> None:
+    """A new invitation link for an account (older ones stop working), emailed and printed on the last line."""
+    settings = IntakeSettings()
+    address = None
+    if email is not None:
+        try:
+            address = ResetIn(email=email).email
+        except ValidationError:
+            typer.echo(f"error: email: not a valid email address: {email!r}", err=True)
+            raise typer.Exit(2) from None
+
+    async def work(session: AsyncSession, outbox: Outbox) -> signin.Link | None:
+        now = datetime.now(UTC)
+        row = (await session.execute(select(store.accounts).where(store.accounts.c.id == account_id))).first()
+        if row is None:
+            return None
+        if address is not None and address != row.email:
+            await account_ops.claim_email(session, address, account_id)
+            await session.execute(
+                store.accounts.update().where(store.accounts.c.id == account_id).values(email=address)
+            )
+        elif row.email is None:
+            raise FieldErrors.one("body.email", "The account has no email address: give --email.", "")
+        return await signin.issue_link(session, outbox, settings, account_id, "invitation", now=now)
+
+    link = _in_transaction(work)
+    if link is None:
+        typer.echo(f"no account {account_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"invitation (emailed; valid until {link.expires_at.isoformat()}; shown once):")
+    typer.echo(link.url)
+
+
 @accounts_cli.command("list")
 def list_() -> None:
     """Accounts and their credentials (never the tokens)."""
     rows: list[dict[str, Any]] = _in_transaction(lambda session, _outbox: account_ops.list_accounts(session))
     for account in rows:
         typer.echo(f"{account['account_id']}  {account['role']:<9} {account['unit'] or '-':<24} {account['name']}")
+        if account["email"]:
+            password = "password set" if account["password_set"] else "invited, no password yet"
+            typer.echo(f"    email {account['email']}  {password}")
         for credential in account["credentials"]:
             state = "revoked" if credential["revoked_at"] else "active"
             expires = credential["expires_at"].date().isoformat() if credential["expires_at"] else "never"

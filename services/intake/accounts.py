@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import store
@@ -44,7 +44,23 @@ async def create_account(
     member_id: uuid.UUID | None = None,
     expires_days: int | None = None,
 ) -> Issued:
-    """A new account with its first credential. Raises `FieldErrors` for a bad combination."""
+    """A new account with its first credential (a machine, or a person who uses a token). Raises `FieldErrors`
+    for a bad combination."""
+    account_id = await insert_account(session, role=role, name=name, now=now, unit=unit, member_id=member_id)
+    return await issue_credential(session, outbox, account_id, now=now, expires_days=expires_days)
+
+
+async def insert_account(
+    session: AsyncSession,
+    *,
+    role: str,
+    name: str,
+    now: datetime,
+    unit: str | None = None,
+    member_id: uuid.UUID | None = None,
+    email: str | None = None,
+) -> uuid.UUID:
+    """Check the role/unit/member combination (and that `email`, already normalised, is free) and insert."""
     if role not in ROLES:
         raise FieldErrors.one("body.role", f"Unknown role; one of {', '.join(ROLES)}.", "Vai trò không hợp lệ.")
     if role == "reporter":
@@ -66,21 +82,42 @@ async def create_account(
             )
     else:
         member_id = None
+    if email is not None:
+        await claim_email(session, email)
     account_id = uuid.uuid4()
     await session.execute(
         store.accounts.insert().values(
-            id=account_id, name=nfc(name), role=role, unit=unit, member_id=member_id, created_at=now
+            id=account_id, name=nfc(name), role=role, unit=unit, member_id=member_id, created_at=now, email=email
         )
     )
-    return await issue_credential(session, outbox, account_id, now=now, expires_days=expires_days)
+    return account_id
+
+
+async def claim_email(session: AsyncSession, email: str, account_id: uuid.UUID | None = None) -> None:
+    """Refuse an address another account has (serialised per address, so two requests cannot both take it)."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('intake.account_email:' || :e))"), {"e": email})
+    a = store.accounts.c
+    taken = await session.execute(select(a.id).where(a.email == email, a.id != account_id if account_id else true()))
+    if taken.first() is not None:
+        raise FieldErrors.one(
+            "body.email", "Another account already has this email address.", "Địa chỉ email này đã được dùng."
+        )
 
 
 async def issue_credential(
-    session: AsyncSession, outbox: Outbox, account_id: uuid.UUID, *, now: datetime, expires_days: int | None = None
+    session: AsyncSession,
+    outbox: Outbox,
+    account_id: uuid.UUID,
+    *,
+    now: datetime,
+    expires_days: int | None = None,
+    expires_at: datetime | None = None,
 ) -> Issued:
+    """A new credential for the account, announced with `credential.issued` so every service accepts it."""
     account = (await session.execute(select(store.accounts).where(store.accounts.c.id == account_id))).one()
     key_id, token, digest = new_token()
-    expires_at = now + timedelta(days=expires_days) if expires_days else None
+    if expires_at is None and expires_days:
+        expires_at = now + timedelta(days=expires_days)
     values = {
         "key_id": key_id,
         "token_sha256": digest,
@@ -112,7 +149,18 @@ async def list_accounts(session: AsyncSession) -> list[dict]:
     a, c = store.accounts.c, store.credentials.c
     rows = await session.execute(
         select(
-            a.id, a.name, a.role, a.unit, a.member_id, a.created_at, c.key_id, c.issued_at, c.expires_at, c.revoked_at
+            a.id,
+            a.name,
+            a.role,
+            a.unit,
+            a.member_id,
+            a.created_at,
+            a.email,
+            a.password_set_at,
+            c.key_id,
+            c.issued_at,
+            c.expires_at,
+            c.revoked_at,
         )
         .select_from(store.accounts.outerjoin(store.credentials, c.account_id == a.id))
         .order_by(a.created_at, c.issued_at)
@@ -128,6 +176,8 @@ async def list_accounts(session: AsyncSession) -> list[dict]:
                 "unit": row.unit,
                 "member_id": row.member_id,
                 "created_at": row.created_at,
+                "email": row.email,
+                "password_set": row.password_set_at is not None,
                 "credentials": [],
             },
         )

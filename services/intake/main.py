@@ -9,6 +9,7 @@ from services.intake.api_admin import router as admin_router
 from services.intake.api_cases import auth
 from services.intake.api_cases import router as cases_router
 from services.intake.api_reports import router as reports_router
+from services.intake.api_signin import router as signin_router
 from services.intake.authcache import MAX_TTL_SECONDS
 from services.intake.context import IntakeContext, build_context
 from services.intake.counseling import router as counseling_router
@@ -42,7 +43,7 @@ def create_app(settings: IntakeSettings | None = None, *, clock: Clock | None = 
         inbox_table=store.inbox,
         outbox_table=store.outbox,
         handlers=HANDLERS,
-        routers=[cases_router, reports_router, counseling_router, zalo_router, admin_router],
+        routers=[cases_router, reports_router, counseling_router, zalo_router, admin_router, signin_router],
         workers=[zalo_worker(context), change_listener(context)],
         title="Cầu Nối — intake",
         description="Cases, monthly reports, counseling requests and the Zalo webhook. See docs/intake.md.",

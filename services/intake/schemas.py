@@ -14,6 +14,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, 
 from pydantic_core import PydanticCustomError
 
 from services.intake.domain import COUNSELING_MESSAGE_MAX, EMERGENCY, PERIOD_PATTERN, SUMMARY_MAX, UNIT_PATTERN
+from services.intake.signin_schemas import Email
 from shared.events import ProtectionLevel, Urgency
 from shared.text import nfc
 
@@ -242,11 +243,14 @@ class CounselingStatus(BaseModel):
 
 
 class AccountIn(Strict):
-    role: Literal["reporter", "member", "chair", "committee", "operator", "admin"]
+    role: Literal["reporter", "member", "chair", "committee", "operator", "admin", "web"]
     name: Text(200)  # type: ignore[valid-type]
     unit: UnitCode | None = None
     member_id: uuid.UUID | None = None
     expires_days: int | None = Field(default=None, ge=1, le=3650)
+    email: Email | None = Field(
+        default=None, description="A person: the account gets this email and an emailed invitation, no token."
+    )
 
 
 class CredentialIn(Strict):
@@ -277,6 +281,8 @@ class AccountOut(BaseModel):
     unit: str | None
     member_id: uuid.UUID | None
     created_at: datetime
+    email: str | None = None
+    password_set: bool = False
     credentials: list[CredentialOut]
 
 

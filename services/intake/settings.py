@@ -50,5 +50,32 @@ class IntakeSettings(ServiceSettings):
         le=5,
         description="Longest time a credential row is cached (bound on revocation by another process; ≤ 5 s).",
     )
+    web_base_url: str = Field(
+        default="http://127.0.0.1:8005",
+        description="Address of the web service: invitation and password-reset links are `{WEB_BASE_URL}/moi/{token}`.",
+    )
+    invitation_ttl_hours: int = Field(default=72, ge=1, le=720, description="How long an invitation link works.")
+    reset_ttl_hours: int = Field(default=2, ge=1, le=72, description="How long a password-reset link works.")
+    session_absolute_hours: int = Field(
+        default=12, ge=1, le=720, description="Lifetime of a sign-in session's bearer credential (`POST /v1/sessions`)."
+    )
+    password_hash_time_cost: int = Field(
+        default=3, ge=1, le=20, description="argon2id passes over memory per password hash (RFC 9106: 3 with 64 MiB)."
+    )
+    password_hash_memory_kib: int = Field(
+        default=65_536, ge=8_192, le=1_048_576, description="argon2id memory per password hash, in KiB (64 MiB)."
+    )
+    signin_window_seconds: int = Field(
+        default=900, ge=1, description="Window in which failed sign-in attempts are counted (per account, per address)."
+    )
+    signin_max_failures_per_account: int = Field(
+        default=5, ge=1, description="Failed sign-ins for one account within the window before 429."
+    )
+    signin_max_failures_per_address: int = Field(
+        default=20, ge=1, description="Failed sign-ins from one client address within the window before 429."
+    )
+    reset_max_per_hour: int = Field(
+        default=3, ge=1, description="Password-reset emails sent to one account per hour (more requests still get 202)."
+    )
     zalo_app_id: str = Field(default="", description="Zalo app id, part of the webhook signature.")
     zalo_oa_secret: str = Field(default="", description="Zalo OA secret key, part of the webhook signature.")

@@ -25,7 +25,7 @@ from services.notify.settings import NotifySettings
 from services.notify.wakeup import Wakeup
 from shared.consumer import HandlerContext
 from shared.events import Event
-from shared.events.intake import ZaloUserActivity
+from shared.events.intake import AccountLinkIssued, ZaloUserActivity
 from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
 from shared.events.routing import (
     CaseAssigned,
@@ -67,6 +67,7 @@ class NotifyHandlers:
             CounselingRequestAnswered: p.counseling_answered,
             MonthlyReportReminder: p.monthly_report_reminder,
             PlanItemReminder: p.plan_reminder,
+            AccountLinkIssued: p.account_link,
         }
         handlers: dict[type[Event], Handler] = {cls: self._planning(plan) for cls, plan in planners.items()}
         handlers[ZaloUserActivity] = self.on_zalo_activity

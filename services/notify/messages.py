@@ -20,6 +20,7 @@ from services.notify.catalog import (
     Catalog,
 )
 from shared.events.common import Recipient
+from shared.events.intake import AccountLinkIssued
 from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
 from shared.events.routing import (
     AssignmentInfo,
@@ -250,3 +251,15 @@ class Planner:
             "link": f"{self.base}/plan/{e.item_id}",
         }
         return [Planned("plan_reminder", r, {**ctx, "recipient_name": r.display_name}) for r in e.recipients]
+
+    def account_link(self, e: AccountLinkIssued) -> list[Planned]:
+        """An invitation or reset link, by email only (a bearer secret: never on Zalo, never in a log line)."""
+        person = Recipient(display_name=e.display_name, email=e.email, channels=("email",))
+        ctx = {
+            "code": None,
+            "recipient_name": e.display_name,
+            "email": e.email,
+            "link": e.link,
+            "expires_at": e.expires_at.isoformat(),
+        }
+        return [Planned(f"account_{e.kind}", person, ctx, channels=("email",))]

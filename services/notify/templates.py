@@ -27,6 +27,8 @@ TEMPLATES = (
     "counseling_answer",
     "monthly_report_reminder",
     "plan_reminder",
+    "account_invitation",
+    "account_reset",
 )
 PARTS = ("subject.j2", "body.txt.j2", "body.html.j2", "zalo.txt.j2")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import Field
 
@@ -145,7 +146,7 @@ class CredentialIssued(Event):
     key_id: str
     token_sha256: str = Field(pattern="^[0-9a-f]{64}$")
     account_id: uuid.UUID
-    role: str = Field(pattern="^(reporter|member|chair|committee|operator|admin)$")
+    role: str = Field(pattern="^(reporter|member|chair|committee|operator|admin|web)$")
     unit: str | None = None
     member_id: uuid.UUID | None = None
     issued_at: datetime
@@ -161,3 +162,25 @@ class CredentialRevoked(Event):
 
     key_id: str
     revoked_at: datetime
+
+
+class AccountLinkIssued(Event):
+    """A person was given a one-time link to set their password: an invitation (new account, or re-sent by an
+    admin) or a reset they asked for. Emitted by intake; notify emails it (email only, never Zalo).
+
+    The link is a bearer secret until used or expired (`expires_at`): consumers must never log it. It travels
+    in clear inside the broker and the services' outbox/delivery tables (issue 14 wants such secrets encrypted
+    in events). Carries an adult's name and email, never anything about a child.
+    """
+
+    TYPE = "account.link_issued"
+    PRODUCER = "intake"
+    CONSUMERS = ("notify",)
+
+    account_id: uuid.UUID
+    kind: Literal["invitation", "reset"]
+    link: str
+    email: str
+    display_name: str
+    issued_at: datetime
+    expires_at: datetime

@@ -17,6 +17,7 @@ from services.notify.messages import Planner
 from services.notify.settings import DATA_DIR
 from services.notify.templates import TEMPLATES, render
 from shared.events.base import FORBIDDEN_FIELD_NAMES
+from shared.events.intake import AccountLinkIssued
 from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
 from shared.events.routing import (
     AssignmentInfo,
@@ -163,6 +164,20 @@ def every_message():
                 at=now,
             )
         ),
+        *(
+            planner.account_link(
+                AccountLinkIssued(
+                    account_id=uuid.uuid4(),
+                    kind=kind,
+                    link=f"https://caunoi.tinhdoan-tayninh.vn/moi/{'x' * 43}",
+                    email="lan@tinhdoan-tayninh.vn",
+                    display_name="Trần Thị Lan",
+                    issued_at=now,
+                    expires_at=now + timedelta(hours=72),
+                )
+            )
+            for kind in ("invitation", "reset")
+        ),
     ]
     return [planned for batch in events for planned in batch]
 
@@ -198,6 +213,11 @@ def test_messages_name_units_and_categories_in_vietnamese():
     assert assigned.subject.startswith("[KHẨN CẤP] Vụ việc TN-2026-000123 cần Anh/Chị hỗ trợ: Xâm hại tình dục")
     assert "Xã Tân Hưng" in assigned.text and "Khẩn cấp" in assigned.zalo and "tâm lý" in assigned.text
     assert "y tế" in by_template["case_missing_experts"].subject
+    invitation, reset = by_template["account_invitation"], by_template["account_reset"]
+    assert invitation.subject == "Lời mời sử dụng hệ thống Cầu Nối của Câu lạc bộ tư vấn, trợ giúp trẻ em tỉnh Tây Ninh"
+    assert reset.subject == "Đặt lại mật khẩu hệ thống Cầu Nối"
+    assert "lan@tinhdoan-tayninh.vn" in invitation.text and "16:00 ngày 02/12/2026" in invitation.text
+    assert "không yêu cầu đặt lại mật khẩu" in reset.text and "Đặt mật khẩu mới</a>" in reset.html
     assert "Phường Hòa Thành" in by_template["monthly_report_reminder"].subject  # NFD input, NFC output
     assert "[QUÁ HẠN]" in by_template["monthly_report_reminder"].subject
     assert "Phòng Lao động – Thương binh và Xã hội" in by_template["case_forwarded"].html
