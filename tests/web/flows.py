@@ -63,14 +63,14 @@ async def invite(system: RunningSystem, role: str, name: str, email: str, *extra
 
 async def set_password(page: Page, link: str) -> None:
     await page.goto(link)
-    await page.get_by_label("Mật khẩu mới", exact=True).fill(PASSWORD)
-    await page.get_by_label("Nhập lại mật khẩu mới").fill(PASSWORD)
+    await page.locator("#password").fill(PASSWORD)
+    await page.locator("#password2").fill(PASSWORD)
     await page.get_by_role("button", name="Lưu mật khẩu và đăng nhập").click()
 
 
 async def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    await page.get_by_label("Email").fill(email)
-    await page.get_by_label("Mật khẩu").fill(password)
+    await page.locator("#email").fill(email)
+    await page.locator("#password").fill(password)
     await page.get_by_role("button", name="Đăng nhập").click()
 
 
