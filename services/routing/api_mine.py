@@ -100,3 +100,32 @@ async def edit_opinion(
             .values(text=body.text, recommended_level=body.recommended_level, referrals=list(body.referrals))
         )
     return await _case_view(request, case_id)
+
+
+class CaseDeadline(BaseModel):
+    deadline: str  # emergency_intervention (Decree 56: 12 hours) | support_plan (5 working days)
+    due_at: datetime
+
+
+Viewer = Annotated[Principal, Depends(auth.require("member", "chair", "committee", "admin"))]
+
+
+@router.get(
+    "/cases/{case_id}/deadlines",
+    response_model=list[CaseDeadline],
+    summary="The case's Decree 56 deadlines (emergency intervention, support plan), earliest first",
+)
+async def case_deadlines(request: Request, case_id: uuid.UUID, principal: Viewer) -> list[CaseDeadline]:
+    t = store.timers.c
+    async with request.app.state.runtime.sessions() as session:
+        if principal.role == "member" and not await _holds(session, case_id, principal.member_id):
+            raise NotAllowed("You hold no assignment on this case.")
+        rows = (
+            await session.execute(
+                select(t.deadline, func.min(t.due_at).label("due_at"))
+                .where(t.case_id == case_id, t.assignment_id.is_(None), t.deadline != "leave_start")
+                .group_by(t.deadline)
+                .order_by(func.min(t.due_at))
+            )
+        ).all()
+    return [CaseDeadline(deadline=row.deadline, due_at=row.due_at) for row in rows]

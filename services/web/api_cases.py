@@ -39,6 +39,10 @@ async def _case_page(
         if answer.status == 403:
             return message_page(request, 403, "Không có quyền truy cập", NO_ACCESS)
         routed = answer.body if answer.ok else None
+        timed = await api(request, session, "routing", "GET", f"/v1/cases/{case_id}/deadlines")
+        deadlines = timed.body if timed.ok else []
+    else:
+        deadlines = []
     me = session.account.get("member")
     mine = [a for a in (routed or {}).get("assignments", []) if str(a["member_id"]) == str(me)]
     my_opinion = next((o for o in reversed((routed or {}).get("opinions", [])) if str(o["member_id"]) == str(me)), None)
@@ -53,6 +57,7 @@ async def _case_page(
         mine=mine,
         my_opinion=my_opinion,
         member_names=member_names,
+        deadlines=deadlines,
         child=child,
         now=now(request),
         categories=await names(request, "categories"),

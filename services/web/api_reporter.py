@@ -39,6 +39,24 @@ CASE_INPUTS = (
 )
 
 
+# A choice from a list can only be wrong by being missing: say so in words, not with the API's codes.
+CHOOSE = {
+    "unit": "Hãy chọn đơn vị.",
+    "category": "Hãy chọn loại vụ việc.",
+    "urgency": "Hãy chọn mức độ khẩn cấp.",
+    "protection_level": "Hãy chọn cấp độ bảo vệ.",
+    "legal_basis": "Hãy chọn cơ sở xử lý thông tin.",
+    "child.sex": "Hãy chọn giới tính.",
+}
+
+
+def _friendly(errors: dict[str, str], form: dict) -> dict[str, str]:
+    out = {field: CHOOSE.get(field, message) for field, message in errors.items()}
+    if "summary" in out and not str(form.get("summary", "")).strip():
+        out["summary"] = "Hãy tóm tắt sự việc."
+    return out
+
+
 async def _case_form(request: Request, session, status: int, form: dict, errors: dict, key: str) -> Response:
     categories = [c for c in await reference(request, "categories") if c.get("active", True)]
     return render(
@@ -82,7 +100,7 @@ async def case_send(request: Request) -> Response:
     elif answer.status == 409:
         errors = {"": "Biểu mẫu này đã được gửi với nội dung khác. Hãy mở lại trang báo cáo."}
     else:
-        errors = domain.place_errors(domain.field_errors(answer.detail), CASE_INPUTS)
+        errors = _friendly(domain.place_errors(domain.field_errors(answer.detail), CASE_INPUTS), form)
     return await _case_form(request, session, 422, form, errors, key)
 
 

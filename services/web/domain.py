@@ -34,6 +34,10 @@ CASE_STATUS = {
     "closed": "Đã kết thúc",
     "escalated": "Đã báo cáo lên cấp trên",
 }
+DEADLINES = {
+    "emergency_intervention": "Can thiệp khẩn cấp (12 giờ, Nghị định 56)",
+    "support_plan": "Kế hoạch hỗ trợ, can thiệp (5 ngày làm việc)",
+}
 ASSIGNMENT_STATUS = {"pending": "Chờ trả lời", "accepted": "Đã nhận", "declined": "Đã từ chối", "removed": "Đã rút"}
 COUNSELING_STATUS = {
     "received": "Đã nhận, đang chờ phân công",

@@ -67,9 +67,9 @@ async def _report_with_errors_then_valid(page: Page, web: str) -> tuple[str, str
     # Sent empty but for a word as the child's age: intake's field errors come back beside each field.
     await page.locator("#child-age").fill("ba")
     await page.get_by_role("button", name="Gửi báo cáo").click()
-    await expect(page.locator("#category-loi")).to_be_visible()
-    await expect(page.locator("#urgency-loi")).to_be_visible()
-    await expect(page.locator("#summary-loi")).to_contain_text("Quá ngắn")
+    await expect(page.locator("#category-loi")).to_have_text("Hãy chọn loại vụ việc.")
+    await expect(page.locator("#urgency-loi")).to_have_text("Hãy chọn mức độ khẩn cấp.")
+    await expect(page.locator("#summary-loi")).to_have_text("Hãy tóm tắt sự việc.")
     await expect(page.locator("#child-age-loi")).to_contain_text("số nguyên")
     await expect(page.get_by_role("alert")).to_contain_text("Chưa gửi được")
     await shot(page, "33-bao-cao-vu-viec-loi")
