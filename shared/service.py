@@ -67,6 +67,11 @@ class ServiceSpec:
     # `/healthz` says so in its detail (intake keeps taking cases).
     serves_without_broker: bool = False
 
+    @property
+    def uses_broker(self) -> bool:
+        """A service that neither emits nor consumes events (web) never connects to the broker."""
+        return self.outbox_table is not None or bool(self.handlers)
+
 
 @dataclass
 class ServiceRuntime:
@@ -90,6 +95,8 @@ class ServiceRuntime:
 
     async def ready(self) -> dict[str, bool]:
         checks = {"database": False, "broker": self.publisher.reachable}
+        if not self.spec.uses_broker:
+            del checks["broker"]
         with contextlib.suppress(Exception):
             await asyncio.wait_for(ping(self.engine), timeout=2)
             checks["database"] = True
@@ -99,11 +106,14 @@ class ServiceRuntime:
 
     def takes_traffic(self, checks: Mapping[str, bool]) -> bool:
         """Readiness: the database always; the broker unless the service serves without it."""
-        needed = ("database",) if self.spec.serves_without_broker else ("database", "broker")
+        serves_alone = self.spec.serves_without_broker or not self.spec.uses_broker
+        needed = ("database",) if serves_alone else ("database", "broker")
         return all(checks[name] for name in needed)
 
     def health_detail(self) -> dict[str, Any]:
         """In-memory state for `/healthz` (no I/O): broker connection and the outbox backlog."""
+        if not self.spec.uses_broker:
+            return {"broker": "not used"}
         reachable = self.publisher.reachable
         detail: dict[str, Any] = {"broker": "connected" if reachable else "unreachable"}
         if self.relay is not None:
@@ -164,7 +174,8 @@ def create_service_app(
         app.state.runtime = runtime
         deadline = time.monotonic() + startup_timeout
         await _connect_with_retry("database", lambda: ping(engine), deadline)
-        await _connect_with_retry("broker", publisher.connect, deadline)  # declares the topology
+        if spec.uses_broker:
+            await _connect_with_retry("broker", publisher.connect, deadline)  # declares the topology
 
         if spec.inbox_table is not None and spec.handlers:
             runtime.broker = RabbitBroker(settings.rabbitmq_url, logger=None, graceful_timeout=15.0)

@@ -141,3 +141,21 @@ async def get_report(unit: UnitPath, period: PeriodPath, request: Request, princ
         raise HTTPException(404, detail=NOT_FOUND)
     revisions = [_out(r) for r in rows]
     return MonthlyReportHistory(unit=unit, period=period, latest=revisions[-1], revisions=revisions)
+
+
+@router.get(
+    "/v1/units/{unit}/monthly-reports",
+    response_model=list[MonthlyReportOut],
+    summary="Every revision of the unit's monthly reports, newest month first (a reporter: its own unit)",
+    responses=problems(401, 403, 404),
+)
+async def list_reports(unit: UnitPath, request: Request, principal: Reader) -> list[MonthlyReportOut]:
+    _own_unit(principal, unit)
+    m = store.monthly_reports.c
+    async with runtime_of(request).sessions() as session:
+        rows = (
+            await session.execute(
+                select(store.monthly_reports).where(m.unit == unit).order_by(m.period.desc(), m.revision)
+            )
+        ).all()
+    return [_out(r) for r in rows]

@@ -183,6 +183,16 @@ case_members = Table(
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
 
+# Which members routing gave which counseling request (`counseling_request.assigned`): such a member may
+# read the requester's words (`GET /v1/counseling-requests/{id}/messages`, audited).
+counseling_members = Table(
+    "counseling_members",
+    metadata,
+    Column("request_id", UUID(as_uuid=True), primary_key=True),
+    Column("member_id", UUID(as_uuid=True), primary_key=True),
+    Column("assigned_at", DateTime(timezone=True), nullable=False),
+)
+
 # Superseded by the per-year sequences `intake.case_code_<year>` (migration 0002); kept for their start values.
 case_counters = Table(
     "case_counters",

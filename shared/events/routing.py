@@ -172,11 +172,12 @@ class CaseForwarded(Event):
 
 
 class CounselingRequestAssigned(Event):
-    """A counseling request was given to a member. Emitted by routing; notify tells the member."""
+    """A counseling request was given to a member. Emitted by routing; notify tells the member, intake lets
+    that member read the request's words."""
 
     TYPE = "counseling_request.assigned"
     PRODUCER = "routing"
-    CONSUMERS = ("notify", "reporting")
+    CONSUMERS = ("intake", "notify", "reporting")
 
     request_id: uuid.UUID
     code: str

@@ -22,12 +22,13 @@ from shared.settings import ServiceSettings, refuse_development_secrets
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = Path(__file__).with_name("compose-spec.schema.json")
-SERVICES = {"intake": 8001, "routing": 8002, "notify": 8003, "reporting": 8004}
+SERVICES = {"intake": 8001, "routing": 8002, "notify": 8003, "reporting": 8004, "web": 8005}
 SETTINGS_CLASSES = {
     "intake": "IntakeSettings",
     "routing": "RoutingSettings",
     "notify": "NotifySettings",
     "reporting": "ReportingSettings",
+    "web": "WebSettings",
 }
 # Issue 2's required names, and who reads them.
 REQUIRED_EVERYWHERE = {"DATABASE_URL", "RABBITMQ_URL", "BROKER_NAMESPACE", "PUBLIC_BASE_URL", "HTTP_HOST", "HTTP_PORT"}
@@ -125,7 +126,7 @@ def test_compose_file_is_valid_against_the_compose_specification(compose):
     jsonschema.validate(compose, schema)
 
 
-def test_each_of_the_four_services_runs_from_the_repository_image(compose):
+def test_each_of_the_five_services_runs_from_the_repository_image(compose):
     found = {service_of(d): name for name, d in compose["services"].items() if service_of(d)}
     assert set(found) == set(SERVICES)
     for name in found.values():

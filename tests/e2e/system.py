@@ -31,7 +31,7 @@ import httpx
 
 from shared.clock import SystemClock, offset_to
 from tests.e2e.tap import EventTap
-from tests.support.processes import ServiceGroup, last_line, run_cli
+from tests.support.processes import SERVICES, ServiceGroup, free_port, last_line, run_cli
 from tests.support.tcp_proxy import TcpProxy
 
 REPORTER_UNIT = "phuong-tan-ninh"
@@ -156,9 +156,11 @@ async def running_system(
     show_logs: bool = True,
     extra_env: Mapping[str, str] | None = None,
     at: datetime = DAYTIME,
+    services: tuple[str, ...] = SERVICES,
 ) -> AsyncIterator[RunningSystem]:
     """Start everything, living at the instant `at`; on exit stop the services and print the end of their
-    logs (pytest shows it on failure)."""
+    logs (pytest shows it on failure). With "web" among `services`, links in messages point at the web
+    service (PUBLIC_BASE_URL) and the web service is told where the others are."""
     offset = offset_to(at)
     from tests.support.smtp_server import SmtpSink
     from tests.support.zalo_stub import ZaloStub
@@ -188,6 +190,16 @@ async def running_system(
             "ZALO_REFRESH_TOKEN": zalo.refresh_token,
             **(extra_env or {}),
         }
+        ports = {name: free_port() for name in services}
+        if "web" in services:
+            web_url = f"http://127.0.0.1:{ports['web']}"
+            env.update(
+                PUBLIC_BASE_URL=web_url,
+                WEB_BASE_URL=web_url,
+                INTAKE_URL=f"http://127.0.0.1:{ports['intake']}",
+                ROUTING_URL=f"http://127.0.0.1:{ports['routing']}",
+                REPORTING_URL=f"http://127.0.0.1:{ports['reporting']}",
+            )
         proxy = None
         service_env = dict(env)
         if through_proxy:
@@ -207,7 +219,7 @@ async def running_system(
             asyncio.to_thread(run_cli, "routing", "seed", env=env),
         )
         mark("seeded")
-        group = ServiceGroup(service_env, log_dir)
+        group = ServiceGroup(service_env, log_dir, services, ports=ports)
         tap = EventTap(env["RABBITMQ_URL"], env["BROKER_NAMESPACE"])
         await tap.start()  # before the services, so it sees every event they publish
         try:
