@@ -88,8 +88,12 @@ class RunningSystem:
         """The month (Tây Ninh time) a case reported now is counted in."""
         return self.local_now().strftime("%Y-%m")
 
+    def consent(self) -> dict[str, str]:
+        """A consent recorded two hours before now (the system's now)."""
+        return {"recorded_by": CONSENT_BY, "recorded_at": (self.local_now() - timedelta(hours=2)).isoformat()}
+
     async def post_case(self, client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
-        consent = {"recorded_by": CONSENT_BY, "recorded_at": (self.local_now() - timedelta(hours=2)).isoformat()}
+        consent = self.consent()
         body = {
             "unit": REPORTER_UNIT,
             "category": CATEGORY,
