@@ -82,9 +82,9 @@ def review_kind(kind: str, year: int | None, club: str = CLUB) -> ReviewKind:
             raise ValueError("year is required for an annual review")
         return ReviewKind("annual", f"Sơ kết hoạt động {club} năm {year}", str(year))
     if kind == "three_year":
-        return ReviewKind("three_year", f"Sơ kết 03 năm hoạt động {club} giai đoạn 2023 – 2025", "2023..2025")
+        return ReviewKind("three_year", f"Sơ kết 03 năm hoạt động {club} giai đoạn 2023–2025", "2023..2025")
     if kind == "five_year":
-        return ReviewKind("five_year", f"Tổng kết 05 năm hoạt động {club} giai đoạn 2023 – 2027", "2023..2027")
+        return ReviewKind("five_year", f"Tổng kết 05 năm hoạt động {club} giai đoạn 2023–2027", "2023..2027")
     raise ValueError(f"unknown review kind {kind!r}")
 
 
@@ -433,7 +433,7 @@ def _plan_section(doc: Any, tracker: dict[str, Any]) -> None:
 def _direction_section(doc: Any, kind: ReviewKind, period: Period) -> None:
     _heading(doc, "V. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI")
     if kind.code == "five_year":
-        _para(doc, "- Xây dựng chương trình hoạt động giai đoạn 2027 – 2032.")
+        _para(doc, "- Xây dựng chương trình hoạt động giai đoạn 2027–2032.")
     else:
         _para(doc, f"- Tiếp tục thực hiện các nội dung của kế hoạch năm {period.last.year + 1} theo lộ trình.")
     _para(doc, "- Duy trì họp Ban Chủ nhiệm hằng quý và sinh hoạt Câu lạc bộ ít nhất 02 lần/năm.")
