@@ -49,7 +49,8 @@ class FakeClock:
 
 
 class _ClockSettings(Protocol):
-    clock_offset_seconds: float
+    @property
+    def clock_offset_seconds(self) -> float: ...
 
 
 def clock_from_settings(settings: _ClockSettings) -> SystemClock:
