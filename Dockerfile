@@ -24,6 +24,7 @@ COPY shared ./shared
 COPY services ./services
 COPY data ./data
 COPY deploy ./deploy
+COPY scripts ./scripts
 RUN useradd --system --uid 10001 --home /app caunoi
 USER caunoi
 

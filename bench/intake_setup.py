@@ -29,6 +29,7 @@ def env_for(res: Scratch) -> dict[str, str]:
         "BROKER_NAMESPACE": "bench",
         "LOG_FORMAT": "text",
         "LOG_LEVEL": "WARNING",
+        "DEVELOPMENT_MODE": "true",  # the committed development keys
     }
 
 

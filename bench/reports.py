@@ -80,7 +80,7 @@ async def _profile(fn: Callable[[], Awaitable[object]], name: str) -> str:
 
 async def run(opts: Options) -> list[Figure]:
     from services.reporting import figures
-    from services.reporting.periods import parse_period
+    from services.reporting.domain import parse_period
     from services.reporting.seed import seed_defaults
 
     n = opts.cases or (100_000 if opts.quick else 1_000_000)

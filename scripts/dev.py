@@ -1,39 +1,54 @@
 """`make run`: the whole system on this machine, for development and demonstration.
 
-Creates the database if it is missing, migrates the four services, loads the default data (units,
-categories, the demo club), makes demo credentials and prints them, starts a local mail sink and the four
-services, prints where everything is, and on Ctrl-C (or SIGTERM) stops every child and exits.
+Creates the database if it is missing, migrates the five services, loads the default data (units,
+categories, the demo club), makes demo credentials and prints them, starts a local mail sink and the five
+services (the four and the web pages, whose address is PUBLIC_BASE_URL: every link in a message lands there),
+prints where everything is, and on Ctrl-C (or SIGTERM) stops every child and exits.
 
 RabbitMQ and PostgreSQL are expected on localhost; `DATABASE_URL` / `RABBITMQ_URL` point elsewhere.
+`make run AT=2026-12-01T23:00+07:00` (`--at`) runs every process as if at that instant (development mode's
+`CLOCK_OFFSET_SECONDS`), to see what happens at night, at a month's end or during Tết.
 Zalo is off unless `ZALO_ACCESS_TOKEN` or `ZALO_REFRESH_TOKEN` (and the other ZALO_* settings) point at a
 real Official Account: notify then records Zalo deliveries as not sent and emails as usual.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from scripts.mailsink import MailSink
-from tests.support.processes import SERVICES, ServiceGroup, last_line, run_cli
+from shared.clock import offset_to
+from tests.support.processes import WITH_WEB, ServiceGroup, last_line, run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_DIR = REPO / ".run"
-PORTS = {"intake": 8001, "routing": 8002, "notify": 8003, "reporting": 8004}
+PORTS = {"intake": 8001, "routing": 8002, "notify": 8003, "reporting": 8004, "web": 8005}
+WEB_URL = f"http://127.0.0.1:{PORTS['web']}"
 DEFAULTS = {
     "DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:5432/caunoi",
     "RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:5672/",
     "BROKER_NAMESPACE": "caunoi",
     "LOG_FORMAT": "text",
+    "DEVELOPMENT_MODE": "true",  # `make run` uses the committed development keys and secrets
+    # Links in messages (case pages, accept/decline, invitations) land on the web pages.
+    "PUBLIC_BASE_URL": WEB_URL,
+    "WEB_BASE_URL": WEB_URL,
+    "INTAKE_URL": f"http://127.0.0.1:{PORTS['intake']}",
+    "ROUTING_URL": f"http://127.0.0.1:{PORTS['routing']}",
+    "REPORTING_URL": f"http://127.0.0.1:{PORTS['reporting']}",
 }
 DEMO_UNIT = "phuong-tan-ninh"
+DEMO_REPORTER_EMAIL = "canbo.tanninh@demo.example"
 
 
 def say(text: str = "") -> None:
@@ -58,13 +73,16 @@ def credential(env: dict[str, str], role: str, name: str, *extra: str) -> str:
     return last_line(run_cli("intake", "accounts", "create", "--role", role, "--name", name, *extra, env=env))
 
 
-async def main() -> int:
+async def main(at: datetime | None = None) -> int:
     env = {key: os.environ.get(key, default) for key, default in DEFAULTS.items()}  # the rest is inherited
+    if at is not None:
+        env["CLOCK_OFFSET_SECONDS"] = str(offset_to(at))
+        say(f"every process lives as if at {at.isoformat()} (then time runs on)")
     RUN_DIR.mkdir(exist_ok=True)
     await ensure_database(env["DATABASE_URL"])
 
     say("migrating …")
-    for service in SERVICES:
+    for service in WITH_WEB:
         run_cli(service, "migrate", env=env)
     say("loading units, categories and the demo club …")
     run_cli("intake", "seed", env=env)
@@ -75,13 +93,16 @@ async def main() -> int:
         sink = MailSink(RUN_DIR / "mail", port=int(env.get("SMTP_PORT", "1025"))).start()
         env.update(SMTP_HOST=sink.host, SMTP_PORT=str(sink.port), SMTP_TLS="none")
 
-    group = ServiceGroup(env, RUN_DIR / "logs", ports=PORTS)
+    if not os.environ.get("WEB_SERVICE_TOKEN"):
+        # The web service's own account, so intake trusts the address it reports for sign-in attempt limits.
+        env["WEB_SERVICE_TOKEN"] = credential(env, "web", "Dịch vụ web (demo)")
+    group = ServiceGroup(env, RUN_DIR / "logs", WITH_WEB, ports=PORTS)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        say("starting the four services …")
+        say("starting the five services …")
         starting = asyncio.create_task(group.start())
         waiter = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait({starting, waiter}, return_when=asyncio.FIRST_COMPLETED)
@@ -96,10 +117,19 @@ async def main() -> int:
             "reporter": credential(env, "reporter", "Cán bộ phường Tân Ninh (demo)", "--unit", DEMO_UNIT),
             "committee": credential(env, "committee", "Ban Thường trực (demo)"),
         }
+        invitations = {
+            DEMO_REPORTER_EMAIL: credential(
+                env, "reporter", "Cán bộ phường Tân Ninh", "--unit", DEMO_UNIT, "--email", DEMO_REPORTER_EMAIL
+            )
+        }
         (RUN_DIR / "credentials.env").write_text(
             "".join(f"CAUNOI_{role.upper()}_TOKEN={token}\n" for role, token in creds.items()), encoding="utf-8"
         )
         print_banner(group, creds, sink, env)
+        say("Sign in to the web pages: open an invitation link, choose a password (links also in the mail sink):")
+        for email, link in invitations.items():
+            say(f"  {email:<32} {link}")
+        say("  members: python -m services.intake accounts create --role member --member-id <id> --name … --email …\n")
 
         while not stop.is_set():
             crashed = group.crashed()
@@ -121,7 +151,8 @@ async def main() -> int:
 
 def print_banner(group: ServiceGroup, creds: dict[str, str], sink: MailSink | None, env: dict[str, str]) -> None:
     say("\nCầu Nối is running. Ctrl-C stops everything.\n")
-    for name in SERVICES:
+    say(f"  web pages  {group.url('web')}   (public: /tu-van, /tra-cuu; people: /dang-nhap)\n")
+    for name in WITH_WEB:
         url = group.url(name)
         say(f"  {name:<10} {url}   API docs {url}/docs   health {url}/readyz   metrics {url}/metrics")
     say(f"\n  logs       {RUN_DIR / 'logs'}/<service>.log")
@@ -154,5 +185,14 @@ def _hide_password(url: str) -> str:
     return url
 
 
+def _instant(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError("give a UTC offset, e.g. 2026-12-01T23:00+07:00")
+    return moment
+
+
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    parser = argparse.ArgumentParser(prog="python -m scripts.dev", description="The whole system on this machine.")
+    parser.add_argument("--at", type=_instant, default=None, help="run as if at this instant (development)")
+    sys.exit(asyncio.run(main(parser.parse_args().at)))

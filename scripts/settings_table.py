@@ -18,6 +18,7 @@ CLASSES = {
     "routing": "RoutingSettings",
     "notify": "NotifySettings",
     "reporting": "ReportingSettings",
+    "web": "WebSettings",
 }
 
 

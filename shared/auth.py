@@ -13,18 +13,21 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from fastapi import HTTPException, Request, status
-from sqlalchemy import Column, DateTime, MetaData, String, Table, select
+from sqlalchemy import Column, DateTime, MetaData, String, Table, func, select
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.clock import Clock, SystemClock
 from shared.consumer import HandlerContext
 from shared.events.intake import CredentialIssued, CredentialRevoked
 
-ROLES = ("reporter", "member", "chair", "committee", "operator", "admin")
+# `web`: the web service's own credential (WEB_SERVICE_TOKEN); it may vouch for the client address of a
+# sign-in and nothing else that names a role.
+ROLES = ("reporter", "member", "chair", "committee", "operator", "admin", "web")
 TOKEN_PREFIX = "cn"  # noqa: S105 - a prefix, not a secret
+TOMBSTONE_HASH = ""  # a revoked credential whose issue has not arrived yet: no token hashes to it
 
 
 def credentials_table(metadata: MetaData) -> Table:
@@ -79,7 +82,7 @@ class Authenticator:
         sessions = self.sessions or request.app.state.runtime.sessions
         async with sessions() as session:
             row = (await session.execute(select(self.table).where(self.table.c.key_id == parts[1]))).first()
-        now = datetime.now(UTC)
+        now = clock_of(request).now()
         if (
             row is None
             or not hmac.compare_digest(row.token_sha256, hash_token(token.strip()))
@@ -104,6 +107,7 @@ class Authenticator:
         return dependency
 
     async def on_issued(self, event: CredentialIssued, ctx: HandlerContext) -> None:
+        """Store the credential; a revocation already recorded (a tombstone, see `on_revoked`) is kept."""
         values = event.model_dump(
             include={"key_id", "token_sha256", "account_id", "role", "unit", "member_id", "issued_at", "expires_at"}
         )
@@ -112,9 +116,31 @@ class Authenticator:
         )
 
     async def on_revoked(self, event: CredentialRevoked, ctx: HandlerContext) -> None:
+        """Mark the credential revoked. If its `credential.issued` has not arrived yet (a replayed dead letter,
+        two replicas), a tombstone row — revoked, with a hash no token has — takes its place, and the late
+        `credential.issued` fills in the rest but never clears `revoked_at`: revocation cannot be undone by
+        the order events arrive in."""
+        tombstone = {
+            "key_id": event.key_id,
+            "token_sha256": TOMBSTONE_HASH,
+            "account_id": uuid.UUID(int=0),
+            "role": "revoked",
+            "issued_at": event.revoked_at,
+            "revoked_at": event.revoked_at,
+        }
+        revoked_at = func.least(func.coalesce(self.table.c.revoked_at, event.revoked_at), event.revoked_at)
         await ctx.session.execute(
-            self.table.update().where(self.table.c.key_id == event.key_id).values(revoked_at=event.revoked_at)
+            insert(self.table)
+            .values(**tombstone)
+            .on_conflict_do_update(index_elements=["key_id"], set_={"revoked_at": revoked_at})
         )
+
+
+def clock_of(request: Request) -> Clock:
+    """The service's injected clock (a test's `FakeClock`), so expiry is judged on the same time as the rest."""
+    runtime = getattr(request.app.state, "runtime", None)
+    clock: Clock = getattr(runtime, "clock", None) or SystemClock()
+    return clock
 
 
 def _unauthorized() -> HTTPException:

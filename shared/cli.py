@@ -13,7 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from shared.migrations import alembic_config, upgrade
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, refuse_development_secrets
 
 
 def service_cli(
@@ -38,6 +38,7 @@ def service_cli(
     ) -> None:
         """Run the HTTP API, the event consumer, the outbox relay and the background workers."""
         settings = settings_factory()
+        refuse_development_secrets(settings)  # before migrating (create_service_app checks it too)
         if migrate_first:
             upgrade(migrations, settings.database_url)
         uvicorn.run(

@@ -6,6 +6,9 @@ Outcomes of one delivery:
 - duplicate: the `event_id` is already in the inbox (a redelivery); nothing runs; ack.
 - ignored: a type this service has no handler for (a stale binding); ack.
 - poison: the body is not an envelope of a known event; reject without requeue → dead-letter queue.
+- refused: the envelope names a producer other than the catalogue's producer of its type, or came with a
+  routing key other than its type (the routing key is what the broker's topic permissions check, see
+  `shared.broker_permissions`); logged and dead-lettered like poison, counted as `refused`.
 - handler error: back off, then nack with requeue; the quorum queue counts deliveries and
   dead-letters the event past `delivery_limit`.
 - transient database failure (unreachable, too many connections, shutting down, deadlock, serialization
@@ -34,7 +37,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from faststream import AckPolicy
@@ -47,29 +49,26 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.clock import Clock, SystemClock
 from shared.dberrors import is_transient
-from shared.events import Envelope, Event, UnknownEvent
+from shared.events import Envelope, Event, UnknownEvent, event_class
+from shared.events.base import wire_versions
 from shared.logging import correlation_id_var
 from shared.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, HANDLER_SECONDS
 from shared.outbox import Outbox
 from shared.topology import Topology
+from shared.uow import UnitOfWork
+from shared.worker import Signals
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class HandlerContext:
-    """What a handler gets besides its event: the open transaction and a way to emit events."""
+class HandlerContext(UnitOfWork):
+    """What a handler gets besides its event: the consumer's unit of work, caused by the event being handled
+    (`ctx.emit(...)` sets correlation and causation; `ctx.envelope` is the event's envelope)."""
 
-    session: AsyncSession
-    envelope: Envelope
-    outbox: Outbox | None
-    clock: Clock
-
-    async def emit(self, event: Event, *, key: Any = None) -> Envelope:
-        """Add an event to the outbox in this transaction, caused by the event being handled."""
-        if self.outbox is None:
-            raise RuntimeError("this service emits no events")
-        return await self.outbox.add(self.session, event, key=key, caused_by=self.envelope)
+    @property
+    def envelope(self) -> Envelope:
+        assert self.caused_by is not None
+        return self.caused_by
 
 
 Handler = Callable[[Any, HandlerContext], Awaitable[None]]
@@ -77,6 +76,22 @@ Handler = Callable[[Any, HandlerContext], Awaitable[None]]
 
 class PoisonMessage(Exception):
     """The message can never be processed: it goes straight to the dead-letter queue."""
+
+
+class RefusedEnvelope(PoisonMessage):
+    """The envelope's producer or routing key contradicts the catalogue: dead-lettered, never handled."""
+
+
+def check_origin(envelope: Envelope, routing_key: str | None) -> None:
+    """Raise `RefusedEnvelope` unless the catalogue's producer of the type is the envelope's producer and the
+    delivery's routing key (None: not known, e.g. a direct call) is the envelope's type."""
+    cls = event_class(envelope.type, envelope.version)
+    if cls is not None and envelope.producer != cls.PRODUCER:
+        raise RefusedEnvelope(
+            f"{envelope.type} claims producer {envelope.producer!r}, the catalogue says {cls.PRODUCER}"
+        )
+    if routing_key is not None and routing_key != envelope.type:
+        raise RefusedEnvelope(f"{envelope.type} arrived with routing key {routing_key[:100]!r}")
 
 
 class _HandlerFailed(Exception):
@@ -107,17 +122,21 @@ class EventConsumer:
         batch_size: int = 1,
         before_commit: Callable[[AsyncSession], Awaitable[None]] | None = None,
         before_handlers: BeforeHandlers | None = None,
+        settings: Any = None,
+        signals: Signals | None = None,
     ) -> None:
         self.service = service
         self._sessions = session_factory
         self._inbox = inbox
-        self._handlers = {(cls.TYPE, cls.VERSION): h for cls, h in handlers.items()}
+        self._handlers = {key: h for cls, h in handlers.items() for key in wire_versions(cls)}
         self._outbox = outbox
         self._clock = clock or SystemClock()
         self._max_backoff = max_backoff
         self._batch_size = batch_size
         self._before_commit = before_commit
         self._before_handlers = before_handlers
+        self._settings = settings
+        self._signals = signals
         self._waiting: asyncio.Queue[RabbitMessage] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._busy = asyncio.Lock()
@@ -125,12 +144,13 @@ class EventConsumer:
         self.stopping = False
         self.max_transient_retries = 40  # about 15 minutes with the back-off capped at 30 s
 
-    async def process(self, body: bytes) -> str:
+    async def process(self, body: bytes, routing_key: str | None = None) -> str:
         """Handle one message body. Returns the outcome; raises `PoisonMessage` or the handler's error."""
         try:
             envelope = Envelope.model_validate_json(body)
         except ValidationError as exc:
             raise PoisonMessage(f"not an envelope: {exc.error_count()} errors") from exc
+        check_origin(envelope, routing_key)
         handler = self._handlers.get((envelope.type, envelope.version))
         if handler is None:
             return "ignored"
@@ -150,7 +170,12 @@ class EventConsumer:
         infra_wait, infra_attempts = 0.5, 0
         while True:
             try:
-                outcome = await self.process(message.body)
+                outcome = await self.process(message.body, _routing_key(message))
+            except RefusedEnvelope as exc:
+                log.error("dead-lettering refused message %s: %s", message.message_id, exc)
+                EVENTS_CONSUMED.labels(self.service, event_type, "refused").inc()
+                await message.reject(requeue=False)
+                return
             except PoisonMessage as exc:
                 log.error("dead-lettering unprocessable message %s: %s", message.message_id, exc)
                 EVENTS_CONSUMED.labels(self.service, event_type, "poison").inc()
@@ -224,9 +249,10 @@ class EventConsumer:
         for message in batch:
             try:
                 envelope = Envelope.model_validate_json(message.body)
+                check_origin(envelope, _routing_key(message))
                 handler = self._handlers.get((envelope.type, envelope.version))
                 event = envelope.event() if handler is not None else None
-            except (ValidationError, UnknownEvent):
+            except (ValidationError, UnknownEvent, RefusedEnvelope):
                 one_by_one.append(message)  # poison: the single path dead-letters it with its reason
                 continue
             if handler is None or event is None:
@@ -293,14 +319,24 @@ class EventConsumer:
                         first.setdefault(envelope.event_id, (envelope, event))
                 await self._before_handlers(session, list(first.values()))
             outcomes = []
+            contexts: list[HandlerContext] = []
             for index, (envelope, event, handler) in enumerate(work):
                 if envelope.event_id not in fresh:
                     outcomes.append("duplicate")
                     continue
                 fresh.discard(envelope.event_id)  # a second copy in the same batch is a duplicate
                 token = correlation_id_var.set(str(envelope.correlation_id))
+                ctx = HandlerContext(
+                    session,
+                    outbox=self._outbox,
+                    clock=self._clock,
+                    settings=self._settings,
+                    caused_by=envelope,
+                    signals=self._signals,
+                )
+                contexts.append(ctx)
                 try:
-                    await handler(event, HandlerContext(session, envelope, self._outbox, self._clock))
+                    await handler(event, ctx)
                 except Exception as exc:
                     raise _HandlerFailed(index) from exc
                 finally:
@@ -308,6 +344,8 @@ class EventConsumer:
                 outcomes.append("processed")
             if self._before_commit is not None:
                 await self._before_commit(session)
+        for ctx in contexts:
+            ctx.committed()
         per_event = (time.perf_counter() - started) / len(work)
         for (envelope, _, _), outcome in zip(work, outcomes, strict=True):
             if outcome == "processed":
@@ -346,6 +384,16 @@ class EventConsumer:
             decoder=_raw_body,
             title=f"{self.service} events",
         )(consume)
+
+
+def _routing_key(message: RabbitMessage) -> str | None:
+    """The routing key the event was published with on the events exchange; None for the default exchange,
+    where only an operator may publish (a dead-letter replay, `scripts.dead_letters`, to one queue)."""
+    raw = message.raw_message
+    if not getattr(raw, "exchange", ""):
+        return None
+    key = getattr(raw, "routing_key", None)
+    return key if isinstance(key, str) else None
 
 
 async def _raw_body(message: StreamMessage[Any]) -> bytes:

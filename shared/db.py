@@ -34,6 +34,9 @@ def make_engine(database_url: str, *, pool_size: int = 5, pre_ping: bool = True)
         max_overflow=pool_size,
         pool_pre_ping=pre_ping,
         pool_recycle=1800,
+        # Statement parameters stay out of error messages and logs: they may hold secrets (password hashes,
+        # one-time links) or encrypted personal data.
+        hide_parameters=True,
     )
 
 

@@ -1,28 +1,49 @@
-"""One shape for every client error, in Vietnamese or English (`Accept-Language`), in every service.
+"""One shape for every error answer of every service, in Vietnamese or English (`Accept-Language`):
 
-422 bodies keep FastAPI's shape and add two keys, so existing clients and the OpenAPI schema still hold:
+    {"status": 404, "detail": "Không tìm thấy vụ việc.",
+     "message": {"vi": "Không tìm thấy vụ việc.", "en": "No such case."}}
 
-    {"detail": [{"field": "body.urgency", "message": "Giá trị phải là một trong: ...",
-                 "type": "literal_error", "loc": ["body", "urgency"], "msg": "..."}]}
+`detail` is the sentence in the requested language (Vietnamese unless English is preferred); for a 422 it
+is the list of bad fields instead, in FastAPI's shape with two more keys per entry, so existing clients
+and the OpenAPI schema still hold:
 
-one entry per bad field. `FieldErrors` lets endpoint code refuse a value the same way after the schema
-has passed (an unknown category, a unit outside its validity). `BodyLimitMiddleware` answers 413 and
-`JsonOnlyMiddleware` 415 before the body is parsed.
+    {"status": 422, "detail": [{"field": "body.urgency", "message": "Giá trị phải là một trong: ...",
+                                "type": "literal_error", "loc": ["body", "urgency"], "msg": "..."}], ...}
+
+Endpoint code refuses with the exceptions here, each carrying both sentences: `NotFound`, `Conflict`,
+`Forbidden`, `Unauthorized`, `TooManyRequests` (all `Refusal`), or `FieldErrors` for a value the schema
+let through (an unknown category, a unit outside its validity). One handler set (`install_error_handlers`,
+installed by `shared.service` in every service) answers them, FastAPI's own `HTTPException`s (an unknown
+path, a wrong method) and transient database failures (503 with `Retry-After`). `BodyLimitMiddleware`
+answers 413 and `JsonOnlyMiddleware` 415 before the body is parsed. `ErrorBody` documents the shape in
+OpenAPI (`problems(404, 409)`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.dberrors import is_transient
+from shared.errors import (
+    Conflict,
+    FieldErrors,
+    Forbidden,
+    NotFound,
+    Refusal,
+    TooManyRequests,
+    Unauthorized,
+    Unavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +88,57 @@ VI_MESSAGES = {
 }
 VI_FALLBACK = "Giá trị không hợp lệ."
 
+# Sentences for answers raised without one of ours (FastAPI's own 404 and 405, say), by status.
+STATUS_SENTENCES = {
+    400: ("Bad request.", "Yêu cầu không hợp lệ."),
+    401: ("Sign in first: a valid bearer token is needed.", "Cần đăng nhập: thiếu mã truy cập hợp lệ."),
+    403: ("You may not do this.", "Bạn không có quyền làm việc này."),
+    404: ("Not found.", "Không tìm thấy."),
+    405: ("This method is not allowed here.", "Phương thức này không được phép ở đây."),
+    409: ("This conflicts with the current state.", "Yêu cầu mâu thuẫn với trạng thái hiện tại."),
+    413: ("Request body too large.", "Nội dung quá lớn."),
+    415: ("Unsupported media type.", "Kiểu nội dung không được hỗ trợ."),
+    422: ("Some fields are not valid.", "Có trường dữ liệu không hợp lệ."),
+    429: ("Too many requests; try again later.", "Quá nhiều yêu cầu, vui lòng thử lại sau."),
+    503: ("The service is briefly unavailable; please retry.", "Dịch vụ tạm thời gián đoạn, vui lòng thử lại."),
+}
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: the status, the sentence in the requested language (for a 422, the list of bad
+    fields), and the sentence in both languages."""
+
+    status: int
+    detail: str | list[dict[str, Any]]
+    message: dict[str, str]
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for error answers."""
+    return {code: {"model": ErrorBody} for code in codes}
+
+
+def error_body(status: int, english: str, vietnamese: str, lang: str, detail: Any = None) -> dict[str, Any]:
+    return {
+        "status": status,
+        "detail": detail if detail is not None else (vietnamese if lang == "vi" else english),
+        "message": {"vi": vietnamese, "en": english},
+    }
+
+
+def error_response(
+    status: int,
+    english: str,
+    vietnamese: str,
+    lang: str,
+    *,
+    detail: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        error_body(status, english, vietnamese, lang, detail), status_code=status, headers=dict(headers or {})
+    )
+
 
 def language(request: Request) -> str:
     """`vi` or `en` from Accept-Language (highest q wins; Vietnamese when unspecified)."""
@@ -89,18 +161,6 @@ def language(request: Request) -> str:
 
 def field_name(loc: Sequence[Any]) -> str:
     return ".".join(str(part) for part in loc)
-
-
-class FieldErrors(Exception):
-    """Refuse a request with 422, one entry per field: (field, English, Vietnamese[, type])."""
-
-    def __init__(self, *errors: tuple[str, ...]) -> None:
-        super().__init__(", ".join(error[0] for error in errors))
-        self.errors = errors
-
-    @classmethod
-    def one(cls, field: str, english: str, vietnamese: str, type_: str = "value_error") -> FieldErrors:
-        return cls((field, english, vietnamese, type_))
 
 
 def _entry(loc: Sequence[Any], english: str, vietnamese: str, type_: str, lang: str) -> dict[str, Any]:
@@ -127,9 +187,28 @@ def validation_entries(errors: Iterable[dict[str, Any]], lang: str) -> list[dict
     return list(entries.values())
 
 
+def _fields_response(request: Request, entries: list[dict[str, Any]]) -> JSONResponse:
+    english, vietnamese = STATUS_SENTENCES[422]
+    return error_response(422, english, vietnamese, language(request), detail=entries)
+
+
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return JSONResponse({"detail": validation_entries(exc.errors(), language(request))}, status_code=422)
+    return _fields_response(request, validation_entries(exc.errors(), language(request)))
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Refusal)
+    return error_response(exc.status, exc.english, exc.vietnamese, language(request), headers=exc.headers)
+
+
+async def _on_starlette_error(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's and Starlette's own refusals (unknown path, wrong method), in the same shape."""
+    assert isinstance(exc, StarletteHTTPException)
+    english, vietnamese = STATUS_SENTENCES.get(exc.status_code, (str(exc.detail), VI_FALLBACK))
+    if isinstance(exc.detail, str) and exc.detail and exc.status_code not in (404, 405):
+        english = exc.detail
+    return error_response(exc.status_code, english, vietnamese, language(request), headers=exc.headers)
 
 
 async def _on_field_errors(request: Request, exc: Exception) -> JSONResponse:
@@ -140,14 +219,17 @@ async def _on_field_errors(request: Request, exc: Exception) -> JSONResponse:
         field, english, vietnamese = error[:3]
         type_ = error[3] if len(error) > 3 else "value_error"
         detail.append(_entry(field.split("."), english, vietnamese, type_, lang))
-    return JSONResponse({"detail": detail}, status_code=422)
+    return _fields_response(request, detail)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Field-level, localised 422s for schema violations and `FieldErrors`; 503 when the database fails
-    for reasons of its own (restart, too many connections, deadlock), so a client knows to retry."""
+    """The one shape for every error (see the module doc): `Refusal`s, FastAPI's own refusals, field-level
+    422s for schema violations and `FieldErrors`; 503 when the database fails for reasons of its own
+    (restart, too many connections, deadlock), so a client knows to retry."""
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(FieldErrors, _on_field_errors)
+    app.add_exception_handler(Refusal, _on_http_error)
+    app.add_exception_handler(StarletteHTTPException, _on_starlette_error)
     app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_exception_handler(OSError, _on_database_error)
 
@@ -155,7 +237,9 @@ def install_error_handlers(app: FastAPI) -> None:
 async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
     if not is_transient(exc):
         raise exc  # a bug: let it be the 500 it is, with its traceback in the log
-    log.warning("transient database failure on %s %s: %r", request.method, request.url.path, exc)
+    # The route's template, not the raw path: a path may hold a secret (a one-time link's token) or an id.
+    route = getattr(request.scope.get("route"), "path", "unmatched")
+    log.warning("transient database failure on %s %s: %r", request.method, route, exc)
     response = _plain(
         503,
         "The service is briefly unavailable; please retry.",
@@ -167,12 +251,8 @@ async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _plain(status: int, english: str, vietnamese: str, scope: Scope) -> JSONResponse:
-    headers = dict((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope.get("headers", []))
-    request_lang = "vi"
-    accept = headers.get("accept-language", "")
-    if accept and accept.strip().lower().startswith("en"):
-        request_lang = "en"
-    return JSONResponse({"detail": vietnamese if request_lang == "vi" else english}, status_code=status)
+    """The error shape outside a route (middleware), where only the ASGI scope is at hand."""
+    return error_response(status, english, vietnamese, language(Request(scope)))
 
 
 class BodyLimitMiddleware:
@@ -267,3 +347,18 @@ class JsonOnlyMiddleware:
                     await response(scope, receive, send)
                     return
         await self.app(scope, receive, send)
+
+
+__all__ = [
+    "Conflict",
+    "ErrorBody",
+    "FieldErrors",
+    "Forbidden",
+    "NotFound",
+    "Refusal",
+    "TooManyRequests",
+    "Unauthorized",
+    "Unavailable",
+    "install_error_handlers",
+    "problems",
+]

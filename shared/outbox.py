@@ -8,7 +8,9 @@ the relay (`shared.relay`) publishes committed rows later. The inbox records eve
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -28,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.clock import Clock, SystemClock
 from shared.events import Envelope, Event
 
 
@@ -75,12 +78,29 @@ def outbox_trigger_sql(schema: str) -> list[str]:
     ]
 
 
+class Cause(NamedTuple):
+    """The event that caused another, when only its ids were kept (routing keeps `case.reported`'s)."""
+
+    event_id: uuid.UUID | None
+    correlation_id: uuid.UUID | None
+
+
 class Outbox:
     """Adds events to one service's outbox, inside the caller's transaction."""
 
-    def __init__(self, table: Table, producer: str) -> None:
+    def __init__(self, table: Table, producer: str, clock: Clock | None = None) -> None:
         self.table = table
         self.producer = producer
+        self.clock = clock or SystemClock()
+
+    def _wrap(self, event: Event, cause: Envelope | Cause | None) -> Envelope:
+        now = self.clock.now()
+        if isinstance(cause, Cause):
+            envelope = Envelope.wrap(
+                event, producer=self.producer, correlation_id=cause.correlation_id, occurred_at=now
+            )
+            return envelope.model_copy(update={"causation_id": cause.event_id}) if cause.event_id else envelope
+        return Envelope.wrap(event, producer=self.producer, caused_by=cause, occurred_at=now)
 
     async def add(
         self,
@@ -97,7 +117,7 @@ class Outbox:
             producer=self.producer,
             caused_by=caused_by,
             correlation_id=correlation_id,
-            occurred_at=occurred_at,
+            occurred_at=occurred_at or self.clock.now(),
         )
         await session.execute(
             insert(self.table).values(
@@ -108,3 +128,25 @@ class Outbox:
             )
         )
         return envelope
+
+    async def add_many(
+        self,
+        session: AsyncSession,
+        events: Sequence[tuple[Event, str | uuid.UUID | None, Envelope | Cause | None]],
+    ) -> list[Envelope]:
+        """Several events with one INSERT: (event, key, caused_by) each, in order."""
+        envelopes = [self._wrap(event, cause) for event, _, cause in events]
+        if envelopes:
+            await session.execute(
+                insert(self.table),
+                [
+                    {
+                        "event_id": envelope.event_id,
+                        "type": envelope.type,
+                        "key": str(key) if key is not None else None,
+                        "envelope": envelope.model_dump_json(),
+                    }
+                    for envelope, (_, key, _) in zip(envelopes, events, strict=True)
+                ],
+            )
+        return envelopes

@@ -12,6 +12,7 @@ import logging
 
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
+from aiormq.exceptions import ChannelAccessRefused
 
 from shared.events import Envelope
 from shared.topology import Topology
@@ -55,9 +56,19 @@ class EventPublisher:
     async def connect(self) -> None:
         self._connection = await aio_pika.connect_robust(self._url, client_properties={"connection_name": "relay"})
         channel = await self._connection.channel(publisher_confirms=True)
+        try:
+            await self._topology.declare(channel)
+        except ChannelAccessRefused:
+            # A service's own broker user may not declare (shared.broker_permissions): the topology was
+            # declared by `scripts.broker_users apply`; check that it exists (a passive declaration). A fresh
+            # connection, so the robust one never tries to restore the refused declarations.
+            log.info("not allowed to declare the broker topology; checking it exists")
+            await self._connection.close()
+            self._connection = await aio_pika.connect_robust(self._url, client_properties={"connection_name": "relay"})
+            channel = await self._connection.channel(publisher_confirms=True)
+            await self._topology.check(channel)
         assert isinstance(channel, AbstractRobustChannel)
         self._channel = channel
-        await self._topology.declare(channel)
         self._exchange = await channel.get_exchange(self._topology.events_exchange)
 
     async def close(self) -> None:

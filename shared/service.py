@@ -23,18 +23,20 @@ from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.clock import Clock, SystemClock
+from shared.clock import Clock, clock_from_settings
 from shared.consumer import BeforeHandlers, EventConsumer, Handler
 from shared.db import make_engine, make_session_factory, ping
 from shared.events import Event
-from shared.http_errors import install_error_handlers
+from shared.http_errors import BodyLimitMiddleware, install_error_handlers
 from shared.logging import configure_logging
 from shared.metrics import HTTP_SECONDS, refresh_server_connections, render, watch_pool
 from shared.outbox import Outbox
 from shared.publisher import EventPublisher
 from shared.relay import OutboxRelay
-from shared.settings import ServiceSettings
+from shared.request_guard import TextGuardMiddleware
+from shared.settings import ServiceSettings, refuse_development_secrets
 from shared.topology import Topology
+from shared.worker import Signals
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,11 @@ class ServiceSpec:
     # `/healthz` says so in its detail (intake keeps taking cases).
     serves_without_broker: bool = False
 
+    @property
+    def uses_broker(self) -> bool:
+        """A service that neither emits nor consumes events (web) never connects to the broker."""
+        return self.outbox_table is not None or bool(self.handlers)
+
 
 @dataclass
 class ServiceRuntime:
@@ -83,9 +90,13 @@ class ServiceRuntime:
     relay: OutboxRelay | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+    # Wake-ups of the background workers by name (`UnitOfWork.wake`, `shared.worker.run_worker`).
+    signals: Signals = field(default_factory=Signals)
 
     async def ready(self) -> dict[str, bool]:
         checks = {"database": False, "broker": self.publisher.reachable}
+        if not self.spec.uses_broker:
+            del checks["broker"]
         with contextlib.suppress(Exception):
             await asyncio.wait_for(ping(self.engine), timeout=2)
             checks["database"] = True
@@ -95,11 +106,14 @@ class ServiceRuntime:
 
     def takes_traffic(self, checks: Mapping[str, bool]) -> bool:
         """Readiness: the database always; the broker unless the service serves without it."""
-        needed = ("database",) if self.spec.serves_without_broker else ("database", "broker")
+        serves_alone = self.spec.serves_without_broker or not self.spec.uses_broker
+        needed = ("database",) if serves_alone else ("database", "broker")
         return all(checks[name] for name in needed)
 
     def health_detail(self) -> dict[str, Any]:
         """In-memory state for `/healthz` (no I/O): broker connection and the outbox backlog."""
+        if not self.spec.uses_broker:
+            return {"broker": "not used"}
         reachable = self.publisher.reachable
         detail: dict[str, Any] = {"broker": "connected" if reachable else "unreachable"}
         if self.relay is not None:
@@ -137,13 +151,16 @@ def create_service_app(
     clock: Clock | None = None,
     startup_timeout: float = 60.0,
 ) -> FastAPI:
+    refuse_development_secrets(settings)  # before anything opens: a production process never runs with them
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(spec.name, settings.log_level, settings.log_format)
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size, pre_ping=settings.db_pool_pre_ping)
         topology = Topology(settings.broker_namespace, settings.delivery_limit)
         publisher = EventPublisher(settings.rabbitmq_url, topology)
-        outbox = Outbox(spec.outbox_table, spec.name) if spec.outbox_table is not None else None
+        clock_ = clock or clock_from_settings(settings)
+        outbox = Outbox(spec.outbox_table, spec.name, clock_) if spec.outbox_table is not None else None
         runtime = ServiceRuntime(
             spec=spec,
             settings=settings,
@@ -152,12 +169,13 @@ def create_service_app(
             topology=topology,
             publisher=publisher,
             outbox=outbox,
-            clock=clock or SystemClock(),
+            clock=clock_,
         )
         app.state.runtime = runtime
         deadline = time.monotonic() + startup_timeout
         await _connect_with_retry("database", lambda: ping(engine), deadline)
-        await _connect_with_retry("broker", publisher.connect, deadline)  # declares the topology
+        if spec.uses_broker:
+            await _connect_with_retry("broker", publisher.connect, deadline)  # declares the topology
 
         if spec.inbox_table is not None and spec.handlers:
             runtime.broker = RabbitBroker(settings.rabbitmq_url, logger=None, graceful_timeout=15.0)
@@ -171,6 +189,8 @@ def create_service_app(
                 batch_size=settings.consumer_batch_size,
                 before_commit=spec.before_commit,
                 before_handlers=spec.before_handlers,
+                settings=settings,
+                signals=runtime.signals,
             )
             prefetch = max(settings.consumer_prefetch, settings.consumer_batch_size)
             runtime.consumer.subscribe(runtime.broker, topology, prefetch)
@@ -218,6 +238,8 @@ def create_service_app(
     app = FastAPI(title=spec.title or f"Cầu Nối {spec.name}", description=spec.description, lifespan=lifespan)
     app.state.spec = spec
     app.add_middleware(HttpMetricsMiddleware, service=spec.name)
+    app.add_middleware(TextGuardMiddleware)  # NUL, invalid UTF-8, lone surrogates: 422
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # outermost: 413 before reading
     install_error_handlers(app)
     app.include_router(operations_router())
     for router in spec.routers:

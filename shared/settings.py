@@ -7,18 +7,46 @@ docker-compose.yml against them).
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def development_secret(*also: str) -> dict[str, Any]:
+    """`json_schema_extra` of a field whose committed default (and `also`, other values once committed, e.g.
+    in docker-compose.yml) is a development value: a process refuses to start with it unless DEVELOPMENT_MODE
+    is on (`refuse_development_secrets`)."""
+    return {"development_secret": True, "development_values": list(also)}
+
+
+DEVELOPMENT_SECRET = development_secret()
+
+
+class DevelopmentSecretsRefused(RuntimeError):
+    """A secret still has its committed development value outside development mode."""
 
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
+    development_mode: bool = Field(
+        default=False,
+        description="Development and tests only (`make run`, the tests and bench turn it on): allows the committed "
+        "development values of secrets (keys, link secret, broker password) and a shifted clock "
+        "(CLOCK_OFFSET_SECONDS). Never set in production.",
+    )
+
     database_url: str = Field(
         default="postgresql+asyncpg://postgres@127.0.0.1:5432/caunoi",
         description="PostgreSQL (asyncpg driver). Each service keeps its tables in its own schema.",
     )
-    rabbitmq_url: str = Field(default="amqp://guest:guest@127.0.0.1:5672/", description="RabbitMQ (AMQP 0-9-1).")
+    rabbitmq_url: str = Field(
+        default="amqp://guest:guest@127.0.0.1:5672/",
+        description="RabbitMQ (AMQP 0-9-1). In production each service logs in as its own user "
+        "(`python -m scripts.broker_users`).",
+        json_schema_extra=DEVELOPMENT_SECRET,
+    )
     db_pool_size: int = Field(
         default=5, ge=1, description="Database connections kept per process (as many again may open under load)."
     )
@@ -33,8 +61,15 @@ class ServiceSettings(BaseSettings):
         description="Prefix of every exchange and queue name, so several deployments can share a vhost.",
     )
     public_base_url: str = Field(default="http://127.0.0.1:8000", description="Base of links put in messages.")
+    club_name: str = Field(
+        default="Câu lạc bộ tư vấn, giúp đỡ trẻ em tỉnh Tây Ninh",
+        description="The club's name as its plan writes it; used in mails, Zalo messages, documents and pages.",
+    )
     http_host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
     http_port: int = Field(default=8000, description="Port of the HTTP server (each service has its own default).")
+    max_body_bytes: int = Field(
+        default=262_144, ge=1024, description="Largest request body a service accepts (413 beyond)."
+    )
     log_level: str = Field(default="INFO")
     log_format: str = Field(default="json", description="`json` (one object a line) or `text`.")
     delivery_limit: int = Field(
@@ -55,6 +90,18 @@ class ServiceSettings(BaseSettings):
         default=1.0, gt=0, description="Seconds between outbox polls when no NOTIFY arrives."
     )
     outbox_retention_days: int = Field(default=14, ge=1, description="Published outbox rows kept this long.")
+    clock_offset_seconds: float = Field(
+        default=0.0,
+        description="Development only: the process clock runs this many seconds ahead of (or behind) the real "
+        "time, so the system can be run as if at another instant (`make run AT=…`, the e2e tests). Refused "
+        "unless DEVELOPMENT_MODE is on.",
+    )
+
+    @model_validator(mode="after")
+    def _clock_offset_only_in_development(self) -> ServiceSettings:
+        if self.clock_offset_seconds and not self.development_mode:
+            raise ValueError("CLOCK_OFFSET_SECONDS is refused unless DEVELOPMENT_MODE=true (never in production)")
+        return self
 
     @field_validator("database_url")
     @classmethod
@@ -64,3 +111,28 @@ class ServiceSettings(BaseSettings):
             if value.startswith(plain):
                 return "postgresql+asyncpg://" + value.removeprefix(plain)
         return value
+
+
+def development_secrets(settings: BaseSettings) -> list[str]:
+    """Environment names of the secrets that still hold their committed development value."""
+    names = []
+    for name, field in type(settings).model_fields.items():
+        extra = field.json_schema_extra
+        if not isinstance(extra, dict) or not extra.get("development_secret"):
+            continue
+        known = [field.default, *(extra.get("development_values") or [])]  # type: ignore[misc]
+        if getattr(settings, name) in known:
+            names.append(name.upper())
+    return sorted(names)
+
+
+def refuse_development_secrets(settings: BaseSettings) -> None:
+    """Raise unless every marked secret was set, or DEVELOPMENT_MODE is on (called at every start-up)."""
+    if getattr(settings, "development_mode", False):
+        return
+    found = development_secrets(settings)
+    if found:
+        raise DevelopmentSecretsRefused(
+            f"{', '.join(found)} still hold the committed development values; set your own "
+            '(docs/operations.md, "Secrets") or DEVELOPMENT_MODE=true on a development machine'
+        )

@@ -57,6 +57,14 @@ class Topology:
             "x-overflow": "reject-publish",
         }
 
+    async def check(self, channel: AbstractChannel) -> None:
+        """Passive declarations (no permission needed): raise if the exchanges or a queue are missing."""
+        for exchange in (self.events_exchange, self.dead_letter_exchange):
+            await channel.get_exchange(exchange, ensure=True)
+        for service in SERVICES:
+            if self.binding_keys(service):
+                await channel.get_queue(self.queue(service), ensure=True)
+
     async def declare(self, channel: AbstractChannel) -> None:
         """Declare exchanges, every consuming service's queue, dead-letter queue and bindings."""
         events = await channel.declare_exchange(self.events_exchange, aio_pika.ExchangeType.TOPIC, durable=True)

@@ -69,4 +69,5 @@ def base_env(database_url: str, amqp_vhost_url: str, broker_namespace: str) -> d
         "BROKER_NAMESPACE": broker_namespace,
         "OUTBOX_POLL_INTERVAL": "0.2",
         "LOG_FORMAT": "text",
+        "DEVELOPMENT_MODE": "true",  # the committed development keys and secrets are allowed
     }

@@ -11,11 +11,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import store
 from shared.auth import ROLES, new_token
+from shared.errors import Conflict
 from shared.events.intake import CredentialIssued, CredentialRevoked
 from shared.http_errors import FieldErrors
 from shared.outbox import Outbox
@@ -44,7 +45,23 @@ async def create_account(
     member_id: uuid.UUID | None = None,
     expires_days: int | None = None,
 ) -> Issued:
-    """A new account with its first credential. Raises `FieldErrors` for a bad combination."""
+    """A new account with its first credential (a machine, or a person who uses a token). Raises `FieldErrors`
+    for a bad combination."""
+    account_id = await insert_account(session, role=role, name=name, now=now, unit=unit, member_id=member_id)
+    return await issue_credential(session, outbox, account_id, now=now, expires_days=expires_days)
+
+
+async def insert_account(
+    session: AsyncSession,
+    *,
+    role: str,
+    name: str,
+    now: datetime,
+    unit: str | None = None,
+    member_id: uuid.UUID | None = None,
+    email: str | None = None,
+) -> uuid.UUID:
+    """Check the role/unit/member combination (and that `email`, already normalised, is free) and insert."""
     if role not in ROLES:
         raise FieldErrors.one("body.role", f"Unknown role; one of {', '.join(ROLES)}.", "Vai trò không hợp lệ.")
     if role == "reporter":
@@ -66,21 +83,45 @@ async def create_account(
             )
     else:
         member_id = None
+    if email is not None:
+        await claim_email(session, email)
     account_id = uuid.uuid4()
     await session.execute(
         store.accounts.insert().values(
-            id=account_id, name=nfc(name), role=role, unit=unit, member_id=member_id, created_at=now
+            id=account_id, name=nfc(name), role=role, unit=unit, member_id=member_id, created_at=now, email=email
         )
     )
-    return await issue_credential(session, outbox, account_id, now=now, expires_days=expires_days)
+    return account_id
+
+
+async def claim_email(session: AsyncSession, email: str, account_id: uuid.UUID | None = None) -> None:
+    """Refuse an address another account has (serialised per address, so two requests cannot both take it)."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('intake.account_email:' || :e))"), {"e": email})
+    a = store.accounts.c
+    taken = await session.execute(select(a.id).where(a.email == email, a.id != account_id if account_id else true()))
+    if taken.first() is not None:
+        raise FieldErrors.one(
+            "body.email", "Another account already has this email address.", "Địa chỉ email này đã được dùng."
+        )
 
 
 async def issue_credential(
-    session: AsyncSession, outbox: Outbox, account_id: uuid.UUID, *, now: datetime, expires_days: int | None = None
+    session: AsyncSession,
+    outbox: Outbox,
+    account_id: uuid.UUID,
+    *,
+    now: datetime,
+    expires_days: int | None = None,
+    expires_at: datetime | None = None,
 ) -> Issued:
+    """A new credential for the account, announced with `credential.issued` so every service accepts it.
+    Raises `AccountDisabled` for a disabled account."""
     account = (await session.execute(select(store.accounts).where(store.accounts.c.id == account_id))).one()
+    if account.disabled_at is not None:
+        raise AccountDisabled(str(account_id))
     key_id, token, digest = new_token()
-    expires_at = now + timedelta(days=expires_days) if expires_days else None
+    if expires_at is None and expires_days:
+        expires_at = now + timedelta(days=expires_days)
     values = {
         "key_id": key_id,
         "token_sha256": digest,
@@ -112,7 +153,19 @@ async def list_accounts(session: AsyncSession) -> list[dict]:
     a, c = store.accounts.c, store.credentials.c
     rows = await session.execute(
         select(
-            a.id, a.name, a.role, a.unit, a.member_id, a.created_at, c.key_id, c.issued_at, c.expires_at, c.revoked_at
+            a.id,
+            a.name,
+            a.role,
+            a.unit,
+            a.member_id,
+            a.created_at,
+            a.email,
+            a.password_set_at,
+            a.disabled_at,
+            c.key_id,
+            c.issued_at,
+            c.expires_at,
+            c.revoked_at,
         )
         .select_from(store.accounts.outerjoin(store.credentials, c.account_id == a.id))
         .order_by(a.created_at, c.issued_at)
@@ -128,6 +181,9 @@ async def list_accounts(session: AsyncSession) -> list[dict]:
                 "unit": row.unit,
                 "member_id": row.member_id,
                 "created_at": row.created_at,
+                "email": row.email,
+                "password_set": row.password_set_at is not None,
+                "disabled_at": row.disabled_at,
                 "credentials": [],
             },
         )
@@ -141,3 +197,39 @@ async def list_accounts(session: AsyncSession) -> list[dict]:
                 }
             )
     return list(accounts.values())
+
+
+class AccountDisabled(Conflict):
+    """The account is disabled: it gets no credential, link or session until enabled again (409)."""
+
+    def __init__(self, account_id: str) -> None:
+        super().__init__("The account is disabled.", "Tài khoản đã bị khóa.")
+        self.account_id = account_id
+
+
+async def set_disabled(
+    session: AsyncSession, outbox: Outbox, account_id: uuid.UUID, disabled: bool, *, now: datetime
+) -> list[str] | None:
+    """Disable (revoking every live credential and invalidating pending links) or enable an account. Returns
+    the key ids revoked, or None if there is no such account. Idempotent."""
+    a = store.accounts
+    row = (await session.execute(select(a).where(a.c.id == account_id).with_for_update())).first()
+    if row is None:
+        return None
+    if not disabled:
+        await session.execute(a.update().where(a.c.id == account_id).values(disabled_at=None))
+        return []
+    if row.disabled_at is None:
+        await session.execute(a.update().where(a.c.id == account_id).values(disabled_at=now))
+    t = store.account_tokens.c
+    await session.execute(
+        store.account_tokens.update()
+        .where(t.account_id == account_id, t.used_at.is_(None), t.invalidated_at.is_(None))
+        .values(invalidated_at=now)
+    )
+    c = store.credentials.c
+    live = (await session.execute(select(c.key_id).where(c.account_id == account_id, c.revoked_at.is_(None)))).scalars()
+    key_ids = list(live)
+    for key_id in key_ids:
+        await revoke(session, outbox, key_id, now=now)
+    return key_ids

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from sqlalchemy import select
 
-from services.intake import accounts, domain, reference, store
+from services.intake import accounts, domain, reference, signin, store
 from services.intake.api_cases import auth
 from services.intake.context import intake_context
 from services.intake.schemas import (
@@ -23,6 +23,7 @@ from services.intake.schemas import (
     UnitOut,
     problems,
 )
+from services.intake.signin_schemas import InvitedOut
 from shared.auth import Principal
 from shared.http_errors import FieldErrors
 from shared.service import runtime_of
@@ -41,12 +42,40 @@ def _issued(issued: accounts.Issued) -> IssuedOut:
 @router.post(
     "/v1/accounts",
     status_code=201,
-    response_model=IssuedOut,
-    summary="Create an account and its first credential",
+    response_model=IssuedOut | InvitedOut,
+    summary="Create an account: with `email`, a person invited by email (no token); without, a first credential",
     responses=problems(401, 403, 413, 415),
 )
-async def create_account(body: AccountIn, request: Request, _admin: Admin) -> IssuedOut:
+async def create_account(body: AccountIn, request: Request, _admin: Admin) -> IssuedOut | InvitedOut:
     runtime = runtime_of(request)
+    if body.email is not None:
+        async with runtime.sessions() as session, session.begin():
+            account_id = await accounts.insert_account(
+                session,
+                role=body.role,
+                name=body.name,
+                unit=body.unit,  # type: ignore[arg-type]
+                member_id=body.member_id,
+                email=body.email,
+                now=runtime.clock.now(),
+            )
+            link = await signin.issue_link(
+                session,
+                runtime.outbox,  # type: ignore[arg-type]
+                intake_context(request).settings,
+                account_id,
+                "invitation",
+                now=runtime.clock.now(),
+            )
+            row = (await session.execute(select(store.accounts).where(store.accounts.c.id == account_id))).one()
+        return InvitedOut(
+            account_id=account_id,
+            role=row.role,
+            unit=row.unit,
+            member_id=row.member_id,
+            email=body.email,
+            invitation_expires_at=link.expires_at,
+        )
     async with runtime.sessions() as session, session.begin():
         issued = await accounts.create_account(
             session,

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from services.intake import domain, store
+from services.intake import domain, form01, store
 from services.intake.authcache import CachingAuthenticator
 from services.intake.cases import child_context, record_case
 from services.intake.context import intake_context
@@ -40,6 +40,7 @@ ChildReader = Annotated[Principal, Depends(auth.require(*domain.CHILD_READERS))]
 Chair = Annotated[Principal, Depends(auth.require("chair"))]
 Admin = Annotated[Principal, Depends(auth.require("admin"))]
 NOT_FOUND = "No such case."
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _forbidden_unit() -> HTTPException:
@@ -149,6 +150,8 @@ def _case_out(row, has_child: bool, principal: Principal) -> CaseOut:
         consent=ConsentOut(child=row.child_consent, guardian=row.guardian_consent),
         has_child_data=has_child,
         possible_duplicate_of=row.possible_duplicate_of if principal.role in ("chair", "committee") else None,
+        urgency_reason=row.urgency_reason if principal.role in ("chair", "committee") else None,
+        suggested_urgency=row.suggested_urgency,
     )
 
 
@@ -225,6 +228,80 @@ async def get_child(case_id: uuid.UUID, request: Request, principal: ChildReader
             )
         )
     return ChildOut(case_id=case_id, child=Child.model_validate(values))
+
+
+@router.get(
+    "/v1/cases/{case_id}/form-01",
+    summary="Decree 56 Form 01 (BÁO CÁO TIẾP NHẬN THÔNG TIN TRẺ EM) as DOCX, with the child's data (audited)",
+    responses={200: {"content": {DOCX: {}}}, **problems(401, 403, 404)},
+    response_class=Response,
+)
+async def get_form_01(case_id: uuid.UUID, request: Request, principal: ChildReader) -> Response:
+    row, _ = await _visible_case(request, principal, case_id)
+    runtime = runtime_of(request)
+    context = intake_context(request)
+    cipher = context.cipher
+    async with runtime.sessions() as session, session.begin():
+        child_row = (
+            await session.execute(select(store.case_children).where(store.case_children.c.case_id == case_id))
+        ).first()
+        child = {
+            name: cipher.decrypt(getattr(child_row, name), child_context(case_id, name))
+            for name in store.CHILD_FIELDS
+            if child_row is not None and getattr(child_row, name) is not None
+        }
+        reporter = (
+            json.loads(cipher.decrypt(row.reporter_contact, child_context(case_id, "reporter_contact")))
+            if row.reporter_contact
+            else {}
+        )
+        unit_name = (
+            await session.execute(select(store.units.c.name_vi).where(store.units.c.code == row.unit))
+        ).scalar_one_or_none()
+        category_name = (
+            await session.execute(select(store.categories.c.name_vi).where(store.categories.c.code == row.category))
+        ).scalar_one_or_none()
+        s = store.special_circumstances.c
+        groups = (
+            await session.execute(select(s.name_vi).where(s.code.in_(list(row.special_circumstances))).order_by(s.code))
+        ).scalars()
+        await session.execute(
+            store.audit_log.insert().values(
+                at=runtime.clock.now(),
+                account_id=principal.account_id,
+                key_id=principal.key_id,
+                role=principal.role,
+                action="form_01",
+                case_id=case_id,
+                fields=sorted([*child, *(["reporter_contact"] if reporter else [])]),
+            )
+        )
+    body = form01.render(
+        form01.Form01(
+            code=row.code,
+            receiving_body=context.settings.club_name,
+            reported_at=row.reported_at,
+            learned_at=row.learned_at,
+            unit_name=unit_name or row.unit,
+            category_code=row.category,
+            category_name=category_name or row.category,
+            urgency=row.urgency,
+            protection_level=row.protection_level,
+            summary=row.summary,
+            special_circumstances=list(groups),
+            child=child,
+            reporter=reporter,
+            occurred_on=row.occurred_on,
+        )
+    )
+    return Response(
+        body,
+        media_type=DOCX,
+        headers={
+            "Content-Disposition": f'attachment; filename="mau-01-{row.code}.docx"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.get(

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from services.intake import domain, store
 from services.intake.api_cases import auth
+from services.intake.cases import successor_names
 from services.intake.context import intake_context
 from services.intake.schemas import MonthlyReportHistory, MonthlyReportIn, MonthlyReportOut, problems
 from shared.auth import Principal
@@ -57,13 +58,10 @@ async def put_report(
         if row is None:
             raise HTTPException(404, detail=NOT_FOUND)
         if not domain.unit_overlaps_month(row.valid_from, row.valid_to, period):
-            window = f"{row.valid_from or '…'} – {row.valid_to or '…'}"
-            raise FieldErrors.one(
-                "path.unit",
-                f"Unit {unit!r} did not exist in {period} (valid {window}).",
-                f"Đơn vị {unit!r} không tồn tại trong tháng {period} (hiệu lực {window}).",
-                "unit_not_valid",
+            english, vietnamese = domain.unit_validity_messages(
+                row.name_vi, row.valid_from, row.valid_to, first_day, await successor_names(session, unit)
             )
+            raise FieldErrors.one("path.unit", english, vietnamese, "unit_not_valid")
         errors = []
         for field, table, values in (
             ("body.cases_by_category", store.categories, body.cases_by_category),
@@ -143,3 +141,21 @@ async def get_report(unit: UnitPath, period: PeriodPath, request: Request, princ
         raise HTTPException(404, detail=NOT_FOUND)
     revisions = [_out(r) for r in rows]
     return MonthlyReportHistory(unit=unit, period=period, latest=revisions[-1], revisions=revisions)
+
+
+@router.get(
+    "/v1/units/{unit}/monthly-reports",
+    response_model=list[MonthlyReportOut],
+    summary="Every revision of the unit's monthly reports, newest month first (a reporter: its own unit)",
+    responses=problems(401, 403, 404),
+)
+async def list_reports(unit: UnitPath, request: Request, principal: Reader) -> list[MonthlyReportOut]:
+    _own_unit(principal, unit)
+    m = store.monthly_reports.c
+    async with runtime_of(request).sessions() as session:
+        rows = (
+            await session.execute(
+                select(store.monthly_reports).where(m.unit == unit).order_by(m.period.desc(), m.revision)
+            )
+        ).all()
+    return [_out(r) for r in rows]

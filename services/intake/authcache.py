@@ -2,7 +2,8 @@
 
 The credential lookup was a database round trip (and a pool checkout) on every request. The cache keeps
 the row — hash, expiry, revocation — for at most `CREDENTIAL_CACHE_TTL_SECONDS` (default 5, never more).
-The token itself is still compared with the stored hash and the expiry with the clock on every request.
+The token itself is still compared with the stored hash and the expiry with the service's injected clock
+(`runtime.clock`) on every request.
 
 Revocation bound: a revoked credential is refused
 - at once when revoked through this process (the admin API calls `forget(key_id)` after its commit);
@@ -15,13 +16,12 @@ from __future__ import annotations
 
 import hmac
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
 from sqlalchemy import Table, select
 
-from shared.auth import TOKEN_PREFIX, Authenticator, Principal, _unauthorized, hash_token
+from shared.auth import TOKEN_PREFIX, Authenticator, Principal, _unauthorized, clock_of, hash_token
 
 MAX_TTL_SECONDS = 5.0
 MAX_ENTRIES = 10_000
@@ -67,7 +67,7 @@ class CachingAuthenticator(Authenticator):
             row is None
             or not hmac.compare_digest(row.token_sha256, hash_token(token))
             or row.revoked_at is not None
-            or (row.expires_at is not None and row.expires_at <= datetime.now(UTC))
+            or (row.expires_at is not None and row.expires_at <= clock_of(request).now())
         ):
             raise _unauthorized()
         return Principal(row.key_id, row.account_id, row.role, row.unit, row.member_id)

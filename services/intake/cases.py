@@ -33,24 +33,21 @@ async def check_unit_valid(session: Db, unit: str, day: date, field: str) -> Non
     if row is None:
         raise FieldErrors.one(field, f"Unknown unit {unit!r}.", f"Không có đơn vị {unit!r}.", "unknown_unit")
     if not domain.unit_valid_on(row.valid_from, row.valid_to, day):
-        successors = (
-            (
-                await session.execute(
-                    select(store.unit_successors.c.new_unit).where(store.unit_successors.c.old_unit == unit)
-                )
-            )
-            .scalars()
-            .all()
+        english, vietnamese = domain.unit_validity_messages(
+            row.name_vi, row.valid_from, row.valid_to, day, await successor_names(session, unit)
         )
-        window = f"{row.valid_from or '…'} – {row.valid_to or '…'}"
-        after = f" Its successors: {', '.join(sorted(successors))}." if successors else ""
-        after_vi = f" Đơn vị kế thừa: {', '.join(sorted(successors))}." if successors else ""
-        raise FieldErrors.one(
-            field,
-            f"Unit {unit!r} exists only {window}, not on {day}.{after}",
-            f"Đơn vị {unit!r} chỉ tồn tại trong thời gian {window}, không có vào ngày {day}.{after_vi}",
-            "unit_not_valid",
-        )
+        raise FieldErrors.one(field, english, vietnamese, "unit_not_valid")
+
+
+async def successor_names(session: Db, unit: str) -> list[str]:
+    """The names of the units that took over `unit`'s territory (2025 reorganisation)."""
+    u, links = store.units.c, store.unit_successors.c
+    query = (
+        select(u.name_vi)
+        .join_from(store.unit_successors, store.units, u.code == links.new_unit)
+        .where(links.old_unit == unit)
+    )
+    return list((await session.execute(query)).scalars().all())
 
 
 # Built once (statement construction was a visible share of the request's time). The code comes from the
@@ -110,11 +107,38 @@ async def _reference_errors(session: Db, body: CaseIn) -> list[tuple[str, str, s
     return errors
 
 
-async def _validate(session: Db, body: CaseIn, now: datetime, reference: ReferenceCache) -> int | None:
-    """Every check that can refuse the case, before anything is written. Returns the child's age."""
+async def _suggested_urgency(session: Db, snapshot: Snapshot, category: str) -> str | None:
+    if snapshot.suggested_urgency is not None and category in snapshot.suggested_urgency:
+        return snapshot.suggested_urgency[category]
+    c = store.categories.c
+    return (await session.execute(select(c.suggested_urgency).where(c.code == category))).scalar_one_or_none()
+
+
+async def _floor_errors(session: Db, snapshot: Snapshot, body: CaseIn) -> tuple[str | None, list[tuple[str, ...]]]:
+    """The category's urgency floor when the case is filed below it, and the error if no reason is given."""
+    floor = domain.urgency_floor(await _suggested_urgency(session, snapshot, body.category))
+    if not domain.below_floor(body.urgency, floor):
+        return None, []
+    if body.urgency_reason and body.urgency_reason.strip():
+        return floor, []
+    assert floor is not None
+    c = store.categories.c
+    name = (await session.execute(select(c.name_vi).where(c.code == body.category))).scalar_one_or_none()
+    english, vietnamese = domain.urgency_floor_messages(name or body.category, floor)
+    return floor, [("body.urgency_reason", english, vietnamese, "reason_required")]
+
+
+async def _validate(
+    session: Db, body: CaseIn, now: datetime, reference: ReferenceCache
+) -> tuple[int | None, str | None]:
+    """Every check that can refuse the case, before anything is written. Returns the child's age and the
+    urgency floor the case is filed below (None if it is not)."""
     today = domain.local_date(now)
-    cached_ok = _reference_known(await reference.get(session), body, today)
+    snapshot = await reference.get(session)
+    cached_ok = _reference_known(snapshot, body, today)
     errors = [] if cached_ok else await _reference_errors(session, body)
+    floor, floor_errors = await _floor_errors(session, snapshot, body)
+    errors += floor_errors
     learned_at = body.learned_at or now
     if learned_at > now + CLOCK_SKEW:
         errors.append(("body.learned_at", "Cannot be in the future.", "Không được ở tương lai.", "future"))
@@ -161,14 +185,14 @@ async def _validate(session: Db, body: CaseIn, now: datetime, reference: Referen
         raise FieldErrors(*errors)
     if not cached_ok:
         await check_unit_valid(session, body.unit, today, "body.unit")
-    return age
+    return age, floor
 
 
 async def record_case(
     session: Db, outbox: Outbox, context: IntakeContext, body: CaseIn, principal: Principal, now: datetime
 ) -> tuple[uuid.UUID, str, str]:
     """Validate and write the case; returns (id, code, status)."""
-    age = await _validate(session, body, now, context.reference)
+    age, floor = await _validate(session, body, now, context.reference)
     case_id = uuid.uuid4()
     child = body.child
     digest = None
@@ -209,6 +233,8 @@ async def record_case(
                 learned_at=learned_at,
                 reported_at=now,
                 summary=body.summary,
+                suggested_urgency=floor,
+                urgency_reason=body.urgency_reason.strip() if floor and body.urgency_reason else None,
                 status="reported",
                 age_band=band,
                 legal_basis=body.legal_basis,
@@ -248,6 +274,7 @@ async def record_case(
             learned_at=learned_at,
             occurred_on=occurred_on,
             possible_duplicate_of=duplicate_of,
+            suggested_urgency=floor,  # type: ignore[arg-type]
         ),
         key=case_id,
     )

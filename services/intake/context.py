@@ -1,4 +1,5 @@
-"""What intake's endpoints and workers share besides the runtime: keys, the rate limiter, the Zalo wake-up."""
+"""What intake's endpoints and workers share besides the runtime: keys, the rate limiter, password hashing,
+the Zalo wake-up."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from services.intake.crypto import FieldCipher, parse_keys
+from services.intake.passwords import Passwords
 from services.intake.ratelimit import RateLimiter
 from services.intake.refcache import ReferenceCache
 from services.intake.settings import IntakeSettings
@@ -21,6 +23,7 @@ class IntakeContext:
     duplicate_key: bytes
     limiter: RateLimiter
     reference: ReferenceCache
+    passwords: Passwords
     zalo_wake: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -35,6 +38,7 @@ def build_context(settings: IntakeSettings) -> IntakeContext:
         duplicate_key=base64.b64decode(settings.duplicate_hash_key),
         limiter=RateLimiter(settings.counseling_rate_limit, settings.counseling_rate_window_seconds),
         reference=ReferenceCache(settings.reference_cache_ttl_seconds),
+        passwords=Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib),
     )
 
 

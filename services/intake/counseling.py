@@ -7,29 +7,17 @@ channel and an age band only.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import uuid
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import domain, store
-from services.intake.context import IntakeContext, intake_context
-from services.intake.schemas import CounselingCreated, CounselingIn, CounselingStatus, Problem, problems
+from services.intake.context import IntakeContext
 from shared.events import age_band
 from shared.events.intake import CounselingRequestReceived
-from shared.http_errors import FieldErrors
 from shared.outbox import Outbox
-from shared.service import runtime_of
-
-router = APIRouter(tags=["counseling"])
-CodePath = Annotated[str, Path(pattern=r"^TV-\d{4}-[A-Z0-9]{8}$")]
-NOT_FOUND = "No request with this code and secret."
 
 
 def message_context(request_id: uuid.UUID) -> str:
@@ -104,83 +92,4 @@ async def add_message(
             body=context.cipher.encrypt(body, message_context(request_id)),
             zalo_msg_id=zalo_msg_id,
         )
-    )
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-@router.post(
-    "/v1/counseling-requests",
-    status_code=201,
-    response_model=CounselingCreated,
-    summary="Ask the club for help (no account needed)",
-    responses={429: {"model": Problem, "description": "Too many requests from this address"}, **problems(413, 415)},
-)
-async def create_request(body: CounselingIn, request: Request) -> JSONResponse:
-    context = intake_context(request)
-    runtime = runtime_of(request)
-    if body.topic != "free":
-        async with runtime.sessions() as session:
-            category = (
-                await session.execute(select(store.categories.c.active).where(store.categories.c.code == body.topic))
-            ).scalar_one_or_none()
-        if not category:
-            raise FieldErrors.one("body.topic", "Unknown topic; a category code or `free`.", "Chủ đề không hợp lệ.")
-    allowed, wait = context.limiter.allow(client_address(request))
-    if not allowed:
-        return JSONResponse(
-            {"detail": "Too many requests from this address; try again later."},
-            status_code=429,
-            headers={"Retry-After": str(wait)},
-        )
-    secret = domain.counseling_secret()
-    now = runtime.clock.now()
-    async with runtime.sessions() as session, session.begin():
-        request_id, code = await open_request(
-            session,
-            runtime.outbox,
-            context,
-            now=now,
-            topic=body.topic,
-            channel="web",
-            age=body.age,  # type: ignore[arg-type]
-            contact=body.contact.model_dump(exclude_none=True) if body.contact else None,
-            secret=secret,
-        )
-        await add_message(session, context, request_id, now=now, kind="text", body=body.message)
-    created = CounselingCreated(code=code, secret=secret, status="received", received_at=now)
-    return JSONResponse(created.model_dump(mode="json"), status_code=201)
-
-
-@router.get(
-    "/v1/counseling-requests/{code}",
-    response_model=CounselingStatus,
-    summary="Status and the club's answer, for whoever holds the code and the secret",
-    responses=problems(404),
-)
-async def get_request(
-    code: CodePath,
-    request: Request,
-    x_tracking_secret: Annotated[str | None, Header(max_length=100)] = None,
-    secret: Annotated[str | None, Query(max_length=100, description="Prefer the X-Tracking-Secret header.")] = None,
-) -> CounselingStatus:
-    given = x_tracking_secret or secret
-    async with runtime_of(request).sessions() as session:
-        row = (
-            await session.execute(select(store.counseling_requests).where(store.counseling_requests.c.code == code))
-        ).first()
-    # Unknown code and wrong secret look the same.
-    if row is None or row.secret_sha256 is None or not given:
-        raise HTTPException(404, detail=NOT_FOUND)
-    if not hmac.compare_digest(row.secret_sha256, hashlib.sha256(given.encode()).hexdigest()):
-        raise HTTPException(404, detail=NOT_FOUND)
-    return CounselingStatus(
-        code=row.code,
-        status=row.status,
-        topic=row.topic,
-        received_at=row.received_at,
-        answer=row.answer_text,
-        answered_at=row.answered_at,
     )

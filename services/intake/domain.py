@@ -95,6 +95,57 @@ def unit_valid_on(valid_from: date | None, valid_to: date | None, day: date) -> 
     return (valid_from is None or valid_from <= day) and (valid_to is None or day <= valid_to)
 
 
+URGENCY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+URGENCY_VI = {"critical": "Khẩn cấp", "high": "Cao", "medium": "Trung bình", "low": "Thấp"}
+
+
+def urgency_floor(suggested_urgency: str | None) -> str | None:
+    """A category's suggested urgency is a floor when the law treats the category as an emergency: the ones
+    suggested `critical` (sexual abuse, sexual exploitation, trafficking: the child's life, health or
+    dignity at serious risk, Decree 56's 12-hour emergency measures). Others are only a suggestion."""
+    return suggested_urgency if suggested_urgency == "critical" else None
+
+
+def below_floor(urgency: str, floor: str | None) -> bool:
+    return floor is not None and URGENCY_RANK[urgency] < URGENCY_RANK[floor]
+
+
+def urgency_floor_messages(category_name: str, floor: str) -> tuple[str, str]:
+    """(English, Vietnamese) when an emergency category is filed below its floor without a reason."""
+    return (
+        f"The law treats “{category_name}” as an emergency: filing it below {floor!r} needs a reason.",
+        f"Loại vụ việc “{category_name}” được pháp luật coi là khẩn cấp: ghi mức độ thấp hơn "
+        f"“{URGENCY_VI[floor]}” cần nêu lý do.",
+    )
+
+
+def vn_date(day: date) -> str:
+    """A date as Vietnamese people write it in running text: 30/6/2025, 1/7/2025 (no leading zeros)."""
+    return f"{day.day}/{day.month}/{day.year}"
+
+
+def unit_validity_messages(
+    name_vi: str, valid_from: date | None, valid_to: date | None, day: date, successor_names: list[str]
+) -> tuple[str, str]:
+    """(English, Vietnamese) for a unit that did not exist on `day`, naming its successors by name:
+    "Huyện Bến Cầu chỉ có hiệu lực đến ngày 30/6/2025. Đơn vị kế thừa: Xã Bến Cầu, Xã Long Chữ, Xã Long Thuận."
+    """
+    names = sorted(successor_names, key=lambda n: n.casefold())
+    if valid_to is not None and day > valid_to:
+        english = f"{name_vi} was valid only until {vn_date(valid_to)}."
+        vietnamese = f"{name_vi} chỉ có hiệu lực đến ngày {vn_date(valid_to)}."
+    elif valid_from is not None:
+        english = f"{name_vi} is valid only from {vn_date(valid_from)}."
+        vietnamese = f"{name_vi} chỉ có hiệu lực từ ngày {vn_date(valid_from)}."
+    else:
+        english = f"{name_vi} is not valid on {vn_date(day)}."
+        vietnamese = f"{name_vi} không có hiệu lực vào ngày {vn_date(day)}."
+    if names:
+        english += f" Successor units: {', '.join(names)}."
+        vietnamese += f" Đơn vị kế thừa: {', '.join(names)}."
+    return english, vietnamese
+
+
 def unit_overlaps_month(valid_from: date | None, valid_to: date | None, period: str) -> bool:
     first, last = period_bounds(period)
     return (valid_from is None or valid_from <= last) and (valid_to is None or first <= valid_to)
@@ -116,7 +167,7 @@ def on_time(submitted_at: datetime, due_on: date) -> bool:
     return local_date(submitted_at) <= due_on
 
 
-PERIOD_PATTERN = r"^20\d{2}-(0[1-9]|1[0-2])$"  # the 2000s: also keeps date arithmetic in range
+PERIOD_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"  # the 2000s: also keeps date arithmetic in range
 UNIT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,99}$"
 
 

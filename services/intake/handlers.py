@@ -1,5 +1,6 @@
 """Events intake listens to: the case's state (shown to reporters), the members on a case (who may then
-read it) and the club's answer to a counseling request (shown at the tracking-code lookup)."""
+read it), the member given a counseling request (who may then read its words) and the club's answer to a
+counseling request (shown at the tracking-code lookup)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,16 @@ from sqlalchemy import or_
 from sqlalchemy.dialects.postgresql import insert
 
 from services.intake import store
+from services.intake.settings import IntakeSettings
 from shared.consumer import Handler, HandlerContext
 from shared.events import Event
-from shared.events.routing import CaseAssigned, CaseMembersChanged, CaseStatusChanged, CounselingRequestAnswered
+from shared.events.routing import (
+    CaseAssigned,
+    CaseMembersChanged,
+    CaseStatusChanged,
+    CounselingRequestAnswered,
+    CounselingRequestAssigned,
+)
 
 
 async def on_case_status_changed(event: CaseStatusChanged, ctx: HandlerContext) -> None:
@@ -65,9 +73,23 @@ async def on_counseling_request_answered(event: CounselingRequestAnswered, ctx: 
     )
 
 
-HANDLERS: dict[type[Event], Handler] = {
-    CaseStatusChanged: on_case_status_changed,
-    CaseAssigned: on_case_assigned,
-    CaseMembersChanged: on_case_members_changed,
-    CounselingRequestAnswered: on_counseling_request_answered,
-}
+async def on_counseling_request_assigned(event: CounselingRequestAssigned, ctx: HandlerContext) -> None:
+    member_id = event.assignment.member.member_id
+    if member_id is None:
+        return
+    await ctx.session.execute(
+        insert(store.counseling_members)
+        .values(request_id=event.request_id, member_id=member_id, assigned_at=event.assigned_at)
+        .on_conflict_do_nothing()
+    )
+
+
+def make_handlers(settings: IntakeSettings) -> dict[type[Event], Handler]:
+    """Every event intake consumes (the catalogue's `CONSUMERS`), by type."""
+    return {
+        CaseStatusChanged: on_case_status_changed,
+        CaseAssigned: on_case_assigned,
+        CaseMembersChanged: on_case_members_changed,
+        CounselingRequestAnswered: on_counseling_request_answered,
+        CounselingRequestAssigned: on_counseling_request_assigned,
+    }

@@ -8,14 +8,15 @@ from services.intake import store
 from services.intake.api_admin import router as admin_router
 from services.intake.api_cases import auth
 from services.intake.api_cases import router as cases_router
+from services.intake.api_counseling import router as counseling_router
 from services.intake.api_reports import router as reports_router
+from services.intake.api_signin import router as signin_router
+from services.intake.api_zalo import router as zalo_router
 from services.intake.authcache import MAX_TTL_SECONDS
 from services.intake.context import IntakeContext, build_context
-from services.intake.counseling import router as counseling_router
-from services.intake.handlers import HANDLERS
+from services.intake.handlers import make_handlers
 from services.intake.refcache import listen
 from services.intake.settings import IntakeSettings
-from services.intake.zalo import router as zalo_router
 from services.intake.zalo import zalo_worker
 from shared.clock import Clock
 from shared.http_errors import BodyLimitMiddleware, JsonOnlyMiddleware
@@ -41,8 +42,8 @@ def create_app(settings: IntakeSettings | None = None, *, clock: Clock | None = 
         metadata=store.metadata,
         inbox_table=store.inbox,
         outbox_table=store.outbox,
-        handlers=HANDLERS,
-        routers=[cases_router, reports_router, counseling_router, zalo_router, admin_router],
+        handlers=make_handlers(settings),
+        routers=[cases_router, reports_router, counseling_router, zalo_router, admin_router, signin_router],
         workers=[zalo_worker(context), change_listener(context)],
         title="Cầu Nối — intake",
         description="Cases, monthly reports, counseling requests and the Zalo webhook. See docs/intake.md.",

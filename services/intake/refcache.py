@@ -49,6 +49,7 @@ class Snapshot:
     special_circumstances: frozenset[str]
     loaded_at: float
     generation: int
+    suggested_urgency: dict[str, str] | None = None  # active category → its suggested urgency
 
 
 async def _load(session: Db, generation: int) -> Snapshot:
@@ -61,9 +62,9 @@ async def _load(session: Db, generation: int) -> Snapshot:
         for row in (await session.execute(select(u.code, u.valid_from, u.valid_to))).all()
     }
     c = store.categories.c
-    categories = frozenset((await session.execute(select(c.code).where(c.active))).scalars())
+    suggested = dict((await session.execute(select(c.code, c.suggested_urgency).where(c.active))).tuples().all())
     special = frozenset((await session.execute(select(store.special_circumstances.c.code))).scalars())
-    return Snapshot(units, categories, special, time.monotonic(), generation)
+    return Snapshot(units, frozenset(suggested), special, time.monotonic(), generation, suggested)
 
 
 class ReferenceCache:

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, 
 from pydantic_core import PydanticCustomError
 
 from services.intake.domain import COUNSELING_MESSAGE_MAX, EMERGENCY, PERIOD_PATTERN, SUMMARY_MAX, UNIT_PATTERN
+from services.intake.signin_schemas import Email
 from shared.events import ProtectionLevel, Urgency
 from shared.text import nfc
 
@@ -107,6 +108,11 @@ class CaseIn(Strict):
     unit: UnitCode
     category: Code = Field(description="A code of the case taxonomy (`GET /v1/categories`).")
     urgency: Urgency = Field(description="`critical`: life, health or dignity at serious risk (12-hour clock).")
+    urgency_reason: Text(1000) | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description="Required when a category the law treats as an emergency (suggested urgency `critical`) is "
+        "filed below it; the chair reads it on the case.",
+    )
     protection_level: ProtectionLevel | None = Field(
         default=None, description="Default from urgency: critical → intervention, low → prevention, else support."
     )
@@ -157,6 +163,13 @@ class CaseOut(BaseModel):
     has_child_data: bool
     possible_duplicate_of: uuid.UUID | None = Field(
         default=None, description="Shown to the chair and the committee only."
+    )
+    urgency_reason: str | None = Field(
+        default=None,
+        description="Why an emergency category was filed below its suggested urgency (chair and committee only).",
+    )
+    suggested_urgency: str | None = Field(
+        default=None, description="The category's urgency floor when the case was filed below it."
     )
 
 
@@ -242,11 +255,14 @@ class CounselingStatus(BaseModel):
 
 
 class AccountIn(Strict):
-    role: Literal["reporter", "member", "chair", "committee", "operator", "admin"]
+    role: Literal["reporter", "member", "chair", "committee", "operator", "admin", "web"]
     name: Text(200)  # type: ignore[valid-type]
     unit: UnitCode | None = None
     member_id: uuid.UUID | None = None
     expires_days: int | None = Field(default=None, ge=1, le=3650)
+    email: Email | None = Field(
+        default=None, description="A person: the account gets this email and an emailed invitation, no token."
+    )
 
 
 class CredentialIn(Strict):
@@ -277,6 +293,9 @@ class AccountOut(BaseModel):
     unit: str | None
     member_id: uuid.UUID | None
     created_at: datetime
+    email: str | None = None
+    password_set: bool = False
+    disabled_at: datetime | None = None
     credentials: list[CredentialOut]
 
 

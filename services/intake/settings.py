@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.settings import ServiceSettings
+from shared.settings import DEVELOPMENT_SECRET, ServiceSettings
 
-# Development-only keys, so a fresh checkout runs. Production sets its own (see docs/intake.md).
+# Development-only keys, so a fresh checkout runs (DEVELOPMENT_MODE=true). Production must set its own: a
+# process refuses to start with these outside development mode (see docs/intake.md).
 DEV_CHILD_DATA_KEYS = "dev1:ZGV2LW9ubHktY2hpbGQtZGF0YS1rZXktMzItYnl0ZXM="
 DEV_DUPLICATE_HASH_KEY = "ZGV2LW9ubHktZHVwbGljYXRlLWhhc2gta2V5"
 
@@ -17,6 +18,7 @@ class IntakeSettings(ServiceSettings):
         default=DEV_CHILD_DATA_KEYS,
         description="AES-256-GCM keys for children's data: `key_id:base64(32 bytes)`, comma-separated. "
         "Old keys stay listed so old values can still be read.",
+        json_schema_extra=DEVELOPMENT_SECRET,
     )
     child_data_active_key: str = Field(
         default="", description="Key id new values are encrypted with (default: the first of CHILD_DATA_KEYS)."
@@ -25,6 +27,7 @@ class IntakeSettings(ServiceSettings):
         default=DEV_DUPLICATE_HASH_KEY,
         description="Base64 HMAC key for the possible-duplicate hash of a child's name and date of birth. "
         "Separate from the encryption keys.",
+        json_schema_extra=DEVELOPMENT_SECRET,
     )
     duplicate_window_days: int = Field(default=30, ge=1)
     monthly_report_due_day: int = Field(
@@ -37,7 +40,6 @@ class IntakeSettings(ServiceSettings):
         default=3600, ge=1, description="Length of the counseling rate-limit window."
     )
     counseling_max_body_bytes: int = Field(default=16_384, ge=1024)
-    max_body_bytes: int = Field(default=262_144, ge=1024, description="Largest request body intake accepts.")
     reference_cache_ttl_seconds: float = Field(
         default=30.0,
         gt=0,
@@ -49,6 +51,33 @@ class IntakeSettings(ServiceSettings):
         ge=0,
         le=5,
         description="Longest time a credential row is cached (bound on revocation by another process; ≤ 5 s).",
+    )
+    web_base_url: str = Field(
+        default="http://127.0.0.1:8005",
+        description="Address of the web service: invitation and password-reset links are `{WEB_BASE_URL}/moi/{token}`.",
+    )
+    invitation_ttl_hours: int = Field(default=72, ge=1, le=720, description="How long an invitation link works.")
+    reset_ttl_hours: int = Field(default=2, ge=1, le=72, description="How long a password-reset link works.")
+    session_absolute_hours: int = Field(
+        default=12, ge=1, le=720, description="Lifetime of a sign-in session's bearer credential (`POST /v1/sessions`)."
+    )
+    password_hash_time_cost: int = Field(
+        default=3, ge=1, le=20, description="argon2id passes over memory per password hash (RFC 9106: 3 with 64 MiB)."
+    )
+    password_hash_memory_kib: int = Field(
+        default=65_536, ge=8_192, le=1_048_576, description="argon2id memory per password hash, in KiB (64 MiB)."
+    )
+    signin_window_seconds: int = Field(
+        default=900, ge=1, description="Window in which failed sign-in attempts are counted (per account, per address)."
+    )
+    signin_max_failures_per_account: int = Field(
+        default=5, ge=1, description="Failed sign-ins for one account within the window before 429."
+    )
+    signin_max_failures_per_address: int = Field(
+        default=20, ge=1, description="Failed sign-ins from one client address within the window before 429."
+    )
+    reset_max_per_hour: int = Field(
+        default=3, ge=1, description="Password-reset emails sent to one account per hour (more requests still get 202)."
     )
     zalo_app_id: str = Field(default="", description="Zalo app id, part of the webhook signature.")
     zalo_oa_secret: str = Field(default="", description="Zalo OA secret key, part of the webhook signature.")

@@ -86,6 +86,50 @@ accounts = Table(
     Column("unit", String(100), nullable=True),
     Column("member_id", UUID(as_uuid=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # People sign in with email + password (migration 0003); machines keep bearer tokens only.
+    Column("email", String(254), nullable=True),  # lower-cased, NFC; unique (index ux_accounts_email)
+    Column("password_hash", Text, nullable=True),  # argon2id (PHC string); NULL until an invitation is used
+    Column("password_set_at", DateTime(timezone=True), nullable=True),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),  # migration 0004: no sign-in, links, credentials
+    Index("ux_accounts_email", "email", unique=True, postgresql_where=text("email IS NOT NULL")),
+)
+
+# One-time links (invitation: first password; reset: a new one). Only the SHA-256 of the token is kept.
+account_tokens = Table(
+    "account_tokens",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("account_id", UUID(as_uuid=True), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # invitation | reset
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+    Column("invalidated_at", DateTime(timezone=True), nullable=True),
+)
+
+# Every sign-in attempt (never the password). Failed ones within a window drive the 429s, in the database
+# so every replica counts the same attempts.
+signin_attempts = Table(
+    "signin_attempts",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("account_id", UUID(as_uuid=True), nullable=True),  # NULL: no account has that email
+    Column("address", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),  # success | failure | limited
+    Index("ix_signin_attempts_account", "account_id", "at"),
+    Index("ix_signin_attempts_address", "address", "at"),
+)
+
+# Which credentials are sign-in sessions (revoked when the password changes), for whom, since when.
+signin_sessions = Table(
+    "signin_sessions",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("account_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("address", String(64), nullable=False),
 )
 
 cases = Table(
@@ -103,6 +147,9 @@ cases = Table(
     Column("learned_at", DateTime(timezone=True), nullable=False),
     Column("reported_at", DateTime(timezone=True), nullable=False),
     Column("summary", Text, nullable=False),
+    # Filed below its category's emergency floor: the floor and the reporter's reason (the chair reads it).
+    Column("suggested_urgency", String(16), nullable=True),
+    Column("urgency_reason", Text, nullable=True),
     Column("status", String(32), nullable=False),
     Column("status_changed_at", DateTime(timezone=True), nullable=True),
     Column("age_band", String(8), nullable=False),
@@ -134,6 +181,16 @@ case_members = Table(
     Column("member_id", UUID(as_uuid=True), primary_key=True),
     Column("on_case", Boolean, nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False),
+)
+
+# Which members routing gave which counseling request (`counseling_request.assigned`): such a member may
+# read the requester's words (`GET /v1/counseling-requests/{id}/messages`, audited).
+counseling_members = Table(
+    "counseling_members",
+    metadata,
+    Column("request_id", UUID(as_uuid=True), primary_key=True),
+    Column("member_id", UUID(as_uuid=True), primary_key=True),
+    Column("assigned_at", DateTime(timezone=True), nullable=False),
 )
 
 # Superseded by the per-year sequences `intake.case_code_<year>` (migration 0002); kept for their start values.

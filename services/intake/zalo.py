@@ -1,102 +1,42 @@
-"""The Zalo OA webhook: verify, store, answer fast; a worker turns stored events into effects.
+"""The Zalo OA inbox: the webhook (`api_zalo.py`) stores signed events; the worker here turns them into
+effects (counseling requests, messages, `zalo.user_activity`).
 
 Signature (DOMAIN.md §7): `X-ZEvent-Signature: mac=<hex>`, hex = SHA-256 (plain, not HMAC) of
 `app_id + raw_body + timestamp + oa_secret_key`, `timestamp` being the body's string field. A mismatch is
 a 401, logged without the body. Zalo retries, so events are stored once per `message.msg_id` (or, for
 events without one, per digest of the raw body) and processed once.
+
+Replays: an event whose `timestamp` is more than `TIMESTAMP_TOLERANCE` (5 minutes) from now (the injected
+clock) is refused (401), so a captured request cannot be sent again later; the dedupe rows of processed
+events are pruned once they are older than twice that (a replay of them would be refused anyway).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import logging
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import domain, store
-from services.intake.context import IntakeContext, intake_context
+from services.intake.context import IntakeContext
 from services.intake.counseling import add_message, open_request
-from services.intake.schemas import Problem
 from shared.events.intake import ZaloUserActivity
 from shared.outbox import Outbox
-from shared.service import ServiceRuntime, runtime_of
+from shared.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["zalo"])
 HANDLED = ("user_send_text", "user_send_image", "follow", "unfollow")
 MAX_ATTEMPTS = 5
-
-
-def signature(app_id: str, raw_body: bytes, timestamp: str, oa_secret: str) -> str:
-    return hashlib.sha256(app_id.encode() + raw_body + timestamp.encode() + oa_secret.encode()).hexdigest()
-
-
-def verify(app_id: str, oa_secret: str, raw_body: bytes, header: str | None) -> dict[str, Any] | None:
-    """The parsed body if the signature matches, else None."""
-    if not app_id or not oa_secret or not header:
-        return None
-    try:
-        body = json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(body, dict) or not isinstance(body.get("timestamp"), str):
-        return None
-    given = header.strip()
-    given = given[4:] if given.startswith("mac=") else given
-    expected = signature(app_id, raw_body, body["timestamp"], oa_secret)
-    return body if hmac.compare_digest(given.lower(), expected) else None
-
-
-def _unauthorized() -> JSONResponse:
-    return JSONResponse({"detail": "Bad or missing X-ZEvent-Signature."}, status_code=401)
-
-
-@router.post(
-    "/v1/zalo/webhook",
-    summary="Zalo OA events (signed by Zalo)",
-    responses={401: {"model": Problem}},
-    openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True}},
-)
-async def webhook(request: Request) -> JSONResponse:
-    context = intake_context(request)
-    raw = await request.body()
-    body = verify(
-        context.settings.zalo_app_id, context.settings.zalo_oa_secret, raw, request.headers.get("x-zevent-signature")
-    )
-    if body is None:
-        log.warning("zalo webhook refused: signature mismatch (%d bytes)", len(raw))
-        return _unauthorized()
-    event_name = str(body.get("event_name", ""))[:64]
-    message = body.get("message") if isinstance(body.get("message"), dict) else {}
-    msg_id = message.get("msg_id")
-    dedupe = f"msg:{msg_id}"[:130] if isinstance(msg_id, str) and msg_id else f"sha:{hashlib.sha256(raw).hexdigest()}"
-    runtime = runtime_of(request)
-    async with runtime.sessions() as session, session.begin():
-        result = await session.execute(
-            insert(store.zalo_events)
-            .values(
-                dedupe_key=dedupe,
-                event_name=event_name,
-                raw=context.cipher.encrypt(raw.decode("utf-8", "replace"), f"zalo:{dedupe}"),
-                received_at=runtime.clock.now(),
-            )
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(store.zalo_events.c.id)
-        )
-        stored = result.first() is not None
-    if stored:
-        context.zalo_wake.set()
-    return JSONResponse({"status": "ok", "duplicate": not stored})
+TIMESTAMP_TOLERANCE = timedelta(minutes=5)
+PRUNE_EVERY_SECONDS = 60.0
 
 
 def _at(body: dict[str, Any], fallback: datetime) -> datetime:
@@ -209,13 +149,29 @@ async def process_pending(runtime: ServiceRuntime, context: IntakeContext) -> in
         handled += 1
 
 
+async def prune_dedupe(runtime: ServiceRuntime) -> int:
+    """Delete processed events received more than twice the timestamp tolerance ago. Returns how many."""
+    z = store.zalo_events.c
+    cutoff = runtime.clock.now() - 2 * TIMESTAMP_TOLERANCE
+    async with runtime.sessions() as session, session.begin():
+        result = await session.execute(
+            delete(store.zalo_events).where(z.processed_at.is_not(None), z.received_at < cutoff)
+        )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def zalo_worker(context: IntakeContext):
-    """Background worker: wakes when the webhook stores an event, polls every second as a fallback."""
+    """Background worker: wakes when the webhook stores an event, polls every second as a fallback; prunes
+    the dedupe rows once a minute."""
 
     async def run(runtime: ServiceRuntime) -> None:
+        pruned_at = 0.0
         while True:
             try:
                 await process_pending(runtime, context)
+                if time.monotonic() - pruned_at >= PRUNE_EVERY_SECONDS:
+                    pruned_at = time.monotonic()
+                    await prune_dedupe(runtime)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -32,6 +32,36 @@ MEMBER_CHANGE_REASONS = {
     "leave": "do thành viên được phân công trước đó đang vắng",
     "timeout": "do quá thời hạn xác nhận mà chưa có phản hồi",
 }
+# Whom the club proposes to involve (routing's referrals), as a reader names them.
+REFERRALS = {
+    "police": "cơ quan công an",
+    "health_facility": "cơ sở y tế",
+    "commune_social_services": "Ủy ban nhân dân cấp xã (công chức làm công tác bảo vệ trẻ em)",
+    "school": "nhà trường",
+    "legal_aid": "trợ giúp pháp lý",
+    "hotline_111": "Tổng đài quốc gia bảo vệ trẻ em 111",
+}
+# The Youth Union of a unit, by the unit's kind (the first words of its name).
+_YOUTH_UNION = (
+    ("Thành phố ", "Thành Đoàn "),
+    ("Thị xã ", "Thị Đoàn "),
+    ("Huyện ", "Huyện Đoàn "),
+    ("Phường ", "Đoàn phường "),
+    ("Xã ", "Đoàn xã "),
+    ("Thị trấn ", "Đoàn thị trấn "),
+)
+
+
+def youth_union(unit_name: str) -> str:
+    """A unit as its Youth Union's standing committee: "Phường Tân Ninh" → "Ban Thường vụ Đoàn phường Tân
+    Ninh", "Huyện Bến Cầu" → "Ban Thường vụ Huyện Đoàn Bến Cầu"."""
+    unit_name = nfc(unit_name)
+    for prefix, union in _YOUTH_UNION:
+        if unit_name.startswith(prefix):
+            return f"Ban Thường vụ {union}{unit_name[len(prefix) :]}"
+    return f"Ban Thường vụ Đoàn {unit_name}"
+
+
 PLAN_KINDS = {
     "board_meeting": "Họp Ban Chủ nhiệm hằng quý",
     "club_meeting": "Sinh hoạt Câu lạc bộ",

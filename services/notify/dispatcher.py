@@ -32,15 +32,17 @@ from sqlalchemy.engine import Row
 
 from services.notify import store
 from services.notify.domain import smtp_verdict, zalo_verdict
+from services.notify.handlers import DISPATCHER
 from services.notify.metrics import CHANNELS, DEAD_LETTER_SIZE, OLDEST_FAILING, OLDEST_PENDING, PENDING
 from services.notify.outcomes import Outcome, Recorder
 from services.notify.settings import NotifySettings
 from services.notify.smtp import build_email, message_id
 from services.notify.smtp_pool import SmtpPool
 from services.notify.templates import render
-from services.notify.wakeup import Wakeup
+from services.notify.wakeup import listen
 from services.notify.zalo import ZaloClient
 from shared.service import ServiceRuntime
+from shared.worker import run_worker
 
 log = logging.getLogger(__name__)
 d = store.deliveries
@@ -52,19 +54,20 @@ LEASE_MARGIN = timedelta(seconds=5)
 
 
 class Dispatcher:
-    def __init__(self, runtime: ServiceRuntime, zalo: ZaloClient, wakeup: Wakeup | None = None) -> None:
+    def __init__(self, runtime: ServiceRuntime, zalo: ZaloClient) -> None:
         self.runtime = runtime
         self.settings: NotifySettings = runtime.settings
         self.sessions = runtime.sessions
         self.clock = runtime.clock
         self.zalo = zalo
-        self.wakeup = wakeup or Wakeup()
+        self.wakeup = runtime.signals[DISPATCHER]
         self.smtp = SmtpPool(self.settings)
         self.recorder = Recorder(runtime, on_fallback=self.wakeup.set)
         self.queue: asyncio.Queue[Row[Any]] = asyncio.Queue(maxsize=self.settings.notify_batch_size)
         self._space = asyncio.Event()
         self._margin = min(LEASE_MARGIN, timedelta(seconds=self.settings.notify_send_lease_seconds / 4))
         self._gauges_at = 0.0
+        self._room = self.queue.maxsize
         self._inflight: set[asyncio.Future[None]] = set()
 
     @property
@@ -76,7 +79,7 @@ class Dispatcher:
         recorder = asyncio.create_task(self.recorder.run(), name="notify-recorder")
         feeding = [
             asyncio.create_task(self._claimer(), name="notify-claimer"),
-            asyncio.create_task(self.wakeup.listen(self.settings.database_url), name="notify-listen"),
+            asyncio.create_task(listen(self.settings.database_url, self.wakeup), name="notify-listen"),
             *(
                 asyncio.create_task(self._sender(), name=f"notify-sender-{i}")
                 for i in range(self.settings.notify_concurrency)
@@ -99,25 +102,25 @@ class Dispatcher:
             await self.smtp.close()
 
     async def _claimer(self) -> None:
-        while True:
-            if self.queue.full():
-                self._space.clear()
-                await self._space.wait()
-                continue
-            room = self.queue.maxsize - self.queue.qsize()
-            claimed = 0
-            try:
-                rows = await self.claim(room)
-                for row in rows:
-                    self.queue.put_nowait(row)
-                claimed = len(rows)
-                await self._update_gauges()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("claiming deliveries failed; retrying")
-            if claimed < room:
-                await self.wakeup.wait(self.settings.notify_dispatch_interval)
+        await run_worker(
+            "notify claimer",
+            self._claim_step,
+            interval=self.settings.notify_dispatch_interval,
+            signal=self.wakeup,
+            busy=lambda claimed: claimed >= self._room,
+        )
+
+    async def _claim_step(self) -> int:
+        """Fill the queue's free room with claimed rows (waiting for room first). Returns how many."""
+        while self.queue.full():
+            self._space.clear()
+            await self._space.wait()
+        self._room = self.queue.maxsize - self.queue.qsize()
+        rows = await self.claim(self._room)
+        for row in rows:
+            self.queue.put_nowait(row)
+        await self._update_gauges()
+        return len(rows)
 
     async def _sender(self) -> None:
         while True:
@@ -229,7 +232,6 @@ def _age(now: datetime, since: datetime | None) -> float:
 
 def dispatcher_worker(
     make_http: Callable[[], httpx.AsyncClient] = httpx.AsyncClient,
-    wakeup: Wakeup | None = None,
 ) -> Callable[[ServiceRuntime], Awaitable[None]]:
     """The `ServiceSpec.workers` entry: seeds the Zalo token row, then dispatches until cancelled."""
 
@@ -245,7 +247,7 @@ def dispatcher_worker(
                 except Exception:
                     log.exception("could not seed the Zalo token; retrying")
                     await asyncio.sleep(2)
-            dispatcher = Dispatcher(runtime, zalo, wakeup)
+            dispatcher = Dispatcher(runtime, zalo)
             runtime.extras["dispatcher"] = dispatcher
             await dispatcher.run()
 

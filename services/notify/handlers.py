@@ -17,15 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.notify import store
+from services.notify.api import auth
 from services.notify.catalog import load_catalog
 from services.notify.domain import after_quiet_hours, choose_channels
 from services.notify.messages import Planned, Planner
 from services.notify.metrics import NOTIFICATIONS
 from services.notify.settings import NotifySettings
-from services.notify.wakeup import Wakeup
 from shared.consumer import HandlerContext
 from shared.events import Event
-from shared.events.intake import ZaloUserActivity
+from shared.events.intake import AccountLinkIssued, CredentialIssued, CredentialRevoked, ZaloUserActivity
 from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
 from shared.events.routing import (
     CaseAssigned,
@@ -48,10 +48,17 @@ _INSERT_ROWS = (
 )
 
 
+DISPATCHER = "dispatcher"  # the worker woken once new pending deliveries are committed
+
+
+def make_handlers(settings: NotifySettings) -> dict[type[Event], Handler]:
+    """Every event notify consumes (the catalogue's `CONSUMERS`), by type."""
+    return {**NotifyHandlers(settings).mapping(), CredentialIssued: auth.on_issued, CredentialRevoked: auth.on_revoked}
+
+
 class NotifyHandlers:
-    def __init__(self, settings: NotifySettings, wakeup: Wakeup | None = None) -> None:
+    def __init__(self, settings: NotifySettings) -> None:
         self.settings = settings
-        self.wakeup = wakeup
         self.planner = Planner(load_catalog(settings.notify_data_dir), settings.public_base_url)
         self.tz = ZoneInfo(settings.notify_timezone)
 
@@ -67,6 +74,7 @@ class NotifyHandlers:
             CounselingRequestAnswered: p.counseling_answered,
             MonthlyReportReminder: p.monthly_report_reminder,
             PlanItemReminder: p.plan_reminder,
+            AccountLinkIssued: p.account_link,
         }
         handlers: dict[type[Event], Handler] = {cls: self._planning(plan) for cls, plan in planners.items()}
         handlers[ZaloUserActivity] = self.on_zalo_activity
@@ -88,8 +96,8 @@ class NotifyHandlers:
                 if status == "skipped":
                     NOTIFICATIONS.labels(channel, template, "skipped").inc()
                     log.info("notification %s to %s skipped", template, channel)
-            if any(status == "pending" for _, _, status in fresh) and self.wakeup is not None:
-                self.wakeup.after_commit(ctx.session)
+            if any(status == "pending" for _, _, status in fresh):
+                ctx.wake(DISPATCHER)
 
         handle.__name__ = f"on_{plan.__name__}"
         return handle
@@ -116,6 +124,7 @@ class NotifyHandlers:
         if outside_window and not await self._in_zalo_window(ctx, r.zalo_user_id, now):
             status, reason = "skipped", "outside_zalo_window: the answer waits for the tracking-code lookup"
         context = {
+            "club_name": self.settings.club_name,
             **planned.context,
             # kept so retries and fallbacks later still respect the recipient's quiet hours
             "_quiet_start": r.quiet_start.isoformat() if r.quiet_start else None,
@@ -125,6 +134,7 @@ class NotifyHandlers:
             {
                 "id": uuid.uuid4(),
                 "source_event_id": ctx.envelope.event_id,
+                "correlation_id": ctx.envelope.correlation_id,
                 "source_type": ctx.envelope.type,
                 "template": planned.template,
                 "channel": channel,

@@ -16,10 +16,13 @@ from services.notify.catalog import (
     MEMBER_CHANGE_REASONS,
     PLAN_KINDS,
     PROTECTION,
+    REFERRALS,
     URGENCY,
     Catalog,
+    youth_union,
 )
 from shared.events.common import Recipient
+from shared.events.intake import AccountLinkIssued
 from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
 from shared.events.routing import (
     AssignmentInfo,
@@ -186,7 +189,7 @@ class Planner:
         ctx = {
             **self._case(e.case_id, e.code, e.urgency),
             "recommended_label": PROTECTION.get(e.recommended_level or "", ""),
-            "referrals": list(e.referrals),
+            "referrals": [REFERRALS.get(r, r) for r in e.referrals],
             "forwarded_at": e.forwarded_at.isoformat(),
         }
         return [
@@ -198,7 +201,7 @@ class Planner:
         ctx = {
             **self._case(None, e.code, None),
             "link": f"{self.base}/counseling/{e.request_id}",
-            "topic_label": self.catalog.category(e.topic),
+            "topic_label": "chủ đề khác" if e.topic == "free" else self.catalog.category(e.topic),
             **self._assignment(e.assignment),
         }
         return [Planned("counseling_request_assigned", e.assignment.member, ctx, None, None, e.request_id, e.code)]
@@ -230,9 +233,11 @@ class Planner:
 
     def monthly_report_reminder(self, e: MonthlyReportReminder) -> list[Planned]:
         year, month = e.period.split("-")
+        unit_name = e.unit_name or self.catalog.unit(e.unit)
         ctx = {
             "code": None,
-            "unit_name": e.unit_name or self.catalog.unit(e.unit),
+            "unit_name": unit_name,
+            "addressee": youth_union(unit_name),
             "period_label": f"tháng {int(month)}/{year}",
             "due_on": e.due_on.isoformat(),
             "overdue": e.stage == "overdue",
@@ -250,3 +255,15 @@ class Planner:
             "link": f"{self.base}/plan/{e.item_id}",
         }
         return [Planned("plan_reminder", r, {**ctx, "recipient_name": r.display_name}) for r in e.recipients]
+
+    def account_link(self, e: AccountLinkIssued) -> list[Planned]:
+        """An invitation or reset link, by email only (a bearer secret: never on Zalo, never in a log line)."""
+        person = Recipient(display_name=e.display_name, email=e.email, channels=("email",))
+        ctx = {
+            "code": None,
+            "recipient_name": e.display_name,
+            "email": e.email,
+            "link": e.link,
+            "expires_at": e.expires_at.isoformat(),
+        }
+        return [Planned(f"account_{e.kind}", person, ctx, channels=("email",))]

@@ -37,8 +37,9 @@ from services.notify import store
 from services.notify.domain import Verdict, after_quiet_hours, backoff, next_local_time
 from services.notify.metrics import DEAD_LETTERED, NOTIFICATIONS
 from services.notify.settings import NotifySettings
-from shared.events import Envelope
+from shared.events import Event
 from shared.events.notify import NotificationFailed, NotificationSent
+from shared.outbox import Cause, Outbox
 from shared.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,10 @@ _MARK_SENT = text(
     """
     UPDATE notify.deliveries AS d
        SET status = 'sent', sent_at = :now, updated_at = :now, lease_until = NULL, last_error = NULL,
-           provider_id = v.provider_id
+           provider_id = v.provider_id,
+           -- an invitation or reset link is a bearer secret: once sent, notify forgets it
+           context = CASE WHEN d.template IN ('account_invitation', 'account_reset')
+                          THEN d.context - 'link' ELSE d.context END
       FROM unnest(:ids, :attempts, :provider_ids) AS v(id, attempts, provider_id)
      WHERE d.id = v.id AND d.status = 'sending' AND d.attempts = v.attempts
     RETURNING d.id
@@ -158,10 +162,7 @@ class Recorder:
         if len(ours) < len(items):
             log.warning("%d deliveries changed hands while being sent (their lease ran out)", len(items) - len(ours))
         if ours:
-            # executemany of one cached statement (sent as one multi-row INSERT), not `.values(list)`
-            await session.execute(
-                insert(store.outbox), [self._outbox_row(o.row, NotificationSent, sent_at=now) for o in ours]
-            )
+            await self._outbox().add_many(session, [self._event(o.row, NotificationSent, sent_at=now) for o in ours])
         for o in ours:
             NOTIFICATIONS.labels(o.row.channel, o.row.template, "sent").inc()
         return len(ours)
@@ -282,12 +283,15 @@ class Recorder:
             log.warning("a delivery changed hands while being sent (its lease ran out): %s", values.get("status"))
 
     async def _emit(self, session: AsyncSession, row: Row[Any], event_cls: Any, **fields: Any) -> None:
-        await session.execute(insert(store.outbox).values(self._outbox_row(row, event_cls, **fields)))
+        await self._outbox().add_many(session, [self._event(row, event_cls, **fields)])
 
-    def _outbox_row(self, row: Row[Any], event_cls: Any, **fields: Any) -> dict[str, Any]:
-        """The outbox row of a `notification.*` event (what `shared.outbox.Outbox.add` writes, for many rows)."""
+    def _outbox(self) -> Outbox:
         outbox = self.runtime.outbox
         assert outbox is not None
+        return outbox
+
+    def _event(self, row: Row[Any], event_cls: Any, **fields: Any) -> tuple[Event, Any, Cause]:
+        """A `notification.*` event, its key, and its cause: the event the delivery answers."""
         event = event_cls(
             notification_id=row.id,
             source_event_id=row.source_event_id,
@@ -298,18 +302,13 @@ class Recorder:
             attempts=row.attempts,
             **fields,
         )
-        envelope = Envelope.wrap(event, producer=outbox.producer)
         key = row.case_id or row.request_id or row.source_event_id
-        return {
-            "event_id": envelope.event_id,
-            "type": envelope.type,
-            "key": str(key) if key is not None else None,
-            "envelope": envelope.model_dump_json(),
-        }
+        return event, key, Cause(row.source_event_id, row.correlation_id)
 
 
 _COPIED = (
     "source_event_id",
+    "correlation_id",
     "source_type",
     "template",
     "recipient_key",

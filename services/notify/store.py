@@ -38,6 +38,8 @@ deliveries = Table(
     metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),  # the notification_id of notification.* events
     Column("source_event_id", UUID(as_uuid=True), nullable=False),
+    # The source event's correlation: `notification.*` events are caused by the source event (migration 0003).
+    Column("correlation_id", UUID(as_uuid=True), nullable=True),
     Column("source_type", String(100), nullable=False),
     Column("template", String(64), nullable=False),
     Column("channel", String(8), nullable=False),

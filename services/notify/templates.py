@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from services.notify.domain import fit_zalo
+from shared.settings import ServiceSettings
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATES = (
@@ -27,8 +28,11 @@ TEMPLATES = (
     "counseling_answer",
     "monthly_report_reminder",
     "plan_reminder",
+    "account_invitation",
+    "account_reset",
 )
 PARTS = ("subject.j2", "body.txt.j2", "body.html.j2", "zalo.txt.j2")
+CLUB_NAME = ServiceSettings.model_fields["club_name"].default
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,13 @@ def render(template: str, context: dict[str, Any], channel: str | None = None) -
     rendering all four for every delivery was a visible share of the dispatcher's CPU."""
     if template not in TEMPLATES:
         raise KeyError(f"unknown template {template}")
+    # Members and officers are addressed "đồng chí"; a unit as its Youth Union (`addressee` in the context).
+    # Deliveries planned before `club_name` was in the context take the default name.
+    context = {
+        "club_name": CLUB_NAME,
+        "addressee": f"đồng chí {context.get('recipient_name') or ''}".strip(),
+        **context,
+    }
     wanted = {"email": PARTS[:3], "zalo": PARTS[3:]}.get(channel or "", PARTS)
     subject, text, html, zalo = (_part(template, part, context) if part in wanted else "" for part in PARTS)
     tail = f"Xem đầy đủ tại: {context['link']}" if context.get("link") else "Xem đầy đủ bằng mã tra cứu."

@@ -1,4 +1,4 @@
-"""Recompute the pre-aggregated counters from the `cases` fact table in three statements.
+"""Recompute the pre-aggregated counters from the `cases` fact table in a few statements.
 
 The live path keeps counters up to date event by event (`projection`); this is for whoever fills
 `cases` directly (the benchmark at a million cases, a data import) and for checking that the counters
@@ -22,6 +22,17 @@ INSERT INTO reporting.case_group_counts (period, unit, grp, cases)
 SELECT period, unit, grp, count(*) FROM reporting.cases, unnest(special_circumstances) AS grp
 GROUP BY period, unit, grp
 """
+_CASE_DIMENSIONS = ("age_band", "urgency_floor")
+_AGE_BANDS = """
+INSERT INTO reporting.case_tallies (period, unit, dimension, value, cases)
+SELECT period, unit, 'age_band', coalesce(age_band, 'unknown'), count(*) FROM reporting.cases
+GROUP BY period, unit, coalesce(age_band, 'unknown')
+"""
+_BELOW_FLOOR = """
+INSERT INTO reporting.case_tallies (period, unit, dimension, value, cases)
+SELECT period, unit, 'urgency_floor', 'below', count(*) FROM reporting.cases WHERE below_suggested_urgency
+GROUP BY period, unit
+"""
 _TIMINGS = """
 INSERT INTO reporting.case_timings (period, unit, urgency, stage, cases, seconds, max_seconds)
 SELECT period, unit, urgency, stage, count(*), sum(s), max(s) FROM (
@@ -42,5 +53,7 @@ async def recount(session: AsyncSession) -> None:
     """Replace the case counters with counts of the `cases` table (inside the caller's transaction)."""
     for table in (store.case_counts, store.case_group_counts, store.case_timings):
         await session.execute(delete(table))
-    for statement in (_COUNTS, _GROUPS, _TIMINGS):
+    # Referral tallies come from referral events, not from `cases`: only the case tallies are recounted.
+    await session.execute(delete(store.case_tallies).where(store.case_tallies.c.dimension.in_(_CASE_DIMENSIONS)))
+    for statement in (_COUNTS, _GROUPS, _AGE_BANDS, _BELOW_FLOOR, _TIMINGS):
         await session.execute(text(statement))

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import documents, exports, figures, plan, store, tables
-from services.reporting.periods import VN, Period, PeriodError, parse_period
+from services.reporting import documents, exports, figures, plan, store, suppression, tables
+from services.reporting.domain import VN, Period, PeriodError, parse_period
 from shared.auth import Authenticator, Principal
 from shared.service import runtime_of
 
@@ -53,11 +53,16 @@ def today(request: Request) -> date:
     return runtime_of(request).clock.now().astimezone(VN).date()
 
 
+def threshold(request: Request, principal: Principal) -> int:
+    """Small-number threshold for this reader (0: exact figures), see `services.reporting.suppression`."""
+    return suppression.threshold_for(principal.role, runtime_of(request).settings.small_number_threshold)
+
+
 class CountRow(BaseModel):
     unit: str
     category: str
     status: str
-    cases: int
+    cases: int | str  # "<5" for roles that see small numbers suppressed
 
 
 class MonthlyReport(BaseModel):
@@ -69,31 +74,46 @@ class MonthlyReport(BaseModel):
 @router.get("/monthly", response_model=MonthlyReport, summary="Cases of one month by unit, category and status")
 async def monthly(
     request: Request,
-    _principal: Reader,
-    period: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])],
+    principal: Reader,
+    period: Annotated[str, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])],
 ) -> MonthlyReport:
     async with runtime_of(request).sessions() as session:
-        rows = [CountRow(**r) for r in await figures.monthly(session, parse_period(period))]
-    return MonthlyReport(period=period, total=sum(r.cases for r in rows), rows=rows)
+        found = await figures.monthly(session, parse_period(period))
+    rows = [CountRow(**r) for r in suppression.suppress_rows(found, threshold(request, principal))]
+    return MonthlyReport(period=period, total=sum(r.cases for r in rows if isinstance(r.cases, int)), rows=rows)
 
 
 @router.get(
     "/summary", summary="Every figure of a period: cases, times, breaches, counseling, unit reports, completeness"
 )
-async def summary(request: Request, _principal: Reader, period: PeriodQ, rollup: Rollup = False) -> dict[str, Any]:
+async def summary(request: Request, principal: Reader, period: PeriodQ, rollup: Rollup = False) -> dict[str, Any]:
+    small = threshold(request, principal)
     async with runtime_of(request).sessions() as session:
-        return await figures.summary(session, period, rollup=rollup)
+        found = await figures.summary(session, period, rollup=rollup)
+        if small:
+            cases = suppression.cases_report(
+                await figures.case_counts(session, period, rollup=rollup), small, figures.DIMENSIONS
+            )
+            found["cases"] = {key: value for key, value in cases.items() if key != "rows"}
+            found["special_groups"] = suppression.suppress_rows(found["special_groups"], small)
+    return found
 
 
-async def _report_json(session: AsyncSession, report: str, period: Period, rollup: bool, day: date) -> Any:
+async def _report_json(
+    session: AsyncSession, report: str, period: Period, rollup: bool, day: date, small: int = 0
+) -> Any:
     match report:
         case "cases":
-            return {
-                **await figures.cases_summary(session, period, rollup=rollup),
-                "rows": await figures.case_counts(session, period, rollup=rollup),
-            }
+            rows = await figures.case_counts(session, period, rollup=rollup)
+            if small:
+                return suppression.cases_report(rows, small, figures.DIMENSIONS)
+            return {**await figures.cases_summary(session, period, rollup=rollup), "rows": rows}
         case "special-groups":
-            return await figures.special_groups(session, period, rollup=rollup)
+            return suppression.suppress_rows(await figures.special_groups(session, period, rollup=rollup), small)
+        case "ages":
+            return await figures.age_bands(session, period)
+        case "referrals":
+            return await figures.referrals(session, period)
         case "timings":
             return await figures.timings(session, period)
         case "breaches":
@@ -110,20 +130,30 @@ async def _report_json(session: AsyncSession, report: str, period: Period, rollu
 
 
 ReportName = Literal[
-    "cases", "special-groups", "timings", "breaches", "counseling", "unit-reports", "completeness", "plan"
+    "cases",
+    "special-groups",
+    "ages",
+    "referrals",
+    "timings",
+    "breaches",
+    "counseling",
+    "unit-reports",
+    "completeness",
+    "plan",
 ]
 
 
 @router.get("/export/{report}", summary="A report as CSV (UTF-8 with BOM) or XLSX; `summary` as XLSX has every sheet")
 async def export(
     request: Request,
-    _principal: Reader,
+    principal: Reader,
     report: Literal[ReportName, "summary"],
     period: PeriodQ,
     format: Annotated[Literal["csv", "xlsx"], Query()] = "xlsx",
     rollup: Rollup = False,
 ) -> Response:
     day = today(request)
+    small = threshold(request, principal)
     async with runtime_of(request).sessions() as session:
         if report == "summary":
             if format == "csv":
@@ -137,9 +167,12 @@ async def export(
                         }
                     ],
                 )
-            sheets = [await tables.sheet(session, name, period, rollup=rollup, today=day) for name in tables.REPORTS]
+            sheets = [
+                await tables.sheet(session, name, period, rollup=rollup, today=day, small=small)
+                for name in tables.REPORTS
+            ]
         else:
-            sheets = [await tables.sheet(session, report, period, rollup=rollup, today=day)]
+            sheets = [await tables.sheet(session, report, period, rollup=rollup, today=day, small=small)]
     stem = f"bao-cao-{report}-{period.label.replace('..', '_')}"
     if format == "csv":
         return Response(
@@ -160,12 +193,14 @@ async def review(
     year: Annotated[int | None, Query(ge=2023, le=2100)] = None,
     number: Annotated[str, Query(max_length=12, pattern=r"^[0-9 ]*$", description="Document number (Số)")] = "    ",
 ) -> Response:
+    runtime = runtime_of(request)
+    signing = documents.Signing.of(runtime.settings)
     try:
-        chosen = documents.review_kind(kind, year)
+        chosen = documents.review_kind(kind, year, signing.club_name)
     except ValueError as exc:
         raise HTTPException(422, detail=[{"loc": ["query", "year"], "msg": str(exc), "type": "value_error"}]) from exc
-    async with runtime_of(request).sessions() as session:
-        body = await documents.review_docx(session, chosen, today(request), number)
+    async with runtime.sessions() as session:
+        body = await documents.review_docx(session, chosen, today(request), number, signing)
     return Response(
         body,
         media_type=DOCX,
@@ -177,7 +212,7 @@ async def review(
 
 @router.get("/{report}", summary="One report as JSON")
 async def report_json(
-    request: Request, _principal: Reader, report: ReportName, period: PeriodQ, rollup: Rollup = False
+    request: Request, principal: Reader, report: ReportName, period: PeriodQ, rollup: Rollup = False
 ) -> Any:
     async with runtime_of(request).sessions() as session:
-        return await _report_json(session, report, period, rollup, today(request))
+        return await _report_json(session, report, period, rollup, today(request), threshold(request, principal))

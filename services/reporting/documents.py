@@ -24,11 +24,48 @@ from docx.text.paragraph import Paragraph
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import figures, plan
-from services.reporting.periods import Period, parse_period
-from services.reporting.tables import CHANNEL_VI, DEADLINE_VI, PLAN_STATUS_VI, STAGE_VI, STATUS_VI, URGENCY_VI
+from services.reporting.domain import Period, parse_period
+from services.reporting.seed import special_circumstance_names
+from services.reporting.settings import DATA_DIR, ReportingSettings
+from services.reporting.tables import (
+    CHANNEL_VI,
+    DEADLINE_VI,
+    PLAN_STATUS_VI,
+    REFERRAL_VI,
+    STAGE_VI,
+    STATUS_VI,
+    URGENCY_VI,
+    age_groups,
+    topic_name,
+)
 
 FONT = "Times New Roman"
 CLUB = "Câu lạc bộ tư vấn, giúp đỡ trẻ em tỉnh Tây Ninh"
+SIGNING_BODY = "TM. BAN THƯỜNG VỤ TỈNH ĐOÀN"
+
+
+@dataclass(frozen=True)
+class Signing:
+    """Who issues and signs the reviews, and who receives them (settings)."""
+
+    club_name: str = CLUB
+    signer_title: str = "PHÓ BÍ THƯ"
+    signer_name: str = ""
+    recipients: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, settings: ReportingSettings) -> Signing:
+        recipients = tuple(r.strip() for r in settings.document_recipients.split(";") if r.strip())
+        return cls(settings.club_name, settings.document_signer_title, settings.document_signer_name, recipients)
+
+    def recipient_lines(self) -> list[str]:
+        """“Nơi nhận” lines: the Standing Committee signs the review, so it is not sent to itself."""
+        lines = [r.rstrip(";.") for r in self.recipients if not _is_signer(r)]
+        return [f"- {line};" for line in lines[:-1]] + [f"- {line}." for line in lines[-1:]]
+
+
+def _is_signer(recipient: str) -> bool:
+    return recipient.casefold().strip(" -;.") in {"ban thường vụ tỉnh đoàn", "btv tỉnh đoàn", "thường trực tỉnh đoàn"}
 
 
 @dataclass(frozen=True)
@@ -38,21 +75,21 @@ class ReviewKind:
     period: str
 
 
-def review_kind(kind: str, year: int | None) -> ReviewKind:
+def review_kind(kind: str, year: int | None, club: str = CLUB) -> ReviewKind:
     """annual (sơ kết năm), three_year (sơ kết 2023–2025) or five_year (tổng kết 2023–2027)."""
     if kind == "annual":
         if year is None:
             raise ValueError("year is required for an annual review")
-        return ReviewKind("annual", f"Sơ kết hoạt động {CLUB} năm {year}", str(year))
+        return ReviewKind("annual", f"Sơ kết hoạt động {club} năm {year}", str(year))
     if kind == "three_year":
-        return ReviewKind("three_year", f"Sơ kết 03 năm hoạt động {CLUB} giai đoạn 2023–2025", "2023..2025")
+        return ReviewKind("three_year", f"Sơ kết 03 năm hoạt động {club} giai đoạn 2023 – 2025", "2023..2025")
     if kind == "five_year":
-        return ReviewKind("five_year", f"Tổng kết 05 năm hoạt động {CLUB} giai đoạn 2023–2027", "2023..2027")
+        return ReviewKind("five_year", f"Tổng kết 05 năm hoạt động {club} giai đoạn 2023 – 2027", "2023..2027")
     raise ValueError(f"unknown review kind {kind!r}")
 
 
 def vn_number(value: Any) -> str:
-    """Numbers as a Vietnamese report writes them: 1.234.567 and 12,5."""
+    """Numbers as a Vietnamese report writes them: 1.234.567 and 12,5. Text (years, codes) stays as it is."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return "" if value is None else str(value)
     if isinstance(value, float) and not value.is_integer():
@@ -148,45 +185,97 @@ def _header(doc: Any, number: str, place_date: str) -> None:
     _para(right, place_date, align=WD_ALIGN_PARAGRAPH.CENTER, italic=True, space_after=0)
 
 
-def place_date(today: date) -> str:
-    return f"Tây Ninh, ngày {today.day:02d} tháng {today.month:02d} năm {today.year}"
+def place_date(today: date, place: str = "Tây Ninh") -> str:
+    """The place and date line as Decree 30/2020 (Appendix I) writes it: a leading zero only for days below
+    10 and for months 1 and 2 (“ngày 05 tháng 02 năm 2026”, “ngày 29 tháng 11 năm 2026”)."""
+    month = f"{today.month:02d}" if today.month < 3 else str(today.month)
+    return f"{place}, ngày {today.day:02d} tháng {month} năm {today.year}"
 
 
-async def review_docx(session: AsyncSession, kind: ReviewKind, today: date, number: str = "    ") -> bytes:
+@dataclass(frozen=True)
+class ReviewData:
+    """Everything a review shows, read from the database (`gather`) or made up for a sample."""
+
+    kind: ReviewKind
+    period: Period
+    today: date
+    summary: dict[str, Any]
+    tracker: dict[str, Any]
+    unit_names: dict[str, str]
+    category_names: dict[str, str]
+    group_names: dict[str, str]
+    number: str = "    "
+    signing: Signing = Signing()
+
+
+async def gather(
+    session: AsyncSession, kind: ReviewKind, today: date, number: str = "    ", signing: Signing | None = None
+) -> ReviewData:
     period = parse_period(kind.period)
-    data = await figures.summary(session, period)
-    tracker = await plan.tracker(session, period, today)
-    names = await figures.unit_names(session)
-    cats = await figures.category_names(session)
+    return ReviewData(
+        kind=kind,
+        period=period,
+        today=today,
+        summary=await figures.summary(session, period),
+        tracker=await plan.tracker(session, period, today),
+        unit_names=await figures.unit_names(session),
+        category_names=await figures.category_names(session),
+        group_names=special_circumstance_names(DATA_DIR),
+        number=number,
+        signing=signing or Signing(),
+    )
 
+
+async def review_docx(
+    session: AsyncSession, kind: ReviewKind, today: date, number: str = "    ", signing: Signing | None = None
+) -> bytes:
+    return to_bytes(render_review(await gather(session, kind, today, number, signing)))
+
+
+def to_bytes(doc: Any) -> bytes:
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+def render_review(review: ReviewData) -> Any:
+    """The review as a python-docx `Document` (no I/O)."""
+    kind, period, data, tracker = review.kind, review.period, review.summary, review.tracker
+    names, cats = review.unit_names, review.category_names
+    club = review.signing.club_name
     doc = Document()
     _setup(doc)
-    _header(doc, number, place_date(today))
+    _header(doc, review.number, place_date(review.today))
     _para(doc, "", space_after=6)
     _para(doc, "BÁO CÁO", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=14, space_after=0)
     _para(doc, kind.subject, align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=14, space_after=0)
     _para(doc, "-----", align=WD_ALIGN_PARAGRAPH.CENTER, space_after=6)
     _para(
         doc,
-        f"Ban Thường vụ Tỉnh đoàn báo cáo kết quả hoạt động của {CLUB} {period.label_vi} như sau:",
+        f"Ban Thường vụ Tỉnh đoàn báo cáo kết quả hoạt động của {club} {period.label_vi} như sau:",
         align=WD_ALIGN_PARAGRAPH.JUSTIFY,
     )
-    _cases_section(doc, data, period, names, cats)
-    _counseling_section(doc, data)
+    _cases_section(doc, data, period, names, cats, review.group_names)
+    _counseling_section(doc, data, cats)
     _reporting_section(doc, data)
     _plan_section(doc, tracker)
     _direction_section(doc, kind, period)
-    _signature(doc)
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+    _signature(doc, review.signing)
+    return doc
 
 
 def _heading(doc: Any, text: str) -> None:
     _para(doc, text, bold=True, space_after=3)
 
 
-def _cases_section(doc: Any, data: dict[str, Any], period: Period, names: dict[str, str], cats: dict[str, str]) -> None:
+def _cases_section(
+    doc: Any,
+    data: dict[str, Any],
+    period: Period,
+    names: dict[str, str],
+    cats: dict[str, str],
+    group_names: dict[str, str],
+) -> None:
     cases = data["cases"]
     _heading(doc, "I. TÌNH HÌNH TIẾP NHẬN VÀ XỬ LÝ VỤ VIỆC")
     _para(doc, f"- Tổng số vụ việc ảnh hưởng đến quyền trẻ em được tiếp nhận: {vn_number(cases['total'])} vụ việc.")
@@ -197,19 +286,51 @@ def _cases_section(doc: Any, data: dict[str, Any], period: Period, names: dict[s
         italic=True,
     )
     _data_table(doc, ["Đơn vị", "Số vụ việc"], [[names.get(u, u), n] for u, n in cases["by_unit"].items()])
-    _heading(doc, "2. Số vụ việc theo lĩnh vực")
-    _data_table(doc, ["Lĩnh vực", "Số vụ việc"], [[cats.get(c, c), n] for c, n in cases["by_category"].items()])
+    _heading(doc, "2. Số vụ việc theo loại vụ việc")
+    _data_table(doc, ["Loại vụ việc", "Số vụ việc"], [[cats.get(c, c), n] for c, n in cases["by_category"].items()])
     _heading(doc, "3. Số vụ việc theo mức độ khẩn cấp và trạng thái")
     _data_table(
         doc, ["Mức độ khẩn cấp", "Số vụ việc"], [[URGENCY_VI.get(u, u), n] for u, n in cases["by_urgency"].items()]
     )
     _data_table(doc, ["Trạng thái", "Số vụ việc"], [[STATUS_VI.get(s, s), n] for s, n in cases["by_status"].items()])
-    _heading(doc, "4. Trẻ em có hoàn cảnh đặc biệt")
+    _heading(doc, "4. Độ tuổi")
+    _para(
+        doc,
+        "- Trẻ em là người dưới 16 tuổi (Điều 1 Luật Trẻ em); người từ đủ 16 đến dưới 18 tuổi là người chưa "
+        "thành niên, được tiếp nhận và thống kê riêng.",
+        italic=True,
+    )
+    groups_by_age = age_groups(data.get("age_bands", {}))
+    _data_table(doc, ["Độ tuổi", "Số vụ việc"], [[label, n] for label, n in groups_by_age])
+    _heading(doc, "5. Trẻ em có hoàn cảnh đặc biệt")
     groups: dict[str, int] = {}
     for row in data["special_groups"]:
         groups[row["grp"]] = groups.get(row["grp"], 0) + row["cases"]
-    _data_table(doc, ["Nhóm (Điều 10 Luật Trẻ em)", "Số vụ việc"], [[g, n] for g, n in sorted(groups.items())])
-    _heading(doc, "5. Thời gian xử lý và vi phạm thời hạn")
+    _data_table(
+        doc,
+        ["Nhóm (khoản Điều 10 Luật Trẻ em)", "Số vụ việc"],
+        [[f"{g}) {group_names.get(g, g)}", n] for g, n in sorted(groups.items())],
+    )
+    below = data.get("below_suggested_urgency", 0)
+    if below:
+        _para(
+            doc,
+            f"- Số vụ việc thuộc loại pháp luật coi là khẩn cấp nhưng được ghi mức độ thấp hơn mức đề xuất "
+            f"(có nêu lý do): {vn_number(below)}.",
+        )
+    _heading(doc, "6. Chuyển gửi cơ quan có trách nhiệm")
+    _para(
+        doc,
+        "- Theo Nghị định số 56/2017/NĐ-CP, Chủ tịch Ủy ban nhân dân cấp xã và người làm công tác bảo vệ trẻ em "
+        "cấp xã áp dụng biện pháp can thiệp khẩn cấp và xây dựng kế hoạch hỗ trợ; Câu lạc bộ tư vấn, kết nối.",
+        italic=True,
+    )
+    _data_table(
+        doc,
+        ["Nơi nhận chuyển gửi", "Số lần chuyển gửi", "Đã có phản hồi tiếp nhận"],
+        [[REFERRAL_VI.get(r["to"], r["to"]), r["referrals"], r["acknowledged"]] for r in data.get("referrals", [])],
+    )
+    _heading(doc, "7. Thời gian xử lý và vi phạm thời hạn")
     _data_table(
         doc,
         ["Giai đoạn", "Mức độ", "Số vụ việc", "Trung bình (giờ)", "Tối đa (giờ)"],
@@ -230,7 +351,7 @@ def _cases_section(doc: Any, data: dict[str, Any], period: Period, names: dict[s
     )
 
 
-def _counseling_section(doc: Any, data: dict[str, Any]) -> None:
+def _counseling_section(doc: Any, data: dict[str, Any], cats: dict[str, str]) -> None:
     _heading(doc, "II. HOẠT ĐỘNG TƯ VẤN")
     total = sum(r["requests"] for r in data["counseling"])
     answered = sum(r["answered"] for r in data["counseling"])
@@ -243,7 +364,7 @@ def _counseling_section(doc: Any, data: dict[str, Any]) -> None:
         doc,
         ["Chủ đề", "Kênh", "Số yêu cầu", "Đã trả lời"],
         [
-            [r["topic"], CHANNEL_VI.get(r["channel"], r["channel"]), r["requests"], r["answered"]]
+            [topic_name(r["topic"], cats), CHANNEL_VI.get(r["channel"], r["channel"]), r["requests"], r["answered"]]
             for r in data["counseling"]
         ],
     )
@@ -286,7 +407,7 @@ def _plan_section(doc: Any, tracker: dict[str, Any]) -> None:
         doc,
         ["Năm", "Nội dung", "Hạn", "Trạng thái"],
         [
-            [r["year"], r["title_vi"], r["due_on"].strftime("%d/%m/%Y"), PLAN_STATUS_VI[r["status"]]]
+            [str(r["year"]), r["title_vi"], r["due_on"].strftime("%d/%m/%Y"), PLAN_STATUS_VI[r["status"]]]
             for r in tracker["items"]
         ],
     )
@@ -312,25 +433,48 @@ def _plan_section(doc: Any, tracker: dict[str, Any]) -> None:
 def _direction_section(doc: Any, kind: ReviewKind, period: Period) -> None:
     _heading(doc, "V. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI")
     if kind.code == "five_year":
-        _para(doc, "- Xây dựng chương trình hoạt động giai đoạn 2027–2032.")
+        _para(doc, "- Xây dựng chương trình hoạt động giai đoạn 2027 – 2032.")
     else:
         _para(doc, f"- Tiếp tục thực hiện các nội dung của kế hoạch năm {period.last.year + 1} theo lộ trình.")
     _para(doc, "- Duy trì họp Ban Chủ nhiệm hằng quý và sinh hoạt Câu lạc bộ ít nhất 02 lần/năm.")
 
 
-def _signature(doc: Any) -> None:
+def _signature(doc: Any, signing: Signing) -> None:
     _para(doc, "", space_after=6)
     table = doc.add_table(rows=1, cols=2)
     _no_borders(table)
     left, right = table.rows[0].cells
     paragraph = left.paragraphs[0]
     _font(paragraph.add_run("Nơi nhận:"), bold=True, italic=True, size=12)
-    for line in (
-        "- Ban Thường vụ Tỉnh đoàn;",
-        "- Ban Thanh thiếu nhi – Trường học;",
-        "- Thành viên Câu lạc bộ;",
-        "- Lưu VP.",
-    ):
+    for line in signing.recipient_lines():
         _para(left, line, size=11, space_after=0)
-    _first_cell_paragraph(right, "TM. BAN THƯỜNG VỤ TỈNH ĐOÀN", bold=True)
-    _para(right, "PHÓ BÍ THƯ", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, space_after=48)
+    _first_cell_paragraph(right, SIGNING_BODY, bold=True)
+    _para(right, signing.signer_title.upper(), align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, space_after=48)
+    if signing.signer_name:
+        _para(right, signing.signer_name, align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, space_after=0)
+
+
+def docx_markdown(doc: Any) -> str:
+    """A reviewable Markdown rendering of a DOCX (paragraphs and tables in document order), for docs/samples:
+    a grid table as a Markdown table, a borderless layout table (header, signature) cell by cell."""
+    blocks: list[str] = []
+    for child in doc.element.body.iterchildren():
+        if child.tag == qn("w:p"):
+            text = Paragraph(child, doc).text.strip()
+            if text:
+                blocks.append(text)
+        elif child.tag == qn("w:tbl"):
+            table = Table(child, doc)
+            borderless = child.find(qn("w:tblPr")).find(qn("w:tblBorders")) is not None
+            if borderless:
+                for row in table.rows:
+                    for cell in row.cells:
+                        lines = [p.text.strip() for p in cell.paragraphs if p.text.strip()]
+                        if lines:
+                            blocks.append("  \n".join(lines))
+            else:
+                rows = [[cell.text.strip().replace("|", "\\|") for cell in row.cells] for row in table.rows]
+                lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+                lines += ["| " + " | ".join(row) + " |" for row in rows[1:]]
+                blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"

@@ -2,6 +2,10 @@
 
 CSV is UTF-8 with a byte-order mark so Excel opens Vietnamese text correctly; XLSX keeps numbers as
 numbers and dates as dates (openpyxl), one sheet per table, a bold header row.
+
+Formula injection: a text cell beginning with `=`, `+`, `-`, `@`, tab or carriage return (a unit, an
+activity or a plan item named by a user) would be run as a formula by a spreadsheet; such text is
+written with a leading apostrophe, in CSV and XLSX alike (numbers and dates are left as they are).
 """
 
 from __future__ import annotations
@@ -9,19 +13,29 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from services.reporting.tables import Sheet
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutral(value: Any) -> Any:
+    """Text a spreadsheet would read as a formula, made plain text; anything else unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
 
 def to_csv(sheet: Sheet) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(sheet.headers)
+    writer.writerow([neutral(h) for h in sheet.headers])
     for row in sheet.rows:
-        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, date) else v for v in row])
+        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, date) else neutral(v) for v in row])
     return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
 
 
@@ -31,13 +45,13 @@ def to_xlsx(sheets: list[Sheet]) -> bytes:
     bold = Font(bold=True, name="Times New Roman")
     for sheet in sheets:
         ws = workbook.create_sheet(sheet.name[:31])
-        ws.append([sheet.title])
+        ws.append([neutral(sheet.title)])
         ws["A1"].font = Font(bold=True, size=13, name="Times New Roman")
-        ws.append(sheet.headers)
+        ws.append([neutral(h) for h in sheet.headers])
         for cell in ws[2]:
             cell.font = bold
         for row in sheet.rows:
-            ws.append(row)
+            ws.append([neutral(v) for v in row])
         for i, header in enumerate(sheet.headers, start=1):
             width = max([len(str(header)), *(len(str(r[i - 1])) for r in sheet.rows if r[i - 1] is not None)])
             ws.column_dimensions[ws.cell(row=2, column=i).column_letter].width = min(max(10, width + 2), 60)

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import store
-from services.reporting.periods import Period, parse_period
+from services.reporting.domain import Period, parse_period
 
 Row = dict[str, Any]
 
@@ -88,7 +88,7 @@ async def monthly(session: AsyncSession, period: Period) -> list[Row]:
     return [{"unit": u, "category": cat, "status": st, "cases": int(n)} for u, cat, st, n in result.tuples()]
 
 
-_DIMENSIONS = ("period", "unit", "category", "urgency", "status")
+DIMENSIONS = ("period", "unit", "category", "urgency", "status")
 
 
 async def case_counts(session: AsyncSession, period: Period, *, rollup: bool = False) -> list[Row]:
@@ -134,14 +134,14 @@ async def cases_summary(session: AsyncSession, period: Period, *, rollup: bool =
     """
     if rollup:
         rows = await case_counts(session, period, rollup=True)
-        return {"total": sum(r["cases"] for r in rows), **{f"by_{d}": totals_by(rows, d) for d in _DIMENSIONS}}
+        return {"total": sum(r["cases"] for r in rows), **{f"by_{d}": totals_by(rows, d) for d in DIMENSIONS}}
     c = store.case_counts.c
     query = (
         select(func.grouping(c.period), c.period, c.unit, c.category, c.urgency, c.status, func.sum(c.cases))
         .where(_in(period, c.period), c.cases > 0)
         .group_by(func.grouping_sets(tuple_(c.period, c.unit), tuple_(c.category, c.urgency, c.status)))
     )
-    totals: dict[str, dict[str, Any]] = {d: {} for d in _DIMENSIONS}
+    totals: dict[str, dict[str, Any]] = {d: {} for d in DIMENSIONS}
     total = 0
     # grouping(period) is 1 on the rows of the (category, urgency, state) set, where the month is summed away.
     for by_kind, month, unit, category, urgency, status, n in (await session.execute(query)).tuples():
@@ -154,7 +154,7 @@ async def cases_summary(session: AsyncSession, period: Period, *, rollup: bool =
             total += n
             _sum_into(totals["period"], month, n)
             _sum_into(totals["unit"], unit, n)
-    return {"total": total, **{f"by_{d}": dict(sorted(totals[d].items())) for d in _DIMENSIONS}}
+    return {"total": total, **{f"by_{d}": dict(sorted(totals[d].items())) for d in DIMENSIONS}}
 
 
 async def special_groups(session: AsyncSession, period: Period, *, rollup: bool = False) -> list[Row]:
@@ -169,6 +169,30 @@ async def special_groups(session: AsyncSession, period: Period, *, rollup: bool 
     )
     rows = [{"unit": u, "grp": grp, "cases": int(n)} for u, grp, n in result.tuples()]
     return roll_up(rows, await successors(session), ("cases",)) if rollup else rows
+
+
+async def tallies(session: AsyncSession, period: Period, dimension: str) -> dict[str, int]:
+    """Cases of the period by one `case_tallies` dimension (`age_band`, `urgency_floor`)."""
+    t = store.case_tallies.c
+    result = await session.execute(
+        select(t.value, func.sum(t.cases))
+        .where(_in(period, t.period), t.dimension == dimension)
+        .group_by(t.value)
+        .order_by(t.value)
+    )
+    return {value: int(n) for value, n in result.tuples()}
+
+
+async def age_bands(session: AsyncSession, period: Period) -> dict[str, int]:
+    """Cases by age band. Children are under 16 (0-5, 6-10, 11-15); 16-17 are minors, counted apart."""
+    return await tallies(session, period, "age_band")
+
+
+async def referrals(session: AsyncSession, period: Period) -> list[Row]:
+    """Referrals made in the period by recipient, and how many of them were acknowledged."""
+    made = await tallies(session, period, "referral")
+    acknowledged = await tallies(session, period, "referral_ack")
+    return [{"to": to, "referrals": n, "acknowledged": acknowledged.get(to, 0)} for to, n in made.items()]
 
 
 async def open_cases_by_urgency(session: AsyncSession) -> dict[str, int]:
@@ -413,6 +437,9 @@ async def summary(session: AsyncSession, period: Period, *, rollup: bool = False
         last_month=period.last_key,
         cases=await cases_summary(session, period, rollup=rollup),
         special_groups=await special_groups(session, period, rollup=rollup),
+        age_bands=await age_bands(session, period),
+        below_suggested_urgency=(await tallies(session, period, "urgency_floor")).get("below", 0),
+        referrals=await referrals(session, period),
         timings=await timings(session, period),
         breaches=await breaches(session, period),
         counseling=await counseling(session, period),

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import figures, store
-from services.reporting.periods import VN, Month
+from services.reporting.domain import VN, Month
 from shared.service import ServiceRuntime
 
 log = logging.getLogger(__name__)

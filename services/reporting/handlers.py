@@ -16,8 +16,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import projection, store
-from shared.consumer import HandlerContext
+from services.reporting.api import auth
+from services.reporting.settings import ReportingSettings
+from shared.consumer import Handler, HandlerContext
 from shared.events import Envelope, Event
+from shared.events.intake import CredentialIssued, CredentialRevoked
 
 
 async def keep(session: AsyncSession, items: list[tuple[Envelope, Event]]) -> None:
@@ -63,4 +66,7 @@ async def on_event(event: Any, ctx: HandlerContext) -> None:
         await projection.apply(ctx.session, ctx.envelope, event)
 
 
-HANDLERS = {cls: on_event for cls in projection.PROJECTORS}
+def make_handlers(settings: ReportingSettings) -> dict[type[Event], Handler]:
+    """Every event reporting consumes (the catalogue's `CONSUMERS`): the projected ones and credentials."""
+    handlers: dict[type[Event], Handler] = {cls: on_event for cls in projection.PROJECTORS}
+    return {**handlers, CredentialIssued: auth.on_issued, CredentialRevoked: auth.on_revoked}

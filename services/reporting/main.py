@@ -5,15 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.reporting import projection, store
-from services.reporting.api import auth, router
+from services.reporting.api import router
+from services.reporting.api_plan import router as plan_router
 from services.reporting.gauges import gauges_worker
-from services.reporting.handlers import HANDLERS, keep
-from services.reporting.plan_api import router as plan_router
+from services.reporting.handlers import keep, make_handlers
 from services.reporting.scheduler import scheduler_worker
 from services.reporting.seed import seed_defaults
 from services.reporting.settings import ReportingSettings
 from shared.clock import Clock
-from shared.events.intake import CredentialIssued, CredentialRevoked
 from shared.service import ServiceRuntime, ServiceSpec, create_service_app
 
 
@@ -24,12 +23,13 @@ async def _seed(app: FastAPI, runtime: ServiceRuntime) -> None:
 
 
 def create_app(settings: ReportingSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or ReportingSettings()
     spec = ServiceSpec(
         name="reporting",
         metadata=store.metadata,
         inbox_table=store.inbox,
         outbox_table=store.outbox,
-        handlers={**HANDLERS, CredentialIssued: auth.on_issued, CredentialRevoked: auth.on_revoked},
+        handlers=make_handlers(settings),
         routers=[router, plan_router],
         workers=[scheduler_worker, gauges_worker],
         title="Cầu Nối — reporting",
@@ -37,4 +37,4 @@ def create_app(settings: ReportingSettings | None = None, *, clock: Clock | None
         before_commit=projection.flush,
         before_handlers=keep,
     )
-    return create_service_app(spec, settings or ReportingSettings(), clock=clock)
+    return create_service_app(spec, settings, clock=clock)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import store
-from services.reporting.periods import ROMAN, Month, Period, quarter_months
+from services.reporting.domain import ROMAN, Month, Period, quarter_months
 
 ACTIVITY_KINDS = {
     "thematic_programme": "Chương trình chuyên đề",

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import store
-from services.reporting.periods import month_key
+from services.reporting.domain import month_key
 from shared.events import Envelope, Event
 from shared.events.intake import (
     CaseReported,
@@ -37,9 +37,11 @@ from shared.events.routing import (
     CaseEscalated,
     CaseForwarded,
     CaseMembersChanged,
+    CaseReferred,
     CaseStatusChanged,
     CounselingRequestAnswered,
     CounselingRequestAssigned,
+    ReferralAcknowledged,
 )
 
 LEVELS = {"chair": 1, "committee": 2}
@@ -61,6 +63,7 @@ _BUFFER = "reporting_counter_deltas"
 _ADDITIVE = {
     "case_counts": ("cases",),
     "case_group_counts": ("cases",),
+    "case_tallies": ("cases",),
     "activity_counts": ("n",),
     "case_timings": ("cases", "seconds"),
 }
@@ -84,7 +87,14 @@ async def flush(session: AsyncSession) -> None:
     """Write the buffered counter changes, in (table, key) order."""
     pending = session.info.pop(_BUFFER, {})
     tables = {
-        t.name: t for t in (store.case_counts, store.case_group_counts, store.case_timings, store.activity_counts)
+        t.name: t
+        for t in (
+            store.case_counts,
+            store.case_group_counts,
+            store.case_tallies,
+            store.case_timings,
+            store.activity_counts,
+        )
     }
     for (name, key), values in sorted(pending.items(), key=lambda item: (item[0][0], [str(v) for _, v in item[0][1]])):
         table = tables[name]
@@ -121,6 +131,19 @@ async def _case(session: AsyncSession, case_id: uuid.UUID) -> dict[str, Any] | N
 # --- intake ------------------------------------------------------------------------------------------
 
 
+URGENCY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+
+def case_tally_values(event: CaseReported) -> list[tuple[str, str]]:
+    """The `case_tallies` a new case adds to: its age band, and whether it was filed below its category's
+    emergency floor (with a reason, which the chair reads on the case)."""
+    tallies = [("age_band", event.age_band)]
+    floor = event.suggested_urgency
+    if floor is not None and URGENCY_RANK[event.urgency] < URGENCY_RANK[floor]:
+        tallies.append(("urgency_floor", "below"))
+    return tallies
+
+
 async def case_reported(session: AsyncSession, event: CaseReported, envelope: Envelope) -> None:
     row = dict(
         case_id=event.case_id,
@@ -133,6 +156,7 @@ async def case_reported(session: AsyncSession, event: CaseReported, envelope: En
         reported_at=event.reported_at,
         protection_level=event.protection_level,
         age_band=event.age_band,
+        below_suggested_urgency=("urgency_floor", "below") in case_tally_values(event),
         special_circumstances=sorted(set(event.special_circumstances)),
         status_at=event.reported_at,
     )
@@ -146,6 +170,9 @@ async def case_reported(session: AsyncSession, event: CaseReported, envelope: En
     await _count_case(session, row, "reported", 1)
     for grp in row["special_circumstances"]:
         await _bump(session, store.case_group_counts, dict(period=row["period"], unit=row["unit"], grp=grp), "cases")
+    for dimension, value in case_tally_values(event):
+        keys = dict(period=row["period"], unit=row["unit"], dimension=dimension, value=value)
+        await _bump(session, store.case_tallies, keys, "cases")
     await _catch_up(session, event.case_id, envelope, _NEEDS_CASE)
 
 
@@ -258,6 +285,17 @@ async def case_forwarded(session: AsyncSession, event: CaseForwarded, envelope: 
         await _milestone(session, row, "forwarded_at", "forwarded", event.forwarded_at)
 
 
+async def case_referred(session: AsyncSession, event: CaseReferred, envelope: Envelope) -> None:
+    """Referrals by recipient, in the month they were made, under the case's unit."""
+    keys = dict(period=month_key(event.referred_at), unit=event.unit, dimension="referral", value=event.to)
+    await _bump(session, store.case_tallies, keys, "cases")
+
+
+async def referral_acknowledged(session: AsyncSession, event: ReferralAcknowledged, envelope: Envelope) -> None:
+    keys = dict(period=month_key(event.referred_at), unit=event.unit, dimension="referral_ack", value=event.to)
+    await _bump(session, store.case_tallies, keys, "cases")
+
+
 async def case_status_changed(session: AsyncSession, event: CaseStatusChanged, envelope: Envelope) -> None:
     row = await _case(session, event.case_id)
     if row is not None:
@@ -361,6 +399,8 @@ PROJECTORS: dict[type[Event], Projector] = {
     CaseAssigned: case_assigned,
     AssignmentAnswered: assignment_answered,
     CaseForwarded: case_forwarded,
+    CaseReferred: case_referred,
+    ReferralAcknowledged: referral_acknowledged,
     CaseStatusChanged: case_status_changed,
     CaseEscalated: case_escalated,
     CaseMembersChanged: members_changed,

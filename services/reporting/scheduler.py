@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.reporting import figures, plan, store
-from services.reporting.periods import VN, Month, parse_period
+from services.reporting.domain import VN, Month, parse_period
 from services.reporting.settings import ReportingSettings
 from shared.clock import Clock
 from shared.events.common import Recipient

@@ -28,5 +28,20 @@ class ReportingSettings(ServiceSettings):
     plan_reminder_emails: str = Field(
         default="", description="Comma-separated addresses (the chair) that receive plan reminders."
     )
+    small_number_threshold: int = Field(
+        default=5,
+        ge=0,
+        description='Counts of cases under this are shown as "<N" in breakdowns and exports to roles that may not '
+        "list cases (operator, admin), totals counting only the cells shown; 0 or 1 turns it off.",
+    )
     scheduler_interval: float = Field(default=300.0, gt=0, description="Seconds between scheduler runs.")
     gauges_interval: float = Field(default=30.0, gt=0, description="Seconds between refreshes of business gauges.")
+    document_signer_title: str = Field(
+        default="PHÓ BÍ THƯ", description="The signer's title under TM. BAN THƯỜNG VỤ TỈNH ĐOÀN in the reviews (DOCX)."
+    )
+    document_signer_name: str = Field(default="", description="The signer's full name printed under the signature.")
+    document_recipients: str = Field(
+        default="Ban Thanh thiếu nhi – Trường học Trung ương Đoàn; Ban Dân vận Tỉnh ủy; "
+        "Các ban, đơn vị trực thuộc Tỉnh đoàn; Thành viên Câu lạc bộ; Lưu VT, TTNTH",
+        description="The reviews' “Nơi nhận”, separated by `;` (the signing Standing Committee is never listed).",
+    )

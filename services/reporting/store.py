@@ -5,8 +5,8 @@ Three kinds of table:
   function of it, so `python -m services.reporting rebuild` can recompute them from scratch;
 - facts derived from events (`cases`, `counseling_requests`, `breaches`, `monthly_reports`, `units`,
   `unit_successors`, `categories`) and pre-aggregated counters kept in the same transaction
-  (`case_counts`, `case_group_counts`, `case_timings`, `activity_counts`), so reports over five years read
-  a few thousand counter rows however many cases there are;
+  (`case_counts`, `case_group_counts`, `case_tallies`, `case_timings`, `activity_counts`), so reports over
+  five years read a few thousand counter rows however many cases there are;
 - the club's own records (`plan_items`, `plan_activities`) and the scheduler's bookkeeping
   (`scheduler_jobs`, `reminders_sent`), which are not derived from events and survive a rebuild.
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -100,6 +101,7 @@ cases = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("protection_level", String(16), nullable=True),
     Column("age_band", String(8), nullable=True),
+    Column("below_suggested_urgency", Boolean, nullable=False, server_default=text("false")),
     Column("special_circumstances", ARRAY(String(8)), nullable=False, server_default=text("'{}'")),
     Column("status_at", DateTime(timezone=True), nullable=True),
     Column("assigned_at", DateTime(timezone=True), nullable=True),
@@ -171,6 +173,19 @@ case_group_counts = Table(
     Column("period", String(7), primary_key=True),
     Column("unit", String(100), primary_key=True),
     Column("grp", String(8), primary_key=True),
+    Column("cases", BigInteger, nullable=False),
+)
+
+# Cases by tally: ("age_band", "16-17"), ("urgency_floor", "below") ... A child is under 16 and a minor of
+# 16–17 is counted apart in every report; cases filed below their category's emergency floor are counted for
+# the chair.
+case_tallies = Table(
+    "case_tallies",
+    metadata,
+    Column("period", String(7), primary_key=True),
+    Column("unit", String(100), primary_key=True),
+    Column("dimension", String(20), primary_key=True),
+    Column("value", String(20), primary_key=True),
     Column("cases", BigInteger, nullable=False),
 )
 
@@ -250,6 +265,7 @@ DERIVED = (
     monthly_reports,
     case_counts,
     case_group_counts,
+    case_tallies,
     case_timings,
     activity_counts,
 )

@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import figures, plan
-from services.reporting.periods import Period
+from services.reporting.domain import Period
 from services.reporting.seed import special_circumstance_names
 from services.reporting.settings import DATA_DIR
+from services.reporting.suppression import suppress_rows
 
 STATUS_VI = {
     "reported": "Mới tiếp nhận",
@@ -36,6 +37,49 @@ DEADLINE_VI = {
 }
 PLAN_STATUS_VI = {"done": "Đã thực hiện", "due": "Chưa đến hạn", "overdue": "Quá hạn"}
 CHANNEL_VI = {"web": "Trang web", "zalo": "Zalo"}
+# Counseling topics are category codes or `free` (the requester chose none).
+FREE_TOPIC_VI = "Chủ đề khác (người hỏi không chọn chủ đề)"
+# Age bands of events. A child is under 16 (Law on Children, Art. 1); 16–17 are minors (người chưa thành
+# niên) accepted by the club and counted separately.
+AGE_BAND_VI = {
+    "0-5": "Dưới 6 tuổi",
+    "6-10": "Từ 6 đến dưới 11 tuổi",
+    "11-15": "Từ 11 đến dưới 16 tuổi",
+    "16-17": "Người chưa thành niên từ đủ 16 đến dưới 18 tuổi",
+    "unknown": "Không rõ tuổi",
+}
+CHILD_BANDS = ("0-5", "6-10", "11-15")
+REFERRAL_VI = {
+    # routing's referrals (first-class facts)
+    "commune_committee": "Ủy ban nhân dân cấp xã",
+    "commune_child_protection_officer": "Công chức làm công tác bảo vệ trẻ em cấp xã",
+    "police": "Cơ quan công an",
+    "hotline_111": "Tổng đài quốc gia bảo vệ trẻ em 111",
+    "health": "Cơ sở y tế",
+    "school": "Nhà trường",
+    "other": "Cơ quan, tổ chức khác",
+    # proposals to the Standing Committee
+    "health_facility": "Cơ sở y tế",
+    "commune_social_services": "Ủy ban nhân dân cấp xã (công chức làm công tác bảo vệ trẻ em)",
+    "legal_aid": "Trợ giúp pháp lý",
+}
+PROTECTION_LEVEL_VI = {"prevention": "Phòng ngừa", "support": "Hỗ trợ", "intervention": "Can thiệp"}
+
+
+def topic_name(topic: str, categories: dict[str, str]) -> str:
+    """A counseling topic as a reader sees it: the category's name, the `free` topic's label, or the text."""
+    if topic == "free":
+        return FREE_TOPIC_VI
+    return categories.get(topic, topic)
+
+
+def age_groups(bands: dict[str, int]) -> list[tuple[str, int]]:
+    """Rows for a report: children under 16 (total and by band), then minors 16–17, then unknown."""
+    children = sum(bands.get(b, 0) for b in CHILD_BANDS)
+    rows = [("Trẻ em (dưới 16 tuổi)", children)]
+    rows += [(f"   Trong đó: {AGE_BAND_VI[b].lower()}", bands.get(b, 0)) for b in CHILD_BANDS]
+    rows += [(AGE_BAND_VI["16-17"], bands.get("16-17", 0)), (AGE_BAND_VI["unknown"], bands.get("unknown", 0))]
+    return rows
 
 
 @dataclass
@@ -46,16 +90,34 @@ class Sheet:
     rows: list[list[Any]]
 
 
-REPORTS = ("cases", "special-groups", "timings", "breaches", "counseling", "unit-reports", "completeness", "plan")
+REPORTS = (
+    "cases",
+    "special-groups",
+    "ages",
+    "referrals",
+    "timings",
+    "breaches",
+    "counseling",
+    "unit-reports",
+    "completeness",
+    "plan",
+)
 
 
 async def sheet(
-    session: AsyncSession, report: str, period: Period, *, rollup: bool = False, today: date | None = None
+    session: AsyncSession,
+    report: str,
+    period: Period,
+    *,
+    today: date,
+    rollup: bool = False,
+    small: int = 0,
 ) -> Sheet:
+    """One report as a table; `small` > 1 suppresses counts under it (services.reporting.suppression)."""
     names = await figures.unit_names(session)
     cats = await figures.category_names(session)
     if report == "cases":
-        rows = await figures.case_counts(session, period, rollup=rollup)
+        rows = suppress_rows(await figures.case_counts(session, period, rollup=rollup), small)
         return Sheet(
             "Vụ việc",
             f"Vụ việc {period.label_vi}",
@@ -75,7 +137,7 @@ async def sheet(
         )
     if report == "special-groups":
         groups = special_circumstance_names(DATA_DIR)
-        rows = await figures.special_groups(session, period, rollup=rollup)
+        rows = suppress_rows(await figures.special_groups(session, period, rollup=rollup), small)
         return Sheet(
             "Hoàn cảnh đặc biệt",
             f"Trẻ em có hoàn cảnh đặc biệt {period.label_vi}",
@@ -84,6 +146,22 @@ async def sheet(
                 [r["unit"], names.get(r["unit"], r["unit"]), r["grp"], groups.get(r["grp"], r["grp"]), r["cases"]]
                 for r in rows
             ],
+        )
+    if report == "ages":
+        bands = await figures.age_bands(session, period)
+        return Sheet(
+            "Độ tuổi",
+            f"Vụ việc theo độ tuổi {period.label_vi}",
+            ["Độ tuổi", "Số vụ việc"],
+            [[label, n] for label, n in age_groups(bands)],
+        )
+    if report == "referrals":
+        rows = await figures.referrals(session, period)
+        return Sheet(
+            "Chuyển gửi",
+            f"Vụ việc đã chuyển gửi cơ quan có trách nhiệm {period.label_vi}",
+            ["Nơi nhận chuyển gửi", "Số lần chuyển gửi", "Đã có phản hồi tiếp nhận"],
+            [[REFERRAL_VI.get(r["to"], r["to"]), r["referrals"], r["acknowledged"]] for r in rows],
         )
     if report == "timings":
         rows = await figures.timings(session, period)
@@ -120,7 +198,13 @@ async def sheet(
             f"Yêu cầu tư vấn {period.label_vi}",
             ["Chủ đề", "Kênh", "Số yêu cầu", "Đã trả lời", "Đang chờ"],
             [
-                [r["topic"], CHANNEL_VI.get(r["channel"], r["channel"]), r["requests"], r["answered"], r["waiting"]]
+                [
+                    topic_name(r["topic"], cats),
+                    CHANNEL_VI.get(r["channel"], r["channel"]),
+                    r["requests"],
+                    r["answered"],
+                    r["waiting"],
+                ]
                 for r in rows
             ],
         )
@@ -183,7 +267,7 @@ async def sheet(
             ],
         )
     if report == "plan":
-        data = await plan.tracker(session, period, today or date.today())
+        data = await plan.tracker(session, period, today)
         rows = [*data["items"], *data["board_meetings"], *data["club_meetings"]]
         rows.sort(key=lambda r: (r["due_on"], r["item_id"]))
         return Sheet(

@@ -6,19 +6,16 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from services.routing import store
+from services.routing.api_referrals import ReferralOut, referral_out
 from services.routing.domain import summarise_opinions
 from services.routing.registry import FieldName
-from services.routing.uow import RetryingRoute, unit_of_work
 from services.routing.workflow import (
     ACTIVE,
-    Conflict,
-    NotAllowed,
-    NotFound,
     answer_assignment,
     chair_changes_members,
     committee_recipients,
@@ -26,12 +23,16 @@ from services.routing.workflow import (
     move_case,
 )
 from shared.auth import Authenticator, Principal
+from shared.errors import Conflict, FieldErrors, Forbidden, NotFound
 from shared.events import ProtectionLevel
 from shared.events.routing import CaseForwarded, CounselingRequestAnswered
 from shared.service import runtime_of
 from shared.text import NfcStr
+from shared.uow import RetryingRoute, unit_of_work
 
 auth = Authenticator(store.credentials)
+NO_ASSIGNMENT = "You hold no assignment on this case."
+NO_ASSIGNMENT_VI = "Anh/chị không được phân công trong vụ việc này."
 router = APIRouter(prefix="/v1", tags=["cases"], route_class=RetryingRoute)
 
 Chair = Annotated[Principal, Depends(auth.require("chair", "admin"))]
@@ -80,6 +81,8 @@ class CaseOut(BaseModel):
     proposal_level: str | None
     proposal_referrals: list[str]
     outcome: str | None
+    learned_at: datetime | None = None
+    referrals: list[ReferralOut] = Field(default_factory=list, description="To whom the case was referred, and when.")
 
 
 class OpinionIn(Strict):
@@ -122,7 +125,7 @@ async def _case_view(request: Request, case_id: uuid.UUID) -> CaseOut:
     async with runtime_of(request).sessions() as session:
         case = (await session.execute(select(store.cases).where(store.cases.c.case_id == case_id))).first()
         if case is None:
-            raise NotFound("No such case.")
+            raise NotFound("No such case.", "Không tìm thấy vụ việc.")
         a, m = store.assignments.c, store.members.c
         assignments = await session.execute(
             select(store.assignments, m.display_name)
@@ -133,12 +136,15 @@ async def _case_view(request: Request, case_id: uuid.UUID) -> CaseOut:
         opinions = await session.execute(
             select(store.opinions).where(store.opinions.c.case_id == case_id).order_by(store.opinions.c.created_at)
         )
+        r = store.referrals.c
+        referrals = await session.execute(select(store.referrals).where(r.case_id == case_id).order_by(r.referred_at))
         return CaseOut(
             **{k: v for k, v in case._mapping.items() if k in CaseOut.model_fields},
             assignments=[
                 AssignmentOut(**{k: row._mapping[k] for k in AssignmentOut.model_fields}) for row in assignments
             ],
             opinions=[OpinionOut(**{k: row._mapping[k] for k in OpinionOut.model_fields}) for row in opinions],
+            referrals=[referral_out(row) for row in referrals],
         )
 
 
@@ -157,20 +163,20 @@ async def get_case(request: Request, case_id: uuid.UUID, principal: Reader) -> C
     if principal.role == "member":
         async with runtime_of(request).sessions() as session:
             if not await _holds(session, case_id, principal.member_id):
-                raise NotAllowed("You hold no assignment on this case.")
+                raise Forbidden(NO_ASSIGNMENT, NO_ASSIGNMENT_VI)
     return await _case_view(request, case_id)
 
 
 @router.post("/assignments/{assignment_id}/accept", response_model=StatusOut, summary="Accept an assignment")
 async def accept(request: Request, assignment_id: uuid.UUID, principal: MemberOnly) -> StatusOut:
-    async with unit_of_work(request) as fx:
+    async with unit_of_work(runtime_of(request)) as fx:
         await answer_assignment(fx, assignment_id, True, as_member=principal.member_id)
     return StatusOut(status="accepted")
 
 
 @router.post("/assignments/{assignment_id}/decline", response_model=StatusOut, summary="Decline an assignment")
 async def decline(request: Request, assignment_id: uuid.UUID, principal: MemberOnly) -> StatusOut:
-    async with unit_of_work(request) as fx:
+    async with unit_of_work(runtime_of(request)) as fx:
         await answer_assignment(fx, assignment_id, False, as_member=principal.member_id)
     return StatusOut(status="declined")
 
@@ -178,20 +184,23 @@ async def decline(request: Request, assignment_id: uuid.UUID, principal: MemberO
 @router.post("/cases/{case_id}/members", response_model=CaseOut, summary="Chair: add, remove or replace members")
 async def change_members(request: Request, case_id: uuid.UUID, body: MembersChangeIn, _chair: Chair) -> CaseOut:
     if not body.add and not body.remove:
-        raise HTTPException(422, detail=[{"loc": ["body"], "msg": "give `add` or `remove`", "type": "value_error"}])
-    async with unit_of_work(request) as fx:
+        raise FieldErrors.one("body", "Give `add` or `remove`.", "Cần có `add` hoặc `remove`.")
+    async with unit_of_work(runtime_of(request)) as fx:
         await chair_changes_members(fx, case_id, [(m.member_id, m.field) for m in body.add], body.remove)
     return await _case_view(request, case_id)
 
 
 @router.post("/cases/{case_id}/opinions", response_model=CaseOut, status_code=201, summary="Post an opinion")
 async def post_opinion(request: Request, case_id: uuid.UUID, body: OpinionIn, principal: MemberOrChair) -> CaseOut:
-    async with unit_of_work(request) as fx:
+    async with unit_of_work(runtime_of(request)) as fx:
         case = await locked_case(fx.session, case_id)
         if principal.role == "member" and not await _holds(fx.session, case_id, principal.member_id):
-            raise NotAllowed("You hold no assignment on this case.")
+            raise Forbidden(NO_ASSIGNMENT, NO_ASSIGNMENT_VI)
         if case.status not in ("accepted", "in_progress"):
-            raise Conflict(f"Opinions are taken on an accepted case in progress, not in state '{case.status}'.")
+            raise Conflict(
+                f"Opinions are taken on an accepted case in progress, not in state '{case.status}'.",
+                f"Chỉ nhận ý kiến cho vụ việc đã nhận và đang xử lý, không phải ở trạng thái '{case.status}'.",
+            )
         if case.status == "accepted":
             await move_case(fx, case_id, "in_progress")
         await fx.session.execute(
@@ -210,16 +219,16 @@ async def post_opinion(request: Request, case_id: uuid.UUID, body: OpinionIn, pr
 
 @router.post("/cases/{case_id}/start", response_model=CaseOut, summary="Mark an accepted case as in progress")
 async def start(request: Request, case_id: uuid.UUID, principal: MemberOrChair) -> CaseOut:
-    async with unit_of_work(request) as fx:
+    async with unit_of_work(runtime_of(request)) as fx:
         if principal.role == "member" and not await _holds(fx.session, case_id, principal.member_id):
-            raise NotAllowed("You hold no assignment on this case.")
+            raise Forbidden(NO_ASSIGNMENT, NO_ASSIGNMENT_VI)
         await move_case(fx, case_id, "in_progress")
     return await _case_view(request, case_id)
 
 
 @router.post("/cases/{case_id}/forward", response_model=CaseOut, summary="Chair: compile and forward to the committee")
 async def forward(request: Request, case_id: uuid.UUID, body: ForwardIn, _chair: Chair) -> CaseOut:
-    async with unit_of_work(request) as fx:
+    async with unit_of_work(runtime_of(request)) as fx:
         case = await locked_case(fx.session, case_id)
         opinions = await fx.session.execute(
             select(store.opinions.c.recommended_level, store.opinions.c.referrals).where(
@@ -255,14 +264,14 @@ async def forward(request: Request, case_id: uuid.UUID, body: ForwardIn, _chair:
 
 @router.post("/cases/{case_id}/close", response_model=CaseOut, summary="Chair: close a forwarded case with its outcome")
 async def close(request: Request, case_id: uuid.UUID, body: CloseIn, _chair: Chair) -> CaseOut:
-    async with unit_of_work(request) as fx:
+    async with unit_of_work(runtime_of(request)) as fx:
         await move_case(fx, case_id, "closed", outcome=body.outcome)
     return await _case_view(request, case_id)
 
 
 @router.post("/cases/{case_id}/reopen", response_model=CaseOut, summary="Chair: reopen a closed case")
 async def reopen(request: Request, case_id: uuid.UUID, _chair: Chair) -> CaseOut:
-    async with unit_of_work(request) as fx:
+    async with unit_of_work(runtime_of(request)) as fx:
         await move_case(fx, case_id, "in_progress")
     return await _case_view(request, case_id)
 
@@ -287,7 +296,7 @@ async def get_request(request: Request, request_id: uuid.UUID, _principal: Reade
             )
         ).first()
     if row is None:
-        raise NotFound("No such counseling request.")
+        raise NotFound("No such counseling request.", "Không tìm thấy yêu cầu tư vấn.")
     return RequestOut(**{k: row._mapping[k] for k in RequestOut.model_fields})
 
 
@@ -296,14 +305,14 @@ async def get_request(request: Request, request_id: uuid.UUID, _principal: Reade
 )
 async def answer_request(request: Request, request_id: uuid.UUID, body: AnswerIn, principal: MemberOnly) -> StatusOut:
     r, a = store.counseling_requests.c, store.assignments.c
-    async with unit_of_work(request) as fx:
+    async with unit_of_work(runtime_of(request)) as fx:
         row = (
             await fx.session.execute(
                 select(store.counseling_requests).where(r.request_id == request_id).with_for_update()
             )
         ).first()
         if row is None:
-            raise NotFound("No such counseling request.")
+            raise NotFound("No such counseling request.", "Không tìm thấy yêu cầu tư vấn.")
         held = (
             await fx.session.execute(
                 select(a.assignment_id).where(
@@ -312,9 +321,9 @@ async def answer_request(request: Request, request_id: uuid.UUID, body: AnswerIn
             )
         ).first()
         if held is None:
-            raise NotAllowed("This request is not assigned to you.")
+            raise Forbidden("This request is not assigned to you.", "Yêu cầu này không được giao cho anh/chị.")
         if row.status == "answered":
-            raise Conflict("This request is already answered.")
+            raise Conflict("This request is already answered.", "Yêu cầu này đã được trả lời.")
         await fx.session.execute(
             store.counseling_requests.update()
             .where(r.request_id == request_id)

@@ -12,7 +12,6 @@ event of the batch in a few statements and one commit. Effects are the same as c
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import replace
@@ -28,113 +27,120 @@ from services.routing.domain import check_transition, choose, covered_units
 from services.routing.pool import Pool, load_pool
 from services.routing.settings import RoutingSettings
 from services.routing.workflow import _serialise_assignment, _timer_rows, case_deadlines, chair_of, plan_assignment
-from shared.events import Envelope, Event
+from shared.events import Event
 from shared.events.routing import AssignmentInfo, CaseAssigned, CaseStatusChanged
+from shared.outbox import Cause
 from shared.service import ServiceRuntime
+from shared.uow import UnitOfWork, unit_of_work
+from shared.worker import run_worker
 
 log = logging.getLogger(__name__)
 
 
+ASSIGNER = "assigner"  # the worker's name: `ctx.wake(ASSIGNER)` after recording a case
+
+
 async def assignment_worker(runtime: ServiceRuntime) -> None:
-    """Background worker (ServiceSpec.workers): assign pending cases until the service stops."""
+    """Background worker (ServiceSpec.workers): assign pending cases until the service stops; woken by the
+    `case.reported` handler's commit, with a slow poll (`ASSIGN_POLL_INTERVAL`) as the fallback."""
     settings: RoutingSettings = runtime.settings
-    while True:
-        done = 0
-        try:
-            done = await assign_pending(runtime)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("assigning pending cases failed; retrying")
-        if done < settings.assign_batch_size:
-            await asyncio.sleep(settings.assign_poll_interval)
+    await run_worker(
+        ASSIGNER,
+        lambda: assign_pending(runtime),
+        interval=settings.assign_poll_interval,
+        signal=runtime.signals[ASSIGNER],
+        busy=lambda done: done >= settings.assign_batch_size,
+    )
 
 
 async def assign_pending(runtime: ServiceRuntime) -> int:
     """Assign up to one batch of pending cases in one transaction. Returns how many it assigned."""
-    settings: RoutingSettings = runtime.settings
-    now = runtime.clock.now()
+    async with unit_of_work(runtime) as uow:
+        return await assign_batch(uow)
+
+
+async def assign_batch(uow: UnitOfWork) -> int:
+    settings: RoutingSettings = uow.settings
+    now = uow.now
+    session = uow.session
     c = store.cases.c
-    async with runtime.sessions() as session, session.begin():
-        cases = list(
-            await session.execute(
-                select(store.cases)
-                .where(c.assign_pending)
-                .order_by(c.reported_at, c.case_id)
-                .limit(settings.assign_batch_size)
-                .with_for_update(skip_locked=True)
+    cases = list(
+        await session.execute(
+            select(store.cases)
+            .where(c.assign_pending)
+            .order_by(c.reported_at, c.case_id)
+            .limit(settings.assign_batch_size)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not cases:
+        return 0
+    ids = [case.case_id for case in cases]
+    categories = {row.code: list(row.fields) for row in await session.execute(select(store.categories))}
+    await _serialise_assignment(session)
+    pool = await load_pool(session, now, None)
+    covering = await _covering(session, {case.unit for case in cases}, pool)
+    assignments: list[dict[str, Any]] = []
+    timers: list[dict[str, Any]] = []
+    events: list[tuple[Event, uuid.UUID, Cause]] = []
+    assigned: list[uuid.UUID] = []
+    for case in cases:
+        case = _with_fields(case, categories.get(case.category, []))
+        timers.extend(_timer_rows(case_deadlines(settings, case), case.case_id, None))
+        infos = _decide(settings, now, case, pool, covering.get(case.unit, set()), assignments, timers)
+        missing = infos.missing
+        events.append(
+            _caused_by_report(
+                CaseAssigned(
+                    case_id=case.case_id,
+                    code=case.code,
+                    unit=case.unit,
+                    category=case.category,
+                    urgency=case.urgency,
+                    protection_level=case.protection_level,
+                    assignments=tuple(infos.infos),
+                    missing_fields=missing,
+                    chair=chair_of(pool) if missing else (),
+                    assigned_at=now,
+                ),
+                case,
             )
         )
-        if not cases:
-            return 0
-        ids = [case.case_id for case in cases]
-        categories = {row.code: list(row.fields) for row in await session.execute(select(store.categories))}
-        await _serialise_assignment(session)
-        pool = await load_pool(session, now, None)
-        covering = await _covering(session, {case.unit for case in cases}, pool)
-        assignments: list[dict[str, Any]] = []
-        timers: list[dict[str, Any]] = []
-        events: list[dict[str, Any]] = []
-        assigned: list[uuid.UUID] = []
-        for case in cases:
-            case = _with_fields(case, categories.get(case.category, []))
-            timers.extend(_timer_rows(case_deadlines(settings, case), case.case_id, None))
-            infos = _decide(settings, now, case, pool, covering.get(case.unit, set()), assignments, timers)
-            missing = infos.missing
+        # The chair may have added someone meanwhile (the case is then already `assigned`).
+        if infos.infos and case.status == "reported":
+            check_transition(case.status, "assigned")
+            assigned.append(case.case_id)
             events.append(
-                _outbox_row(
-                    CaseAssigned(
+                _caused_by_report(
+                    CaseStatusChanged(
                         case_id=case.case_id,
                         code=case.code,
-                        unit=case.unit,
-                        category=case.category,
-                        urgency=case.urgency,
-                        protection_level=case.protection_level,
-                        assignments=tuple(infos.infos),
-                        missing_fields=missing,
-                        chair=chair_of(pool) if missing else (),
-                        assigned_at=now,
+                        from_status=case.status,
+                        to_status="assigned",
+                        changed_at=now,
                     ),
                     case,
-                    now,
                 )
             )
-            # The chair may have added someone meanwhile (the case is then already `assigned`).
-            if infos.infos and case.status == "reported":
-                check_transition(case.status, "assigned")
-                assigned.append(case.case_id)
-                events.append(
-                    _outbox_row(
-                        CaseStatusChanged(
-                            case_id=case.case_id,
-                            code=case.code,
-                            from_status=case.status,
-                            to_status="assigned",
-                            changed_at=now,
-                        ),
-                        case,
-                        now,
-                    )
-                )
-        if assignments:
-            await session.execute(store.assignments.insert(), assignments)
-        if timers:
-            await session.execute(store.timers.insert(), timers)
-        await session.execute(store.outbox.insert(), events)
-        known = store.categories.c
-        fields_of_category = select(known.fields).where(known.code == c.category).scalar_subquery()
+    if assignments:
+        await session.execute(store.assignments.insert(), assignments)
+    if timers:
+        await session.execute(store.timers.insert(), timers)
+    await uow.emit_many(events)
+    known = store.categories.c
+    fields_of_category = select(known.fields).where(known.code == c.category).scalar_subquery()
+    await session.execute(
+        store.cases.update()
+        .where(c.case_id.in_(ids))
+        .values(assign_pending=False, required_fields=func.coalesce(fields_of_category, c.required_fields))
+    )
+    if assigned:
         await session.execute(
             store.cases.update()
-            .where(c.case_id.in_(ids))
-            .values(assign_pending=False, required_fields=func.coalesce(fields_of_category, c.required_fields))
+            .where(c.case_id.in_(assigned), c.status == "reported")
+            .values(status="assigned", updated_at=now)
         )
-        if assigned:
-            await session.execute(
-                store.cases.update()
-                .where(c.case_id.in_(assigned), c.status == "reported")
-                .values(status="assigned", updated_at=now)
-            )
-        return len(cases)
+    return len(cases)
 
 
 async def _covering(session: Any, units: set[str], pool: Pool) -> dict[str, set[uuid.UUID]]:
@@ -200,14 +206,6 @@ def _with_fields(case: Row, fields: list[str]) -> Any:
     return SimpleNamespace(**values)
 
 
-def _outbox_row(event: Event, case: Row, now: Any) -> dict[str, Any]:
-    """What `Outbox.add` writes, for a bulk INSERT; caused by the case's `case.reported`."""
-    envelope = Envelope.wrap(event, producer="routing", correlation_id=case.correlation_id)
-    if case.reported_event_id is not None:
-        envelope = envelope.model_copy(update={"causation_id": case.reported_event_id})
-    return {
-        "event_id": envelope.event_id,
-        "type": envelope.type,
-        "key": str(case.case_id),
-        "envelope": envelope.model_dump_json(),
-    }
+def _caused_by_report(event: Event, case: Row) -> tuple[Event, uuid.UUID, Cause]:
+    """An event of the case, caused by its `case.reported` (whose ids the case row keeps)."""
+    return event, case.case_id, Cause(case.reported_event_id, case.correlation_id)

@@ -3,8 +3,10 @@
 - Acceptance: per urgency (settings; 1 h / 4 h / 24 h / 72 h by default).
 - Emergency intervention (critical cases): 12 hours from receiving the information (Decree 56).
 - Support/intervention plan (cases at the support or intervention level): 5 working days (Decree 56).
-  Working days skip weekends and Vietnamese public holidays, Tết included (`holidays`, country VN);
-  the deadline falls at the same local time of day on the last working day counted.
+  Working days come from the `holidays` library's Vietnamese calendar: weekends and public holidays
+  (Tết included) are skipped, days off swapped by the government are skipped, and the Saturdays
+  worked in exchange (2024-05-04, 2025-04-26, 2026-08-22 ...) count as working days. The deadline
+  falls at the same local time of day on the last working day counted.
 
 When a deadline passes, three timers fire one after another: a reminder to whoever holds it, then an
 escalation to the chair, then to the Standing Committee. The step between them is the deadline's own
@@ -25,7 +27,9 @@ _VN_HOLIDAYS = holidays.country_holidays("VN")
 
 
 def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in _VN_HOLIDAYS
+    """A Vietnamese working day: the library knows the weekend, the holidays, the swapped days off
+    (`special_public_holidays`) and the make-up working Saturdays (`weekend_workdays`)."""
+    return _VN_HOLIDAYS.is_working_day(day)
 
 
 def add_working_days(start: datetime, days: int) -> datetime:

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from shared.errors import Conflict
+
 FIELDS = ("law", "psychology", "medicine", "education", "social_work")
 CLUB_ROLES = ("chair", "vice_chair", "board_member", "member", "committee")
 # Roles that can be given a field of a case; the Standing Committee only receives escalations and proposals.
@@ -130,11 +132,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-class ForbiddenTransition(Exception):
+class ForbiddenTransition(Conflict):
     """The case is not in a state that allows this step (answered with 409)."""
 
     def __init__(self, current: str, wanted: str) -> None:
-        super().__init__(f"A case in state '{current}' cannot move to '{wanted}'.")
+        super().__init__(
+            f"A case in state '{current}' cannot move to '{wanted}'.",
+            f"Vụ việc đang ở trạng thái '{current}' không thể chuyển sang '{wanted}'.",
+        )
         self.current = current
         self.wanted = wanted
 

@@ -2,25 +2,24 @@
 
 A deadline is overdue when its reminder's due time has passed and it is still not met: the assignment is
 still pending (acceptance), the case has not reached the state the clock asks for (Decree 56's 12-hour
-emergency intervention, 5-working-day support plan), the counseling request is unanswered (answer).
+emergency intervention, 5-working-day support plan), the counseling request is unanswered (answer). The
+emergency clock is also met by a referral to a body that acts at once (`referrals.EMERGENCY_TARGETS`).
 Refreshed by a worker (one grouped query), so a scrape never touches the database.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import datetime
 
 from prometheus_client import Gauge
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing import store
+from services.routing.referrals import EMERGENCY_TARGETS
 from services.routing.timers import MET
 from shared.service import ServiceRuntime
-
-log = logging.getLogger(__name__)
+from shared.worker import run_worker
 
 OVERDUE = Gauge(
     "caunoi_deadlines_overdue",
@@ -34,6 +33,8 @@ INTERVAL_SECONDS = 30.0
 
 async def overdue_now(session: AsyncSession, now: datetime) -> dict[str, int]:
     t, c, a, r = store.timers.c, store.cases.c, store.assignments.c, store.counseling_requests.c
+    ref = store.referrals.c
+    referred = exists().where(ref.case_id == t.case_id, ref.target.in_(sorted(EMERGENCY_TARGETS)))
     not_met = or_(
         and_(t.deadline == "acceptance", a.status == "pending"),
         *(
@@ -50,6 +51,7 @@ async def overdue_now(session: AsyncSession, now: datetime) -> dict[str, int]:
             .outerjoin(store.counseling_requests, r.request_id == t.request_id)
         )
         .where(t.stage == "reminder", t.due_at <= now, t.outcome.is_distinct_from("moot"), not_met)
+        .where(or_(t.deadline != "emergency_intervention", ~referred))
         .group_by(t.deadline)
     )
     return {deadline: int(n) for deadline, n in await session.execute(query)}
@@ -57,14 +59,12 @@ async def overdue_now(session: AsyncSession, now: datetime) -> dict[str, int]:
 
 async def gauges_worker(runtime: ServiceRuntime) -> None:
     """Background worker (ServiceSpec.workers): refresh the overdue gauges until the service stops."""
-    while True:
-        try:
-            async with runtime.sessions() as session:
-                counts = await overdue_now(session, runtime.clock.now())
-            for deadline in DEADLINES:
-                OVERDUE.labels(deadline).set(counts.get(deadline, 0))
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("refreshing routing gauges failed")
-        await asyncio.sleep(INTERVAL_SECONDS)
+
+    async def refresh() -> int:
+        async with runtime.sessions() as session:
+            counts = await overdue_now(session, runtime.clock.now())
+        for deadline in DEADLINES:
+            OVERDUE.labels(deadline).set(counts.get(deadline, 0))
+        return 0
+
+    await run_worker("routing gauges", refresh, interval=INTERVAL_SECONDS)

@@ -1,41 +1,48 @@
-"""Event handlers of routing. They need the service's settings (deadlines, link secret), so they are
-built by `make_handlers(settings)` when the app is created."""
+"""Event handlers of routing: `make_handlers(settings)` gives the mapping the consumer registers. A handler's
+`ctx` is its unit of work (`ctx.settings`, `ctx.now`, `ctx.emit`)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
 
 from services.routing import store
+from services.routing.api import auth
+from services.routing.assigner import ASSIGNER
 from services.routing.settings import RoutingSettings
-from services.routing.workflow import Effects, assign_new_request, record_new_case
+from services.routing.workflow import assign_new_request, record_new_case
 from shared.consumer import Handler, HandlerContext
 from shared.events import Event
-from shared.events.intake import CaseReported, CategoryUpserted, CounselingRequestReceived, UnitUpserted
-
-
-def effects(ctx: HandlerContext, settings: RoutingSettings) -> Effects:
-    async def emit(event: Event, key: Any) -> Any:
-        return await ctx.emit(event, key=key)
-
-    return Effects(ctx.session, settings, ctx.clock.now(), emit)
+from shared.events.intake import (
+    CaseReported,
+    CategoryUpserted,
+    CounselingRequestReceived,
+    CredentialIssued,
+    CredentialRevoked,
+    UnitUpserted,
+)
 
 
 def make_handlers(settings: RoutingSettings) -> dict[type[Event], Handler]:
-    async def on_case_reported(event: CaseReported, ctx: HandlerContext) -> None:
-        # Recorded here; the experts are chosen by `assigner.assignment_worker`, many cases per transaction.
-        await record_new_case(effects(ctx, settings), event, ctx.envelope)
-
-    async def on_counseling_request(event: CounselingRequestReceived, ctx: HandlerContext) -> None:
-        await assign_new_request(effects(ctx, settings), event)
-
+    """Every event routing consumes (the catalogue's `CONSUMERS`), by type."""
     return {
         CaseReported: on_case_reported,
         CounselingRequestReceived: on_counseling_request,
         CategoryUpserted: on_category_upserted,
         UnitUpserted: on_unit_upserted,
+        CredentialIssued: auth.on_issued,
+        CredentialRevoked: auth.on_revoked,
     }
+
+
+async def on_case_reported(event: CaseReported, ctx: HandlerContext) -> None:
+    # Recorded here; the experts are chosen by `assigner.assignment_worker`, many cases per transaction,
+    # woken once this transaction has committed.
+    if await record_new_case(ctx, event, ctx.envelope):
+        ctx.wake(ASSIGNER)
+
+
+async def on_counseling_request(event: CounselingRequestReceived, ctx: HandlerContext) -> None:
+    await assign_new_request(ctx, event)
 
 
 async def on_category_upserted(event: CategoryUpserted, ctx: HandlerContext) -> None:

@@ -33,7 +33,8 @@ def verify(secret: str, assignment_id: uuid.UUID, action: str, expires: int, giv
     """None when the link is genuine and unexpired, else why not."""
     if action not in ACTIONS:
         return "unknown action"
-    if not hmac.compare_digest(signature(secret, assignment_id, action, expires), given):
+    # compare_digest raises on non-ASCII text: such a signature is simply not ours (403, never 500).
+    if not given.isascii() or not hmac.compare_digest(signature(secret, assignment_id, action, expires), given):
         return "the link's signature does not match"
     if now.timestamp() >= expires:
         return "the link has expired"

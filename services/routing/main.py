@@ -5,18 +5,18 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.routing import store
-from services.routing.api import auth, router
+from services.routing.api import router
+from services.routing.api_links import link_router
+from services.routing.api_members import router as members_router
+from services.routing.api_mine import router as mine_router
+from services.routing.api_referrals import router as referrals_router
 from services.routing.assigner import assignment_worker
 from services.routing.gauges import gauges_worker
 from services.routing.handlers import make_handlers
-from services.routing.links_api import link_router
-from services.routing.members_api import router as members_router
 from services.routing.registry import load_default_categories
 from services.routing.settings import RoutingSettings
 from services.routing.timers import timer_worker
-from services.routing.uow import install_error_handlers
 from shared.clock import Clock
-from shared.events.intake import CredentialIssued, CredentialRevoked
 from shared.service import ServiceRuntime, ServiceSpec, create_service_app
 
 
@@ -33,13 +33,11 @@ def create_app(settings: RoutingSettings | None = None, *, clock: Clock | None =
         metadata=store.metadata,
         inbox_table=store.inbox,
         outbox_table=store.outbox,
-        handlers={**make_handlers(settings), CredentialIssued: auth.on_issued, CredentialRevoked: auth.on_revoked},
-        routers=[router, members_router, link_router(settings.link_path)],
+        handlers=make_handlers(settings),
+        routers=[mine_router, router, members_router, referrals_router, link_router(settings.link_path)],
         workers=[timer_worker, assignment_worker, gauges_worker],
         title="Cầu Nối — routing",
         description="Club members, expert assignment, acceptance, deadlines and escalation, opinions.",
         on_startup=_load_defaults,
     )
-    app = create_service_app(spec, settings, clock=clock)
-    install_error_handlers(app)
-    return app
+    return create_service_app(spec, settings, clock=clock)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, development_secret
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -41,6 +41,7 @@ class RoutingSettings(ServiceSettings):
         default="dev-only-routing-link-secret",
         min_length=16,
         description="HMAC key of the signed accept/decline links (the same on every replica; set it in production).",
+        json_schema_extra=development_secret("change-me-routing-link-secret"),
     )
     link_ttl_hours: float = Field(default=72, gt=0, description="How long an accept/decline link stays valid.")
     link_path: str = Field(
@@ -49,7 +50,10 @@ class RoutingSettings(ServiceSettings):
     timer_poll_interval: float = Field(default=1.0, gt=0, description="Seconds between sweeps of due timers.")
     timer_batch_size: int = Field(default=50, ge=1)
     assign_poll_interval: float = Field(
-        default=0.05, gt=0, description="Seconds between looks for reported cases waiting to be assigned."
+        default=5.0,
+        gt=0,
+        description="Seconds between looks for reported cases waiting to be assigned when nothing wakes the "
+        "assigner (the `case.reported` handler wakes it after each commit).",
     )
     assign_batch_size: int = Field(default=200, ge=1, description="Reported cases assigned per transaction.")
     categories_file: Path = Field(default=DATA / "case-categories.csv", description="Default taxonomy.")

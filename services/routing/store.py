@@ -102,6 +102,8 @@ cases = Table(
     Column("status", String(16), nullable=False),
     Column("required_fields", ARRAY(String(20)), nullable=False, server_default="{}"),
     Column("reported_at", DateTime(timezone=True), nullable=False),
+    # When the reporter learned of the case: the 12-hour emergency clock starts here (Decree 56).
+    Column("learned_at", DateTime(timezone=True), nullable=True),
     Column("proposal", Text, nullable=True),
     Column("proposal_level", String(16), nullable=True),
     Column("proposal_referrals", ARRAY(String(40)), nullable=False, server_default="{}"),
@@ -166,6 +168,22 @@ opinions = Table(
     Column("recommended_level", String(16), nullable=True),
     Column("referrals", ARRAY(String(40)), nullable=False, server_default="{}"),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Referrals (Decree 56 Art. 26–28): the club connects a case to the body whose duty it is; a referral to the
+# commune People's Committee, its child-protection officer, the police or hotline 111 meets the 12-hour deadline.
+referrals = Table(
+    "referrals",
+    metadata,
+    Column("referral_id", UUID(as_uuid=True), primary_key=True),
+    Column("case_id", UUID(as_uuid=True), ForeignKey("routing.cases.case_id"), nullable=False, index=True),
+    Column("target", String(40), nullable=False),
+    Column("target_name", Text, nullable=True),  # e.g. "UBND xã Long Thuận"
+    Column("referred_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_by", UUID(as_uuid=True), nullable=True),  # member or account
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("acknowledged_at", DateTime(timezone=True), nullable=True),
+    Column("acknowledged_by", Text, nullable=True),  # who at that body took it up
 )
 
 timers = Table(

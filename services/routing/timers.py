@@ -10,7 +10,6 @@ escalation, which precedes the committee's. Time comes from the runtime's clock 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from sqlalchemy import select
@@ -18,11 +17,11 @@ from sqlalchemy.engine import Row
 
 from services.routing import store
 from services.routing.deadlines import STAGES
+from services.routing.referrals import has_emergency_referral
 from services.routing.settings import RoutingSettings
 from services.routing.workflow import (
     ACTIVE,
     LEAVE_START,
-    Effects,
     chair_recipients,
     committee_recipients,
     members_by_id,
@@ -31,12 +30,15 @@ from services.routing.workflow import (
 )
 from shared.events.routing import CaseEscalated, DeadlineReminder
 from shared.service import ServiceRuntime
+from shared.uow import UnitOfWork, unit_of_work
+from shared.worker import run_worker
 
 log = logging.getLogger(__name__)
 
-# Case states in which a deadline is met.
+# Case states in which a deadline is met. The emergency deadline is met by a recorded referral to a body
+# that acts at once (`referrals.has_emergency_referral`), not by a member's opinion or the case moving on.
 MET = {
-    "emergency_intervention": {"in_progress", "forwarded", "closed"},
+    "emergency_intervention": {"closed"},
     "support_plan": {"forwarded", "closed"},
 }
 
@@ -45,52 +47,49 @@ async def timer_worker(runtime: ServiceRuntime) -> None:
     """Background worker (ServiceSpec.workers): sweep due timers until the service stops."""
     settings: RoutingSettings = runtime.settings
     runtime.extras.setdefault("timer_sweeps", 0)
-    while True:
-        fired = 0
-        try:
-            fired = await sweep(runtime)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("timer sweep failed; retrying")
+
+    def count_sweep() -> None:
         runtime.extras["timer_sweeps"] += 1
-        if fired < settings.timer_batch_size:
-            await asyncio.sleep(settings.timer_poll_interval)
+
+    await run_worker(
+        "timers",
+        lambda: sweep(runtime),
+        interval=settings.timer_poll_interval,
+        signal=runtime.signals["timers"],
+        busy=lambda fired: fired >= settings.timer_batch_size,
+        after_step=count_sweep,
+    )
 
 
 async def sweep(runtime: ServiceRuntime) -> int:
     """Fire the timers due now, once each. Returns how many rows it settled."""
-    settings: RoutingSettings = runtime.settings
-    outbox = runtime.outbox
-    assert outbox is not None
-    now = runtime.clock.now()
+    async with unit_of_work(runtime) as fx:
+        return await fire_due(fx)
+
+
+async def fire_due(fx: UnitOfWork) -> int:
+    settings: RoutingSettings = fx.settings
     t = store.timers.c
-    async with runtime.sessions() as session, session.begin():
-        due = list(
-            await session.execute(
-                select(store.timers)
-                .where(t.fired_at.is_(None), t.fire_at <= now)
-                .order_by(t.fire_at, t.id)
-                .limit(settings.timer_batch_size)
-                .with_for_update(skip_locked=True)
-            )
+    due = list(
+        await fx.session.execute(
+            select(store.timers)
+            .where(t.fired_at.is_(None), t.fire_at <= fx.now)
+            .order_by(t.fire_at, t.id)
+            .limit(settings.timer_batch_size)
+            .with_for_update(skip_locked=True)
         )
-
-        async def emit(event, key):
-            return await outbox.add(session, event, key=key)
-
-        fx = Effects(session, settings, now, emit)
-        settled = 0
-        for timer in due:
-            if not await _earlier_stage_fired(fx, timer):
-                continue  # held by another replica or not yet due: keeps the order
-            outcome = await fire(fx, timer)
-            await session.execute(store.timers.update().where(t.id == timer.id).values(fired_at=now, outcome=outcome))
-            settled += 1
-        return settled
+    )
+    settled = 0
+    for timer in due:
+        if not await _earlier_stage_fired(fx, timer):
+            continue  # held by another replica or not yet due: keeps the order
+        outcome = await fire(fx, timer)
+        await fx.session.execute(store.timers.update().where(t.id == timer.id).values(fired_at=fx.now, outcome=outcome))
+        settled += 1
+    return settled
 
 
-async def _earlier_stage_fired(fx: Effects, timer: Row) -> bool:
+async def _earlier_stage_fired(fx: UnitOfWork, timer: Row) -> bool:
     index = STAGES.index(timer.stage)
     if index == 0:
         return True
@@ -109,7 +108,7 @@ async def _earlier_stage_fired(fx: Effects, timer: Row) -> bool:
     return previous is None or previous.fired_at is not None
 
 
-async def fire(fx: Effects, timer: Row) -> str:
+async def fire(fx: UnitOfWork, timer: Row) -> str:
     """Emit the timer's reminder or escalation unless its deadline was met. Returns `emitted` or `moot`.
 
     A `leave_start` timer instead hands over the open assignments of a member whose leave begins today.
@@ -122,6 +121,8 @@ async def fire(fx: Effects, timer: Row) -> str:
         subject = (await session.execute(select(store.cases).where(store.cases.c.case_id == timer.case_id))).one()
         urgency = subject.urgency
         if subject.status in MET.get(timer.deadline, set()) or subject.status == "closed":
+            return "moot"
+        if timer.deadline == "emergency_intervention" and await has_emergency_referral(session, timer.case_id):
             return "moot"
     else:
         subject = (

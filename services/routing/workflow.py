@@ -1,13 +1,12 @@
 """What happens to a case or a counseling request, with the database: assignment, answers, hand-overs,
 state changes. Called from event handlers, the HTTP API and the timers, always inside the caller's
-transaction; events go through `Effects.emit` into the outbox of that same transaction.
+transaction; events go through `UnitOfWork.emit` (`shared.uow`) into the outbox of that same transaction.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +21,8 @@ from services.routing.domain import Candidate, check_transition, choose, is_avai
 from services.routing.links import link_url
 from services.routing.pool import Pool, load_pool
 from services.routing.settings import RoutingSettings
-from shared.events import Envelope, Event, Recipient
+from shared.errors import Conflict, Forbidden, NotFound
+from shared.events import Envelope, Recipient
 from shared.events.intake import CaseReported, CounselingRequestReceived
 from shared.events.routing import (
     AssignmentAnswered,
@@ -32,33 +32,9 @@ from shared.events.routing import (
     CaseStatusChanged,
     CounselingRequestAssigned,
 )
+from shared.uow import UnitOfWork
 
 ACTIVE = ("pending", "accepted")
-
-
-class NotFound(Exception):
-    """404."""
-
-
-class Conflict(Exception):
-    """409: the request does not fit the current state; nothing was changed."""
-
-
-class NotAllowed(Exception):
-    """403: the principal may not act on this assignment or case."""
-
-
-Emitter = Callable[[Event, Any], Awaitable[Any]]
-
-
-@dataclass
-class Effects:
-    """One unit of work: the open transaction, the time it happens at, and where events go."""
-
-    session: AsyncSession
-    settings: RoutingSettings
-    now: datetime
-    emit: Emitter
 
 
 # --- reading the registry ----------------------------------------------------------------------------
@@ -115,7 +91,7 @@ async def _serialise_assignment(session: AsyncSession) -> None:
 
 
 async def create_assignment(
-    fx: Effects,
+    fx: UnitOfWork,
     member: Row,
     field: str | None,
     urgency: str,
@@ -129,7 +105,7 @@ async def create_assignment(
 
 
 async def create_assignments(
-    fx: Effects,
+    fx: UnitOfWork,
     picks: list[tuple[Row, str | None]],
     urgency: str,
     *,
@@ -218,7 +194,7 @@ def _timer_rows(
 
 
 async def plan_timers(
-    fx: Effects,
+    fx: UnitOfWork,
     planned: Iterable[Any],
     case_id: uuid.UUID | None,
     request_id: uuid.UUID | None,
@@ -234,7 +210,7 @@ async def required_fields(session: AsyncSession, category: str) -> list[str]:
     return list(row.fields) if row is not None else []
 
 
-async def record_new_case(fx: Effects, event: CaseReported, envelope: Envelope | None = None) -> bool:
+async def record_new_case(fx: UnitOfWork, event: CaseReported, envelope: Envelope | None = None) -> bool:
     """Record the case, once however often `case.reported` arrives (False for a repeat). Its fields,
     experts and deadlines are settled by `assigner.assign_pending`, many cases per transaction: this
     handler is one INSERT, so the consumer keeps up with a burst of reports."""
@@ -250,6 +226,7 @@ async def record_new_case(fx: Effects, event: CaseReported, envelope: Envelope |
                 protection_level=event.protection_level,
                 status="reported",
                 reported_at=event.reported_at,
+                learned_at=event.learned_at or event.reported_at,
                 updated_at=fx.now,
                 assign_pending=True,
                 reported_event_id=envelope.event_id if envelope else None,
@@ -263,10 +240,15 @@ async def record_new_case(fx: Effects, event: CaseReported, envelope: Envelope |
 
 
 def case_deadlines(settings: RoutingSettings, case: Any) -> list[Any]:
-    """The case's own deadlines (not the members' acceptance): emergency intervention, support plan."""
+    """The case's own deadlines (not the members' acceptance): emergency intervention, support plan.
+
+    The 12-hour emergency clock starts when the reporter learned of the case (`learned_at`), not when
+    the system received it: a case learned of at night and filed in the morning has already used hours.
+    """
     planned = []
     if case.urgency == "critical":
-        due = case.reported_at + timedelta(hours=settings.emergency_intervention_hours)
+        started = case.learned_at or case.reported_at
+        due = started + timedelta(hours=settings.emergency_intervention_hours)
         planned += ladder("emergency_intervention", due, timedelta(hours=settings.emergency_escalation_step_hours))
     if needs_support_plan(case.protection_level):
         planned += ladder("support_plan", add_working_days(case.reported_at, settings.support_plan_working_days))
@@ -278,7 +260,7 @@ async def topic_fields(session: AsyncSession, topic: str, default: str) -> list[
     return await required_fields(session, topic) or [f for f in default.split(";") if f]
 
 
-async def assign_new_request(fx: Effects, event: CounselingRequestReceived) -> None:
+async def assign_new_request(fx: UnitOfWork, event: CounselingRequestReceived) -> None:
     """Record a counseling request and give it to one member with the topic's first coverable field."""
     session = fx.session
     fields = await topic_fields(session, event.topic, fx.settings.counseling_default_fields)
@@ -308,7 +290,7 @@ async def assign_new_request(fx: Effects, event: CounselingRequestReceived) -> N
         await tell_chair_nobody_available(fx, event.request_id, event.code)
 
 
-async def tell_chair_nobody_available(fx: Effects, request_id: uuid.UUID, code: str) -> None:
+async def tell_chair_nobody_available(fx: UnitOfWork, request_id: uuid.UUID, code: str) -> None:
     """Nobody available can take a counseling request: the chair hears it now (notify delivers
     `case.escalated`), rather than when the answer deadline has passed."""
     await fx.emit(
@@ -328,7 +310,7 @@ async def tell_chair_nobody_available(fx: Effects, request_id: uuid.UUID, code: 
 
 
 async def _give_request(
-    fx: Effects, request_id: uuid.UUID, code: str, topic: str, fields: list[str], excluded: set[uuid.UUID]
+    fx: UnitOfWork, request_id: uuid.UUID, code: str, topic: str, fields: list[str], excluded: set[uuid.UUID]
 ) -> AssignmentInfo | None:
     members = await members_by_id(fx.session)
     choice = choose(fields, None, await candidates(fx.session, fx.now), excluded={f: excluded for f in fields})
@@ -354,11 +336,11 @@ async def _give_request(
 async def locked_case(session: AsyncSession, case_id: uuid.UUID) -> Row:
     row = (await session.execute(select(store.cases).where(store.cases.c.case_id == case_id).with_for_update())).first()
     if row is None:
-        raise NotFound("No such case.")
+        raise NotFound("No such case.", "Không tìm thấy vụ việc.")
     return row
 
 
-async def move_case(fx: Effects, case_id: uuid.UUID, to: str, *, outcome: str | None = None, **values: Any) -> Row:
+async def move_case(fx: UnitOfWork, case_id: uuid.UUID, to: str, *, outcome: str | None = None, **values: Any) -> Row:
     """Apply one allowed transition (ForbiddenTransition otherwise, changing nothing) and announce it."""
     case = await locked_case(fx.session, case_id)
     check_transition(case.status, to)
@@ -386,12 +368,12 @@ async def locked_assignment(session: AsyncSession, assignment_id: uuid.UUID) -> 
         )
     ).first()
     if row is None:
-        raise NotFound("No such assignment.")
+        raise NotFound("No such assignment.", "Không tìm thấy phân công.")
     return row
 
 
 async def answer_assignment(
-    fx: Effects, assignment_id: uuid.UUID, accept: bool, *, as_member: uuid.UUID | None = None
+    fx: UnitOfWork, assignment_id: uuid.UUID, accept: bool, *, as_member: uuid.UUID | None = None
 ) -> Row:
     """A member accepts or declines. A decline hands the field to the next candidate.
 
@@ -407,9 +389,11 @@ async def answer_assignment(
         await locked_case(fx.session, subject.case_id)
     assignment = await locked_assignment(fx.session, assignment_id)
     if as_member is not None and assignment.member_id != as_member:
-        raise NotAllowed("This assignment is another member's.")
+        raise Forbidden("This assignment is another member's.", "Phân công này thuộc về thành viên khác.")
     if assignment.status != "pending":
-        raise Conflict(f"This assignment is already {assignment.status}.")
+        raise Conflict(
+            f"This assignment is already {assignment.status}.", f"Phân công này đã ở trạng thái {assignment.status}."
+        )
     status = "accepted" if accept else "declined"
     await fx.session.execute(
         store.assignments.update()
@@ -463,7 +447,7 @@ async def _active_on_case(session: AsyncSession, case_id: uuid.UUID) -> set[uuid
     return {row.member_id for row in rows}
 
 
-async def hand_over(fx: Effects, ended: list[Row], reason: str) -> None:
+async def hand_over(fx: UnitOfWork, ended: list[Row], reason: str) -> None:
     """Give the fields of assignments that just ended (declined, or their member went on leave) to the
     next candidates, and tell everyone concerned: one `case.members_changed` per case."""
     if not ended:
@@ -527,16 +511,19 @@ async def hand_over(fx: Effects, ended: list[Row], reason: str) -> None:
 
 
 async def chair_changes_members(
-    fx: Effects, case_id: uuid.UUID, add: list[tuple[uuid.UUID, str | None]], remove: list[uuid.UUID]
+    fx: UnitOfWork, case_id: uuid.UUID, add: list[tuple[uuid.UUID, str | None]], remove: list[uuid.UUID]
 ) -> CaseMembersChanged:
     """The chair adds, removes or replaces (remove + add) members on a case."""
     case = await locked_case(fx.session, case_id)
     if case.status == "closed":
-        raise Conflict("The case is closed; reopen it first.")
+        raise Conflict("The case is closed; reopen it first.", "Vụ việc đã đóng; hãy mở lại trước.")
     members = await members_by_id(fx.session)
     for member_id, _field in add:
         if member_id not in members or members[member_id].club_role == "committee":
-            raise NotFound(f"No club member {member_id} who can take a case.")
+            raise NotFound(
+                f"No club member {member_id} who can take a case.",
+                f"Không có thành viên {member_id} của câu lạc bộ có thể nhận vụ việc.",
+            )
     a = store.assignments.c
     removed_rows = []
     for member_id in remove:
@@ -549,7 +536,10 @@ async def chair_changes_members(
             )
         )
         if not rows:
-            raise Conflict(f"Member {member_id} holds no assignment on this case.")
+            raise Conflict(
+                f"Member {member_id} holds no assignment on this case.",
+                f"Thành viên {member_id} không được phân công trong vụ việc này.",
+            )
         removed_rows.append(members[member_id])
     added = [
         await create_assignment(fx, members[member_id], field, case.urgency, case_id=case_id)
@@ -570,13 +560,13 @@ async def chair_changes_members(
     return event
 
 
-async def member_goes_on_leave(fx: Effects, member_id: uuid.UUID, starts_on: Any, ends_on: Any) -> None:
+async def member_goes_on_leave(fx: UnitOfWork, member_id: uuid.UUID, starts_on: Any, ends_on: Any) -> None:
     """Record a leave; if it has begun, hand the member's open assignments to the next candidates."""
     await fx.session.execute(store.leaves.insert().values(member_id=member_id, starts_on=starts_on, ends_on=ends_on))
     await release_if_unavailable(fx, member_id)
 
 
-async def release_if_unavailable(fx: Effects, member_id: uuid.UUID) -> None:
+async def release_if_unavailable(fx: UnitOfWork, member_id: uuid.UUID) -> None:
     """A member on leave today or outside their active period keeps no open assignment: each goes to the
     next candidate (`case.members_changed`, reason `leave`). A leave (or the end of the active period)
     still ahead gets a `leave_start` timer that calls this again on its first day."""
@@ -618,7 +608,7 @@ async def release_if_unavailable(fx: Effects, member_id: uuid.UUID) -> None:
 LEAVE_START = "leave_start"
 
 
-async def plan_leave_starts(fx: Effects, member_id: uuid.UUID, starts: list[Any], active_to: Any) -> None:
+async def plan_leave_starts(fx: UnitOfWork, member_id: uuid.UUID, starts: list[Any], active_to: Any) -> None:
     """One `leave_start` timer per day ahead on which the member stops being available (a leave's first
     day, the day after their active period), at 00:00 Vietnam time; none twice for the same day."""
     today = fx.now.astimezone(VN).date()

@@ -97,6 +97,13 @@ def event_class(event_type: str, version: int) -> type[Event] | None:
     return _REGISTRY.get((event_type, version))
 
 
+def wire_versions(cls: type[Event]) -> list[tuple[str, int]]:
+    """The (type, version) pairs a handler of `cls` receives: its own and every older version of the type,
+    which `Envelope.event()` upgrades to `cls` (so a consumer keeps handling events published before a
+    field was added, and reporting can replay its event store)."""
+    return sorted(key for key in _REGISTRY if key[0] == cls.TYPE and key[1] <= cls.VERSION)
+
+
 def all_events() -> list[type[Event]]:
     return list(_REGISTRY.values())
 
@@ -152,4 +159,8 @@ class Envelope(BaseModel):
         cls = event_class(self.type, self.version)
         if cls is None:
             raise UnknownEvent(f"{self.type} v{self.version}")
-        return cls.model_validate(self.payload)
+        event = cls.model_validate(self.payload)
+        # An older version of an event upgrades itself to the next (`upgrade()`), up to the current one.
+        while (upgrade := getattr(event, "upgrade", None)) is not None:
+            event = upgrade()
+        return event

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import Field
 
@@ -14,10 +15,14 @@ class CaseReported(Event):
     """A case affecting a child's rights was reported (tiếp nhận thông tin, Form 01 of Decree 56).
 
     Emitted by intake on `POST /v1/cases`; routing assigns experts, reporting counts it.
-    Carries no child-identifying data: an age band only.
+    Carries no child-identifying data: an age band only (16-17: a minor, not a child, counted apart).
+    `learned_at` is when the reporter learned of the case (the 12-hour clock starts there).
+    Version 2 adds `suggested_urgency`: the category's emergency floor when the case was filed below it
+    (with a reason the chair reads on the case), else None.
     """
 
     TYPE = "case.reported"
+    VERSION = 2
     PRODUCER = "intake"
     CONSUMERS = ("routing", "reporting")
 
@@ -33,6 +38,33 @@ class CaseReported(Event):
     learned_at: datetime | None = None
     occurred_on: date | None = None
     possible_duplicate_of: uuid.UUID | None = None
+    suggested_urgency: Urgency | None = None
+
+
+class CaseReportedV1(Event):
+    """Version 1 of `case.reported` (before the urgency floor), still read from queues and reporting's event
+    store: it upgrades itself to version 2 with no floor."""
+
+    TYPE = "case.reported"
+    VERSION = 1
+    PRODUCER = "intake"
+    CONSUMERS = ("routing", "reporting")
+
+    case_id: uuid.UUID
+    code: str
+    unit: str
+    category: str
+    urgency: Urgency
+    protection_level: ProtectionLevel
+    special_circumstances: tuple[str, ...] = ()
+    age_band: AgeBand = "unknown"
+    reported_at: datetime
+    learned_at: datetime | None = None
+    occurred_on: date | None = None
+    possible_duplicate_of: uuid.UUID | None = None
+
+    def upgrade(self) -> CaseReported:
+        return CaseReported(**dict(self))
 
 
 class MonthlyReportSubmitted(Event):
@@ -145,7 +177,7 @@ class CredentialIssued(Event):
     key_id: str
     token_sha256: str = Field(pattern="^[0-9a-f]{64}$")
     account_id: uuid.UUID
-    role: str = Field(pattern="^(reporter|member|chair|committee|operator|admin)$")
+    role: str = Field(pattern="^(reporter|member|chair|committee|operator|admin|web)$")
     unit: str | None = None
     member_id: uuid.UUID | None = None
     issued_at: datetime
@@ -161,3 +193,25 @@ class CredentialRevoked(Event):
 
     key_id: str
     revoked_at: datetime
+
+
+class AccountLinkIssued(Event):
+    """A person was given a one-time link to set their password: an invitation (new account, or re-sent by an
+    admin) or a reset they asked for. Emitted by intake; notify emails it (email only, never Zalo).
+
+    The link is a bearer secret until used or expired (`expires_at`): consumers must never log it. It travels
+    in clear inside the broker and the services' outbox/delivery tables (issue 14 wants such secrets encrypted
+    in events). Carries an adult's name and email, never anything about a child.
+    """
+
+    TYPE = "account.link_issued"
+    PRODUCER = "intake"
+    CONSUMERS = ("notify",)
+
+    account_id: uuid.UUID
+    kind: Literal["invitation", "reset"]
+    link: str
+    email: str
+    display_name: str
+    issued_at: datetime
+    expires_at: datetime

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -171,11 +172,12 @@ class CaseForwarded(Event):
 
 
 class CounselingRequestAssigned(Event):
-    """A counseling request was given to a member. Emitted by routing; notify tells the member."""
+    """A counseling request was given to a member. Emitted by routing; notify tells the member, intake lets
+    that member read the request's words."""
 
     TYPE = "counseling_request.assigned"
     PRODUCER = "routing"
-    CONSUMERS = ("notify", "reporting")
+    CONSUMERS = ("intake", "notify", "reporting")
 
     request_id: uuid.UUID
     code: str
@@ -201,3 +203,54 @@ class CounselingRequestAnswered(Event):
     answered_by: uuid.UUID
     answered_at: datetime
     reply_zalo_user_id: str | None = None
+
+
+ReferralTarget = Literal[
+    "commune_committee",
+    "commune_child_protection_officer",
+    "police",
+    "hotline_111",
+    "health",
+    "school",
+    "other",
+]
+
+
+class CaseReferred(Event):
+    """The club referred a case to the body whose duty it is (Decree 56 Art. 26–28: the commune People's
+    Committee chairman and its child-protection officer take the 12-hour emergency measures and the
+    support plan; the club advises and connects): to whom, when, recorded by whom.
+
+    Emitted by routing; reporting counts referrals by recipient. A referral to the commune People's
+    Committee, its child-protection officer, the police or hotline 111 meets the 12-hour emergency deadline.
+    """
+
+    TYPE = "case.referred"
+    PRODUCER = "routing"
+    CONSUMERS = ("reporting",)
+
+    referral_id: uuid.UUID
+    case_id: uuid.UUID
+    code: str
+    unit: str
+    urgency: Urgency
+    to: ReferralTarget
+    referred_at: datetime
+    recorded_by: uuid.UUID | None = None
+
+
+class ReferralAcknowledged(Event):
+    """The body a case was referred to acknowledged it (received and took it up). Emitted by routing;
+    reporting counts acknowledged referrals."""
+
+    TYPE = "referral.acknowledged"
+    PRODUCER = "routing"
+    CONSUMERS = ("reporting",)
+
+    referral_id: uuid.UUID
+    case_id: uuid.UUID
+    code: str
+    unit: str
+    to: ReferralTarget
+    referred_at: datetime
+    acknowledged_at: datetime

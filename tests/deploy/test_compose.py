@@ -10,22 +10,25 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
-from shared.settings import ServiceSettings
+from shared.broker_permissions import user_name
+from shared.settings import ServiceSettings, refuse_development_secrets
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = Path(__file__).with_name("compose-spec.schema.json")
-SERVICES = {"intake": 8001, "routing": 8002, "notify": 8003, "reporting": 8004}
+SERVICES = {"intake": 8001, "routing": 8002, "notify": 8003, "reporting": 8004, "web": 8005}
 SETTINGS_CLASSES = {
     "intake": "IntakeSettings",
     "routing": "RoutingSettings",
     "notify": "NotifySettings",
     "reporting": "ReportingSettings",
+    "web": "WebSettings",
 }
 # Issue 2's required names, and who reads them.
 REQUIRED_EVERYWHERE = {"DATABASE_URL", "RABBITMQ_URL", "BROKER_NAMESPACE", "PUBLIC_BASE_URL", "HTTP_HOST", "HTTP_PORT"}
@@ -46,7 +49,34 @@ REQUIRED_BY = {
     },
     "intake": {"ZALO_APP_ID", "ZALO_OA_SECRET"},
 }
-INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::?-(?P<default>[^}]*))?\}")
+INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?:(?P<op>:?[-?])(?P<default>[^}]*))?\}")
+# What an operator puts in `.env` for the variables Compose requires (`${X:?…}`).
+OPERATOR_ENV = {
+    "POSTGRES_PASSWORD": "pg-operator-password",
+    "RABBITMQ_PASSWORD": "mq-admin-operator-password",
+    "RABBITMQ_INTAKE_PASSWORD": "mq-intake-password",
+    "RABBITMQ_ROUTING_PASSWORD": "mq-routing-password",
+    "RABBITMQ_NOTIFY_PASSWORD": "mq-notify-password",
+    "RABBITMQ_REPORTING_PASSWORD": "mq-reporting-password",
+    "CHILD_DATA_KEYS": "k2026:b3BlcmF0b3ItY2hvc2VuLWNoaWxkLWRhdGEta2V5ISE=",
+    "DUPLICATE_HASH_KEY": "b3BlcmF0b3ItZHVwbGljYXRlLWhhc2gta2V5",
+    "LINK_SECRET": "an-operator-chosen-link-secret-0123456789",
+}
+# Secrets: required, never a default in the file.
+SECRETS = {
+    "POSTGRES_PASSWORD",
+    "RABBITMQ_PASSWORD",
+    "RABBITMQ_INTAKE_PASSWORD",
+    "RABBITMQ_ROUTING_PASSWORD",
+    "RABBITMQ_NOTIFY_PASSWORD",
+    "RABBITMQ_REPORTING_PASSWORD",
+    "CHILD_DATA_KEYS",
+    "DUPLICATE_HASH_KEY",
+    "LINK_SECRET",
+}
+BROKER_USERS_JOB_ENV = {"BROKER_ADMIN_URL", "BROKER_MANAGEMENT_URL", "BROKER_NAMESPACE", "BROKER_VHOST"} | {
+    f"RABBITMQ_{s.upper()}_PASSWORD" for s in SERVICES
+}
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +103,15 @@ def env_names(cls: type[BaseSettings]) -> set[str]:
 
 
 def resolved(value: Any) -> str:
-    """The value Compose would pass when the operator sets nothing: each `${X:-default}` by its default."""
-    return INTERPOLATION.sub(lambda m: m.group("default") or "", str(value))
+    """The value Compose would pass when the operator sets only the required variables: each `${X:-default}`
+    by its default, each `${X:?message}` by what the operator put in `.env`."""
+
+    def one(match: re.Match[str]) -> str:
+        if (match.group("op") or "").endswith("?"):
+            return OPERATOR_ENV[match.group("name")]
+        return match.group("default") or ""
+
+    return INTERPOLATION.sub(one, str(value))
 
 
 def service_of(definition: dict[str, Any]) -> str | None:
@@ -89,7 +126,7 @@ def test_compose_file_is_valid_against_the_compose_specification(compose):
     jsonschema.validate(compose, schema)
 
 
-def test_each_of_the_four_services_runs_from_the_repository_image(compose):
+def test_each_of_the_five_services_runs_from_the_repository_image(compose):
     found = {service_of(d): name for name, d in compose["services"].items() if service_of(d)}
     assert set(found) == set(SERVICES)
     for name in found.values():
@@ -114,6 +151,9 @@ def test_service_environment_is_exactly_settings_it_reads_and_its_settings_accep
     values = {k: v for k, v in values.items() if v != ""}  # empty = leave the setting's default
     settings = cls(**values)  # type: ignore[arg-type]
     assert getattr(settings, "http_port") == SERVICES[service]  # noqa: B009
+    assert "DEVELOPMENT_MODE" not in environment and not settings.development_mode  # type: ignore[attr-defined]
+    refuse_development_secrets(settings)  # what the operator set passes the start-up check
+    assert urlsplit(settings.rabbitmq_url).username == user_name("caunoi", service)  # type: ignore[attr-defined]
     assert f"{SERVICES[service]}:{SERVICES[service]}" in definition.get("ports", [])
 
 
@@ -122,9 +162,35 @@ def test_one_shot_job_sets_only_what_every_service_reads(compose):
     assert jobs, "a one-shot migrate/seed job exists"
     shared = env_names(ServiceSettings)
     for name, definition in jobs.items():
+        if definition["command"][0] == "scripts.broker_users":
+            assert set(definition.get("environment", {})) <= BROKER_USERS_JOB_ENV, name
+            assert (REPO / "scripts" / "broker_users.py").exists()
+            continue
         assert set(definition.get("environment", {})) <= shared, name
         script = definition["command"][-1]
         assert (REPO / script.removeprefix("/app/")).exists(), f"{name} runs {script}, which is in the image"
+
+
+def test_secrets_are_required_variables_never_defaults():
+    text = (REPO / "docker-compose.yml").read_text(encoding="utf-8")
+    uses = {m.group("name"): m.group("op") or "" for m in INTERPOLATION.finditer(text)}
+    for name in SECRETS:
+        assert name in uses, f"{name} is not used"
+    for match in INTERPOLATION.finditer(text):
+        if match.group("name") in SECRETS:
+            assert match.group("op") == ":?", f"{match.group(0)}: a secret must be required, with no default"
+    assert "DEVELOPMENT_MODE" not in text.replace("Development mode is never on here", "")
+    for value in ("dev1:", "ZGV2LW9ubHk", "change-me", "guest"):
+        assert value not in text, f"a development value ({value}) is committed in docker-compose.yml"
+
+
+def test_every_service_gets_its_broker_user_from_the_broker_users_job(compose):
+    services = compose["services"]
+    job = next(n for n, d in services.items() if d.get("command", [None])[0] == "scripts.broker_users")
+    assert services[job]["restart"] == "no" and "apply" in services[job]["command"]
+    for name, definition in services.items():
+        if service_of(definition):
+            assert definition["depends_on"][job] == {"condition": "service_completed_successfully"}, name
 
 
 def test_every_long_running_container_has_a_healthcheck_and_waits_for_healthy_dependencies(compose):

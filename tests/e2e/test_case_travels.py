@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+import uuid
 from email.utils import parseaddr
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from shared.events import Envelope
 from tests.e2e.system import CHILD_SECRETS, MAIL_FROM, PUBLIC_BASE_URL, SUMMARY, RunningSystem, email_text, email_to
 from tests.e2e.tap import email_recipients, zalo_recipients
 from tests.support.waiting import eventually
@@ -16,20 +17,18 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.e2e
 
 
-def this_month() -> str:
-    return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m")
-
-
 async def test_a_reported_case_reaches_each_assigned_member_by_email_and_zalo_and_is_counted(system: RunningSystem):
     async with httpx.AsyncClient(timeout=10) as client:
-        period = this_month()
+        period = system.local_month()
         before = await system.monthly_total(client, period)
 
         created = await system.post_case(client)
         code = created["code"]
-        assert created["id"] and created["status"]
+        assert created["status"] == "reported" and uuid.UUID(created["id"])
+        assert re.fullmatch(r"TN-\d{4}-\d{6}", code), code
         fetched = await client.get(f"{system.url('intake')}/v1/cases/{created['id']}", headers=system.reporter)
-        assert fetched.status_code == 200 and fetched.json()["code"] == code
+        assert fetched.status_code == 200
+        assert (fetched.json()["id"], fetched.json()["code"]) == (created["id"], code)
 
         async def assigned():
             return system.tap.assigned_by_case().get(code)
@@ -39,6 +38,8 @@ async def test_a_reported_case_reaches_each_assigned_member_by_email_and_zalo_an
         emails_expected = email_recipients(assignments[0])
         zalo_expected = zalo_recipients(assignments[0])
         assert emails_expected, f"routing chose nobody with an email: {assignments[0].payload}"
+        # Every member of the demo club has a Zalo id, so the Zalo path is always exercised here.
+        assert zalo_expected, f"routing chose nobody with Zalo: {assignments[0].payload}"
 
         async def emails_arrived():
             got = {to for m in system.emails_for(code) for to in email_to(m)}
@@ -56,20 +57,20 @@ async def test_a_reported_case_reaches_each_assigned_member_by_email_and_zalo_an
             assert message["Message-ID"], "each email has a Message-ID"
             _assert_no_child_data(text)
 
-        if zalo_expected:
+        async def zalo_arrived():
+            got = {m["user_id"] for m in system.zalo_for(code)}
+            return got if got >= zalo_expected else None
 
-            async def zalo_arrived():
-                got = {m["user_id"] for m in system.zalo_for(code)}
-                return got if got >= zalo_expected else None
+        await eventually(zalo_arrived, timeout=30)
+        zalo = system.zalo_for(code)
+        assert sorted(m["user_id"] for m in zalo) == sorted(zalo_expected), "one Zalo message per member"
+        for message in zalo:
+            assert message["access_token"] == system.zalo.access_token, "sent with the `access_token` header"
+            assert 0 < len(message["text"]) <= 2000
+            assert "Bạo lực thể chất" in message["text"]
+            _assert_no_child_data(message["text"])
 
-            await eventually(zalo_arrived, timeout=30)
-            zalo = system.zalo_for(code)
-            assert sorted(m["user_id"] for m in zalo) == sorted(zalo_expected), "one Zalo message per member"
-            for message in zalo:
-                assert message["access_token"] == system.zalo.access_token, "sent with the `access_token` header"
-                assert 0 < len(message["text"]) <= 2000
-                assert "Bạo lực thể chất" in message["text"]
-                _assert_no_child_data(message["text"])
+        await _assert_causation_chain(system, created["id"], len(emails_expected) + len(zalo_expected))
 
         async def counted():
             return await system.monthly_total(client, period) == before + 1
@@ -78,6 +79,32 @@ async def test_a_reported_case_reaches_each_assigned_member_by_email_and_zalo_an
         rows = await system.monthly_rows(client, period)
         assert any(r["unit"] == "phuong-tan-ninh" and r["category"] == "violence_physical" for r in rows)
         assert system.services.crashed() == []
+
+
+async def _assert_causation_chain(system: RunningSystem, case_id: str, messages: int) -> None:
+    """case.reported → case.assigned (and case.status_changed) → notification.sent, one message each: every
+    event names the one that caused it and carries the case's correlation id."""
+
+    def of_case(event_type: str) -> list[Envelope]:
+        return [e for e in system.tap.of_type(event_type) if e.payload.get("case_id") == case_id]
+
+    async def all_sent():
+        sent = of_case("notification.sent")
+        return sent if len(sent) >= messages else None
+
+    sent = await eventually(all_sent, timeout=30)
+    [reported] = of_case("case.reported")
+    [assigned] = of_case("case.assigned")
+    [to_assigned] = [e for e in of_case("case.status_changed") if e.payload["to_status"] == "assigned"]
+    assert reported.causation_id is None and reported.producer == "intake"
+    assert (assigned.causation_id, assigned.producer) == (reported.event_id, "routing")
+    assert to_assigned.causation_id == reported.event_id
+    assert len(sent) == messages, "one notification.sent per message"
+    for envelope in sent:
+        assert (envelope.causation_id, envelope.producer) == (assigned.event_id, "notify")
+        assert envelope.payload["source_event_id"] == str(assigned.event_id)
+    chain = [reported, assigned, to_assigned, *sent]
+    assert {e.correlation_id for e in chain} == {reported.correlation_id}, "one correlation id end to end"
 
 
 def _assert_no_child_data(text: str) -> None:

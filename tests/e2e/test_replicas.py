@@ -19,14 +19,12 @@ from tests.e2e.system import (
     CATEGORY,
     CHILD,
     CODE_PATTERN,
-    CONSENT,
     REPORTER_UNIT,
     SUMMARY,
     RunningSystem,
     running_system,
 )
 from tests.e2e.tap import email_recipients, zalo_recipients
-from tests.e2e.test_case_travels import this_month
 from tests.support.processes import ServiceGroup
 from tests.support.waiting import eventually
 
@@ -51,7 +49,7 @@ async def test_two_replicas_of_everything_lose_one_each_mid_run_and_nothing_is_l
 
 async def _run(system: RunningSystem, second: ServiceGroup) -> None:
     first = system.services
-    period = this_month()
+    period = system.local_month()
     async with httpx.AsyncClient(timeout=15) as client:
         before = await system.monthly_total(client, period)
         intakes = [first.url("intake"), second.url("intake")]
@@ -122,7 +120,7 @@ async def _post(client: httpx.AsyncClient, system: RunningSystem, intake: str) -
         "urgency": "critical",  # told at once at any hour (quiet hours defer the others)
         "summary": SUMMARY,
         "child": CHILD,
-        "consent": {"child": CONSENT, "guardian": CONSENT},
+        "consent": {"child": system.consent(), "guardian": system.consent()},
     }
     response = await client.post(f"{intake}/v1/cases", json=body, headers=system.reporter)
     assert response.status_code == 201, f"{intake}: {response.status_code} {response.text}"

@@ -102,6 +102,10 @@ async def intake(template_database: str, amqp_vhost_url: str) -> AsyncIterator[I
         "ZALO_APP_ID": ZALO_APP_ID,
         "ZALO_OA_SECRET": ZALO_OA_SECRET,
         "COUNSELING_RATE_LIMIT": "3",
+        "DEVELOPMENT_MODE": "true",  # the committed development keys
+        # argon2id at its cheapest allowed cost: sign-in tests hash and verify many passwords on a busy machine.
+        "PASSWORD_HASH_TIME_COST": "1",
+        "PASSWORD_HASH_MEMORY_KIB": "8192",
     }
     clock = FakeClock(NOW)
     settings = IntakeSettings(**{key.lower(): value for key, value in env.items()})

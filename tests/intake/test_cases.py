@@ -174,11 +174,25 @@ async def test_a_unit_outside_its_validity_is_refused_naming_its_successors(inta
     )
     assert response.status_code == 422
     [error] = response.json()["detail"]
-    assert error["field"] == "body.unit" and "2025-06-30" in error["message"] and "phuong-tan-ninh" in error["message"]
+    assert error["field"] == "body.unit" and "30/6/2025" in error["message"] and "Phường Tân Ninh" in error["message"]
     vietnamese = await intake.client.post(
         "/v1/cases", json=body, headers={**intake.headers["chair"], "Accept-Language": "vi"}
     )
     assert "Đơn vị kế thừa" in vietnamese.json()["detail"][0]["message"]
+
+
+async def test_an_expired_units_error_speaks_vietnamese_to_a_person(intake):
+    body = {**MINIMAL_CASE, "unit": "ben-cau"}
+    response = await intake.client.post(
+        "/v1/cases", json=body, headers={**intake.headers["chair"], "Accept-Language": "vi"}
+    )
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["field"] == "body.unit"
+    assert error["message"] == (
+        "Huyện Bến Cầu chỉ có hiệu lực đến ngày 30/6/2025. Đơn vị kế thừa: Xã Bến Cầu, Xã Long Chữ, Xã Long Thuận."
+    )
+    assert await intake.rows("SELECT id FROM intake.cases WHERE unit = 'ben-cau'") == []
 
 
 async def test_decomposed_vietnamese_is_stored_and_emitted_in_nfc(intake):
@@ -200,3 +214,105 @@ async def test_decomposed_vietnamese_is_stored_and_emitted_in_nfc(intake):
     assert unicodedata.is_normalized("NFC", event["payload"]["name_vi"]) and not unicodedata.is_normalized(
         "NFC", unit["name_vi"]
     )
+
+
+async def test_an_emergency_category_below_its_suggested_urgency_needs_a_reason_which_the_chair_reads(intake):
+    body = {**MINIMAL_CASE, "category": "sexual_abuse", "urgency": "high"}
+    refused = await intake.client.post(
+        "/v1/cases", json=body, headers={**intake.headers["reporter"], "Accept-Language": "vi"}
+    )
+    assert refused.status_code == 422, refused.text
+    [error] = refused.json()["detail"]
+    assert error["field"] == "body.urgency_reason" and error["type"] == "reason_required"
+    expected = "Loại vụ việc “Xâm hại tình dục” được pháp luật coi là khẩn cấp: "
+    assert error["message"] == expected + "ghi mức độ thấp hơn “Khẩn cấp” cần nêu lý do."
+    blank = await intake.client.post(
+        "/v1/cases", json={**body, "urgency_reason": "   "}, headers=intake.headers["reporter"]
+    )
+    assert blank.status_code == 422
+    assert await intake.rows("SELECT id FROM intake.cases WHERE category = 'sexual_abuse'") == []
+
+    reason = "Trẻ đã được gia đình đưa đi khám và đang ở nơi an toàn."
+    created = await intake.client.post(
+        "/v1/cases", json={**body, "urgency_reason": reason}, headers=intake.headers["reporter"]
+    )
+    assert created.status_code == 201, created.text
+    case_id = created.json()["id"]
+    as_chair = (await intake.client.get(f"/v1/cases/{case_id}", headers=intake.headers["chair"])).json()
+    assert as_chair["urgency_reason"] == reason and as_chair["suggested_urgency"] == "critical"
+    as_reporter = (await intake.client.get(f"/v1/cases/{case_id}", headers=intake.headers["reporter"])).json()
+    assert as_reporter["urgency_reason"] is None
+    [event] = [json.loads(e) for e in await intake.events("case.reported", case_id)]
+    assert event["version"] == 2 and event["payload"]["suggested_urgency"] == "critical"
+    assert reason not in json.dumps(event)  # free text stays in intake
+
+    # At or above the floor, and for categories whose suggestion is not an emergency, no reason is asked.
+    critical = await intake.client.post(
+        "/v1/cases", json={**body, "urgency": "critical"}, headers=intake.headers["reporter"]
+    )
+    assert critical.status_code == 201
+    [event] = [json.loads(e) for e in await intake.events("case.reported", critical.json()["id"])]
+    assert event["payload"]["suggested_urgency"] is None
+    low = {**MINIMAL_CASE, "category": "violence_physical", "urgency": "low"}  # suggested high: not a floor
+    assert (await intake.client.post("/v1/cases", json=low, headers=intake.headers["reporter"])).status_code == 201
+
+
+async def test_a_minor_of_16_or_17_is_accepted_with_the_16_17_band_and_18_is_refused(intake):
+    sixteen = with_child(child={**CHILD, "date_of_birth": "2010-01-15"})
+    created = await intake.client.post("/v1/cases", json=sixteen, headers=intake.headers["reporter"])
+    assert created.status_code == 201, created.text
+    case = (await intake.client.get(f"/v1/cases/{created.json()['id']}", headers=intake.headers["chair"])).json()
+    assert case["age_band"] == "16-17"
+    [event] = [json.loads(e) for e in await intake.events("case.reported", created.json()["id"])]
+    assert event["payload"]["age_band"] == "16-17"
+    adult = with_child(child={**CHILD, "date_of_birth": "2008-01-15"})
+    refused = await intake.client.post(
+        "/v1/cases", json=adult, headers={**intake.headers["reporter"], "Accept-Language": "vi"}
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["field"] == "body.child.date_of_birth"
+
+
+async def test_form_01_of_decree_56_is_filled_from_the_case_and_its_read_is_audited(intake):
+    import io
+
+    import docx
+
+    body = with_child(
+        category="sexual_abuse",
+        urgency="critical",
+        special_circumstances=["l"],
+        learned_at="2026-11-20T08:30:00+07:00",
+        reporter_contact={"name": "Lê Thị Hòa", "phone": "0987654321"},
+    )
+    created = await intake.client.post("/v1/cases", json=body, headers=intake.headers["reporter"])
+    assert created.status_code == 201, created.text
+    case_id, code = created.json()["id"], created.json()["code"]
+    url = f"/v1/cases/{case_id}/form-01"
+    assert (await intake.client.get(url)).status_code == 401
+    response = await intake.client.get(url, headers=intake.headers["chair"])
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert response.headers["cache-control"] == "no-store"
+    document = docx.Document(io.BytesIO(response.content))
+    text = "\n".join(p.text for p in document.paragraphs)
+    header = "\n".join(cell.text for cell in document.tables[0].rows[0].cells)
+    assert "Mẫu số 01" in text
+    assert "CÂU LẠC BỘ TƯ VẤN, GIÚP ĐỠ TRẺ EM TỈNH TÂY NINH" in header and f"Số: {code}/BC-CLB" in header
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in header and "Tây Ninh, ngày 20 tháng 11 năm 2026" in header
+    assert "BÁO CÁO\nTIẾP NHẬN THÔNG TIN TRẺ EM BỊ XÂM HẠI" in text
+    assert "A. Thông tin chung" in text and "1. Nguồn nhận thông tin" in text
+    assert "Họ và tên trẻ em: Nguyễn Thị Hòa" in text and "Ngày tháng năm sinh: 04/03/2015" in text
+    assert "Giới tính: Nữ" in text and "Địa điểm xảy ra vụ việc: trên địa bàn Phường Tân Ninh" in text
+    assert "Hiện ai là người chăm sóc trẻ em (nếu biết): Nguyễn Văn Bình (cha)" in text
+    assert "Hoàn cảnh gia đình: Trẻ em bị xâm hại tình dục" in text
+    assert "3. Thông tin người cung cấp thông tin (nếu đồng ý cung cấp)" in text
+    assert "Họ và tên: Lê Thị Hòa" in text and "Số điện thoại: 0987654321" in text
+    assert "Người báo tin biết sự việc lúc 8 giờ 30 ngày 20/11/2026" in text
+    assert "Cán bộ tiếp nhận thông tin" in document.tables[-1].rows[0].cells[1].text
+    [audit] = await intake.rows(
+        "SELECT action, fields FROM intake.audit_log WHERE case_id = :id AND action = 'form_01'", id=uuid.UUID(case_id)
+    )
+    assert "name" in audit["fields"] and "reporter_contact" in audit["fields"]
+    unknown = await intake.client.get(f"/v1/cases/{uuid.uuid4()}/form-01", headers=intake.headers["reporter"])
+    assert unknown.status_code == 404

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import uuid
 
 import pytest
 
@@ -55,3 +56,39 @@ async def test_accounts_create_prints_a_working_token_on_the_last_line_and_revok
 async def test_seeding_twice_changes_and_announces_nothing_the_second_time(intake):
     code, output = await cli(intake, "seed")
     assert code == 0 and "0 units new or changed, 0 categories new or changed" in output, output
+
+
+async def test_accounts_create_with_an_email_prints_a_working_invitation_link_on_the_last_line(intake):
+    email = f"can-bo-{uuid.uuid4().hex[:8]}@tinhdoan-tayninh.vn"
+    code, output = await cli(
+        intake,
+        "accounts",
+        "create",
+        "--role",
+        "reporter",
+        "--unit",
+        "phuong-tan-ninh",
+        "--name",
+        "Cán bộ Đoàn",
+        "--email",
+        email,
+    )
+    assert code == 0, output
+    link = output.strip().splitlines()[-1]
+    assert link.startswith("http://127.0.0.1:8005/moi/"), output
+    token = link.rsplit("/", 1)[1]
+    found = await intake.client.get(f"/v1/invitations/{token}")
+    assert found.status_code == 200 and found.json() == {"name": "Cán bộ Đoàn", "email": email, "kind": "invitation"}
+    (event,) = await intake.events("account.link_issued", email)
+    assert link in event  # the same link is emailed (through notify)
+    code, listing = await cli(intake, "accounts", "list")
+    assert f"email {email}  invited, no password yet" in listing and token not in listing
+
+    account_id = (await intake.rows("SELECT id FROM intake.accounts WHERE email = :e", e=email))[0]["id"]
+    code, output = await cli(intake, "accounts", "invite", str(account_id))
+    assert code == 0, output
+    renewed = output.strip().splitlines()[-1]
+    assert renewed.startswith("http://127.0.0.1:8005/moi/") and renewed != link
+    assert (await intake.client.get(f"/v1/invitations/{token}")).status_code == 404  # replaced
+    bad, message = await cli(intake, "accounts", "create", "--role", "chair", "--name", "x", "--email", email)
+    assert bad != 0 and "email" in message

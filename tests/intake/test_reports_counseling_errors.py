@@ -49,7 +49,13 @@ async def test_a_report_for_a_month_the_unit_did_not_exist_in_is_refused(intake)
         headers={**intake.headers["reporter"], "Accept-Language": "en"},
     )
     assert response.status_code == 422
-    assert "did not exist in 2025-05" in response.json()["detail"][0]["message"]
+    assert response.json()["detail"][0]["message"] == "Phường Tân Ninh is valid only from 1/7/2025."
+    vietnamese = await intake.client.put(
+        "/v1/units/phuong-tan-ninh/monthly-reports/2025-05",
+        json={},
+        headers={**intake.headers["reporter"], "Accept-Language": "vi"},
+    )
+    assert vietnamese.json()["detail"][0]["message"] == "Phường Tân Ninh chỉ có hiệu lực từ ngày 1/7/2025."
 
 
 async def test_a_counseling_request_is_read_back_only_with_its_secret_and_shows_the_clubs_answer(intake):

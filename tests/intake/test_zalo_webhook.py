@@ -9,11 +9,12 @@ import uuid
 
 import pytest
 
-from tests.intake.conftest import ZALO_APP_ID, ZALO_OA_SECRET
+from tests.intake.conftest import NOW, ZALO_APP_ID, ZALO_OA_SECRET
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 OA_ID = "579745863508352884"
+NOW_MS = int(NOW.timestamp() * 1000)  # Zalo timestamps must be within 5 minutes of the (fake) clock
 
 
 def signed(body: dict, *, secret: str = ZALO_OA_SECRET) -> tuple[bytes, dict[str, str]]:
@@ -27,7 +28,7 @@ def user_send_text(user_id: str, text: str, msg_id: str | None = None) -> dict:
         "app_id": ZALO_APP_ID,
         "user_id_by_app": "552177279717587730",
         "event_name": "user_send_text",
-        "timestamp": "1764300000000",
+        "timestamp": str(NOW_MS),
         "sender": {"id": user_id},
         "recipient": {"id": OA_ID},
         "message": {"text": text, "msg_id": msg_id or uuid.uuid4().hex},
@@ -95,7 +96,7 @@ async def test_follow_unfollow_and_images_are_recorded(intake):
     follow = {
         "app_id": ZALO_APP_ID,
         "event_name": "follow",
-        "timestamp": "1764300001000",
+        "timestamp": str(NOW_MS + 1000),
         "oa_id": OA_ID,
         "source": "testing_webhook",
         "follower": {"id": user},
@@ -104,14 +105,14 @@ async def test_follow_unfollow_and_images_are_recorded(intake):
     image = {
         **user_send_text(user, ""),
         "event_name": "user_send_image",
-        "timestamp": "1764300002000",
+        "timestamp": str(NOW_MS + 2000),
         "message": {
             "msg_id": uuid.uuid4().hex,
             "text": "",
             "attachments": [{"type": "image", "payload": {"thumbnail": "https://t/1.jpg", "url": "https://z/1.jpg"}}],
         },
     }
-    unfollow = {**follow, "event_name": "unfollow", "timestamp": "1764300003000"}
+    unfollow = {**follow, "event_name": "unfollow", "timestamp": str(NOW_MS + 3000)}
     for body in (follow, image, unfollow):
         raw, headers = signed(body)
         assert (await intake.client.post("/v1/zalo/webhook", content=raw, headers=headers)).status_code == 200
@@ -131,3 +132,49 @@ async def test_follow_unfollow_and_images_are_recorded(intake):
     assert message["kind"] == "image" and "https://z/1.jpg" not in message["body"]
     activities = [json.loads(e)["payload"]["activity"] for e in await intake.events("zalo.user_activity", user)]
     assert activities == ["follow", "message", "unfollow"]
+
+
+async def test_timestamps_more_than_five_minutes_from_now_are_refused_and_not_stored(intake):
+    user = f"u{uuid.uuid4().int % 10**18}"
+    for offset_ms, status in ((-6 * 60_000, 401), (6 * 60_000, 401), (-4 * 60_000, 200), (4 * 60_000, 200)):
+        body = {**user_send_text(user, "Em cần giúp đỡ"), "timestamp": str(NOW_MS + offset_ms)}
+        raw, headers = signed(body)
+        response = await intake.client.post("/v1/zalo/webhook", content=raw, headers=headers)
+        assert response.status_code == status, (offset_ms, response.text)
+        stored = await intake.rows(
+            "SELECT 1 FROM intake.zalo_events WHERE dedupe_key = :k", k=f"msg:{body['message']['msg_id']}"
+        )
+        assert bool(stored) == (status == 200)
+
+
+async def test_a_non_ascii_signature_is_refused_not_a_server_error(intake):
+    raw, headers = signed(user_send_text(f"u{uuid.uuid4().int % 10**18}", "Xin chào"))
+    headers = {**headers, "X-ZEvent-Signature": "mac=chữ-ký-giả".encode()}
+    assert (await intake.client.post("/v1/zalo/webhook", content=raw, headers=headers)).status_code == 401
+
+
+async def test_dedupe_rows_of_processed_events_are_pruned_and_a_late_replay_is_refused(intake):
+    from datetime import timedelta
+
+    from services.intake.zalo import prune_dedupe
+
+    user = f"u{uuid.uuid4().int % 10**18}"
+    body = user_send_text(user, "Em bị bắt nạt")
+    raw, headers = signed(body)
+    assert (await intake.client.post("/v1/zalo/webhook", content=raw, headers=headers)).status_code == 200
+    key = f"msg:{body['message']['msg_id']}"
+    await eventually(
+        lambda: intake.rows(
+            "SELECT 1 FROM intake.zalo_events WHERE dedupe_key = :k AND processed_at IS NOT NULL", k=key
+        )
+    )
+    runtime = intake.app.state.runtime
+    intake.clock.advance(timedelta(minutes=9))
+    await prune_dedupe(runtime)
+    assert await intake.rows("SELECT 1 FROM intake.zalo_events WHERE dedupe_key = :k", k=key)  # still needed
+    intake.clock.advance(timedelta(minutes=2))
+    assert await prune_dedupe(runtime) >= 1
+    assert await intake.rows("SELECT 1 FROM intake.zalo_events WHERE dedupe_key = :k", k=key) == []
+    replay = await intake.client.post("/v1/zalo/webhook", content=raw, headers=headers)
+    assert replay.status_code == 401
+    assert await intake.rows("SELECT 1 FROM intake.zalo_events WHERE dedupe_key = :k", k=key) == []

@@ -43,7 +43,7 @@ async def test_each_assigned_member_gets_one_email_and_one_zalo_message_and_each
         }
         assert len(smtp.messages) == 2 and len(zalo.messages) == 2
         mail = smtp.received_by("lan@tinhdoan-tayninh.vn")[0]
-        assert mail["Subject"] == "Vụ việc TN-2026-000123 cần Anh/Chị hỗ trợ: Bạo lực thể chất – Phường Tân Ninh"
+        assert mail["Subject"] == "Vụ việc TN-2026-000123 cần đồng chí hỗ trợ: Bạo lực thể chất – Phường Tân Ninh"
         assert not mail["Subject"].defects
         lan_email = next(r for r in rows if r.member_id == lan.member_id and r.channel == "email")
         assert mail["Message-ID"] == f"<{lan_email.id}@tinhdoan-tayninh.vn>"

@@ -17,6 +17,7 @@ from services.notify.messages import Planner
 from services.notify.settings import DATA_DIR
 from services.notify.templates import TEMPLATES, render
 from shared.events.base import FORBIDDEN_FIELD_NAMES
+from shared.events.intake import AccountLinkIssued
 from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
 from shared.events.routing import (
     AssignmentInfo,
@@ -163,6 +164,20 @@ def every_message():
                 at=now,
             )
         ),
+        *(
+            planner.account_link(
+                AccountLinkIssued(
+                    account_id=uuid.uuid4(),
+                    kind=kind,
+                    link=f"https://caunoi.tinhdoan-tayninh.vn/moi/{'x' * 43}",
+                    email="lan@tinhdoan-tayninh.vn",
+                    display_name="Trần Thị Lan",
+                    issued_at=now,
+                    expires_at=now + timedelta(hours=72),
+                )
+            )
+            for kind in ("invitation", "reset")
+        ),
     ]
     return [planned for batch in events for planned in batch]
 
@@ -195,9 +210,14 @@ def test_rendered_message_is_nfc_vietnamese_without_child_data_and_fits_zalo(pla
 def test_messages_name_units_and_categories_in_vietnamese():
     by_template = {p.template: render(p.template, p.context) for p in MESSAGES}
     assigned = by_template["case_assigned"]
-    assert assigned.subject.startswith("[KHẨN CẤP] Vụ việc TN-2026-000123 cần Anh/Chị hỗ trợ: Xâm hại tình dục")
+    assert assigned.subject.startswith("[KHẨN CẤP] Vụ việc TN-2026-000123 cần đồng chí hỗ trợ: Xâm hại tình dục")
     assert "Xã Tân Hưng" in assigned.text and "Khẩn cấp" in assigned.zalo and "tâm lý" in assigned.text
     assert "y tế" in by_template["case_missing_experts"].subject
+    invitation, reset = by_template["account_invitation"], by_template["account_reset"]
+    assert invitation.subject == "Lời mời sử dụng hệ thống Cầu Nối của Câu lạc bộ tư vấn, trợ giúp trẻ em tỉnh Tây Ninh"
+    assert reset.subject == "Đặt lại mật khẩu hệ thống Cầu Nối"
+    assert "lan@tinhdoan-tayninh.vn" in invitation.text and "16:00 ngày 02/12/2026" in invitation.text
+    assert "không yêu cầu đặt lại mật khẩu" in reset.text and "Đặt mật khẩu mới</a>" in reset.html
     assert "Phường Hòa Thành" in by_template["monthly_report_reminder"].subject  # NFD input, NFC output
     assert "[QUÁ HẠN]" in by_template["monthly_report_reminder"].subject
     assert "Phòng Lao động – Thương binh và Xã hội" in by_template["case_forwarded"].html
@@ -241,3 +261,42 @@ def test_provider_answers_map_to_the_documented_actions():
     assert smtp_verdict(None)[0] == smtp_verdict(451)[0] == "retry"
     assert smtp_verdict(550)[0] == "fallback"
     assert [backoff(n, 30, 100).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 100, 100]
+
+
+def test_the_register_of_a_youth_union_letter():
+    """Members are "đồng chí", a unit is its Youth Union, deadlines are "chậm nhất", the club has its name,
+    the Standing Committee is told whom the club proposes to involve by name, and a child hears of 111."""
+    by_template = {p.template: render(p.template, p.context) for p in MESSAGES}
+    assigned = by_template["case_assigned"]
+    assert assigned.text.startswith("Kính gửi đồng chí Trần Thị Lan,")
+    assert "<p>Kính gửi đồng chí Trần Thị Lan,</p>" in assigned.html
+    assert "Đề nghị đồng chí xác nhận nhận hoặc từ chối chậm nhất " in assigned.text
+    assert "Câu lạc bộ tư vấn, giúp đỡ trẻ em tỉnh Tây Ninh" in assigned.text
+    for rendered in by_template.values():
+        for part in (rendered.subject, rendered.text, rendered.html, rendered.zalo):
+            assert "Anh/Chị" not in part and "trợ giúp trẻ em" not in part and "hạn chót" not in part
+    monthly = by_template["monthly_report_reminder"]
+    assert monthly.text.startswith("Kính gửi Ban Thường vụ Đoàn phường Hòa Thành,")
+    assert "Đề nghị Ban Thường vụ Đoàn phường Hòa Thành gửi báo cáo ngay." in monthly.zalo
+    answer = by_template["counseling_answer"]
+    assert "111" in answer.zalo and "111" in answer.text and "111" in answer.html
+
+
+def test_referrals_reach_the_committee_by_their_vietnamese_names_and_the_club_name_is_a_setting():
+    planner = Planner(load_catalog(DATA_DIR), "https://caunoi.example")
+    chair = member("Huỳnh Văn Đức", email="chunhiem@tinhdoan-tayninh.vn")
+    [planned] = planner.case_forwarded(
+        CaseForwarded(
+            case_id=uuid.uuid4(),
+            code="TN-2026-000200",
+            urgency="critical",
+            recommended_level="intervention",
+            referrals=("police", "commune_social_services"),
+            recipients=(chair,),
+            forwarded_at=datetime(2026, 11, 29, 9, 0, tzinfo=UTC),
+        )
+    )
+    rendered = render(planned.template, {**planned.context, "club_name": "Câu lạc bộ thử nghiệm"})
+    assert "cơ quan công an, Ủy ban nhân dân cấp xã (công chức làm công tác bảo vệ trẻ em)" in rendered.text
+    assert "police" not in rendered.text and "commune_social_services" not in rendered.html
+    assert "Tin nhắn tự động của Câu lạc bộ thử nghiệm." in rendered.text

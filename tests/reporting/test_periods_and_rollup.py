@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from services.reporting.domain import Month, PeriodError, month_key, parse_period
 from services.reporting.figures import roll_up
-from services.reporting.periods import Month, PeriodError, month_key, parse_period
 from services.reporting.plan import board_meetings, club_meetings, item_status
 from services.reporting.scheduler import report_due_on
 

@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 
 from services.reporting import aggregates, figures, store
 from services.reporting import gauges as business_gauges
+from services.reporting.domain import parse_period
 from services.reporting.main import create_app
-from services.reporting.periods import parse_period
 from services.reporting.settings import ReportingSettings
 from shared.clock import FakeClock
 from shared.events import Envelope

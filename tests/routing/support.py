@@ -60,7 +60,11 @@ async def publish(settings: RoutingSettings, *envelopes: Envelope) -> None:
 
 
 def case_reported(
-    category: str = "child_marriage", unit: str = "phuong-go-dau", urgency: str = "high", level: str = "support"
+    category: str = "child_marriage",
+    unit: str = "phuong-go-dau",
+    urgency: str = "high",
+    level: str = "support",
+    learned_at: datetime | None = None,
 ) -> Envelope:
     event = CaseReported(
         case_id=uuid.uuid4(),
@@ -70,6 +74,7 @@ def case_reported(
         urgency=urgency,
         protection_level=level,
         reported_at=START,
+        learned_at=learned_at,
     )
     return Envelope.wrap(event, producer="intake")
 

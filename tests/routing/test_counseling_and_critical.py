@@ -99,3 +99,28 @@ async def test_a_critical_case_reaches_the_chair_and_vice_chair_and_the_chair_le
         assert plan[("emergency_intervention", "committee")] == START + timedelta(hours=14)
         assert plan[("support_plan", "reminder")] == START + timedelta(days=7)
         assert plan[("support_plan", "chair")] == START + timedelta(days=8)
+
+
+async def test_the_12_hour_emergency_clock_starts_when_the_reporter_learned_of_the_case(base_env, tmp_path: Path):
+    # Learned of at 21:00 the evening before, filed at START: 5 of the 12 hours are already gone.
+    settings = routing_settings(base_env)
+    club = tmp_path / "club.csv"
+    club.write_text(SMALL_CLUB, encoding="utf-8")
+    await import_file(settings, club)
+    learned = START - timedelta(hours=5)
+    async with routing_app(settings, FakeClock(START)) as (app, _client):
+        await publish(settings, case_reported("trafficking", "phuong-tan-ninh", "critical", "support", learned))
+        await eventually(lambda: emitted(app, "case.assigned"))
+        async with app.state.runtime.sessions() as session:
+            timers = await session.execute(
+                select(store.timers.c.deadline, store.timers.c.stage, store.timers.c.fire_at).where(
+                    store.timers.c.assignment_id.is_(None)
+                )
+            )
+            plan = {(t.deadline, t.stage): t.fire_at for t in timers}
+            learned_at = (await session.execute(select(store.cases.c.learned_at))).scalar_one()
+        assert learned_at == learned
+        assert plan[("emergency_intervention", "reminder")] == learned + timedelta(hours=12)
+        assert plan[("emergency_intervention", "reminder")] == START + timedelta(hours=7)
+        # The 5-working-day support plan still counts from the report's receipt.
+        assert plan[("support_plan", "reminder")] == START + timedelta(days=7)

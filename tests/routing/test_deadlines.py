@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from services.routing.deadlines import VN, add_working_days, is_working_day, ladder
 
@@ -53,3 +53,41 @@ def test_the_acceptance_ladder_reminds_at_the_deadline_then_escalates_one_window
 def test_the_support_plan_ladder_escalates_one_working_day_apart_across_a_weekend():
     due = vn(2026, 12, 4, 10, 0)  # a Friday
     assert [t.fire_at for t in ladder("support_plan", due)] == [due, vn(2026, 12, 7, 10, 0), vn(2026, 12, 8, 10, 0)]
+
+
+def test_make_up_saturdays_are_working_days_and_the_swapped_days_off_are_not():
+    # The government swaps days around 30/4–1/5 and 2/9: a Saturday is worked for a weekday off.
+    for saturday, day_off in [("2024-05-04", "2024-04-29"), ("2025-04-26", "2025-05-02"), ("2026-08-22", "2026-08-31")]:
+        assert date.fromisoformat(saturday).weekday() == 5
+        assert is_working_day(date.fromisoformat(saturday)), saturday
+        assert not is_working_day(date.fromisoformat(day_off)), day_off
+
+
+def test_an_ordinary_weekend_is_not_a_working_day():
+    assert not is_working_day(date(2026, 8, 29))  # Saturday
+    assert not is_working_day(date(2026, 8, 23))  # the Sunday after the make-up Saturday
+
+
+def test_tet_2026_is_not_worked():
+    # Tết Bính Ngọ: 17 Feb 2026 is the first day of the lunar year.
+    assert not any(is_working_day(date(2026, 2, day)) for day in range(16, 21))
+    assert is_working_day(date(2026, 2, 23))
+
+
+def test_five_working_days_count_the_make_up_saturday_and_skip_the_swapped_day_off_in_2026():
+    # Thu 20/8 → Fri 21, Sat 22 (make-up), Mon 24, Tue 25, Wed 26.
+    assert add_working_days(vn(2026, 8, 20, 9, 0), 5) == vn(2026, 8, 26, 9, 0)
+    # Fri 28/8 → Mon 31 (day off, swapped), Tue 1/9 and Wed 2/9 (National Day) are skipped: Thu 3/9.
+    assert add_working_days(vn(2026, 8, 28, 9, 0), 1) == vn(2026, 9, 3, 9, 0)
+
+
+def test_the_2025_make_up_saturday_counts_and_the_2_may_day_off_does_not():
+    # Fri 25/4/2025 → Sat 26 (worked), then 28, 29 April; 30/4, 1/5, 2/5 off, weekend: Mon 5/5.
+    assert add_working_days(vn(2025, 4, 25, 8, 0), 3) == vn(2025, 4, 29, 8, 0)
+    assert add_working_days(vn(2025, 4, 25, 8, 0), 4) == vn(2025, 5, 5, 8, 0)
+
+
+def test_the_2024_make_up_saturday_counts():
+    # Fri 3/5/2024 → Sat 4/5 (worked, in exchange for Mon 29/4).
+    assert add_working_days(vn(2024, 5, 3, 8, 0), 1) == vn(2024, 5, 4, 8, 0)
+    assert add_working_days(vn(2024, 4, 26, 8, 0), 1) == vn(2024, 5, 2, 8, 0)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SERVICES = ("intake", "routing", "notify", "reporting")
+SERVICES = ("intake", "routing", "notify", "reporting", "web")
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -134,3 +134,25 @@ def test_database_troubles_are_told_apart_from_handler_bugs():
     assert not is_transient(ValueError("a bug in the handler"))
     assert is_conflict_abort(wrapped(asyncpg.exceptions.DeadlockDetectedError("deadlock detected")))
     assert not is_conflict_abort(wrapped(asyncpg.exceptions.TooManyConnectionsError("too many clients")))
+
+
+def test_an_older_version_of_an_event_is_read_as_the_current_one():
+    from shared.events.base import wire_versions
+    from shared.events.intake import CaseReported, CaseReportedV1
+
+    old = CaseReportedV1(
+        case_id=uuid.uuid4(),
+        code="TN-2025-000001",
+        unit="ben-cau",
+        category="neglect",
+        urgency="medium",
+        protection_level="support",
+        age_band="16-17",
+        reported_at=datetime(2025, 3, 1, tzinfo=UTC),
+    )
+    envelope = Envelope.wrap(old, producer="intake")
+    assert envelope.version == 1
+    upgraded = envelope.event()
+    assert isinstance(upgraded, CaseReported) and upgraded.age_band == "16-17" and upgraded.suggested_urgency is None
+    assert wire_versions(CaseReported) == [("case.reported", 1), ("case.reported", 2)]
+    assert Envelope.wrap(case_reported("TN-2026-000001"), producer="intake").version == 2

@@ -13,7 +13,7 @@ import asyncpg
 REPO = Path(__file__).resolve().parents[2]
 PG_ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 AMQP_BASE = os.environ.get("TEST_AMQP_BASE", "amqp://guest:guest@127.0.0.1:5672")
-SERVICES = ("intake", "routing", "notify", "reporting")
+SERVICES = ("intake", "routing", "notify", "reporting", "web")
 
 
 def unique(prefix: str) -> str:

@@ -1,4 +1,4 @@
-"""The four services as real operating-system processes, as in production: `python -m services.<name> serve`.
+"""The services as real operating-system processes, as in production: `python -m services.<name> serve`.
 
 Used by the end-to-end tests, the benchmark and the dev runner. Each process gets its own environment
 (the settings' variable names), its own free port, and its log in a file, so a failing test can show the
@@ -23,6 +23,7 @@ import httpx
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "routing", "notify", "reporting")
+WITH_WEB = (*SERVICES, "web")  # the four and the web pages (tests/web, `make run`)
 
 
 def free_port(host: str = "127.0.0.1") -> int:

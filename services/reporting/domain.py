@@ -16,11 +16,13 @@ from zoneinfo import ZoneInfo
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
-_YEAR = re.compile(r"^(\d{4})$")
+# Matched whole (`fullmatch`) with ASCII digits: `$` alone lets a trailing newline through, and `\d` takes
+# any script's digits; the period's text ends up in a Content-Disposition header.
+_MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+_QUARTER = re.compile(r"([0-9]{4})-Q([1-4])")
+_YEAR = re.compile(r"([0-9]{4})")
 ROMAN = ("I", "II", "III", "IV")
-PERIOD_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2]|Q[1-4]))?(\.\.\d{4}(-(0[1-9]|1[0-2]|Q[1-4]))?)?$"
+PERIOD_PATTERN = r"^[0-9]{4}(-(0[1-9]|1[0-2]|Q[1-4]))?(\.\.[0-9]{4}(-(0[1-9]|1[0-2]|Q[1-4]))?)?$"
 
 
 class PeriodError(ValueError):
@@ -63,7 +65,7 @@ class Month:
 
     @classmethod
     def parse(cls, key: str) -> Month:
-        match = _MONTH.match(key)
+        match = _MONTH.fullmatch(key)
         if not match:
             raise PeriodError(f"not a month: {key!r}")
         return cls(int(match[1]), int(match[2]))
@@ -121,13 +123,13 @@ class Period:
 
 
 def _bounds(text: str) -> tuple[Month, Month]:
-    if match := _MONTH.match(text):
+    if match := _MONTH.fullmatch(text):
         month = Month(int(match[1]), int(match[2]))
         return month, month
-    if match := _QUARTER.match(text):
+    if match := _QUARTER.fullmatch(text):
         year, quarter = int(match[1]), int(match[2])
         return Month(year, 3 * quarter - 2), Month(year, 3 * quarter)
-    if match := _YEAR.match(text):
+    if match := _YEAR.fullmatch(text):
         year = int(match[1])
         return Month(year, 1), Month(year, 12)
     raise PeriodError(f"not a month (2025-07), quarter (2025-Q3) or year (2025): {text!r}")

@@ -1,0 +1,90 @@
+"""The one background-worker loop of every service: run a step, then sleep until the next poll or until
+woken, back off on failures, stop cleanly.
+
+A step returns how much it did. When it did a full batch (`busy(done)`), there is probably more waiting,
+so the next step runs at once; otherwise the loop waits up to `interval` seconds or until its `Signal`
+is set (a commit that made work for it: `UnitOfWork.wake(name)`, a PostgreSQL NOTIFY, an HTTP request).
+A step that raises is logged and retried after a back-off that doubles up to `max_backoff` (a database
+that is restarting is not hammered), and the back-off resets after the first step that succeeds.
+Cancelling the task (the service stopping) ends the loop between steps or while it waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from shared.dberrors import is_transient
+
+log = logging.getLogger(__name__)
+
+
+class Signal:
+    """A wake-up for one worker; setting it while the worker is busy is not lost."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    async def wait(self, at_most: float) -> bool:
+        """Until set or `at_most` seconds; clears it. True if it was set."""
+        woken = False
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), timeout=at_most)
+            woken = True
+        self._event.clear()
+        return woken
+
+
+class Signals:
+    """The service's wake-ups by worker name (`ServiceRuntime.signals`)."""
+
+    def __init__(self) -> None:
+        self._signals: dict[str, Signal] = {}
+
+    def __getitem__(self, name: str) -> Signal:
+        return self._signals.setdefault(name, Signal())
+
+    def set(self, name: str) -> None:
+        self[name].set()
+
+
+Step = Callable[[], Awaitable[int | None]]
+
+
+async def run_worker(
+    name: str,
+    step: Step,
+    *,
+    interval: float,
+    signal: Signal | None = None,
+    busy: Callable[[int], bool] = lambda _done: False,
+    max_backoff: float = 30.0,
+    after_step: Callable[[], None] | None = None,
+) -> None:
+    """Run `step` until cancelled (see the module doc)."""
+    signal = signal or Signal()
+    backoff = 0.0
+    while True:
+        done = 0
+        try:
+            done = await step() or 0
+            backoff = 0.0
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            backoff = min(max(backoff * 2, 0.5), max_backoff)
+            if is_transient(exc):
+                log.warning("%s: transient failure (%r); next try in %.1fs", name, exc, backoff)
+            else:
+                log.exception("%s failed; next try in %.1fs", name, backoff)
+        if after_step is not None:
+            after_step()
+        if backoff:
+            await asyncio.sleep(backoff)
+        elif not busy(done):
+            await signal.wait(interval)

@@ -1,0 +1,213 @@
+"""The broker as a trust boundary: each service's own RabbitMQ user (generated from the catalogue and
+applied by `python -m scripts.broker_users apply`) may publish exactly the events it produces and read
+only its own queue; RabbitMQ refuses the rest. Consumers dead-letter an envelope whose producer is not the
+catalogue's, or whose routing key is not its type."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
+
+import aio_pika
+import pytest
+from aiormq.exceptions import ChannelAccessRefused
+from faststream.rabbit import RabbitBroker
+from sqlalchemy import func, select
+
+from scripts import broker_users
+from shared.broker_permissions import broker_user, produced_by
+from shared.consumer import EventConsumer, HandlerContext
+from shared.db import make_engine, make_session_factory
+from shared.events import Envelope, all_events
+from shared.events.base import SERVICES
+from shared.events.intake import CaseReported, CredentialIssued
+from shared.metrics import EVENTS_CONSUMED
+from shared.publisher import EventPublisher
+from shared.topology import Topology
+from tests.shared.toy import ToySchema, case_reported
+from tests.support import infra
+from tests.support.waiting import eventually
+
+
+@pytest.fixture(scope="module")
+def users_namespace(amqp_vhost_url: str) -> Iterator[str]:
+    namespace = infra.unique("bu")
+    yield namespace
+    infra.delete_namespace(amqp_vhost_url, namespace)
+
+
+@pytest.fixture(scope="module")
+def applied(amqp_vhost_url: str, users_namespace: str) -> Iterator[dict[str, str]]:
+    """Run the apply command against the test vhost (once: each rabbitmqctl call takes seconds); the AMQP URL
+    of each service's user."""
+    vhost = urlsplit(amqp_vhost_url).path.lstrip("/")
+    passwords = {service: secrets.token_urlsafe(16) for service in SERVICES}
+    environment = {f"RABBITMQ_{service.upper()}_PASSWORD": password for service, password in passwords.items()}
+    environment["BROKER_ADMIN_URL"] = amqp_vhost_url
+    topology = Topology(users_namespace)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        try:
+            broker_users.main(["apply", "--namespace", users_namespace, "--vhost", vhost])
+            yield {
+                service: f"amqp://{broker_user(topology, service).name}:{passwords[service]}@127.0.0.1:5672/{vhost}"
+                for service in SERVICES
+            }
+        finally:
+            with ThreadPoolExecutor(4) as pool:
+                list(pool.map(lambda s: infra.rabbitmqctl("delete_user", broker_user(topology, s).name), SERVICES))
+
+
+async def _publish(url: str, exchange_name: str, routing_key: str) -> None:
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange(exchange_name, ensure=False)
+        body = b'{"probe": true}'
+        await exchange.publish(aio_pika.Message(body, type=routing_key), routing_key=routing_key, mandatory=False)
+
+
+def _not_produced_by(service: str) -> str:
+    return next(cls.TYPE for cls in sorted(all_events(), key=lambda c: c.TYPE) if service != cls.PRODUCER)
+
+
+async def test_each_service_may_publish_what_it_produces_and_rabbitmq_refuses_any_other_event(
+    applied: dict[str, str], users_namespace: str
+) -> None:
+    topology = Topology(users_namespace)
+    for service in SERVICES:
+        produced = produced_by(service)
+        assert produced, f"{service} produces events"
+        await _publish(applied[service], topology.events_exchange, produced[0])  # accepted (confirmed)
+        forbidden = _not_produced_by(service)
+        with pytest.raises(ChannelAccessRefused):
+            await _publish(applied[service], topology.events_exchange, forbidden)
+    # The attack of the issue: routing publishing an admin credential.
+    with pytest.raises(ChannelAccessRefused):
+        await _publish(applied["routing"], topology.events_exchange, CredentialIssued.TYPE)
+
+
+async def test_a_service_user_cannot_reach_a_queue_by_another_way(applied: dict[str, str], users_namespace: str):
+    topology = Topology(users_namespace)
+    url = applied["routing"]
+    # Straight into notify's queue through the default exchange.
+    with pytest.raises(ChannelAccessRefused):
+        await _publish(url, "", topology.queue("notify"))
+    connection = await aio_pika.connect(url)
+    async with connection:
+        with pytest.raises(ChannelAccessRefused):  # consume another service's queue
+            channel = await connection.channel()
+            queue = await channel.get_queue(topology.queue("notify"), ensure=False)
+            await queue.consume(lambda message: None)
+        with pytest.raises(ChannelAccessRefused):  # declare a queue (to bind it and read events)
+            channel = await connection.channel()
+            await channel.declare_queue(f"{users_namespace}.spy", auto_delete=True)
+        with pytest.raises(ChannelAccessRefused):  # declare an exchange to route through
+            channel = await connection.channel()
+            await channel.declare_exchange(f"{users_namespace}.spy", aio_pika.ExchangeType.FANOUT)
+
+
+async def test_a_service_runs_with_its_own_user_on_the_topology_the_command_declared(
+    applied: dict[str, str], users_namespace: str, empty_database_url: str
+):
+    """The publisher falls back to checking the topology, the consumer reads its own queue."""
+    topology = Topology(users_namespace)
+    publisher = EventPublisher(applied["intake"], topology)
+    await publisher.connect()
+    try:
+        allowed = Envelope.wrap(case_reported("TN-2026-000101"), producer="intake")
+        assert await publisher.publish_many([(allowed, allowed.model_dump_json().encode())]) == [True]
+    finally:
+        await publisher.close()
+
+    engine = make_engine(empty_database_url)
+    schema = ToySchema()
+    await schema.create(engine)
+    seen: list[str] = []
+
+    async def on_case_reported(event: CaseReported, ctx: HandlerContext) -> None:
+        seen.append(event.code)
+
+    consumer = EventConsumer(
+        service="routing",
+        session_factory=make_session_factory(engine),
+        inbox=schema.inbox,
+        handlers={CaseReported: on_case_reported},
+    )
+    broker = RabbitBroker(applied["routing"], logger=None)
+    consumer.subscribe(broker, topology, prefetch=10)
+    await broker.start()
+    try:
+        await eventually(lambda: asyncio.sleep(0, result=seen == ["TN-2026-000101"]))
+    finally:
+        await consumer.close()
+        await broker.stop()
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("batch_size", [1, 20])
+async def test_consumers_dead_letter_an_envelope_whose_producer_or_routing_key_is_not_the_catalogues(
+    empty_database_url: str, amqp_vhost_url: str, broker_namespace: str, batch_size: int, caplog
+):
+    topology = Topology(broker_namespace)
+    engine = make_engine(empty_database_url)
+    schema = ToySchema()
+    await schema.create(engine)
+    applied: list[str] = []
+
+    async def on_case_reported(event: CaseReported, ctx: HandlerContext) -> None:
+        applied.append(event.code)
+
+    consumer = EventConsumer(
+        service="routing",
+        session_factory=make_session_factory(engine),
+        inbox=schema.inbox,
+        handlers={CaseReported: on_case_reported},
+        batch_size=batch_size,
+    )
+    refused_before = EVENTS_CONSUMED.labels("routing", "case.reported", "refused")._value.get()
+    connection = await aio_pika.connect(amqp_vhost_url)
+    broker = RabbitBroker(amqp_vhost_url, logger=None)
+    try:
+        channel = await connection.channel()
+        await topology.declare(channel)
+        consumer.subscribe(broker, topology, prefetch=20)
+        await broker.start()
+        exchange = await channel.get_exchange(topology.events_exchange)
+        genuine = Envelope.wrap(case_reported("TN-2026-000201"), producer="intake")
+        forged = genuine.model_copy(update={"event_id": uuid.uuid4(), "producer": "notify"})
+        forged = forged.model_copy(update={"payload": {**genuine.payload, "code": "TN-2026-000666"}})
+        # A case.reported body under another routing key that routing's queue is bound to.
+        smuggled = Envelope.wrap(case_reported("TN-2026-000777"), producer="intake")
+        with caplog.at_level(logging.ERROR, logger="shared.consumer"):
+            for envelope, key in ((forged, forged.type), (smuggled, "credential.issued"), (genuine, genuine.type)):
+                message = aio_pika.Message(envelope.model_dump_json().encode(), type=envelope.type)
+                await exchange.publish(message, routing_key=key)
+            dead: list[bytes] = []
+
+            async def two_dead_one_applied() -> bool:
+                queue = await channel.get_queue(topology.dead_letter_queue("routing"))
+                while (message := await queue.get(fail=False, no_ack=True)) is not None:
+                    dead.append(message.body)
+                return len(dead) == 2 and applied == ["TN-2026-000201"]
+
+            await eventually(two_dead_one_applied, timeout=20)
+        assert sorted(Envelope.model_validate_json(body).event_id for body in dead) == sorted(
+            [forged.event_id, smuggled.event_id]
+        )
+        refused = EVENTS_CONSUMED.labels("routing", "case.reported", "refused")._value.get() - refused_before
+        assert refused == 2
+        assert "claims producer 'notify'" in caplog.text and "routing key 'credential.issued'" in caplog.text
+        async with engine.connect() as conn:
+            assert await conn.scalar(select(func.count()).select_from(schema.inbox)) == 1
+    finally:
+        await consumer.close()
+        await broker.stop()
+        await connection.close()
+        await engine.dispose()
