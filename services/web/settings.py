@@ -13,6 +13,8 @@ LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 class WebSettings(ServiceSettings):
     http_port: int = Field(default=8005)
+    # Web consumes and emits no events, so it never connects to the broker: no broker secret to refuse.
+    rabbitmq_url: str = Field(default="", description="Unused by web (it never connects to the broker).")
     public_base_url: str = Field(
         default="http://127.0.0.1:8005", description="Where people reach these pages (links in messages land here)."
     )

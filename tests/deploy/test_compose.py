@@ -32,6 +32,7 @@ SETTINGS_CLASSES = {
 }
 # Issue 2's required names, and who reads them.
 REQUIRED_EVERYWHERE = {"DATABASE_URL", "RABBITMQ_URL", "BROKER_NAMESPACE", "PUBLIC_BASE_URL", "HTTP_HOST", "HTTP_PORT"}
+BROKER_FREE = {"web"}  # consumes and emits no events: never connects to the broker
 REQUIRED_BY = {
     "notify": {
         "SMTP_HOST",
@@ -61,6 +62,7 @@ OPERATOR_ENV = {
     "CHILD_DATA_KEYS": "k2026:b3BlcmF0b3ItY2hvc2VuLWNoaWxkLWRhdGEta2V5ISE=",
     "DUPLICATE_HASH_KEY": "b3BlcmF0b3ItZHVwbGljYXRlLWhhc2gta2V5",
     "LINK_SECRET": "an-operator-chosen-link-secret-0123456789",
+    "WEB_SESSION_KEY": "an-operator-chosen-web-session-key-0123456789",
 }
 # Secrets: required, never a default in the file.
 SECRETS = {
@@ -73,6 +75,7 @@ SECRETS = {
     "CHILD_DATA_KEYS",
     "DUPLICATE_HASH_KEY",
     "LINK_SECRET",
+    "WEB_SESSION_KEY",
 }
 BROKER_USERS_JOB_ENV = {"BROKER_ADMIN_URL", "BROKER_MANAGEMENT_URL", "BROKER_NAMESPACE", "BROKER_VHOST"} | {
     f"RABBITMQ_{s.upper()}_PASSWORD" for s in SERVICES
@@ -144,7 +147,8 @@ def test_service_environment_is_exactly_settings_it_reads_and_its_settings_accep
     readable = env_names(cls)
     unknown = set(environment) - readable
     assert not unknown, f"{name} sets variables its settings never read: {sorted(unknown)}"
-    missing = (REQUIRED_EVERYWHERE | REQUIRED_BY.get(service, set())) - set(environment)
+    required = REQUIRED_EVERYWHERE - ({"RABBITMQ_URL"} if service in BROKER_FREE else set())
+    missing = (required | REQUIRED_BY.get(service, set())) - set(environment)
     assert not missing, f"{name} lacks {sorted(missing)}"
 
     values = {key.lower(): resolved(value) for key, value in environment.items()}
@@ -153,7 +157,8 @@ def test_service_environment_is_exactly_settings_it_reads_and_its_settings_accep
     assert getattr(settings, "http_port") == SERVICES[service]  # noqa: B009
     assert "DEVELOPMENT_MODE" not in environment and not settings.development_mode  # type: ignore[attr-defined]
     refuse_development_secrets(settings)  # what the operator set passes the start-up check
-    assert urlsplit(settings.rabbitmq_url).username == user_name("caunoi", service)  # type: ignore[attr-defined]
+    if service not in BROKER_FREE:
+        assert urlsplit(settings.rabbitmq_url).username == user_name("caunoi", service)  # type: ignore[attr-defined]
     assert f"{SERVICES[service]}:{SERVICES[service]}" in definition.get("ports", [])
 
 

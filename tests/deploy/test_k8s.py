@@ -55,10 +55,12 @@ SETTINGS_CLASSES = {
 }
 # Settings whose values are secrets: a Deployment must take each from a Secret, never as a literal value.
 SECRET_SETTINGS = {
-    "all": {"DATABASE_URL", "RABBITMQ_URL"},
-    "intake": {"CHILD_DATA_KEYS", "DUPLICATE_HASH_KEY", "ZALO_OA_SECRET"},
-    "routing": {"LINK_SECRET"},
-    "notify": {"SMTP_PASSWORD", "ZALO_APP_SECRET", "ZALO_ACCESS_TOKEN", "ZALO_REFRESH_TOKEN"},
+    "all": {"DATABASE_URL"},
+    "intake": {"RABBITMQ_URL", "CHILD_DATA_KEYS", "DUPLICATE_HASH_KEY", "ZALO_OA_SECRET"},
+    "routing": {"RABBITMQ_URL", "LINK_SECRET"},
+    "notify": {"RABBITMQ_URL", "SMTP_PASSWORD", "ZALO_APP_SECRET", "ZALO_ACCESS_TOKEN", "ZALO_REFRESH_TOKEN"},
+    "reporting": {"RABBITMQ_URL"},
+    "web": {"WEB_SESSION_KEY", "WEB_SERVICE_TOKEN"},  # web never connects to the broker
 }
 
 
@@ -194,11 +196,30 @@ def test_every_env_var_is_a_setting_of_its_service_and_every_secret_setting_come
         for setting in secret:
             assert setting in env, f"{name} does not reference its secret {setting}"
             assert "value" not in env[setting] and "secretKeyRef" in env[setting]["valueFrom"], (name, setting)
+        if name in CONSUMERS:  # each service logs in to the broker as its own user
+            assert env["RABBITMQ_URL"]["valueFrom"]["secretKeyRef"]["name"] == f"caunoi-rabbitmq-{name}"
+        else:
+            assert "RABBITMQ_URL" not in env
     job = objects(overlay, "Job")["caunoi-migrate"]
     (migrate,) = job["spec"]["template"]["spec"]["containers"]
     job_env = {e["name"]: e for e in migrate["env"]}
-    assert set(job_env) <= settings_fields("reporting") & {n.upper() for n in ServiceSettings.model_fields}
-    assert all("secretKeyRef" in job_env[s]["valueFrom"] for s in SECRET_SETTINGS["all"])
+    assert set(job_env) <= {n.upper() for n in ServiceSettings.model_fields}
+    assert all("secretKeyRef" in job_env[s]["valueFrom"] for s in ("DATABASE_URL", "RABBITMQ_URL"))
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_broker_users_job_sets_every_service_s_password_from_its_secret(overlay):
+    job = objects(overlay, "Job")["caunoi-broker-users"]
+    assert job["metadata"]["labels"]["app.kubernetes.io/component"] == "migration"  # before the rollout
+    (users,) = job["spec"]["template"]["spec"]["containers"]
+    assert users["args"] == ["scripts.broker_users", "apply", "--via", "http"]
+    env = {e["name"]: e for e in users["env"]}
+    secrets = {f"RABBITMQ_{s.upper()}_PASSWORD" for s in CONSUMERS} | {"BROKER_ADMIN_URL", "BROKER_MANAGEMENT_URL"}
+    assert set(env) == secrets | {"BROKER_NAMESPACE"}
+    assert all("secretKeyRef" in env[name]["valueFrom"] for name in secrets)
+    for service in CONSUMERS:  # the same Secret holds the password the job sets and the URL the service uses
+        ref = env[f"RABBITMQ_{service.upper()}_PASSWORD"]["valueFrom"]["secretKeyRef"]
+        assert ref == {"name": f"caunoi-rabbitmq-{service}", "key": "password"}
 
 
 def test_cloudnative_pg_s_app_uri_is_a_database_url_the_services_accept():
@@ -228,15 +249,14 @@ def test_a_service_a_headless_service_and_a_disruption_budget_per_deployment(ove
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_ingress_routes_to_the_web_intake_and_routing_s_links(overlay):
+def test_ingress_routes_to_the_web_and_intake(overlay):
     (ingress,) = objects(overlay, "Ingress").values()
     backends = {
         (rule["host"], path["path"]): path["backend"]["service"]["name"]
         for rule in ingress["spec"]["rules"]
         for path in rule["http"]["paths"]
     }
-    assert sorted(set(backends.values())) == ["intake", "routing", "web"]
-    assert [p for (_, p), s in backends.items() if s == "routing"] == ["/v1/links"]
+    assert sorted(set(backends.values())) == ["intake", "web"]  # links in messages land on web
     assert ingress["spec"]["tls"][0]["secretName"] == "caunoi-tls"
 
 
@@ -288,8 +308,12 @@ def test_network_policies_deny_by_default_and_open_only_the_database_broker_dns_
     egress = policies["caunoi-to-database-broker-and-dns"]["spec"]["egress"]
     ports = sorted(p["port"] for rule in egress for p in rule["ports"])
     assert ports == [53, 53, 5432, 5672]
+    management = policies["broker-users-to-management"]["spec"]["egress"][0]["ports"]
+    assert management == [{"port": 15672, "protocol": "TCP"}]
     from_ingress = policies["caunoi-from-ingress"]["spec"]["podSelector"]["matchExpressions"][0]["values"]
-    assert sorted(from_ingress) == ["intake", "routing", "web"]
+    assert sorted(from_ingress) == ["intake", "web"]
+    web = policies["web-to-apis"]["spec"]["egress"][0]["to"][0]["podSelector"]["matchExpressions"][0]["values"]
+    assert sorted(web) == ["intake", "reporting", "routing"]
     external = [
         name
         for name, p in policies.items()

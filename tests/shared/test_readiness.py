@@ -7,7 +7,7 @@ outbox drains and `/healthz` says so."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from contextlib import AsyncExitStack
 
 import httpx
@@ -29,7 +29,7 @@ CASE = {"unit": "phuong-tan-ninh", "category": "neglect", "urgency": "high", "su
 
 
 @pytest.fixture
-def proxy() -> AsyncIterator[TcpProxy]:
+def proxy() -> Iterator[TcpProxy]:
     with TcpProxy("127.0.0.1", 5672) as running_proxy:
         yield running_proxy
 
