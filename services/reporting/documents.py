@@ -23,7 +23,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import figures, plan
+from services.reporting import figures, plan, suppression
 from services.reporting.periods import Period, parse_period
 from services.reporting.tables import CHANNEL_VI, DEADLINE_VI, PLAN_STATUS_VI, STAGE_VI, STATUS_VI, URGENCY_VI
 
@@ -152,9 +152,16 @@ def place_date(today: date) -> str:
     return f"Tây Ninh, ngày {today.day:02d} tháng {today.month:02d} năm {today.year}"
 
 
-async def review_docx(session: AsyncSession, kind: ReviewKind, today: date, number: str = "    ") -> bytes:
+async def review_docx(
+    session: AsyncSession, kind: ReviewKind, today: date, number: str = "    ", small: int = 0
+) -> bytes:
+    """The review as DOCX; `small` > 1 suppresses counts under it (services.reporting.suppression)."""
     period = parse_period(kind.period)
     data = await figures.summary(session, period)
+    if small:
+        cases = suppression.cases_report(await figures.case_counts(session, period), small, figures.DIMENSIONS)
+        data["cases"] = {key: value for key, value in cases.items() if key != "rows"}
+        data["special_groups"] = suppression.suppress_rows(data["special_groups"], small)
     tracker = await plan.tracker(session, period, today)
     names = await figures.unit_names(session)
     cats = await figures.category_names(session)
@@ -207,7 +214,8 @@ def _cases_section(doc: Any, data: dict[str, Any], period: Period, names: dict[s
     _heading(doc, "4. Trẻ em có hoàn cảnh đặc biệt")
     groups: dict[str, int] = {}
     for row in data["special_groups"]:
-        groups[row["grp"]] = groups.get(row["grp"], 0) + row["cases"]
+        if isinstance(row["cases"], int):  # a suppressed cell ("<5") counts for nothing in the sums
+            groups[row["grp"]] = groups.get(row["grp"], 0) + row["cases"]
     _data_table(doc, ["Nhóm (Điều 10 Luật Trẻ em)", "Số vụ việc"], [[g, n] for g, n in sorted(groups.items())])
     _heading(doc, "5. Thời gian xử lý và vi phạm thời hạn")
     _data_table(
