@@ -214,7 +214,7 @@ def _cases_section(doc: Any, data: dict[str, Any], period: Period, names: dict[s
     _heading(doc, "4. Trẻ em có hoàn cảnh đặc biệt")
     groups: dict[str, int] = {}
     for row in data["special_groups"]:
-        if isinstance(row["cases"], int):  # a suppressed cell ("<5") counts for nothing in the sums
+        if suppression.count(row["cases"]):  # a suppressed cell ("<5") counts for nothing in the sums
             groups[row["grp"]] = groups.get(row["grp"], 0) + row["cases"]
     _data_table(doc, ["Nhóm (Điều 10 Luật Trẻ em)", "Số vụ việc"], [[g, n] for g, n in sorted(groups.items())])
     _heading(doc, "5. Thời gian xử lý và vi phạm thời hạn")

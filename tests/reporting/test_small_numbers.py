@@ -71,6 +71,8 @@ async def test_operators_see_small_cells_suppressed_and_totals_that_do_not_revea
             assert cases["total"] == 6 and cases["by_unit"] == {"phuong-tan-ninh": 6}
             assert cases["by_category"] == {"neglect": 6} and cases["suppressed"]["cells"] == 1
             assert sorted(str(r["cases"]) for r in cases["rows"]) == ["6", "<5"]
+            rolled = (await client.get("/v1/reports/cases", params={**NOV, "rollup": "true"}, headers=reader)).json()
+            assert rolled["total"] == 6 and sorted(str(r["cases"]) for r in rolled["rows"]) == ["6.0", "<5"]
 
             groups = (await client.get("/v1/reports/special-groups", params=NOV, headers=reader)).json()
             assert [(g["unit"], g["grp"], g["cases"]) for g in groups] == [("xa-tan-thanh", "orphan", "<5")]
