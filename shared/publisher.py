@@ -12,7 +12,7 @@ import logging
 
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
-from aiormq.exceptions import ChannelAccessRefused
+from aio_pika.exceptions import ChannelClosed
 
 from shared.events import Envelope
 from shared.topology import Topology
@@ -58,7 +58,9 @@ class EventPublisher:
         channel = await self._connection.channel(publisher_confirms=True)
         try:
             await self._topology.declare(channel)
-        except ChannelAccessRefused:
+        except ChannelClosed as exc:
+            if "ACCESS_REFUSED" not in str(exc):  # RabbitMQ's reply to an operation the user may not do
+                raise
             # A service's own broker user may not declare (shared.broker_permissions): the topology was
             # declared by `scripts.broker_users apply`; check that it exists (a passive declaration). A fresh
             # connection, so the robust one never tries to restore the refused declarations.

@@ -188,7 +188,7 @@ async def export(
 @router.get("/review", summary="Annual review, 3-year review 2023–2025 or 5-year summary 2023–2027 as DOCX")
 async def review(
     request: Request,
-    _principal: Reader,
+    principal: Reader,
     kind: Annotated[Literal["annual", "three_year", "five_year"], Query()],
     year: Annotated[int | None, Query(ge=2023, le=2100)] = None,
     number: Annotated[str, Query(max_length=12, pattern=r"^[0-9 ]*$", description="Document number (Số)")] = "    ",
@@ -200,7 +200,9 @@ async def review(
     except ValueError as exc:
         raise HTTPException(422, detail=[{"loc": ["query", "year"], "msg": str(exc), "type": "value_error"}]) from exc
     async with runtime.sessions() as session:
-        body = await documents.review_docx(session, chosen, today(request), number, signing)
+        body = await documents.review_docx(
+            session, chosen, today(request), number, signing, threshold(request, principal)
+        )
     return Response(
         body,
         media_type=DOCX,

@@ -23,7 +23,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import figures, plan
+from services.reporting import figures, plan, suppression
 from services.reporting.domain import Period, parse_period
 from services.reporting.seed import special_circumstance_names
 from services.reporting.settings import DATA_DIR, ReportingSettings
@@ -209,14 +209,25 @@ class ReviewData:
 
 
 async def gather(
-    session: AsyncSession, kind: ReviewKind, today: date, number: str = "    ", signing: Signing | None = None
+    session: AsyncSession,
+    kind: ReviewKind,
+    today: date,
+    number: str = "    ",
+    signing: Signing | None = None,
+    small: int = 0,
 ) -> ReviewData:
+    """`small` > 1 suppresses counts under it (services.reporting.suppression)."""
     period = parse_period(kind.period)
+    summary = await figures.summary(session, period)
+    if small:
+        cases = suppression.cases_report(await figures.case_counts(session, period), small, figures.DIMENSIONS)
+        summary["cases"] = {key: value for key, value in cases.items() if key != "rows"}
+        summary["special_groups"] = suppression.suppress_rows(summary["special_groups"], small)
     return ReviewData(
         kind=kind,
         period=period,
         today=today,
-        summary=await figures.summary(session, period),
+        summary=summary,
         tracker=await plan.tracker(session, period, today),
         unit_names=await figures.unit_names(session),
         category_names=await figures.category_names(session),
@@ -227,9 +238,14 @@ async def gather(
 
 
 async def review_docx(
-    session: AsyncSession, kind: ReviewKind, today: date, number: str = "    ", signing: Signing | None = None
+    session: AsyncSession,
+    kind: ReviewKind,
+    today: date,
+    number: str = "    ",
+    signing: Signing | None = None,
+    small: int = 0,
 ) -> bytes:
-    return to_bytes(render_review(await gather(session, kind, today, number, signing)))
+    return to_bytes(render_review(await gather(session, kind, today, number, signing, small)))
 
 
 def to_bytes(doc: Any) -> bytes:
@@ -305,7 +321,8 @@ def _cases_section(
     _heading(doc, "5. Trẻ em có hoàn cảnh đặc biệt")
     groups: dict[str, int] = {}
     for row in data["special_groups"]:
-        groups[row["grp"]] = groups.get(row["grp"], 0) + row["cases"]
+        if suppression.count(row["cases"]):  # a suppressed cell ("<5") counts for nothing in the sums
+            groups[row["grp"]] = groups.get(row["grp"], 0) + row["cases"]
     _data_table(
         doc,
         ["Nhóm (khoản Điều 10 Luật Trẻ em)", "Số vụ việc"],

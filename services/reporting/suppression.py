@@ -27,8 +27,13 @@ def label(threshold: int) -> str:
     return f"<{threshold}"
 
 
+def count(n: Any) -> bool:
+    """A number shown as it is (int, or a float share with roll-up), not a "<5"."""
+    return isinstance(n, int | float) and not isinstance(n, bool)
+
+
 def small(n: Any, threshold: int) -> bool:
-    return isinstance(n, int) and 0 < n < threshold
+    return count(n) and 0 < n < threshold
 
 
 def suppress_rows(rows: Iterable[Row], threshold: int, value: str = "cases") -> list[Row]:
@@ -39,11 +44,11 @@ def suppress_rows(rows: Iterable[Row], threshold: int, value: str = "cases") -> 
 
 
 def shown(rows: Iterable[Row], value: str = "cases") -> list[Row]:
-    return [row for row in rows if isinstance(row[value], int)]
+    return [row for row in rows if count(row[value])]
 
 
 def withheld(rows: Iterable[Row], value: str = "cases") -> int:
-    return sum(1 for row in rows if not isinstance(row[value], int))
+    return sum(1 for row in rows if not count(row[value]))
 
 
 def note(threshold: int, cells: int) -> dict[str, Any]:

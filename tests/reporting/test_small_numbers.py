@@ -10,7 +10,9 @@ import io
 import uuid
 from datetime import UTC, datetime
 
-from services.reporting import store
+from docx import Document
+
+from services.reporting import figures, store
 from services.reporting.main import create_app
 from services.reporting.settings import ReportingSettings
 from shared.events import Envelope
@@ -69,6 +71,8 @@ async def test_operators_see_small_cells_suppressed_and_totals_that_do_not_revea
             assert cases["total"] == 6 and cases["by_unit"] == {"phuong-tan-ninh": 6}
             assert cases["by_category"] == {"neglect": 6} and cases["suppressed"]["cells"] == 1
             assert sorted(str(r["cases"]) for r in cases["rows"]) == ["6", "<5"]
+            rolled = (await client.get("/v1/reports/cases", params={**NOV, "rollup": "true"}, headers=reader)).json()
+            assert rolled["total"] == 6 and sorted(str(r["cases"]) for r in rolled["rows"]) == ["6.0", "<5"]
 
             groups = (await client.get("/v1/reports/special-groups", params=NOV, headers=reader)).json()
             assert [(g["unit"], g["grp"], g["cases"]) for g in groups] == [("xa-tan-thanh", "orphan", "<5")]
@@ -79,6 +83,15 @@ async def test_operators_see_small_cells_suppressed_and_totals_that_do_not_revea
             export = await client.get("/v1/reports/export/cases", params={**NOV, "format": "csv"}, headers=reader)
             counts = [row[-1] for row in csv.reader(io.StringIO(export.content.decode("utf-8-sig")))][1:]
             assert sorted(counts) == ["6", "<5"]
+
+        # The annual review (DOCX): the unit with 2 cases and its special group appear only for the committee.
+        async with sessions() as session:
+            tan_thanh = (await figures.unit_names(session))["xa-tan-thanh"]
+        for reader, shown_to_reader in ((operator, False), (committee, True)):
+            review = await client.get("/v1/reports/review", params={"kind": "annual", "year": 2026}, headers=reader)
+            assert review.status_code == 200
+            rows = {tuple(c.text for c in r.cells) for t in Document(io.BytesIO(review.content)).tables for r in t.rows}
+            assert ((tan_thanh, "2") in rows) is shown_to_reader and (("orphan", "2") in rows) is shown_to_reader
 
         cases = (await client.get("/v1/reports/cases", params=NOV, headers=committee)).json()
         assert cases["total"] == 8 and cases["by_unit"]["xa-tan-thanh"] == 2 and "suppressed" not in cases

@@ -67,6 +67,9 @@ async def test_every_service_limits_bodies_and_refuses_text_it_cannot_store(serv
         for query in ("q=%00", "q=%ff", "period=2025%00"):
             refused_text(await client.get(f"{GET_ROUTE[service]}?{query}", headers=headers), "query")
         refused_text(await client.get(f"{GET_ROUTE[service]}/a%00b", headers=headers), "path")
+        # A credential header that is not ASCII is an unknown credential.
+        forged = {"Authorization": "Bearer cn_khóa_bí-mật".encode()}
+        assert (await client.get(GET_ROUTE[service], headers=forged)).status_code == 401
         # Ordinary Vietnamese text, escaped or not, still passes the guard (to the endpoint's own checks).
         for body in ('{"x": "Trẻ em"}'.encode(), b'{"x": "Tr\\u1ebb em"}'):
             assert (await client.post(path, content=body, headers=headers)).status_code not in (413, 500)
