@@ -19,7 +19,9 @@ from sqlalchemy.dialects.postgresql import insert
 
 from services.intake import store
 from services.intake.context import intake_context
-from services.intake.schemas import Problem
+from services.intake.zalo import ZALO_INBOX
+from shared.errors import Unauthorized
+from shared.http_errors import ErrorBody
 from shared.service import runtime_of
 
 log = logging.getLogger(__name__)
@@ -46,14 +48,14 @@ def verify(app_id: str, oa_secret: str, raw_body: bytes, header: str | None) -> 
     return body if hmac.compare_digest(given.lower(), expected) else None
 
 
-def _unauthorized() -> JSONResponse:
-    return JSONResponse({"detail": "Bad or missing X-ZEvent-Signature."}, status_code=401)
+def _unauthorized() -> Unauthorized:
+    return Unauthorized("Bad or missing X-ZEvent-Signature.", "Thiếu hoặc sai chữ ký X-ZEvent-Signature.")
 
 
 @router.post(
     "/v1/zalo/webhook",
     summary="Zalo OA events (signed by Zalo)",
-    responses={401: {"model": Problem}},
+    responses={401: {"model": ErrorBody}},
     openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True}},
 )
 async def webhook(request: Request) -> JSONResponse:
@@ -64,7 +66,7 @@ async def webhook(request: Request) -> JSONResponse:
     )
     if body is None:
         log.warning("zalo webhook refused: signature mismatch (%d bytes)", len(raw))
-        return _unauthorized()
+        raise _unauthorized()
     event_name = str(body.get("event_name", ""))[:64]
     message = body.get("message") if isinstance(body.get("message"), dict) else {}
     msg_id = message.get("msg_id")
@@ -84,5 +86,5 @@ async def webhook(request: Request) -> JSONResponse:
         )
         stored = result.first() is not None
     if stored:
-        context.zalo_wake.set()
+        runtime.signals.set(ZALO_INBOX)
     return JSONResponse({"status": "ok", "duplicate": not stored})

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fastapi import Request
 
@@ -21,7 +20,6 @@ class IntakeContext:
     duplicate_key: bytes
     limiter: RateLimiter
     reference: ReferenceCache
-    zalo_wake: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def cipher_from(settings: IntakeSettings) -> FieldCipher:

@@ -9,8 +9,6 @@ events without one, per digest of the raw body) and processed once.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 from datetime import UTC, datetime
@@ -26,10 +24,12 @@ from services.intake.counseling import add_message, open_request
 from shared.events.intake import ZaloUserActivity
 from shared.outbox import Outbox
 from shared.service import ServiceRuntime
+from shared.worker import run_worker
 
 log = logging.getLogger(__name__)
 HANDLED = ("user_send_text", "user_send_image", "follow", "unfollow")
 MAX_ATTEMPTS = 5
+ZALO_INBOX = "zalo inbox"  # the worker, woken by the webhook when it stores an event
 
 
 def _at(body: dict[str, Any], fallback: datetime) -> datetime:
@@ -146,16 +146,9 @@ def zalo_worker(context: IntakeContext):
     """Background worker: wakes when the webhook stores an event, polls every second as a fallback."""
 
     async def run(runtime: ServiceRuntime) -> None:
-        while True:
-            try:
-                await process_pending(runtime, context)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("zalo worker pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(context.zalo_wake.wait(), timeout=1.0)
-            context.zalo_wake.clear()
+        await run_worker(
+            ZALO_INBOX, lambda: process_pending(runtime, context), interval=1.0, signal=runtime.signals[ZALO_INBOX]
+        )
 
     run.__name__ = "zalo_worker"
     return run

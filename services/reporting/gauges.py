@@ -5,7 +5,6 @@ touches the database.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from prometheus_client import Gauge
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.reporting import figures, store
 from services.reporting.domain import Month
 from shared.service import ServiceRuntime
+from shared.worker import run_worker
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +39,11 @@ async def refresh(session: AsyncSession, month_key: str) -> None:
 
 
 async def gauges_worker(runtime: ServiceRuntime) -> None:
-    while True:
-        try:
-            async with runtime.sessions() as session:
-                # "This period" is the last month whose reports are due: the one before the current month.
-                await refresh(session, Month.of(runtime.clock.now()).previous().key)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("refreshing business gauges failed")
-        await asyncio.sleep(runtime.settings.gauges_interval)
+    """Background worker (ServiceSpec.workers): refresh the business gauges every `GAUGES_INTERVAL`."""
+
+    async def step() -> None:
+        async with runtime.sessions() as session:
+            # "This period" is the last month whose reports are due: the one before the current month.
+            await refresh(session, Month.of(runtime.clock.now()).previous().key)
+
+    await run_worker("gauges", step, interval=runtime.settings.gauges_interval)
