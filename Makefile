@@ -14,8 +14,9 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 ## Bring the whole system up on this machine (RabbitMQ and PostgreSQL on localhost); Ctrl-C stops it.
+## `make run AT=2026-12-01T23:00+07:00` runs it as if at that instant.
 run: install
-	$(PY) -m scripts.dev
+	$(PY) -m scripts.dev $(if $(AT),--at $(AT))
 
 ## The whole test suite (needs RabbitMQ and PostgreSQL on localhost, as .ci/run makes sure).
 test: install

@@ -19,6 +19,7 @@ import shlex
 import sys
 import time
 import traceback
+from datetime import datetime
 
 from bench.options import BENCHMARKS, Options
 from bench.results import new_run, save, table
@@ -38,7 +39,13 @@ def parse(argv: list[str]) -> Options:
         "--env", action="append", default=[], metavar="KEY=VALUE",
         help="a setting for the services of the e2e benchmark, e.g. NOTIFY_CONCURRENCY=16 (repeatable)",
     )  # fmt: skip
+    parser.add_argument(
+        "--at", type=datetime.fromisoformat, default=None, metavar="INSTANT",
+        help="run the e2e system as if at this instant, e.g. 2026-12-01T23:00+07:00 (default: a weekday morning)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.at is not None and args.at.tzinfo is None:
+        parser.error("--at needs a UTC offset, e.g. 2026-12-01T23:00+07:00")
     return Options(
         only=tuple(args.only or BENCHMARKS),
         quick=args.quick,
@@ -47,6 +54,7 @@ def parse(argv: list[str]) -> Options:
         cases=args.cases,
         rates=tuple(args.rate),
         service_env=tuple(tuple(item.split("=", 1)) for item in args.env),  # type: ignore[misc]
+        at=args.at,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 BENCHMARKS = {
     "relay": "outbox relay throughput vs raw aio-pika with confirms",
@@ -21,6 +22,7 @@ class Options:
     cases: int | None = None
     rates: tuple[int, ...] = ()  # e2e steps in cases/s (default 10, 50, 200)
     service_env: tuple[tuple[str, str], ...] = ()  # extra settings for the e2e services (--env KEY=VALUE)
+    at: datetime | None = None  # the instant the e2e system lives at (default: the e2e tests' weekday morning)
 
     def seconds(self, full: float, quick: float) -> float:
         """Duration of one load step: --duration if given, else the quick or the full default."""

@@ -5,23 +5,28 @@ categories, the demo club), makes demo credentials and prints them, starts a loc
 services, prints where everything is, and on Ctrl-C (or SIGTERM) stops every child and exits.
 
 RabbitMQ and PostgreSQL are expected on localhost; `DATABASE_URL` / `RABBITMQ_URL` point elsewhere.
+`make run AT=2026-12-01T23:00+07:00` (`--at`) runs every process as if at that instant (development mode's
+`CLOCK_OFFSET_SECONDS`), to see what happens at night, at a month's end or during Tết.
 Zalo is off unless `ZALO_ACCESS_TOKEN` or `ZALO_REFRESH_TOKEN` (and the other ZALO_* settings) point at a
 real Official Account: notify then records Zalo deliveries as not sent and emails as usual.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from scripts.mailsink import MailSink
+from shared.clock import offset_to
 from tests.support.processes import SERVICES, ServiceGroup, last_line, run_cli
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,8 +63,11 @@ def credential(env: dict[str, str], role: str, name: str, *extra: str) -> str:
     return last_line(run_cli("intake", "accounts", "create", "--role", role, "--name", name, *extra, env=env))
 
 
-async def main() -> int:
+async def main(at: datetime | None = None) -> int:
     env = {key: os.environ.get(key, default) for key, default in DEFAULTS.items()}  # the rest is inherited
+    if at is not None:
+        env.update(DEVELOPMENT_MODE="true", CLOCK_OFFSET_SECONDS=str(offset_to(at)))
+        say(f"every process lives as if at {at.isoformat()} (then time runs on)")
     RUN_DIR.mkdir(exist_ok=True)
     await ensure_database(env["DATABASE_URL"])
 
@@ -154,5 +162,14 @@ def _hide_password(url: str) -> str:
     return url
 
 
+def _instant(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError("give a UTC offset, e.g. 2026-12-01T23:00+07:00")
+    return moment
+
+
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    parser = argparse.ArgumentParser(prog="python -m scripts.dev", description="The whole system on this machine.")
+    parser.add_argument("--at", type=_instant, default=None, help="run as if at this instant (development)")
+    sys.exit(asyncio.run(main(parser.parse_args().at)))

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.clock import Clock, SystemClock
 from shared.events import Envelope, Event
 
 
@@ -87,15 +88,19 @@ class Cause(NamedTuple):
 class Outbox:
     """Adds events to one service's outbox, inside the caller's transaction."""
 
-    def _wrap(self, event: Event, cause: Envelope | Cause | None) -> Envelope:
-        if isinstance(cause, Cause):
-            envelope = Envelope.wrap(event, producer=self.producer, correlation_id=cause.correlation_id)
-            return envelope.model_copy(update={"causation_id": cause.event_id}) if cause.event_id else envelope
-        return Envelope.wrap(event, producer=self.producer, caused_by=cause)
-
-    def __init__(self, table: Table, producer: str) -> None:
+    def __init__(self, table: Table, producer: str, clock: Clock | None = None) -> None:
         self.table = table
         self.producer = producer
+        self.clock = clock or SystemClock()
+
+    def _wrap(self, event: Event, cause: Envelope | Cause | None) -> Envelope:
+        now = self.clock.now()
+        if isinstance(cause, Cause):
+            envelope = Envelope.wrap(
+                event, producer=self.producer, correlation_id=cause.correlation_id, occurred_at=now
+            )
+            return envelope.model_copy(update={"causation_id": cause.event_id}) if cause.event_id else envelope
+        return Envelope.wrap(event, producer=self.producer, caused_by=cause, occurred_at=now)
 
     async def add(
         self,
@@ -112,7 +117,7 @@ class Outbox:
             producer=self.producer,
             caused_by=caused_by,
             correlation_id=correlation_id,
-            occurred_at=occurred_at,
+            occurred_at=occurred_at or self.clock.now(),
         )
         await session.execute(
             insert(self.table).values(

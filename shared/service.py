@@ -23,7 +23,7 @@ from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.clock import Clock, SystemClock
+from shared.clock import Clock, clock_from_settings
 from shared.consumer import BeforeHandlers, EventConsumer, Handler
 from shared.db import make_engine, make_session_factory, ping
 from shared.events import Event
@@ -127,7 +127,8 @@ def create_service_app(
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size, pre_ping=settings.db_pool_pre_ping)
         topology = Topology(settings.broker_namespace, settings.delivery_limit)
         publisher = EventPublisher(settings.rabbitmq_url, topology)
-        outbox = Outbox(spec.outbox_table, spec.name) if spec.outbox_table is not None else None
+        clock_ = clock or clock_from_settings(settings)
+        outbox = Outbox(spec.outbox_table, spec.name, clock_) if spec.outbox_table is not None else None
         runtime = ServiceRuntime(
             spec=spec,
             settings=settings,
@@ -136,7 +137,7 @@ def create_service_app(
             topology=topology,
             publisher=publisher,
             outbox=outbox,
-            clock=clock or SystemClock(),
+            clock=clock_,
         )
         app.state.runtime = runtime
         deadline = time.monotonic() + startup_timeout

@@ -7,7 +7,7 @@ docker-compose.yml against them).
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -55,3 +55,20 @@ class ServiceSettings(BaseSettings):
         default=1.0, gt=0, description="Seconds between outbox polls when no NOTIFY arrives."
     )
     outbox_retention_days: int = Field(default=14, ge=1, description="Published outbox rows kept this long.")
+    development_mode: bool = Field(
+        default=False,
+        description="Development and test conveniences (a shifted clock, development secrets). "
+        "`make run` and the tests turn it on; never set it in production.",
+    )
+    clock_offset_seconds: float = Field(
+        default=0.0,
+        description="Development only: the process clock runs this many seconds ahead of (or behind) the real "
+        "time, so the system can be run as if at another instant (`make run AT=…`, the e2e tests). Refused "
+        "unless DEVELOPMENT_MODE is on.",
+    )
+
+    @model_validator(mode="after")
+    def _clock_offset_only_in_development(self) -> ServiceSettings:
+        if self.clock_offset_seconds and not self.development_mode:
+            raise ValueError("CLOCK_OFFSET_SECONDS is refused unless DEVELOPMENT_MODE=true (never in production)")
+        return self

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +19,7 @@ from services.intake.main import create_app
 from services.intake.settings import IntakeSettings
 from shared.auth import ROLES
 from shared.cli import service_cli
+from shared.clock import clock_from_settings
 from shared.db import make_engine, make_session_factory
 from shared.http_errors import FieldErrors
 from shared.outbox import Outbox
@@ -31,14 +32,19 @@ cli.add_typer(accounts_cli, name="accounts")
 T = TypeVar("T")
 
 
+def _now() -> datetime:
+    return clock_from_settings(IntakeSettings()).now()
+
+
 def _in_transaction(work: Callable[[AsyncSession, Outbox], Awaitable[T]]) -> T:
     """Run `work` in one transaction on DATABASE_URL; events go to the outbox in that transaction."""
 
     async def run() -> T:
-        engine = make_engine(IntakeSettings().database_url, pool_size=1)
+        settings = IntakeSettings()
+        engine = make_engine(settings.database_url, pool_size=1)
         try:
             async with make_session_factory(engine)() as session, session.begin():
-                return await work(session, Outbox(store.outbox, "intake"))
+                return await work(session, Outbox(store.outbox, "intake", clock_from_settings(settings)))
         finally:
             await engine.dispose()
 
@@ -77,7 +83,7 @@ def create(
             unit=unit,
             member_id=member_id,
             expires_days=expires_days,
-            now=datetime.now(UTC),
+            now=_now(),
         )
     )
     typer.echo(f"account {issued.account_id} role={issued.role} unit={issued.unit or '-'} key_id={issued.key_id}")
@@ -100,7 +106,7 @@ def list_() -> None:
 @accounts_cli.command("revoke")
 def revoke(key_id: str) -> None:
     """Revoke a credential; every service stops accepting it."""
-    found = _in_transaction(lambda session, outbox: account_ops.revoke(session, outbox, key_id, now=datetime.now(UTC)))
+    found = _in_transaction(lambda session, outbox: account_ops.revoke(session, outbox, key_id, now=_now()))
     if not found:
         typer.echo(f"no credential {key_id}", err=True)
         raise typer.Exit(1)

@@ -49,9 +49,7 @@ class Sheet:
 REPORTS = ("cases", "special-groups", "timings", "breaches", "counseling", "unit-reports", "completeness", "plan")
 
 
-async def sheet(
-    session: AsyncSession, report: str, period: Period, *, rollup: bool = False, today: date | None = None
-) -> Sheet:
+async def sheet(session: AsyncSession, report: str, period: Period, *, today: date, rollup: bool = False) -> Sheet:
     names = await figures.unit_names(session)
     cats = await figures.category_names(session)
     if report == "cases":
@@ -183,7 +181,7 @@ async def sheet(
             ],
         )
     if report == "plan":
-        data = await plan.tracker(session, period, today or date.today())
+        data = await plan.tracker(session, period, today)
         rows = [*data["items"], *data["board_meetings"], *data["club_meetings"]]
         rows.sort(key=lambda r: (r["due_on"], r["item_id"]))
         return Sheet(

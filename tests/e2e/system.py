@@ -1,8 +1,13 @@
 """The whole system for an end-to-end run: four service processes, a real SMTP server (aiosmtpd), the
 Zalo stub, optionally a TCP proxy between the services and RabbitMQ, and an event tap.
 
-Shared by `tests/e2e/` and `bench/one_case.py`, so the benchmark measures exactly what the tests prove.
+Shared by `tests/e2e/` and `bench/`, so the benchmark measures exactly what the tests prove.
 Seeding and credentials go through the services' own command lines, as an operator would do it.
+
+The system lives at a stated instant, never at the wall-clock hour: every process (services and command
+lines) gets `CLOCK_OFFSET_SECONDS` so its clock reads `at` when the system starts and runs on from there.
+By default that is a Tuesday morning in Tây Ninh, outside every member's quiet hours and every holiday;
+tests about nights, month ends, New Year and Tết name their own instant.
 """
 
 from __future__ import annotations
@@ -15,13 +20,16 @@ from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 
+from shared.clock import SystemClock, offset_to
 from tests.e2e.tap import EventTap
 from tests.support.processes import ServiceGroup, last_line, run_cli
 from tests.support.tcp_proxy import TcpProxy
@@ -31,11 +39,13 @@ CATEGORY = "violence_physical"  # fields psychology, medicine, law: several memb
 MAIL_FROM = "Câu lạc bộ Cầu Nối <caunoi@club.example>"
 PUBLIC_BASE_URL = "http://caunoi.test"
 CODE_PATTERN = re.compile(r"\b[A-Z]{2,4}-\d{4}-\d{4,}\b")
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+DAYTIME = datetime(2026, 11, 10, 10, 0, tzinfo=VN)  # a Tuesday, 10:00 in Tây Ninh: nobody's quiet hours
 
 # Written into every case; none of it may reach an email or a Zalo message.
 CHILD_SECRETS = ("Nguyễn Thị Bé Hoa", "ấp Bàu Sen", "Trường Tiểu học Lê Lợi")
 CHILD = {"name": CHILD_SECRETS[0], "age": 9, "address": CHILD_SECRETS[1], "school": CHILD_SECRETS[2]}
-CONSENT = {"recorded_by": "Cán bộ phường Tân Ninh", "recorded_at": "2026-11-01T08:00:00+07:00"}
+CONSENT_BY = "Cán bộ phường Tân Ninh"
 SUMMARY = "Trẻ em tên Nguyễn Thị Bé Hoa ở ấp Bàu Sen, học Trường Tiểu học Lê Lợi, bị đánh nhiều lần."
 
 
@@ -64,20 +74,29 @@ class RunningSystem:
     env: dict[str, str]
     reporter: dict[str, str]
     committee: dict[str, str]
+    clock: SystemClock  # the instant the services live at (the same offset as theirs)
     proxy: TcpProxy | None = None
     codes: list[str] = field(default_factory=list)
 
     def url(self, service: str) -> str:
         return self.services.url(service)
 
+    def local_now(self) -> datetime:
+        return self.clock.now().astimezone(VN)
+
+    def local_month(self) -> str:
+        """The month (Tây Ninh time) a case reported now is counted in."""
+        return self.local_now().strftime("%Y-%m")
+
     async def post_case(self, client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
+        consent = {"recorded_by": CONSENT_BY, "recorded_at": (self.local_now() - timedelta(hours=2)).isoformat()}
         body = {
             "unit": REPORTER_UNIT,
             "category": CATEGORY,
             "urgency": "high",
             "summary": SUMMARY,
             "child": CHILD,
-            "consent": {"child": CONSENT, "guardian": CONSENT},
+            "consent": {"child": consent, "guardian": consent},
             **overrides,
         }
         response = await client.post(f"{self.url('intake')}/v1/cases", json=body, headers=self.reporter)
@@ -136,9 +155,11 @@ async def running_system(
     through_proxy: bool = False,
     show_logs: bool = True,
     extra_env: Mapping[str, str] | None = None,
+    at: datetime = DAYTIME,
 ) -> AsyncIterator[RunningSystem]:
-    """Start everything; on exit stop the services and print the end of their logs (pytest shows it on
-    failure)."""
+    """Start everything, living at the instant `at`; on exit stop the services and print the end of their
+    logs (pytest shows it on failure)."""
+    offset = offset_to(at)
     from tests.support.smtp_server import SmtpSink
     from tests.support.zalo_stub import ZaloStub
 
@@ -151,6 +172,8 @@ async def running_system(
             "LOG_FORMAT": "text",
             "OUTBOX_POLL_INTERVAL": base_env.get("OUTBOX_POLL_INTERVAL", "0.5"),
             "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+            "DEVELOPMENT_MODE": "true",
+            "CLOCK_OFFSET_SECONDS": str(offset),
             "SMTP_HOST": smtp.host,
             "SMTP_PORT": str(smtp.port),
             "SMTP_TLS": "none",
@@ -200,6 +223,7 @@ async def running_system(
                 env=service_env,
                 reporter={"Authorization": f"Bearer {reporter}"},
                 committee={"Authorization": f"Bearer {committee}"},
+                clock=SystemClock(timedelta(seconds=offset)),
                 proxy=proxy,
             )
             await _follow_members(system)
@@ -255,7 +279,9 @@ async def _wait_for_credentials(system: RunningSystem) -> None:
 
         async def accepted() -> bool:
             response = await client.get(
-                f"{system.url('reporting')}/v1/reports/monthly", params={"period": "2026-01"}, headers=system.committee
+                f"{system.url('reporting')}/v1/reports/monthly",
+                params={"period": system.local_month()},
+                headers=system.committee,
             )
             return response.status_code == 200
 

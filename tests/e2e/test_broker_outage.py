@@ -18,7 +18,6 @@ import pytest
 from tests.e2e.observe import dead_letters, settled
 from tests.e2e.system import CODE_PATTERN, RunningSystem
 from tests.e2e.tap import email_recipients, zalo_recipients
-from tests.e2e.test_case_travels import this_month
 from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.fault]
@@ -81,7 +80,7 @@ async def test_two_broker_outages_while_200_cases_are_posted_lose_and_double_not
         assert system.services.crashed() == [], "every service rode out the outages"
 
         async def reported_all():
-            return await system.monthly_total(client, this_month()) == CASES
+            return await system.monthly_total(client, system.local_month()) == CASES
 
         await eventually(reported_all, timeout=30)
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
 from email.utils import parseaddr
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -19,13 +17,9 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.e2e
 
 
-def this_month() -> str:
-    return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m")
-
-
 async def test_a_reported_case_reaches_each_assigned_member_by_email_and_zalo_and_is_counted(system: RunningSystem):
     async with httpx.AsyncClient(timeout=10) as client:
-        period = this_month()
+        period = system.local_month()
         before = await system.monthly_total(client, period)
 
         created = await system.post_case(client)

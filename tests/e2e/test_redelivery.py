@@ -10,7 +10,6 @@ import pytest
 from tests.e2e.observe import counter
 from tests.e2e.system import RunningSystem, email_to
 from tests.e2e.tap import email_recipients
-from tests.e2e.test_case_travels import this_month
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -22,7 +21,7 @@ async def test_a_duplicate_case_reported_and_case_assigned_send_no_second_messag
     system: RunningSystem,
 ):
     async with httpx.AsyncClient(timeout=10) as client:
-        period = this_month()
+        period = system.local_month()
         created = await system.post_case(client)
         code = created["code"]
 
