@@ -1,4 +1,9 @@
-"""Isolated PostgreSQL databases and RabbitMQ vhosts for tests, against the real servers."""
+"""The one database and vhost helper: isolated PostgreSQL databases and RabbitMQ vhosts for tests and
+benchmarks, against the real servers, and the services' migrations applied to them.
+
+Tests make one template database per session and copy it per test (`create_database(name, template=...)`);
+a benchmark takes a `scratch(name)` database and vhost, dropped on exit unless BENCH_KEEP is set.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,20 @@ import asyncio
 import os
 import subprocess
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 
-REPO = Path(__file__).resolve().parents[2]
-PG_ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
-AMQP_BASE = os.environ.get("TEST_AMQP_BASE", "amqp://guest:guest@127.0.0.1:5672")
+REPO = Path(__file__).resolve().parents[1]
+PG_ADMIN_DSN = (
+    os.environ.get("TEST_PG_ADMIN_DSN")
+    or os.environ.get("BENCH_PG_ADMIN_DSN")
+    or "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+AMQP_BASE = os.environ.get("TEST_AMQP_BASE") or os.environ.get("BENCH_AMQP_BASE") or "amqp://guest:guest@127.0.0.1:5672"
 SERVICES = ("intake", "routing", "notify", "reporting")
 
 
@@ -53,7 +65,7 @@ def migrate_all(database_url: str, services: tuple[str, ...] = SERVICES) -> None
 
 
 def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
 
 
 def create_vhost(name: str) -> str:
@@ -86,3 +98,58 @@ async def _delete_namespace(amqp_url: str, namespace: str) -> None:
 def delete_namespace(amqp_url: str, namespace: str) -> None:
     """Drop a test's queues and exchanges: quorum queues are costly, and a run must not pile them up."""
     asyncio.run(_delete_namespace(amqp_url, namespace))
+
+
+# --- benchmarks: a scratch database and vhost per run ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scratch:
+    """One benchmark's isolated database and vhost."""
+
+    database: str
+    vhost: str
+
+    @property
+    def pg_dsn(self) -> str:
+        """Plain asyncpg DSN."""
+        return f"{PG_ADMIN_DSN.rsplit('/', 1)[0]}/{self.database}"
+
+    @property
+    def database_url(self) -> str:
+        """SQLAlchemy URL, as services read it from DATABASE_URL."""
+        return self.pg_dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+    @property
+    def amqp_url(self) -> str:
+        return f"{AMQP_BASE}/{self.vhost}"
+
+
+@asynccontextmanager
+async def scratch(name: str, *, vhost: bool = True) -> AsyncIterator[Scratch]:
+    """Create `bench_<name>_<id>` database (and vhost); drop both on exit unless BENCH_KEEP is set."""
+    res = Scratch(database=unique(f"bench_{name}"), vhost=unique(f"bench-{name}") if vhost else "")
+    await _admin(f'CREATE DATABASE "{res.database}"')
+    if vhost:
+        await asyncio.to_thread(rabbitmqctl, "add_vhost", res.vhost)
+        await asyncio.to_thread(rabbitmqctl, "set_permissions", "-p", res.vhost, "guest", ".*", ".*", ".*")
+    try:
+        yield res
+    finally:
+        if not os.environ.get("BENCH_KEEP"):
+            await _admin(f'DROP DATABASE IF EXISTS "{res.database}" WITH (FORCE)')
+            if vhost:
+                await asyncio.to_thread(rabbitmqctl, "delete_vhost", res.vhost)
+
+
+async def migrate(database_url: str, services: tuple[str, ...] = SERVICES) -> list[str]:
+    """Apply the migrations of every service that has them; returns the services migrated."""
+    from shared.migrations import upgrade
+
+    done = []
+    for service in services:
+        location = REPO / "services" / service / "migrations"
+        if (location / "env.py").exists():
+            await asyncio.to_thread(upgrade, location, database_url)
+            done.append(service)
+    return done

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from tests.support import infra
-from tests.support.waiting import eventually
+from devtools import infra
+from devtools.waiting import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 
