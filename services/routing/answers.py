@@ -1,358 +1,42 @@
-"""What happens to a case or a counseling request, with the database: assignment, answers, hand-overs,
-state changes. Called from event handlers, the HTTP API and the timers, always inside the caller's
-transaction; events go through `UnitOfWork.emit` (`shared.uow`) into the outbox of that same transaction.
+"""Answers and hand-overs: a member accepts or declines an assignment, the chair changes a case's members,
+a member goes on leave; what a member gives up is handed to the next candidates (`hand_over`).
+Called from the HTTP API, the links and the timers inside the caller's unit of work; events go through
+`UnitOfWork.emit` (`shared.uow`) into the outbox of that same transaction.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing import store
-from services.routing.deadlines import VN, add_working_days, ladder, needs_support_plan
-from services.routing.domain import Candidate, check_transition, choose, is_available
-from services.routing.links import link_url
-from services.routing.pool import Pool, load_pool
-from services.routing.settings import RoutingSettings
+from services.routing.assignments import (
+    _serialise_assignment,
+    create_assignment,
+)
+from services.routing.cases import locked_case, move_case
+from services.routing.counseling import _give_request, tell_chair_nobody_available
+from services.routing.deadlines import VN
+from services.routing.domain import choose, is_available
+from services.routing.roster import (
+    ACTIVE,
+    candidates,
+    chair_recipients,
+    members_by_id,
+    recipient,
+)
 from shared.errors import Conflict, Forbidden, NotFound
-from shared.events import Envelope, Recipient
-from shared.events.intake import CaseReported, CounselingRequestReceived
 from shared.events.routing import (
     AssignmentAnswered,
     AssignmentInfo,
-    CaseEscalated,
     CaseMembersChanged,
-    CaseStatusChanged,
-    CounselingRequestAssigned,
 )
 from shared.uow import UnitOfWork
-
-ACTIVE = ("pending", "accepted")
-
-
-# --- reading the registry ----------------------------------------------------------------------------
-
-
-def recipient(member: Row) -> Recipient:
-    return Recipient(
-        member_id=member.member_id,
-        display_name=member.display_name,
-        email=member.email,
-        zalo_user_id=member.zalo_user_id,
-        channels=tuple(member.channels) or ("email", "zalo"),
-        quiet_start=member.quiet_start,
-        quiet_end=member.quiet_end,
-    )
-
-
-async def members_by_id(session: AsyncSession) -> dict[uuid.UUID, Row]:
-    return {row.member_id: row for row in await session.execute(select(store.members))}
-
-
-async def with_roles(session: AsyncSession, *roles: str) -> list[Row]:
-    result = await session.execute(
-        select(store.members).where(store.members.c.club_role.in_(roles)).order_by(store.members.c.key)
-    )
-    return list(result)
-
-
-async def chair_recipients(session: AsyncSession) -> tuple[Recipient, ...]:
-    """The chair; the vice-chairs stand in when the club has no chair."""
-    rows = await with_roles(session, "chair") or await with_roles(session, "vice_chair")
-    return tuple(recipient(r) for r in rows)
-
-
-async def committee_recipients(session: AsyncSession) -> tuple[Recipient, ...]:
-    return tuple(recipient(r) for r in await with_roles(session, "committee"))
-
-
-async def candidates(session: AsyncSession, now: datetime, unit: str | None = None) -> list[Candidate]:
-    return (await load_pool(session, now, unit)).candidates
-
-
-def chair_of(pool: Pool) -> tuple[Recipient, ...]:
-    """`chair_recipients` from rows already loaded (the chair and vice-chairs are assignable)."""
-    return tuple(recipient(r) for r in pool.with_roles("chair") or pool.with_roles("vice_chair"))
-
-
-async def _serialise_assignment(session: AsyncSession) -> None:
-    """One assignment decision at a time across replicas, so two cases cannot both take a member's last slot."""
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('routing:assign'))"))
-
-
-# --- creating assignments ----------------------------------------------------------------------------
-
-
-async def create_assignment(
-    fx: UnitOfWork,
-    member: Row,
-    field: str | None,
-    urgency: str,
-    *,
-    case_id: uuid.UUID | None = None,
-    request_id: uuid.UUID | None = None,
-) -> AssignmentInfo:
-    """Record an assignment, plan its acceptance reminder and escalations, and describe it for notify."""
-    (info,) = await create_assignments(fx, [(member, field)], urgency, case_id=case_id, request_id=request_id)
-    return info
-
-
-async def create_assignments(
-    fx: UnitOfWork,
-    picks: list[tuple[Row, str | None]],
-    urgency: str,
-    *,
-    case_id: uuid.UUID | None = None,
-    request_id: uuid.UUID | None = None,
-) -> list[AssignmentInfo]:
-    """`create_assignment` for several members at once: two INSERTs whatever their number (this runs
-    inside the assignment lock, so round trips cost throughput)."""
-    if not picks:
-        return []
-    window = timedelta(hours=fx.settings.accept_within_hours(urgency))
-    rows, timer_rows, infos = [], [], []
-    for member, field in picks:
-        row, timers, info = plan_assignment(
-            fx.settings, member, field, now=fx.now, window=window, case_id=case_id, request_id=request_id
-        )
-        rows.append(row)
-        timer_rows.extend(timers)
-        infos.append(info)
-    await fx.session.execute(store.assignments.insert(), rows)
-    await fx.session.execute(store.timers.insert(), timer_rows)
-    return infos
-
-
-def plan_assignment(
-    settings: RoutingSettings,
-    member: Row,
-    field: str | None,
-    *,
-    now: datetime,
-    window: timedelta,
-    case_id: uuid.UUID | None,
-    request_id: uuid.UUID | None,
-) -> tuple[dict[str, Any], list[dict[str, Any]], AssignmentInfo]:
-    """One assignment, not yet written: its row, its acceptance reminder and escalation timers, and how
-    notify will describe it (with the signed accept/decline links)."""
-    assignment_id = uuid.uuid4()
-    respond_by = now + window
-    row = {
-        "assignment_id": assignment_id,
-        "case_id": case_id,
-        "request_id": request_id,
-        "member_id": member.member_id,
-        "field": field,
-        "status": "pending",
-        "assigned_at": now,
-        "respond_by": respond_by,
-    }
-    timers = _timer_rows(ladder("acceptance", respond_by, window), case_id, request_id, assignment_id)
-    ttl = timedelta(hours=settings.link_ttl_hours)
-    links = {
-        action: link_url(
-            settings.public_base_url, settings.link_path, settings.link_secret, assignment_id, action, now, ttl
-        )
-        for action in ("accept", "decline")
-    }
-    info = AssignmentInfo(
-        assignment_id=assignment_id,
-        field=field,
-        member=recipient(member),
-        respond_by=respond_by,
-        accept_url=links["accept"],
-        decline_url=links["decline"],
-    )
-    return row, timers, info
-
-
-def _timer_rows(
-    planned: Iterable[Any],
-    case_id: uuid.UUID | None,
-    request_id: uuid.UUID | None,
-    assignment_id: uuid.UUID | None = None,
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "case_id": case_id,
-            "request_id": request_id,
-            "assignment_id": assignment_id,
-            "deadline": p.deadline,
-            "stage": p.stage,
-            "due_at": p.due_at,
-            "fire_at": p.fire_at,
-        }
-        for p in planned
-    ]
-
-
-async def plan_timers(
-    fx: UnitOfWork,
-    planned: Iterable[Any],
-    case_id: uuid.UUID | None,
-    request_id: uuid.UUID | None,
-    assignment_id: uuid.UUID | None = None,
-) -> None:
-    rows = _timer_rows(planned, case_id, request_id, assignment_id)
-    if rows:
-        await fx.session.execute(store.timers.insert(), rows)
-
-
-async def required_fields(session: AsyncSession, category: str) -> list[str]:
-    row = (await session.execute(select(store.categories).where(store.categories.c.code == category))).first()
-    return list(row.fields) if row is not None else []
-
-
-async def record_new_case(fx: UnitOfWork, event: CaseReported, envelope: Envelope | None = None) -> bool:
-    """Record the case, once however often `case.reported` arrives (False for a repeat). Its fields,
-    experts and deadlines are settled by `assigner.assign_pending`, many cases per transaction: this
-    handler is one INSERT, so the consumer keeps up with a burst of reports."""
-    inserted = (
-        await fx.session.execute(
-            pg_insert(store.cases)
-            .values(
-                case_id=event.case_id,
-                code=event.code,
-                unit=event.unit,
-                category=event.category,
-                urgency=event.urgency,
-                protection_level=event.protection_level,
-                status="reported",
-                reported_at=event.reported_at,
-                updated_at=fx.now,
-                assign_pending=True,
-                reported_event_id=envelope.event_id if envelope else None,
-                correlation_id=envelope.correlation_id if envelope else None,
-            )
-            .on_conflict_do_nothing()
-            .returning(store.cases.c.case_id)
-        )
-    ).first()
-    return inserted is not None
-
-
-def case_deadlines(settings: RoutingSettings, case: Any) -> list[Any]:
-    """The case's own deadlines (not the members' acceptance): emergency intervention, support plan."""
-    planned = []
-    if case.urgency == "critical":
-        due = case.reported_at + timedelta(hours=settings.emergency_intervention_hours)
-        planned += ladder("emergency_intervention", due, timedelta(hours=settings.emergency_escalation_step_hours))
-    if needs_support_plan(case.protection_level):
-        planned += ladder("support_plan", add_working_days(case.reported_at, settings.support_plan_working_days))
-    return planned
-
-
-async def topic_fields(session: AsyncSession, topic: str, default: str) -> list[str]:
-    """A topic that is a category code takes the category's fields; any other topic the default fields."""
-    return await required_fields(session, topic) or [f for f in default.split(";") if f]
-
-
-async def assign_new_request(fx: UnitOfWork, event: CounselingRequestReceived) -> None:
-    """Record a counseling request and give it to one member with the topic's first coverable field."""
-    session = fx.session
-    fields = await topic_fields(session, event.topic, fx.settings.counseling_default_fields)
-    inserted = (
-        await session.execute(
-            pg_insert(store.counseling_requests)
-            .values(
-                request_id=event.request_id,
-                code=event.code,
-                topic=event.topic,
-                channel=event.channel,
-                status="received",
-                required_fields=fields,
-                reply_zalo_user_id=event.reply_zalo_user_id,
-                received_at=event.received_at,
-            )
-            .on_conflict_do_nothing()
-            .returning(store.counseling_requests.c.request_id)
-        )
-    ).first()
-    if inserted is None:
-        return
-    due = add_working_days(event.received_at, fx.settings.counseling_answer_working_days)
-    await plan_timers(fx, ladder("answer", due), None, event.request_id)
-    await _serialise_assignment(session)
-    if await _give_request(fx, event.request_id, event.code, event.topic, fields, excluded=set()) is None:
-        await tell_chair_nobody_available(fx, event.request_id, event.code)
-
-
-async def tell_chair_nobody_available(fx: UnitOfWork, request_id: uuid.UUID, code: str) -> None:
-    """Nobody available can take a counseling request: the chair hears it now (notify delivers
-    `case.escalated`), rather than when the answer deadline has passed."""
-    await fx.emit(
-        CaseEscalated(
-            request_id=request_id,
-            code=code,
-            deadline="acceptance",
-            due_at=fx.now,
-            urgency=fx.settings.counseling_urgency,
-            level="chair",
-            recipients=await chair_recipients(fx.session),
-            escalated_at=fx.now,
-            reason="nobody_available",
-        ),
-        request_id,
-    )
-
-
-async def _give_request(
-    fx: UnitOfWork, request_id: uuid.UUID, code: str, topic: str, fields: list[str], excluded: set[uuid.UUID]
-) -> AssignmentInfo | None:
-    members = await members_by_id(fx.session)
-    choice = choose(fields, None, await candidates(fx.session, fx.now), excluded={f: excluded for f in fields})
-    if not choice.picks:
-        return None
-    field, member_id = next(iter(choice.picks.items()))
-    info = await create_assignment(fx, members[member_id], field, fx.settings.counseling_urgency, request_id=request_id)
-    await fx.session.execute(
-        store.counseling_requests.update()
-        .where(store.counseling_requests.c.request_id == request_id, store.counseling_requests.c.status != "answered")
-        .values(status="assigned")
-    )
-    await fx.emit(
-        CounselingRequestAssigned(request_id=request_id, code=code, topic=topic, assignment=info, assigned_at=fx.now),
-        request_id,
-    )
-    return info
-
-
-# --- the case's states -------------------------------------------------------------------------------
-
-
-async def locked_case(session: AsyncSession, case_id: uuid.UUID) -> Row:
-    row = (await session.execute(select(store.cases).where(store.cases.c.case_id == case_id).with_for_update())).first()
-    if row is None:
-        raise NotFound("No such case.", "Không tìm thấy vụ việc.")
-    return row
-
-
-async def move_case(fx: UnitOfWork, case_id: uuid.UUID, to: str, *, outcome: str | None = None, **values: Any) -> Row:
-    """Apply one allowed transition (ForbiddenTransition otherwise, changing nothing) and announce it."""
-    case = await locked_case(fx.session, case_id)
-    check_transition(case.status, to)
-    if to == "closed":
-        values.update(outcome=outcome, closed_at=fx.now)
-    await fx.session.execute(
-        store.cases.update().where(store.cases.c.case_id == case_id).values(status=to, updated_at=fx.now, **values)
-    )
-    await fx.emit(
-        CaseStatusChanged(
-            case_id=case_id, code=case.code, from_status=case.status, to_status=to, changed_at=fx.now, outcome=outcome
-        ),
-        case_id,
-    )
-    return case
-
-
-# --- answers and hand-overs --------------------------------------------------------------------------
 
 
 async def locked_assignment(session: AsyncSession, assignment_id: uuid.UUID) -> Row:

@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.dialects.postgresql import insert
 
 from services.routing import store
+from services.routing.answers import answer_assignment
 from services.routing.links import verify
-from services.routing.workflow import answer_assignment
 from shared.errors import Conflict, NotFound, Refusal
 from shared.service import runtime_of
 from shared.uow import RetryingRoute, unit_of_work

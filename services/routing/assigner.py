@@ -1,7 +1,7 @@
 """Assignment of reported cases in batches.
 
 Why batches: every assignment decision must see the previous one (capacity, least recently assigned),
-so decisions are serialised across replicas by `workflow._serialise_assignment` and each must commit
+so decisions are serialised across replicas by `assignments._serialise_assignment` and each must commit
 before the next reads the pool. Done one case per transaction, the lock is held for a pool read, a
 handful of INSERTs and a commit per case, which capped routing at a few dozen cases a second. The
 `case.reported` handler therefore only records the case (`assign_pending`), and this worker, in every
@@ -23,10 +23,12 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Row
 
 from services.routing import store
+from services.routing.assignments import _serialise_assignment, _timer_rows, plan_assignment
+from services.routing.cases import case_deadlines
 from services.routing.domain import check_transition, choose, covered_units
 from services.routing.pool import Pool, load_pool
+from services.routing.roster import chair_of
 from services.routing.settings import RoutingSettings
-from services.routing.workflow import _serialise_assignment, _timer_rows, case_deadlines, chair_of, plan_assignment
 from shared.events import Event
 from shared.events.routing import AssignmentInfo, CaseAssigned, CaseStatusChanged
 from shared.outbox import Cause
