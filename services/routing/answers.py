@@ -16,13 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing import store
 from services.routing.assignments import (
+    AssignmentBatch,
     _serialise_assignment,
     create_assignment,
 )
 from services.routing.cases import locked_case, move_case
 from services.routing.counseling import _give_request, tell_chair_nobody_available
 from services.routing.deadlines import VN
-from services.routing.domain import choose, is_available
+from services.routing.domain import decide, is_available
 from services.routing.roster import (
     ACTIVE,
     candidates,
@@ -162,16 +163,22 @@ async def hand_over(fx: UnitOfWork, ended: list[Row], reason: str) -> None:
         for assignment in assignments:
             if assignment.field is None or case.status == "closed":
                 continue  # the chair's own place on a critical case is not handed to anyone else
-            choice = choose(
+            # The same decision as for a new case (`domain.decide`), without the board's places.
+            decision = decide(
                 [assignment.field],
                 case.unit,
                 await candidates(fx.session, fx.now, case.unit),
+                urgency=case.urgency,
                 excluded={assignment.field: await _excluded_for(fx.session, assignment)},
                 already_on_subject=await _active_on_case(fx.session, case_id),
             )
-            missing.extend(choice.missing)
-            for field, member_id in choice.picks.items():
-                added.append(await create_assignment(fx, members[member_id], field, case.urgency, case_id=case_id))
+            missing.extend(decision.missing)
+            batch = AssignmentBatch(fx.settings, fx.now)
+            added += [
+                batch.add(members[member_id], field, case.urgency, case_id=case_id)
+                for member_id, field in decision.picks
+            ]
+            await batch.write(fx.session)  # before the next decision, which reads the members' loads
         await fx.emit(
             CaseMembersChanged(
                 case_id=case_id,

@@ -32,6 +32,46 @@ async def _serialise_assignment(session: AsyncSession) -> None:
     await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('routing:assign'))"))
 
 
+class AssignmentBatch:
+    """The one writer of assignments: collects assignment rows, their acceptance timers and other timers
+    of the same transaction, then writes them with two INSERTs (`write`). New cases (the assigner, a batch
+    of cases at once), counseling requests and hand-overs all go through it."""
+
+    def __init__(self, settings: RoutingSettings, now: datetime) -> None:
+        self.settings = settings
+        self.now = now
+        self.rows: list[dict[str, Any]] = []
+        self.timers: list[dict[str, Any]] = []
+
+    def add(
+        self,
+        member: Row,
+        field: str | None,
+        urgency: str,
+        *,
+        case_id: uuid.UUID | None = None,
+        request_id: uuid.UUID | None = None,
+    ) -> AssignmentInfo:
+        window = timedelta(hours=self.settings.accept_within_hours(urgency))
+        row, timers, info = plan_assignment(
+            self.settings, member, field, now=self.now, window=window, case_id=case_id, request_id=request_id
+        )
+        self.rows.append(row)
+        self.timers.extend(timers)
+        return info
+
+    def add_timers(self, planned: Iterable[Any], case_id: uuid.UUID | None, request_id: uuid.UUID | None) -> None:
+        """Timers of the subject itself (a case's own deadlines), written with the assignments."""
+        self.timers.extend(_timer_rows(planned, case_id, request_id))
+
+    async def write(self, session: AsyncSession) -> None:
+        if self.rows:
+            await session.execute(store.assignments.insert(), self.rows)
+        if self.timers:
+            await session.execute(store.timers.insert(), self.timers)
+        self.rows, self.timers = [], []
+
+
 async def create_assignment(
     fx: UnitOfWork,
     member: Row,
@@ -56,19 +96,9 @@ async def create_assignments(
 ) -> list[AssignmentInfo]:
     """`create_assignment` for several members at once: two INSERTs whatever their number (this runs
     inside the assignment lock, so round trips cost throughput)."""
-    if not picks:
-        return []
-    window = timedelta(hours=fx.settings.accept_within_hours(urgency))
-    rows, timer_rows, infos = [], [], []
-    for member, field in picks:
-        row, timers, info = plan_assignment(
-            fx.settings, member, field, now=fx.now, window=window, case_id=case_id, request_id=request_id
-        )
-        rows.append(row)
-        timer_rows.extend(timers)
-        infos.append(info)
-    await fx.session.execute(store.assignments.insert(), rows)
-    await fx.session.execute(store.timers.insert(), timer_rows)
+    batch = AssignmentBatch(fx.settings, fx.now)
+    infos = [batch.add(member, field, urgency, case_id=case_id, request_id=request_id) for member, field in picks]
+    await batch.write(fx.session)
     return infos
 
 

@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing import store
 from services.routing.assignments import (
+    AssignmentBatch,
     _serialise_assignment,
-    create_assignment,
     plan_timers,
     required_fields,
 )
 from services.routing.deadlines import add_working_days, ladder
-from services.routing.domain import choose
+from services.routing.domain import decide
 from services.routing.roster import (
     candidates,
     chair_recipients,
@@ -90,11 +90,16 @@ async def _give_request(
     fx: UnitOfWork, request_id: uuid.UUID, code: str, topic: str, fields: list[str], excluded: set[uuid.UUID]
 ) -> AssignmentInfo | None:
     members = await members_by_id(fx.session)
-    choice = choose(fields, None, await candidates(fx.session, fx.now), excluded={f: excluded for f in fields})
-    if not choice.picks:
+    urgency = fx.settings.counseling_urgency
+    decision = decide(
+        fields, None, await candidates(fx.session, fx.now), urgency=urgency, excluded={f: excluded for f in fields}
+    )
+    if not decision.picks:
         return None
-    field, member_id = next(iter(choice.picks.items()))
-    info = await create_assignment(fx, members[member_id], field, fx.settings.counseling_urgency, request_id=request_id)
+    member_id, field = decision.picks[0]  # one member answers a request
+    batch = AssignmentBatch(fx.settings, fx.now)
+    info = batch.add(members[member_id], field, urgency, request_id=request_id)
+    await batch.write(fx.session)
     await fx.session.execute(
         store.counseling_requests.update()
         .where(store.counseling_requests.c.request_id == request_id, store.counseling_requests.c.status != "answered")
