@@ -18,10 +18,8 @@ from datetime import date, datetime
 from shared.errors import Conflict
 
 FIELDS = ("law", "psychology", "medicine", "education", "social_work")
-CLUB_ROLES = ("chair", "vice_chair", "board_member", "member", "committee")
 # Roles that can be given a field of a case; the Standing Committee only receives escalations and proposals.
 ASSIGNABLE_ROLES = ("chair", "vice_chair", "board_member", "member")
-REFERRALS = ("police", "health_facility", "commune_social_services", "school", "legal_aid")
 
 
 @dataclass(frozen=True)
