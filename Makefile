@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: install run test test-fast lint bench clean
+.PHONY: install run test test-fast test-integration test-e2e lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,17 @@ run: install
 test: install
 	$(PY) -m pytest
 
-## Everything but the end-to-end and fault tests.
+## Unit tests only: no PostgreSQL, RabbitMQ or SMTP needed, a few seconds (the list is in tests/conftest.py).
 test-fast: install
-	$(PY) -m pytest -m "not e2e and not fault"
+	$(PY) -m pytest -m unit -q
+
+## Integration tests: each component against the real PostgreSQL and RabbitMQ, in-process.
+test-integration: install
+	$(PY) -m pytest -m "not unit and not e2e and not fault"
+
+## End-to-end and fault tests: the services as real processes, broker and database cut on purpose.
+test-e2e: install
+	$(PY) -m pytest -m "e2e or fault"
 
 lint: install
 	$(VENV)/bin/ruff check .

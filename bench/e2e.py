@@ -1,6 +1,6 @@
 """End-to-end latency, footprint and a profile of the slowest hop, with the four services as processes.
 
-The system is the one the end-to-end tests run (`tests.e2e.system.running_system`: the services started
+The system is the one the end-to-end tests run (`devtools.system.running_system`: the services started
 with `python -m services.<name> serve`, seeded through their own command lines, a real SMTP server and
 the Zalo stub), in a scratch database and vhost. For each steady rate (10, 50, 200 cases/s by default,
 60 s each) the benchmark posts cases open-loop at that rate, then waits until every notification routing
@@ -34,10 +34,10 @@ from typing import Any
 from bench import profile
 from bench.cpu import CpuMeter
 from bench.http import HttpError, KeepAliveClient
-from bench.infra import migrate, scratch
 from bench.options import Options
 from bench.procs import LOG_DIR, BareIntake, rss_mib
 from bench.results import RESULTS_DIR, Figure
+from devtools.infra import migrate, scratch
 
 RATES = (10, 50, 200)
 MAX_IN_FLIGHT = 300  # POSTs awaiting an answer; beyond it the step's next POSTs are not sent (counted)
@@ -87,7 +87,7 @@ def pct(values: list[float], q: float) -> float | None:
 
 
 async def _post_steadily(system: Any, client: KeepAliveClient, step: Step) -> None:
-    from tests.e2e.system import CATEGORY, REPORTER_UNIT
+    from devtools.system import CATEGORY, REPORTER_UNIT
 
     loop = asyncio.get_running_loop()
     total = int(step.rate * step.seconds)
@@ -155,9 +155,9 @@ class Deliveries:
         self._zalo_seen = 0
 
     def refresh(self) -> int:
-        from tests.e2e.system import CODE_PATTERN
+        from devtools.system import CODE_PATTERN
 
-        messages = self.system.smtp.messages  # tests.support.smtp_server.Received: raw bytes, arrival times
+        messages = self.system.smtp.messages  # devtools.mailsink.Received: raw bytes, arrival times
         n = len(messages)
         for i in range(self._email_seen, n):
             text, recipients = _codes_text(messages.raw[i])
@@ -190,7 +190,7 @@ def _codes_text(raw: bytes) -> tuple[str, list[str]]:
 
 
 def _expected(system: Any, codes: set[str]) -> tuple[set[tuple[str, str]], set[tuple[str, str]], set[str]]:
-    from tests.e2e.tap import email_recipients, zalo_recipients
+    from devtools.tap import email_recipients, zalo_recipients
 
     emails: set[tuple[str, str]] = set()
     zalos: set[tuple[str, str]] = set()
@@ -375,7 +375,7 @@ SERVICE_OF_HOP = {
 
 
 async def run(opts: Options) -> list[Figure]:
-    from tests.e2e.system import DAYTIME, running_system
+    from devtools.system import DAYTIME, running_system
 
     seconds = opts.seconds(full=60, quick=10)
     rates = opts.rates or RATES
@@ -390,7 +390,7 @@ async def run(opts: Options) -> list[Figure]:
             "OUTBOX_POLL_INTERVAL": "0.5",
             **dict(opts.service_env),
         }
-        from tests.support.processes import free_port
+        from devtools.processes import free_port
 
         bare = BareIntake(res.pg_dsn, free_port())
         await bare.start()

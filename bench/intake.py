@@ -13,11 +13,11 @@ import json
 from pathlib import Path
 
 from bench import intake_setup, profile
-from bench.infra import REPO, scratch
 from bench.load import LoadResult, run_load
 from bench.options import Options
 from bench.procs import LOG_DIR, BareIntake, rss_mib
 from bench.results import RESULTS_DIR, Figure
+from devtools.infra import REPO, scratch
 
 CONNECTIONS = 32
 
@@ -44,7 +44,7 @@ async def run(opts: Options) -> list[Figure]:
     rss: dict[str, float] = {}
     profiles: dict[str, dict] = {}
     async with scratch("intake") as res:
-        from tests.support.processes import ServiceProcess, free_port
+        from devtools.processes import ServiceProcess, free_port
 
         bare = BareIntake(res.pg_dsn, free_port())
         ours = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bench.infra import Scratch, migrate
+from devtools.infra import Scratch, migrate
 
 UNIT = "phuong-tan-ninh"
 
@@ -34,7 +34,7 @@ def env_for(res: Scratch) -> dict[str, str]:
 
 
 async def prepare(res: Scratch) -> dict[str, str]:
-    from tests.support.processes import run_cli
+    from devtools.processes import run_cli
 
     env = env_for(res)
     await migrate(res.database_url)
@@ -44,7 +44,7 @@ async def prepare(res: Scratch) -> dict[str, str]:
 
 async def reporter_headers(res: Scratch) -> dict[str, str]:
     """A reporter credential for UNIT, from `python -m services.intake accounts create`."""
-    from tests.support.processes import last_line, run_cli
+    from devtools.processes import last_line, run_cli
 
     out = await asyncio.to_thread(
         run_cli,

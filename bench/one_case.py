@@ -17,9 +17,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.system import RunningSystem, email_to, running_system
-from tests.e2e.tap import email_recipients
-from tests.support import infra
+from devtools import infra
+from devtools.system import RunningSystem, email_to, running_system
+from devtools.tap import email_recipients
 
 
 async def measure(cases: int, log_dir: Path) -> tuple[list[float], list[float]]:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.infra import REPO
 from bench.results import RESULTS_DIR
+from devtools.infra import REPO
 
 LOG_DIR = RESULTS_DIR / "logs"
 

@@ -18,10 +18,10 @@ import aio_pika
 import asyncpg
 from sqlalchemy import text
 
-from bench.infra import Scratch, scratch, unique
 from bench.options import Options
 from bench.profile import PROFILES
 from bench.results import Figure
+from devtools.infra import Scratch, scratch, unique
 from shared.db import make_engine, service_metadata
 from shared.events import Envelope
 from shared.events.intake import CaseReported

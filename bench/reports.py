@@ -17,10 +17,10 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from bench import reports_data
-from bench.infra import REPO, migrate, scratch
 from bench.options import Options
 from bench.profile import PROFILES
 from bench.results import Figure
+from devtools.infra import REPO, migrate, scratch
 from shared.db import make_engine, make_session_factory
 
 PERIODS = (("monthly", "2026-07", 30), ("annual", "2026", 15), ("5-year", "2023..2027", 8))

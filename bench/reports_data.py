@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
-from bench.infra import REPO
+from devtools.infra import REPO
 
 DATA = REPO / "data"
 FIRST_MONTH, LAST_MONTH = (2023, 1), (2027, 12)

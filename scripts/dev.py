@@ -26,13 +26,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from scripts.mailsink import MailSink
+from devtools.mailsink import SmtpSink
+from devtools.processes import WITH_WEB, ServiceGroup, last_line, run_cli
 from shared.clock import offset_to
-from tests.support.processes import WITH_WEB, ServiceGroup, last_line, run_cli
 
 REPO = Path(__file__).resolve().parents[1]
-RUN_DIR = REPO / ".run"
-PORTS = {"intake": 8001, "routing": 8002, "notify": 8003, "reporting": 8004, "web": 8005}
+# Where logs, mail and credentials go, and the services' first port (intake; then routing, notify, reporting,
+# web).
+RUN_DIR = Path(os.environ.get("RUN_DIR", REPO / ".run"))
+PORT_BASE = int(os.environ.get("RUN_PORT_BASE", "8000"))
+PORTS = {name: PORT_BASE + i for i, name in enumerate(WITH_WEB, start=1)}
 WEB_URL = f"http://127.0.0.1:{PORTS['web']}"
 DEFAULTS = {
     "DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:5432/caunoi",
@@ -78,7 +81,7 @@ async def main(at: datetime | None = None) -> int:
     if at is not None:
         env["CLOCK_OFFSET_SECONDS"] = str(offset_to(at))
         say(f"every process lives as if at {at.isoformat()} (then time runs on)")
-    RUN_DIR.mkdir(exist_ok=True)
+    os.makedirs(RUN_DIR, exist_ok=True)
     await ensure_database(env["DATABASE_URL"])
 
     say("migrating …")
@@ -88,9 +91,9 @@ async def main(at: datetime | None = None) -> int:
     run_cli("intake", "seed", env=env)
     run_cli("routing", "seed", env=env)
 
-    sink: MailSink | None = None
+    sink: SmtpSink | None = None
     if "SMTP_HOST" not in os.environ:
-        sink = MailSink(RUN_DIR / "mail", port=int(env.get("SMTP_PORT", "1025"))).start()
+        sink = SmtpSink(port=int(os.environ.get("SMTP_PORT", "1025")), directory=RUN_DIR / "mail").start()
         env.update(SMTP_HOST=sink.host, SMTP_PORT=str(sink.port), SMTP_TLS="none")
 
     if not os.environ.get("WEB_SERVICE_TOKEN"):
@@ -149,7 +152,7 @@ async def main(at: datetime | None = None) -> int:
         say("stopped: " + ", ".join(f"{n} ({'ok' if c in clean else c})" for n, c in codes.items()))
 
 
-def print_banner(group: ServiceGroup, creds: dict[str, str], sink: MailSink | None, env: dict[str, str]) -> None:
+def print_banner(group: ServiceGroup, creds: dict[str, str], sink: SmtpSink | None, env: dict[str, str]) -> None:
     say("\nCầu Nối is running. Ctrl-C stops everything.\n")
     say(f"  web pages  {group.url('web')}   (public: /tu-van, /tra-cuu; people: /dang-nhap)\n")
     for name in WITH_WEB:
@@ -159,7 +162,10 @@ def print_banner(group: ServiceGroup, creds: dict[str, str], sink: MailSink | No
     if sink is not None:
         say(f"  mail sink  smtp://{sink.host}:{sink.port}  → every message in {sink.directory}/ (.eml files)")
     else:
-        say(f"  mail       SMTP_HOST={env['SMTP_HOST']} (your server)")
+        # Your server: inherited from the environment (`env` holds only what this script sets).
+        server = env.get("SMTP_HOST") or os.environ["SMTP_HOST"]
+        port = env.get("SMTP_PORT") or os.environ.get("SMTP_PORT", "")
+        say(f"  mail       SMTP_HOST={server}{f' SMTP_PORT={port}' if port else ''} (your server)")
     zalo = "on" if env.get("ZALO_ACCESS_TOKEN") or env.get("ZALO_REFRESH_TOKEN") else "off (set ZALO_* to a real OA)"
     say(f"  zalo       {zalo}")
     say(f"  rabbitmq   {_hide_password(env['RABBITMQ_URL'])}  namespace {env['BROKER_NAMESPACE']}")

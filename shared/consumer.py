@@ -41,7 +41,7 @@ from typing import Any
 
 from faststream import AckPolicy
 from faststream.message import StreamMessage
-from faststream.rabbit import Channel, QueueType, RabbitBroker, RabbitMessage, RabbitQueue
+from faststream.rabbit import Channel, RabbitBroker, RabbitMessage
 from pydantic import ValidationError
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
@@ -366,7 +366,7 @@ class EventConsumer:
         the delivery from FastStream's context: a `RabbitMessage` parameter is resolved by the dependency
         injector in a worker thread, and the default decoder parses the JSON body a first time; both were a
         measurable share of a consumer's CPU (py-spy, reporting under load)."""
-        queue = RabbitQueue(topology.queue(self.service), queue_type=QueueType.QUORUM, declare=False)
+        queue = topology.rabbit_queue(self.service, declare=False)  # declared by the publisher, with its bindings
         self._delivery_limit = topology.delivery_limit
         context = broker.context
 

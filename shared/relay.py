@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from datetime import timedelta
@@ -26,6 +25,7 @@ from shared.events import Envelope
 from shared.metrics import EVENTS_PUBLISHED, OUTBOX_OLDEST_PENDING, OUTBOX_PENDING, RELAY_FAILURES
 from shared.outbox import notify_channel
 from shared.publisher import EventPublisher
+from shared.worker import Signal, run_worker
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class OutboxRelay:
         self._poll_interval = poll_interval
         self._retention = retention
         self._max_backoff = max_backoff
-        self._wake = asyncio.Event()
+        self._wake = Signal()
         self.pending: int | None = None  # unpublished rows at the last housekeeping round (None: not known yet)
         self._stopping = asyncio.Event()
 
@@ -127,35 +127,31 @@ class OutboxRelay:
     async def run(self) -> None:
         listener = asyncio.create_task(self._listen(), name=f"{self.service}-outbox-listen")
         housekeeping = asyncio.create_task(self._housekeeping(), name=f"{self.service}-outbox-housekeeping")
-        backoff = 0.2
         try:
-            while not self._stopping.is_set():
-                self._wake.clear()
-                try:
-                    if not self._publisher.connected:
-                        await self._publisher.connect()
-                    await self.drain()
-                    backoff = 0.2
-                except Exception as exc:  # the relay outlives any fault, PublishIncomplete included
-                    RELAY_FAILURES.labels(self.service).inc()
-                    log.warning("outbox relay round failed, retrying in %.1fs: %r", backoff, exc)
-                    await self._sleep(backoff)
-                    backoff = min(backoff * 2, self._max_backoff)
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
+            # The relay outlives any fault, PublishIncomplete included: the loop backs off and tries again.
+            await run_worker(
+                f"{self.service} outbox relay",
+                self._round,
+                interval=self._poll_interval,
+                signal=self._wake,
+                min_backoff=0.2,
+                max_backoff=self._max_backoff,
+                on_error=lambda _exc: RELAY_FAILURES.labels(self.service).inc(),
+                stop=self._stopping,
+            )
         finally:
             listener.cancel()
             housekeeping.cancel()
             await asyncio.gather(listener, housekeeping, return_exceptions=True)
 
+    async def _round(self) -> int:
+        if not self._publisher.connected:
+            await self._publisher.connect()
+        return await self.drain()
+
     def stop(self) -> None:
         self._stopping.set()
         self._wake.set()
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
     async def _listen(self) -> None:
         """Wake the relay on every insert into the outbox, and after (re)connecting: rows may have

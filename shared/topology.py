@@ -16,10 +16,11 @@ never published before the queue that must keep it exists.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import aio_pika
 from aio_pika.abc import AbstractChannel
+from faststream.rabbit import ExchangeType, QueueType, RabbitExchange, RabbitQueue
 
 from shared.events import consumed_by
 from shared.events.base import SERVICES
@@ -64,6 +65,34 @@ class Topology:
         for service in SERVICES:
             if self.binding_keys(service):
                 await channel.get_queue(self.queue(service), ensure=True)
+
+    # --- the same topology as FastStream's typed declarations (the consumer's subscription, AsyncAPI) ---
+
+    def rabbit_exchange(self, *, declare: bool = True) -> RabbitExchange:
+        return RabbitExchange(self.events_exchange, type=ExchangeType.TOPIC, durable=True, declare=declare)
+
+    def rabbit_dead_letter_exchange(self, *, declare: bool = True) -> RabbitExchange:
+        return RabbitExchange(self.dead_letter_exchange, type=ExchangeType.DIRECT, durable=True, declare=declare)
+
+    def rabbit_queue(self, service: str, *, routing_key: str = "", declare: bool = True) -> RabbitQueue:
+        """The service's quorum queue (`routing_key`: one of its bindings, for a subscriber that names it)."""
+        return RabbitQueue(
+            self.queue(service),
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            arguments=cast(Any, self.queue_arguments(service)),  # x-dead-letter-* are not in QuorumQueueArgs
+            routing_key=routing_key,
+            declare=declare,
+        )
+
+    def rabbit_dead_letter_queue(self, service: str, *, declare: bool = True) -> RabbitQueue:
+        return RabbitQueue(
+            self.dead_letter_queue(service),
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            routing_key=service,
+            declare=declare,
+        )
 
     async def declare(self, channel: AbstractChannel) -> None:
         """Declare exchanges, every consuming service's queue, dead-letter queue and bindings."""

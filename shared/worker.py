@@ -63,13 +63,17 @@ async def run_worker(
     interval: float,
     signal: Signal | None = None,
     busy: Callable[[int], bool] = lambda _done: False,
+    min_backoff: float = 0.5,
     max_backoff: float = 30.0,
     after_step: Callable[[], None] | None = None,
+    on_error: Callable[[Exception], None] | None = None,
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """Run `step` until cancelled (see the module doc)."""
+    """Run `step` until cancelled, or until `stop` is set (checked between steps; whoever sets it also sets
+    `signal`, so a waiting worker notices at once). See the module doc."""
     signal = signal or Signal()
     backoff = 0.0
-    while True:
+    while stop is None or not stop.is_set():
         done = 0
         try:
             done = await step() or 0
@@ -77,14 +81,45 @@ async def run_worker(
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            backoff = min(max(backoff * 2, 0.5), max_backoff)
-            if is_transient(exc):
-                log.warning("%s: transient failure (%r); next try in %.1fs", name, exc, backoff)
+            backoff = min(max(backoff * 2, min_backoff), max_backoff)
+            if on_error is not None:
+                on_error(exc)
+                log.warning("%s failed, retrying in %.1fs: %r", name, backoff, exc)
+            elif is_transient(exc):
+                log.warning("%s: transient failure, retrying in %.1fs: %r", name, backoff, exc)
             else:
-                log.exception("%s failed; next try in %.1fs", name, backoff)
+                log.exception("%s failed; retrying in %.1fs", name, backoff)
         if after_step is not None:
             after_step()
         if backoff:
-            await asyncio.sleep(backoff)
+            await _sleep(backoff, stop)
         elif not busy(done):
             await signal.wait(interval)
+
+
+async def retry_until_done(name: str, action: Callable[[], Awaitable[None]], *, max_backoff: float = 30.0) -> None:
+    """Run `action` until it succeeds once (a start-up step that needs the database), backing off between
+    tries like `run_worker`."""
+    succeeded = False
+
+    async def step() -> int:
+        nonlocal succeeded
+        await action()
+        succeeded = True
+        return 0
+
+    stop = asyncio.Event()
+
+    def stop_when_done() -> None:
+        if succeeded:
+            stop.set()
+
+    await run_worker(name, step, interval=0, max_backoff=max_backoff, after_step=stop_when_done, stop=stop)
+
+
+async def _sleep(seconds: float, stop: asyncio.Event | None) -> None:
+    if stop is None:
+        await asyncio.sleep(seconds)
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -8,11 +8,62 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.support import infra
+from devtools import infra
+
+TESTS = Path(__file__).resolve().parent
+# The unit tier (`make test-fast`): tests that need no server, run in seconds. Whole folders, or modules.
+UNIT = (
+    "architecture/",
+    "bench/test_http_client.py",
+    "deploy/test_compose.py",
+    "deploy/test_grafana.py",
+    "deploy/test_k8s.py",
+    "deploy/test_prometheus.py",
+    "deploy/test_readme.py",
+    "reporting/test_periods_and_rollup.py",
+    "routing/test_case_states.py",
+    "routing/test_deadlines.py",
+    "routing/test_policy.py",
+    "shared/test_boundaries.py",
+    "shared/test_clock.py",
+    "shared/test_asyncapi.py",
+    "shared/test_error_shape.py",
+    "shared/test_event_catalogue.py",
+)
+SERVER_FIXTURES = {"amqp_vhost_url", "template_database", "database_url", "empty_database_url", "broker_namespace"}
+SERVER_PORTS = {5432, 5672, 15672}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the unit tier, and refuse a unit test that asks for a database or a broker."""
+    for item in items:
+        path = item.path.relative_to(TESTS).as_posix()
+        if any(path == unit or (unit.endswith("/") and path.startswith(unit)) for unit in UNIT):
+            item.add_marker(pytest.mark.unit)
+            servers = SERVER_FIXTURES & set(getattr(item, "fixturenames", ()))
+            if servers:
+                raise pytest.UsageError(f"{item.nodeid} is a unit test but asks for {sorted(servers)}")
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_reach_no_server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A unit test that tries to reach PostgreSQL or RabbitMQ fails (it belongs in another tier)."""
+    if request.node.get_closest_marker("unit") is None:
+        return
+    connect = socket.socket.connect
+
+    def guarded(sock: socket.socket, address: object) -> None:
+        if isinstance(address, tuple) and len(address) >= 2 and address[1] in SERVER_PORTS:
+            raise AssertionError(f"a unit test reached a server at {address}; it belongs in the integration tier")
+        connect(sock, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
 @pytest.fixture(scope="session")

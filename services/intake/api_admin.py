@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from sqlalchemy import select
 
 from services.intake import accounts, domain, reference, signin, store
@@ -21,11 +21,11 @@ from services.intake.schemas import (
     SpecialCircumstanceOut,
     UnitIn,
     UnitOut,
-    problems,
 )
 from services.intake.signin_schemas import InvitedOut
 from shared.auth import Principal
-from shared.http_errors import FieldErrors
+from shared.errors import FieldErrors, NotFound
+from shared.http_errors import problems
 from shared.service import runtime_of
 
 router = APIRouter(tags=["admin"])
@@ -113,7 +113,7 @@ async def issue_credential(account_id: uuid.UUID, body: CredentialIn, request: R
     async with runtime.sessions() as session, session.begin():
         exists = (await session.execute(select(store.accounts.c.id).where(store.accounts.c.id == account_id))).first()
         if exists is None:
-            raise HTTPException(404, detail="No such account.")
+            raise NotFound("No such account.", "Không tìm thấy tài khoản.")
         issued = await accounts.issue_credential(
             session,
             runtime.outbox,
@@ -136,7 +136,7 @@ async def revoke_credential(
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         if not await accounts.revoke(session, runtime.outbox, key_id, now=runtime.clock.now()):  # type: ignore[arg-type]
-            raise HTTPException(404, detail="No such credential.")
+            raise NotFound("No such credential.", "Không tìm thấy mã truy cập.")
     auth.forget(key_id)  # committed: refused from the next request on, whatever the cache held
     return Response(status_code=204)
 

@@ -8,7 +8,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -26,9 +26,10 @@ from services.intake.schemas import (
     Child,
     ChildOut,
     ConsentOut,
-    problems,
 )
 from shared.auth import Principal
+from shared.errors import Conflict, Forbidden, NotFound
+from shared.http_errors import problems
 from shared.service import runtime_of
 
 router = APIRouter(tags=["cases"])
@@ -40,11 +41,12 @@ ChildReader = Annotated[Principal, Depends(auth.require(*domain.CHILD_READERS))]
 Chair = Annotated[Principal, Depends(auth.require("chair"))]
 Admin = Annotated[Principal, Depends(auth.require("admin"))]
 NOT_FOUND = "No such case."
+NOT_FOUND_VI = "Không tìm thấy vụ việc."
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def _forbidden_unit() -> HTTPException:
-    return HTTPException(403, detail="A reporter may report only for its own unit.")
+def _forbidden_unit() -> Forbidden:
+    return Forbidden("A reporter may report only for its own unit.", "Người báo cáo chỉ báo cáo cho đơn vị của mình.")
 
 
 @router.post(
@@ -108,7 +110,10 @@ async def _replay(session: Db, principal: Principal, key: str, fingerprint: str)
     if row is None:
         return None
     if row.request_sha256 != fingerprint:
-        raise HTTPException(409, detail="This Idempotency-Key was used with a different body.")
+        raise Conflict(
+            "This Idempotency-Key was used with a different body.",
+            "Idempotency-Key này đã được dùng với nội dung khác.",
+        )
     return JSONResponse(row.response, status_code=row.status_code, headers={"Idempotent-Replayed": "true"})
 
 
@@ -126,7 +131,7 @@ async def _visible_case(request: Request, principal: Principal, case_id: uuid.UU
     async with runtime_of(request).sessions() as session:
         row = (await session.execute(query)).first()
     if row is None:
-        raise HTTPException(404, detail=NOT_FOUND)
+        raise NotFound(NOT_FOUND, NOT_FOUND_VI)
     return row, row.has_child
 
 

@@ -9,7 +9,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -18,15 +18,16 @@ from services.intake import domain, store
 from services.intake.api_cases import auth
 from services.intake.context import intake_context
 from services.intake.counseling import add_message, message_context, open_request
-from services.intake.schemas import CounselingCreated, CounselingIn, CounselingStatus, Problem, problems
+from services.intake.schemas import CounselingCreated, CounselingIn, CounselingStatus
 from shared.auth import Principal
-from shared.errors import NotFound
-from shared.http_errors import FieldErrors
+from shared.errors import FieldErrors, NotFound, TooManyRequests
+from shared.http_errors import ErrorBody, problems
 from shared.service import runtime_of
 
 router = APIRouter(tags=["counseling"])
 CodePath = Annotated[str, Path(pattern=r"^TV-\d{4}-[A-Z0-9]{8}$")]
 NOT_FOUND = "No request with this code and secret."
+NOT_FOUND_VI = "Không có yêu cầu nào với mã và mã bí mật này."
 MessageReader = Annotated[Principal, Depends(auth.require("member", "chair"))]
 
 
@@ -39,7 +40,7 @@ def client_address(request: Request) -> str:
     status_code=201,
     response_model=CounselingCreated,
     summary="Ask the club for help (no account needed)",
-    responses={429: {"model": Problem, "description": "Too many requests from this address"}, **problems(413, 415)},
+    responses={429: {"model": ErrorBody, "description": "Too many requests from this address"}, **problems(413, 415)},
 )
 async def create_request(body: CounselingIn, request: Request) -> JSONResponse:
     context = intake_context(request)
@@ -53,9 +54,9 @@ async def create_request(body: CounselingIn, request: Request) -> JSONResponse:
             raise FieldErrors.one("body.topic", "Unknown topic; a category code or `free`.", "Chủ đề không hợp lệ.")
     allowed, wait = context.limiter.allow(client_address(request))
     if not allowed:
-        return JSONResponse(
-            {"detail": "Too many requests from this address; try again later."},
-            status_code=429,
+        raise TooManyRequests(
+            "Too many requests from this address; try again later.",
+            "Quá nhiều yêu cầu từ địa chỉ này, vui lòng thử lại sau.",
             headers={"Retry-After": str(wait)},
         )
     secret = domain.counseling_secret()
@@ -96,9 +97,9 @@ async def get_request(
         ).first()
     # Unknown code and wrong secret look the same.
     if row is None or row.secret_sha256 is None or not given:
-        raise HTTPException(404, detail=NOT_FOUND)
+        raise NotFound(NOT_FOUND, NOT_FOUND_VI)
     if not hmac.compare_digest(row.secret_sha256, hashlib.sha256(given.encode()).hexdigest()):
-        raise HTTPException(404, detail=NOT_FOUND)
+        raise NotFound(NOT_FOUND, NOT_FOUND_VI)
     return CounselingStatus(
         code=row.code,
         status=row.status,

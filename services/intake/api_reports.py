@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
@@ -13,10 +13,11 @@ from services.intake import domain, store
 from services.intake.api_cases import auth
 from services.intake.cases import successor_names
 from services.intake.context import intake_context
-from services.intake.schemas import MonthlyReportHistory, MonthlyReportIn, MonthlyReportOut, problems
+from services.intake.schemas import MonthlyReportHistory, MonthlyReportIn, MonthlyReportOut
 from shared.auth import Principal
+from shared.errors import FieldErrors, NotFound
 from shared.events.intake import MonthlyReportSubmitted
-from shared.http_errors import FieldErrors
+from shared.http_errors import problems
 from shared.service import runtime_of
 
 router = APIRouter(tags=["monthly reports"])
@@ -25,11 +26,12 @@ Reader = Annotated[Principal, Depends(auth.require(*domain.REPORT_READERS))]
 UnitPath = Annotated[str, Path(pattern=domain.UNIT_PATTERN)]
 PeriodPath = Annotated[str, Path(pattern=domain.PERIOD_PATTERN, examples=["2026-11"])]
 NOT_FOUND = "No such unit or report."
+NOT_FOUND_VI = "Không tìm thấy đơn vị hoặc báo cáo."
 
 
 def _own_unit(principal: Principal, unit: str) -> None:
     if principal.role == "reporter" and principal.unit != unit:
-        raise HTTPException(404, detail=NOT_FOUND)
+        raise NotFound(NOT_FOUND, NOT_FOUND_VI)
 
 
 def _out(row) -> MonthlyReportOut:
@@ -56,7 +58,7 @@ async def put_report(
     async with runtime.sessions() as session, session.begin():
         row = (await session.execute(select(store.units).where(store.units.c.code == unit))).first()
         if row is None:
-            raise HTTPException(404, detail=NOT_FOUND)
+            raise NotFound(NOT_FOUND, NOT_FOUND_VI)
         if not domain.unit_overlaps_month(row.valid_from, row.valid_to, period):
             english, vietnamese = domain.unit_validity_messages(
                 row.name_vi, row.valid_from, row.valid_to, first_day, await successor_names(session, unit)
@@ -138,7 +140,7 @@ async def get_report(unit: UnitPath, period: PeriodPath, request: Request, princ
             )
         ).all()
     if not rows:
-        raise HTTPException(404, detail=NOT_FOUND)
+        raise NotFound(NOT_FOUND, NOT_FOUND_VI)
     revisions = [_out(r) for r in rows]
     return MonthlyReportHistory(unit=unit, period=period, latest=revisions[-1], revisions=revisions)
 

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from services.intake import accounts, signin, store
 from services.intake.api_cases import auth
 from services.intake.context import intake_context
-from services.intake.schemas import problems
 from services.intake.signin_schemas import (
     AccountView,
     InvitationIn,
@@ -27,6 +26,7 @@ from services.intake.signin_schemas import (
 )
 from shared.auth import Principal
 from shared.errors import FieldErrors, NotFound, TooManyRequests, Unauthorized
+from shared.http_errors import problems
 from shared.outbox import Outbox
 from shared.service import ServiceRuntime, runtime_of
 

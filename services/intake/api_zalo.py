@@ -20,8 +20,9 @@ from sqlalchemy.dialects.postgresql import insert
 
 from services.intake import store
 from services.intake.context import intake_context
-from services.intake.schemas import Problem
-from services.intake.zalo import TIMESTAMP_TOLERANCE
+from services.intake.zalo import TIMESTAMP_TOLERANCE, ZALO_INBOX
+from shared.errors import Unauthorized
+from shared.http_errors import ErrorBody
 from shared.service import runtime_of
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,8 @@ def verify(app_id: str, oa_secret: str, raw_body: bytes, header: str | None) -> 
     return body if hmac.compare_digest(given.lower(), expected) else None
 
 
-def _unauthorized() -> JSONResponse:
-    return JSONResponse({"detail": "Bad or missing X-ZEvent-Signature."}, status_code=401)
+def _unauthorized() -> Unauthorized:
+    return Unauthorized("Bad or missing X-ZEvent-Signature.", "Thiếu hoặc sai chữ ký X-ZEvent-Signature.")
 
 
 def timestamp_of(body: dict[str, Any]) -> datetime | None:
@@ -70,7 +71,7 @@ def fresh(body: dict[str, Any], now: datetime) -> bool:
 @router.post(
     "/v1/zalo/webhook",
     summary="Zalo OA events (signed by Zalo)",
-    responses={401: {"model": Problem}},
+    responses={401: {"model": ErrorBody}},
     openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True}},
 )
 async def webhook(request: Request) -> JSONResponse:
@@ -81,11 +82,14 @@ async def webhook(request: Request) -> JSONResponse:
     )
     if body is None:
         log.warning("zalo webhook refused: signature mismatch (%d bytes)", len(raw))
-        return _unauthorized()
+        raise _unauthorized()
     runtime = runtime_of(request)
     if not fresh(body, runtime.clock.now()):
         log.warning("zalo webhook refused: timestamp more than %s from now (%d bytes)", TIMESTAMP_TOLERANCE, len(raw))
-        return JSONResponse({"detail": "Stale or missing timestamp (more than 5 minutes from now)."}, status_code=401)
+        raise Unauthorized(
+            "Stale or missing timestamp (more than 5 minutes from now).",
+            "Thời điểm của sự kiện thiếu hoặc lệch quá 5 phút so với hiện tại.",
+        )
     event_name = str(body.get("event_name", ""))[:64]
     message = body.get("message") if isinstance(body.get("message"), dict) else {}
     msg_id = message.get("msg_id")
@@ -104,5 +108,5 @@ async def webhook(request: Request) -> JSONResponse:
         )
         stored = result.first() is not None
     if stored:
-        context.zalo_wake.set()
+        runtime.signals.set(ZALO_INBOX)
     return JSONResponse({"status": "ok", "duplicate": not stored})

@@ -3,9 +3,8 @@ the Zalo wake-up."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fastapi import Request
 
@@ -24,7 +23,6 @@ class IntakeContext:
     limiter: RateLimiter
     reference: ReferenceCache
     passwords: Passwords
-    zalo_wake: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def cipher_from(settings: IntakeSettings) -> FieldCipher:

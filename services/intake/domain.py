@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import unicodedata
 from calendar import monthrange
@@ -14,7 +13,6 @@ from shared.events import age_band
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 CONSENT_AGE = 7  # Law on Children / Law 91/2025: the child's own consent is needed from age 7
 EMERGENCY = "emergency_protection_of_life_or_health"
-LEGAL_BASES = ("consent", EMERGENCY)
 SUMMARY_MAX = 5000
 COUNSELING_MESSAGE_MAX = 2000
 OPEN_COUNSELING = ("received", "assigned")
@@ -29,10 +27,6 @@ CASE_READERS = (*CASE_LISTERS, "member")
 CHILD_READERS = ("reporter", "chair", "member")
 REPORT_WRITERS = ("reporter",)
 REPORT_READERS = ("reporter", "chair", "committee", "admin")
-
-
-def case_code(year: int, number: int) -> str:
-    return f"TN-{year}-{number:06d}"
 
 
 def local_date(moment: datetime) -> date:
@@ -169,10 +163,6 @@ def on_time(submitted_at: datetime, due_on: date) -> bool:
 
 PERIOD_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"  # the 2000s: also keeps date arithmetic in range
 UNIT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,99}$"
-
-
-def valid_period(period: str) -> bool:
-    return re.fullmatch(PERIOD_PATTERN, period) is not None
 
 
 def counseling_code(year: int) -> str:

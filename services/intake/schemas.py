@@ -64,12 +64,6 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Problem(BaseModel):
-    """Any error other than 422: a sentence in the requested language."""
-
-    detail: str
-
-
 class ConsentRecord(Strict):
     """A consent that was given (silence is not consent): who recorded it and when."""
 
@@ -341,11 +335,6 @@ class SpecialCircumstanceOut(BaseModel):
     code: str
     name_vi: str
     name_en: str
-
-
-def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries for plain errors."""
-    return {code: {"model": Problem} for code in codes}
 
 
 _ = Period  # re-exported for path parameters

@@ -13,8 +13,6 @@ events are pruned once they are older than twice that (a replay of them would be
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -31,12 +29,14 @@ from services.intake.counseling import add_message, open_request
 from shared.events.intake import ZaloUserActivity
 from shared.outbox import Outbox
 from shared.service import ServiceRuntime
+from shared.worker import run_worker
 
 log = logging.getLogger(__name__)
 HANDLED = ("user_send_text", "user_send_image", "follow", "unfollow")
 MAX_ATTEMPTS = 5
 TIMESTAMP_TOLERANCE = timedelta(minutes=5)
 PRUNE_EVERY_SECONDS = 60.0
+ZALO_INBOX = "zalo inbox"  # the worker, woken by the webhook when it stores an event
 
 
 def _at(body: dict[str, Any], fallback: datetime) -> datetime:
@@ -166,19 +166,16 @@ def zalo_worker(context: IntakeContext):
 
     async def run(runtime: ServiceRuntime) -> None:
         pruned_at = 0.0
-        while True:
-            try:
-                await process_pending(runtime, context)
-                if time.monotonic() - pruned_at >= PRUNE_EVERY_SECONDS:
-                    pruned_at = time.monotonic()
-                    await prune_dedupe(runtime)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("zalo worker pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(context.zalo_wake.wait(), timeout=1.0)
-            context.zalo_wake.clear()
+
+        async def step() -> int:
+            nonlocal pruned_at
+            handled = await process_pending(runtime, context)
+            if time.monotonic() - pruned_at >= PRUNE_EVERY_SECONDS:
+                pruned_at = time.monotonic()
+                await prune_dedupe(runtime)
+            return handled
+
+        await run_worker(ZALO_INBOX, step, interval=1.0, signal=runtime.signals[ZALO_INBOX])
 
     run.__name__ = "zalo_worker"
     return run

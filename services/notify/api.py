@@ -6,12 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import select, update
 
 from services.notify import store
 from shared.auth import Authenticator, Principal
+from shared.errors import Conflict, Forbidden, NotFound
 from shared.service import runtime_of
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
@@ -58,10 +59,12 @@ async def _query(
     d = store.deliveries.c
     if principal.role == "member":  # a member sees only what was sent to them
         if member_id is not None and member_id != principal.member_id:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="A member may only read their own deliveries.")
+            raise Forbidden(
+                "A member may only read their own deliveries.", "Thành viên chỉ được xem tin gửi cho chính mình."
+            )
         member_id = principal.member_id
         if member_id is None:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="This credential is bound to no member.")
+            raise Forbidden("This credential is bound to no member.", "Mã truy cập này không gắn với thành viên nào.")
     query = select(*(getattr(d, f) for f in Delivery.model_fields)).order_by(d.created_at.desc(), d.id).limit(limit)
     if case_id is not None:
         query = query.where(d.case_id == case_id)
@@ -121,8 +124,9 @@ async def retry(request: Request, _principal: Operator, delivery_id: Annotated[u
         if row is None:
             exists = (await session.execute(select(d.c.status).where(d.c.id == delivery_id))).scalar_one_or_none()
             if exists is None:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, detail="No such delivery.")
-            raise HTTPException(
-                status.HTTP_409_CONFLICT, detail=f"Only a dead delivery can be retried (it is {exists})."
+                raise NotFound("No such delivery.", "Không tìm thấy tin gửi.")
+            raise Conflict(
+                f"Only a dead delivery can be retried (it is {exists}).",
+                f"Chỉ gửi lại được tin đã thất bại hẳn (tin này đang ở trạng thái {exists}).",
             )
     return Delivery(**row._mapping)

@@ -42,7 +42,7 @@ from services.notify.templates import render
 from services.notify.wakeup import listen
 from services.notify.zalo import ZaloClient
 from shared.service import ServiceRuntime
-from shared.worker import run_worker
+from shared.worker import retry_until_done, run_worker
 
 log = logging.getLogger(__name__)
 d = store.deliveries
@@ -238,15 +238,7 @@ def dispatcher_worker(
     async def dispatch(runtime: ServiceRuntime) -> None:
         async with make_http() as http:
             zalo = ZaloClient(runtime.settings, runtime.sessions, http, runtime.clock)
-            while True:
-                try:
-                    await zalo.seed()
-                    break
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("could not seed the Zalo token; retrying")
-                    await asyncio.sleep(2)
+            await retry_until_done("seeding the Zalo token", zalo.seed)
             dispatcher = Dispatcher(runtime, zalo)
             runtime.extras["dispatcher"] = dispatcher
             await dispatcher.run()

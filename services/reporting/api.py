@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import documents, exports, figures, plan, store, suppression, tables
 from services.reporting.domain import VN, Period, PeriodError, parse_period
 from shared.auth import Authenticator, Principal
+from shared.errors import FieldErrors, NotFound
 from shared.service import runtime_of
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -36,7 +37,11 @@ def period_param(
     try:
         return parse_period(period)
     except PeriodError as exc:
-        raise HTTPException(422, detail=[{"loc": ["query", "period"], "msg": str(exc), "type": "value_error"}]) from exc
+        raise FieldErrors.one(
+            "query.period",
+            str(exc),
+            "Kỳ không hợp lệ: một tháng (2025-07), quý (2025-Q3), năm (2025) hoặc khoảng (2025..2026).",
+        ) from exc
 
 
 PeriodQ = Annotated[Period, Depends(period_param)]
@@ -126,7 +131,10 @@ async def _report_json(
             return await figures.completeness(session, period, rollup=rollup)
         case "plan":
             return await plan.tracker(session, period, day)
-    raise HTTPException(404, detail=f"unknown report {report!r}; one of {', '.join(tables.REPORTS)}")
+    raise NotFound(
+        f"unknown report {report!r}; one of {', '.join(tables.REPORTS)}",
+        f"Không có báo cáo {report!r}; chọn một trong: {', '.join(tables.REPORTS)}.",
+    )
 
 
 ReportName = Literal[
@@ -157,15 +165,10 @@ async def export(
     async with runtime_of(request).sessions() as session:
         if report == "summary":
             if format == "csv":
-                raise HTTPException(
-                    422,
-                    detail=[
-                        {
-                            "loc": ["query", "format"],
-                            "msg": "the summary has several tables: export it as xlsx, or one report as csv",
-                            "type": "value_error",
-                        }
-                    ],
+                raise FieldErrors.one(
+                    "query.format",
+                    "The summary has several tables: export it as xlsx, or one report as csv.",
+                    "Bản tổng hợp có nhiều bảng: hãy xuất dạng xlsx, hoặc xuất từng báo cáo dạng csv.",
                 )
             sheets = [
                 await tables.sheet(session, name, period, rollup=rollup, today=day, small=small)
@@ -198,7 +201,7 @@ async def review(
     try:
         chosen = documents.review_kind(kind, year, signing.club_name)
     except ValueError as exc:
-        raise HTTPException(422, detail=[{"loc": ["query", "year"], "msg": str(exc), "type": "value_error"}]) from exc
+        raise FieldErrors.one("query.year", str(exc), "Năm không hợp lệ cho loại văn bản này.") from exc
     async with runtime.sessions() as session:
         body = await documents.review_docx(
             session, chosen, today(request), number, signing, threshold(request, principal)

@@ -6,13 +6,14 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
 from services.reporting import plan, store
 from services.reporting.api import READERS, PeriodQ, auth, today
 from shared.auth import Principal
+from shared.errors import FieldErrors
 from shared.service import runtime_of
 from shared.text import NfcStr
 
@@ -56,9 +57,8 @@ async def tracker(request: Request, _principal: Reader, period: PeriodQ) -> dict
 async def record(request: Request, principal: Recorder, body: ActivityIn) -> ActivityOut:
     runtime = runtime_of(request)
     if body.held_on > today(request):
-        raise HTTPException(
-            422,
-            detail=[{"loc": ["body", "held_on"], "msg": "an activity is recorded once held", "type": "value_error"}],
+        raise FieldErrors.one(
+            "body.held_on", "An activity is recorded once held.", "Chỉ ghi nhận hoạt động đã diễn ra."
         )
     async with runtime.sessions() as session, session.begin():
         if body.plan_item_id is not None:
@@ -68,10 +68,7 @@ async def record(request: Request, principal: Recorder, body: ActivityIn) -> Act
                 )
             ).first()
             if known is None:
-                raise HTTPException(
-                    422,
-                    detail=[{"loc": ["body", "plan_item_id"], "msg": "no such roadmap item", "type": "value_error"}],
-                )
+                raise FieldErrors.one("body.plan_item_id", "No such roadmap item.", "Không có mục này trong lộ trình.")
         row = dict(
             activity_id=uuid.uuid4(),
             recorded_at=runtime.clock.now(),

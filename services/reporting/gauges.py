@@ -5,7 +5,6 @@ worker from the counters (cheap queries), so a scrape never touches the database
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date
 
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.reporting import figures, store
 from services.reporting.domain import VN, Month
 from shared.service import ServiceRuntime
+from shared.worker import run_worker
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +54,11 @@ async def refresh(session: AsyncSession, today: date, due_day: int) -> None:
 
 
 async def gauges_worker(runtime: ServiceRuntime) -> None:
-    while True:
-        try:
-            async with runtime.sessions() as session:
-                today = runtime.clock.now().astimezone(VN).date()
-                await refresh(session, today, runtime.settings.monthly_report_due_day)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("refreshing business gauges failed")
-        await asyncio.sleep(runtime.settings.gauges_interval)
+    """Background worker (ServiceSpec.workers): refresh the business gauges every `GAUGES_INTERVAL`."""
+
+    async def step() -> None:
+        async with runtime.sessions() as session:
+            today = runtime.clock.now().astimezone(VN).date()
+            await refresh(session, today, runtime.settings.monthly_report_due_day)
+
+    await run_worker("gauges", step, interval=runtime.settings.gauges_interval)

@@ -10,7 +10,6 @@ Time comes from the runtime's clock, so tests move a `FakeClock` instead of wait
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date, datetime, timedelta
 
@@ -26,6 +25,7 @@ from shared.events.common import Recipient
 from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
 from shared.outbox import Outbox
 from shared.service import ServiceRuntime
+from shared.worker import run_worker
 
 log = logging.getLogger(__name__)
 JOB = "reminders"
@@ -159,14 +159,12 @@ async def run_once(
 
 
 async def scheduler_worker(runtime: ServiceRuntime) -> None:
-    """Background loop (ServiceSpec.workers): try the job every interval; never dies on an error."""
+    """Background worker (ServiceSpec.workers): try the job every interval; never dies on an error."""
     settings: ReportingSettings = runtime.settings
-    assert runtime.outbox is not None
-    while True:
-        try:
-            await run_once(runtime.sessions, runtime.outbox, runtime.clock, settings)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("scheduler run failed; retrying next interval")
-        await asyncio.sleep(min(settings.scheduler_interval, 60.0))
+    outbox = runtime.outbox
+    assert outbox is not None
+    await run_worker(
+        "scheduler",
+        lambda: run_once(runtime.sessions, outbox, runtime.clock, settings),
+        interval=min(settings.scheduler_interval, 60.0),
+    )

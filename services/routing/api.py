@@ -11,17 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from services.routing import store
+from services.routing.answers import answer_assignment, chair_changes_members
 from services.routing.api_referrals import ReferralOut, referral_out
+from services.routing.cases import locked_case, move_case
 from services.routing.domain import summarise_opinions
 from services.routing.registry import FieldName
-from services.routing.workflow import (
-    ACTIVE,
-    answer_assignment,
-    chair_changes_members,
-    committee_recipients,
-    locked_case,
-    move_case,
-)
+from services.routing.roster import ACTIVE, committee_recipients
 from shared.auth import Authenticator, Principal
 from shared.errors import Conflict, FieldErrors, Forbidden, NotFound
 from shared.events import ProtectionLevel

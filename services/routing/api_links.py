@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.routing import store
+from services.routing.answers import answer_assignment
 from services.routing.links import verify
-from services.routing.workflow import answer_assignment
 from shared.errors import Conflict, NotFound, Refusal
 from shared.service import runtime_of
 from shared.uow import RetryingRoute, unit_of_work

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 
 from services.routing import store
+from services.routing.answers import member_goes_on_leave, release_if_unavailable
 from services.routing.api import auth
 from services.routing.registry import LeavePeriod, MemberIn, upsert_member
-from services.routing.workflow import member_goes_on_leave, release_if_unavailable
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound
 from shared.service import runtime_of

@@ -14,7 +14,7 @@ from sqlalchemy import case, func, literal, select
 
 from services.routing import store
 from services.routing.api import CaseOut, OpinionIn, _case_view, _holds, auth
-from services.routing.workflow import locked_case
+from services.routing.cases import locked_case
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.service import runtime_of

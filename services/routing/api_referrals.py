@@ -19,8 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing import store
+from services.routing.cases import locked_case
 from services.routing.referrals import EMERGENCY_TARGETS
-from services.routing.workflow import ACTIVE, locked_case
+from services.routing.roster import ACTIVE
 from shared.auth import Authenticator, Principal
 from shared.errors import Conflict, FieldErrors, Forbidden, NotFound
 from shared.events.routing import CaseReferred, ReferralAcknowledged, ReferralTarget

@@ -1,7 +1,7 @@
 """Assignment of reported cases in batches.
 
 Why batches: every assignment decision must see the previous one (capacity, least recently assigned),
-so decisions are serialised across replicas by `workflow._serialise_assignment` and each must commit
+so decisions are serialised across replicas by `assignments._serialise_assignment` and each must commit
 before the next reads the pool. Done one case per transaction, the lock is held for a pool read, a
 handful of INSERTs and a commit per case, which capped routing at a few dozen cases a second. The
 `case.reported` handler therefore only records the case (`assign_pending`), and this worker, in every
@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import replace
-from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,10 +22,12 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Row
 
 from services.routing import store
-from services.routing.domain import check_transition, choose, covered_units
+from services.routing.assignments import AssignmentBatch, _serialise_assignment
+from services.routing.cases import case_deadlines
+from services.routing.domain import check_transition, covered_units, decide
 from services.routing.pool import Pool, load_pool
+from services.routing.roster import chair_of
 from services.routing.settings import RoutingSettings
-from services.routing.workflow import _serialise_assignment, _timer_rows, case_deadlines, chair_of, plan_assignment
 from shared.events import Event
 from shared.events.routing import AssignmentInfo, CaseAssigned, CaseStatusChanged
 from shared.outbox import Cause
@@ -80,14 +81,13 @@ async def assign_batch(uow: UnitOfWork) -> int:
     await _serialise_assignment(session)
     pool = await load_pool(session, now, None)
     covering = await _covering(session, {case.unit for case in cases}, pool)
-    assignments: list[dict[str, Any]] = []
-    timers: list[dict[str, Any]] = []
+    batch = AssignmentBatch(settings, now)
     events: list[tuple[Event, uuid.UUID, Cause]] = []
     assigned: list[uuid.UUID] = []
     for case in cases:
         case = _with_fields(case, categories.get(case.category, []))
-        timers.extend(_timer_rows(case_deadlines(settings, case), case.case_id, None))
-        infos = _decide(settings, now, case, pool, covering.get(case.unit, set()), assignments, timers)
+        batch.add_timers(case_deadlines(settings, case), case.case_id, None)
+        infos = _decide(now, case, pool, covering.get(case.unit, set()), batch)
         missing = infos.missing
         events.append(
             _caused_by_report(
@@ -122,10 +122,7 @@ async def assign_batch(uow: UnitOfWork) -> int:
                     case,
                 )
             )
-    if assignments:
-        await session.execute(store.assignments.insert(), assignments)
-    if timers:
-        await session.execute(store.timers.insert(), timers)
+    await batch.write(session)
     await uow.emit_many(events)
     known = store.categories.c
     fields_of_category = select(known.fields).where(known.code == c.category).scalar_subquery()
@@ -159,45 +156,31 @@ class _Decision:
         self.missing = missing
 
 
-def _decide(
-    settings: RoutingSettings,
-    now: Any,
-    case: Row,
-    pool: Pool,
-    covering: set[uuid.UUID],
-    assignments: list[dict[str, Any]],
-    timers: list[dict[str, Any]],
-) -> _Decision:
-    """One case's choice (the policy of issue 4), counted into the pool so the next case sees it."""
-    fields = list(case.required_fields)
+def _decide(now: Any, case: Row, pool: Pool, covering: set[uuid.UUID], batch: AssignmentBatch) -> _Decision:
+    """One case's decision (`domain.decide`, the same as a hand-over's), counted into the pool so the next
+    case sees it, and its assignments added to the batch."""
     view = [
         replace(cand, units=frozenset({case.unit}) if cand.member_id in covering else frozenset())
         for cand in pool.candidates
     ]
-    choice = choose(fields, case.unit, view)
-    picks: list[tuple[Row, str | None]] = [(pool.rows[m], f) for f, m in choice.picks.items()]
     available = pool.available()
-    board: list[Row] = []
-    if case.urgency == "critical":
-        board = [m for m in pool.with_roles("chair", "vice_chair") if m.member_id in available]
-    elif not fields:
-        board = [m for m in pool.with_roles("chair") if m.member_id in available][:1]
-    picked = set(choice.picks.values())
-    picks += [(member, None) for member in board if member.member_id not in picked]
-    # The picks now count: one more open case each (with a field) and the most recent assignment.
+    decision = decide(
+        list(case.required_fields),
+        case.unit,
+        view,
+        urgency=case.urgency,
+        board=[m.member_id for m in pool.with_roles("chair", "vice_chair") if m.member_id in available],
+        chairs=[m.member_id for m in pool.with_roles("chair") if m.member_id in available],
+    )
+    # The field picks now count: one more open case each and the most recent assignment.
+    picked = {member for member, field in decision.picks if field is not None}
     for i, cand in enumerate(pool.candidates):
         if cand.member_id in picked:
             pool.candidates[i] = replace(cand, load=cand.load + 1, last_assigned_at=now)
-    window = timedelta(hours=settings.accept_within_hours(case.urgency))
-    infos = []
-    for member, field in picks:
-        row, timer_rows, info = plan_assignment(
-            settings, member, field, now=now, window=window, case_id=case.case_id, request_id=None
-        )
-        assignments.append(row)
-        timers.extend(timer_rows)
-        infos.append(info)
-    return _Decision(infos, choice.missing)
+    infos = [
+        batch.add(pool.rows[member], field, case.urgency, case_id=case.case_id) for member, field in decision.picks
+    ]
+    return _Decision(infos, decision.missing)
 
 
 def _with_fields(case: Row, fields: list[str]) -> Any:

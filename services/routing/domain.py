@@ -18,10 +18,8 @@ from datetime import date, datetime
 from shared.errors import Conflict
 
 FIELDS = ("law", "psychology", "medicine", "education", "social_work")
-CLUB_ROLES = ("chair", "vice_chair", "board_member", "member", "committee")
 # Roles that can be given a field of a case; the Standing Committee only receives escalations and proposals.
 ASSIGNABLE_ROLES = ("chair", "vice_chair", "board_member", "member")
-REFERRALS = ("police", "health_facility", "commune_social_services", "school", "legal_aid")
 
 
 @dataclass(frozen=True)
@@ -119,6 +117,43 @@ def covered_units(own: Iterable[str], successors: dict[str, Sequence[str]]) -> f
 
 
 # --- the case's life ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Who gets which field of a case (`None`: a board member's place without a field), and the fields
+    nobody available can take."""
+
+    picks: tuple[tuple[uuid.UUID, str | None], ...]
+    missing: tuple[str, ...]
+
+
+def decide(
+    required_fields: Sequence[str],
+    unit: str | None,
+    candidates: Sequence[Candidate],
+    *,
+    urgency: str,
+    board: Sequence[uuid.UUID] = (),
+    chairs: Sequence[uuid.UUID] = (),
+    excluded: dict[str, set[uuid.UUID]] | None = None,
+    already_on_subject: Iterable[uuid.UUID] = (),
+) -> Decision:
+    """The one decision for a new case and for a handed-over field: `choose` a member per field; a new
+    case also puts the board on it (`board`: the available chairs and vice-chairs; `chairs`: the available
+    chairs, in order): a critical case goes to the whole board as well, a case of no field to the first chair.
+    A hand-over passes no board (the chair's own place is not handed to anyone)."""
+    choice = choose(required_fields, unit, candidates, excluded=excluded, already_on_subject=already_on_subject)
+    picks: list[tuple[uuid.UUID, str | None]] = list((m, f) for f, m in choice.picks.items())
+    places: list[uuid.UUID] = []
+    if urgency == "critical":
+        places = list(board)
+    elif not required_fields:
+        places = list(chairs[:1])
+    picked = set(choice.picks.values())
+    picks += [(member, None) for member in dict.fromkeys(places) if member not in picked]
+    return Decision(tuple(picks), tuple(choice.missing))
+
 
 CASE_STATES = ("reported", "assigned", "accepted", "in_progress", "forwarded", "closed")
 

@@ -8,8 +8,9 @@ from sqlalchemy.dialects.postgresql import insert
 from services.routing import store
 from services.routing.api import auth
 from services.routing.assigner import ASSIGNER
+from services.routing.cases import record_new_case
+from services.routing.counseling import assign_new_request
 from services.routing.settings import RoutingSettings
-from services.routing.workflow import assign_new_request, record_new_case
 from shared.consumer import Handler, HandlerContext
 from shared.events import Event
 from shared.events.intake import (

@@ -2,7 +2,7 @@
 assignment with a field, whether they are on leave today and whether they cover the case's unit.
 
 Why one query: routing must keep up with hundreds of `case.reported` a second, and this read happens
-inside the assignment lock (`workflow._serialise_assignment`), so its cost bounds throughput. The
+inside the assignment lock (`assignments._serialise_assignment`), so its cost bounds throughput. The
 per-member subqueries are served by the partial indexes of migration 0002.
 """
 

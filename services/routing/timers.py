@@ -16,18 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Row
 
 from services.routing import store
+from services.routing.answers import LEAVE_START, release_if_unavailable
 from services.routing.deadlines import STAGES
 from services.routing.referrals import has_emergency_referral
+from services.routing.roster import ACTIVE, chair_recipients, committee_recipients, members_by_id, recipient
 from services.routing.settings import RoutingSettings
-from services.routing.workflow import (
-    ACTIVE,
-    LEAVE_START,
-    chair_recipients,
-    committee_recipients,
-    members_by_id,
-    recipient,
-    release_if_unavailable,
-)
 from shared.events.routing import CaseEscalated, DeadlineReminder
 from shared.service import ServiceRuntime
 from shared.uow import UnitOfWork, unit_of_work

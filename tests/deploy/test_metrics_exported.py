@@ -10,9 +10,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from devtools.system import RunningSystem, running_system
+from devtools.waiting import eventually
 from tests.deploy.promql import dashboard_expressions, metric_names, rule_expressions
-from tests.e2e.system import RunningSystem, running_system
-from tests.support.waiting import eventually
 
 RABBITMQ_PLUGIN = "http://127.0.0.1:15692"
 # rabbitmq_prometheus (3.10–3.13) metrics the rules and dashboards use, by the endpoint that serves them

@@ -14,10 +14,10 @@ import httpx
 import pytest
 import yaml
 
+from devtools.processes import free_port
+from devtools.system import RunningSystem, running_system
+from devtools.waiting import eventually
 from tests.deploy.promql import DASHBOARDS, RULES
-from tests.e2e.system import RunningSystem, running_system
-from tests.support.processes import free_port
-from tests.support.waiting import eventually
 
 REPO = Path(__file__).resolve().parents[2]
 PROMETHEUS = REPO / "deploy" / "prometheus" / "prometheus.yml"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.system import RunningSystem, running_system
+from devtools.system import RunningSystem, running_system
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.e2e.system import RunningSystem, email_to, running_system
-from tests.e2e.tap import email_recipients
-from tests.support.waiting import eventually
+from devtools.system import RunningSystem, email_to, running_system
+from devtools.tap import email_recipients
+from devtools.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 

@@ -15,10 +15,10 @@ from collections import Counter
 import httpx
 import pytest
 
+from devtools.system import CODE_PATTERN, RunningSystem
+from devtools.tap import email_recipients, zalo_recipients
+from devtools.waiting import eventually
 from tests.e2e.observe import dead_letters, settled
-from tests.e2e.system import CODE_PATTERN, RunningSystem
-from tests.e2e.tap import email_recipients, zalo_recipients
-from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.fault]
 

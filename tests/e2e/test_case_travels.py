@@ -9,10 +9,10 @@ from email.utils import parseaddr
 import httpx
 import pytest
 
+from devtools.system import CHILD_SECRETS, MAIL_FROM, PUBLIC_BASE_URL, SUMMARY, RunningSystem, email_text, email_to
+from devtools.tap import email_recipients, zalo_recipients
+from devtools.waiting import eventually
 from shared.events import Envelope
-from tests.e2e.system import CHILD_SECRETS, MAIL_FROM, PUBLIC_BASE_URL, SUMMARY, RunningSystem, email_text, email_to
-from tests.e2e.tap import email_recipients, zalo_recipients
-from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from devtools.system import RunningSystem, email_to
+from devtools.tap import email_recipients
+from devtools.waiting import eventually
 from tests.e2e.observe import counter
-from tests.e2e.system import RunningSystem, email_to
-from tests.e2e.tap import email_recipients
-from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 

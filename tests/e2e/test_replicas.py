@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.system import (
+from devtools.processes import ServiceGroup
+from devtools.system import (
     CATEGORY,
     CHILD,
     CODE_PATTERN,
@@ -24,9 +25,8 @@ from tests.e2e.system import (
     RunningSystem,
     running_system,
 )
-from tests.e2e.tap import email_recipients, zalo_recipients
-from tests.support.processes import ServiceGroup
-from tests.support.waiting import eventually
+from devtools.tap import email_recipients, zalo_recipients
+from devtools.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.fault]
 

@@ -7,8 +7,8 @@ import asyncio
 import aio_pika
 import pytest
 
-from tests.support.tcp_proxy import TcpProxy
-from tests.support.waiting import eventually
+from devtools.tcp_proxy import TcpProxy
+from devtools.waiting import eventually
 
 pytestmark = pytest.mark.fault
 

@@ -22,6 +22,8 @@ import pytest_asyncio
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from devtools import infra
+from devtools.waiting import eventually
 from services.intake import reference, store
 from services.intake.main import create_app
 from services.intake.settings import IntakeSettings
@@ -29,9 +31,7 @@ from shared.clock import FakeClock
 from shared.events import Envelope, Event
 from shared.outbox import Outbox
 from shared.topology import Topology
-from tests.support import infra
 from tests.support.credentials import grant
-from tests.support.waiting import eventually
 
 ZALO_APP_ID = "1234567890123456789"
 ZALO_OA_SECRET = "oa-secret-for-tests"

@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from tests.support import infra
-from tests.support.waiting import eventually
+from devtools import infra
+from devtools.waiting import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 

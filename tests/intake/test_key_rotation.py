@@ -16,13 +16,13 @@ import uuid
 
 import pytest
 
+from devtools.waiting import eventually
 from services.intake import rotation
 from services.intake.crypto import FieldCipher, parse_keys
 from services.intake.settings import DEV_CHILD_DATA_KEYS
 from tests.intake.conftest import MINIMAL_CASE
 from tests.intake.test_cli import cli
 from tests.intake.test_zalo_webhook import signed, user_send_text
-from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 

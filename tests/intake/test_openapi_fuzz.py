@@ -11,10 +11,10 @@ import sys
 import httpx
 import pytest
 
+from devtools import infra
+from devtools.waiting import eventually
 from services.intake import store
-from tests.support import infra
 from tests.support.credentials import grant
-from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 

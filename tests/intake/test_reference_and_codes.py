@@ -10,8 +10,8 @@ import re
 import pytest
 from sqlalchemy import text
 
+from devtools.waiting import eventually
 from tests.intake.conftest import MINIMAL_CASE
-from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 import aio_pika
 import pytest
 
+from devtools.waiting import eventually
 from shared.events import Envelope
 from shared.events.routing import CounselingRequestAnswered
 from shared.topology import Topology
 from tests.intake.conftest import MINIMAL_CASE
-from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 

@@ -8,6 +8,10 @@ import logging
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 
+from devtools.mailsink import SmtpSink
+from devtools.system import email_text
+from devtools.waiting import eventually
+from devtools.zalo_stub import ZaloStub
 from services.intake import store
 from services.intake.main import create_app as intake_app
 from services.intake.settings import IntakeSettings
@@ -15,14 +19,10 @@ from services.notify.main import create_app as notify_app
 from services.routing.main import create_app as routing_app
 from services.routing.settings import RoutingSettings
 from shared.clock import FakeClock
-from tests.e2e.system import email_text
 from tests.intake.signin_support import PASSWORD
 from tests.notify.conftest import notify_env, settings_from
 from tests.support.asgi import running
 from tests.support.credentials import grant
-from tests.support.smtp_server import SmtpSink
-from tests.support.waiting import eventually
-from tests.support.zalo_stub import ZaloStub
 
 START = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
 EMAIL = "tran.thi.lan@tinhdoan-tayninh.vn"

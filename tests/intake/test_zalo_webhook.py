@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
+from devtools.waiting import eventually
 from tests.intake.conftest import NOW, ZALO_APP_ID, ZALO_OA_SECRET
-from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 OA_ID = "579745863508352884"

@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from devtools.mailsink import SmtpSink
+from devtools.zalo_stub import ZaloStub
 from services.notify import store
 from services.notify.settings import NotifySettings
 from shared.events import Envelope, Event, Recipient
 from shared.events.routing import AssignmentInfo, CaseAssigned
 from shared.topology import Topology
-from tests.support.smtp_server import SmtpSink
-from tests.support.zalo_stub import ZaloStub
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from devtools.system import email_text
+from devtools.waiting import eventually
 from services.notify.main import create_app
 from shared.events.intake import AccountLinkIssued
-from tests.e2e.system import email_text
 from tests.notify.conftest import deliveries, holds, notify_env, publish, settings_from
 from tests.support.asgi import running
-from tests.support.waiting import eventually
 
 LINK = "https://caunoi.tinhdoan-tayninh.vn/moi/" + "Zb9_" * 10 + "q-X"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from devtools.mailsink import SmtpSink
+from devtools.waiting import eventually
 from services.notify.main import create_app
 from tests.notify.conftest import (
     case_assigned,
@@ -18,8 +20,6 @@ from tests.notify.conftest import (
 )
 from tests.notify.test_zalo import reminder
 from tests.support.asgi import running
-from tests.support.smtp_server import SmtpSink
-from tests.support.waiting import eventually
 
 
 async def test_4xx_is_retried_5xx_falls_back_to_zalo_and_a_lasting_4xx_is_dead_lettered(base_env, smtp, zalo):

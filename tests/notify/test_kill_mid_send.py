@@ -17,10 +17,10 @@ from collections import Counter
 
 import httpx
 
+from devtools.infra import REPO
+from devtools.mailsink import free_port
+from devtools.waiting import eventually
 from tests.notify.conftest import case_assigned, holds, member, notify_env, publish
-from tests.support.infra import REPO
-from tests.support.smtp_server import free_port
-from tests.support.waiting import eventually
 
 CASES = 60
 CONCURRENCY = 4

@@ -8,12 +8,12 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, time, timedelta
 
+from devtools.waiting import eventually
 from services.notify.main import create_app
 from shared.clock import FakeClock
 from shared.events.routing import DeadlineReminder
 from tests.notify.conftest import case_assigned, deliveries, holds, member, notify_env, publish, settings_from
 from tests.support.asgi import running
-from tests.support.waiting import eventually
 
 NIGHT = datetime(2026, 11, 30, 16, 0, tzinfo=UTC)  # 23:00 in Tây Ninh
 MORNING = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)  # 06:00 the next day in Tây Ninh

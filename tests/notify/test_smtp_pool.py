@@ -7,13 +7,13 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from devtools.mailsink import free_port
+from devtools.waiting import eventually
 from services.notify.settings import NotifySettings
 from services.notify.smtp import build_email
 from services.notify.smtp_pool import SmtpPool
 from services.notify.templates import Rendered
 from tests.notify.conftest import holds
-from tests.support.smtp_server import free_port
-from tests.support.waiting import eventually
 
 
 class _Keep:

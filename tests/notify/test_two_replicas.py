@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from devtools.waiting import eventually
 from services.notify.main import create_app
 from tests.notify.conftest import case_assigned, holds, member, notify_env, publish, settings_from
 from tests.support.asgi import running
-from tests.support.waiting import eventually
 
 
 async def test_two_instances_share_the_work_and_never_double_send(base_env, smtp, zalo):

@@ -7,11 +7,11 @@ import uuid
 
 from sqlalchemy import insert, select
 
+from devtools.waiting import eventually
 from services.notify import store
 from services.notify.main import create_app
 from tests.notify.conftest import case_assigned, holds, member, notify_env, publish, settings_from
 from tests.support.asgi import running
-from tests.support.waiting import eventually
 
 AN_HOUR = "3600"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from devtools.waiting import eventually
 from services.reporting import store
 from services.reporting.main import create_app
 from services.reporting.settings import ReportingSettings
@@ -13,7 +14,6 @@ from shared.events.routing import CaseEscalated
 from tests.reporting.test_monthly_counts import publish
 from tests.support.asgi import running
 from tests.support.credentials import grant
-from tests.support.waiting import eventually
 
 CHAIR = Recipient(display_name="Chủ nhiệm", email="chair@club.example")
 

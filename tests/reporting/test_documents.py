@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 
 import docx
 
+from devtools.waiting import eventually
 from services.reporting import store
 from services.reporting.documents import ReviewData, Signing, docx_markdown, place_date, render_review, review_kind
 from services.reporting.domain import parse_period
@@ -23,7 +24,6 @@ from shared.events.routing import CaseReferred, ReferralAcknowledged
 from tests.reporting.test_monthly_counts import publish
 from tests.support.asgi import running
 from tests.support.credentials import grant
-from tests.support.waiting import eventually
 
 SIGNING = Signing(
     club_name="Câu lạc bộ tư vấn, giúp đỡ trẻ em tỉnh Tây Ninh",

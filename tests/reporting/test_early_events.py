@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from devtools.waiting import eventually
 from services.reporting import store
 from services.reporting.main import create_app
 from services.reporting.settings import ReportingSettings
@@ -19,7 +20,6 @@ from shared.events.notify import NotificationSent
 from shared.events.routing import AssignmentInfo, CaseAssigned
 from tests.reporting.test_monthly_counts import publish
 from tests.support.asgi import running
-from tests.support.waiting import eventually
 
 REPORTED_AT = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)
 

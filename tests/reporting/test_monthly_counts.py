@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import aio_pika
 
+from devtools.waiting import eventually
 from services.reporting import store
 from services.reporting.main import create_app
 from services.reporting.settings import ReportingSettings
@@ -15,7 +16,7 @@ from shared.events.intake import CaseReported
 from shared.topology import Topology
 from tests.support.asgi import running
 from tests.support.credentials import grant
-from tests.support.waiting import eventually
+from tests.support.metrics import sample
 
 
 async def publish(amqp_url: str, namespace: str, envelopes: list[Envelope]) -> None:
@@ -48,6 +49,14 @@ async def test_monthly_report_counts_each_case_once_in_its_vietnamese_month(base
     app = create_app(ReportingSettings())
     async with running(app) as client:
         headers = await grant(app.state.runtime.sessions, store.credentials, "committee")
+
+        async def consumed(outcome: str) -> float:
+            text = (await client.get("/metrics")).text
+            return sample(
+                text, "caunoi_events_consumed_total", service="reporting", type="case.reported", outcome=outcome
+            )
+
+        before = {outcome: await consumed(outcome) for outcome in ("processed", "duplicate")}
         first = reported("phuong-tan-ninh", "neglect", datetime(2026, 10, 31, 18, 0, tzinfo=UTC))  # 1 Nov in VN
         await publish(
             base_env["RABBITMQ_URL"],
@@ -75,4 +84,11 @@ async def test_monthly_report_counts_each_case_once_in_its_vietnamese_month(base
             await client.get("/v1/reports/monthly", params={"period": "11/2026"}, headers=headers)
         ).status_code == 422
         assert (await client.get("/readyz")).status_code == 200
-        assert "caunoi_events_consumed_total" in (await client.get("/metrics")).text
+
+        async def counted() -> bool:  # four events handled, the redelivered one recognised
+            return (await consumed("processed"), await consumed("duplicate")) == (
+                before["processed"] + 4,
+                before["duplicate"] + 1,
+            )
+
+        await eventually(counted)

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import aio_pika
 from sqlalchemy import select
 
+from devtools.waiting import eventually
 from services.reporting import scheduler, store
 from services.reporting.main import create_app
 from services.reporting.settings import ReportingSettings
@@ -23,7 +24,6 @@ from shared.topology import Topology
 from tests.reporting.test_monthly_counts import publish
 from tests.support.asgi import running
 from tests.support.credentials import grant
-from tests.support.waiting import eventually
 
 
 def vn(year: int, month: int, day: int, hour: int = 10) -> datetime:

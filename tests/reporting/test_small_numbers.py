@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from docx import Document
 
+from devtools.waiting import eventually
 from services.reporting import figures, store
 from services.reporting.main import create_app
 from services.reporting.settings import ReportingSettings
@@ -20,7 +21,6 @@ from shared.events.intake import CaseReported
 from tests.reporting.test_monthly_counts import publish
 from tests.support.asgi import running
 from tests.support.credentials import grant
-from tests.support.waiting import eventually
 
 NOV = {"period": "2026-11"}
 

@@ -19,6 +19,8 @@ import openpyxl
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
+from devtools.infra import REPO
+from devtools.waiting import eventually
 from services.reporting import aggregates, figures, store
 from services.reporting import gauges as business_gauges
 from services.reporting.domain import parse_period
@@ -30,8 +32,6 @@ from shared.topology import Topology
 from tests.reporting.year import DATA, generate
 from tests.support.asgi import running
 from tests.support.credentials import grant
-from tests.support.infra import REPO
-from tests.support.waiting import eventually
 
 
 async def publish(amqp_url: str, namespace: str, envelopes: list[Envelope]) -> None:

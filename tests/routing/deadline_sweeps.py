@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support.waiting import eventually
+from devtools.waiting import eventually
 
 
 async def sweeps_pass(*apps) -> None:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from devtools.waiting import eventually
 from services.routing import store
 from shared.clock import FakeClock
 from tests.routing.support import (
@@ -18,7 +19,6 @@ from tests.routing.support import (
     routing_settings,
     seeded,
 )
-from tests.support.waiting import eventually
 
 
 async def test_a_reported_case_gets_one_expert_per_field_preferring_those_covering_its_unit_once_despite_redelivery(

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from devtools.waiting import eventually
 from services.routing.seed import import_file
 from shared.clock import FakeClock
 from tests.routing.support import START, case_reported, emitted, publish, routing_app, routing_settings
-from tests.support.waiting import eventually
 
 TWO_DOCTORS = """key,display_name,organisation,organisation_kind,club_role,fields,units,email,zalo_user_id,capacity
 chu-nhiem,Nguyễn Văn An,Tỉnh đoàn,provincial,chair,,,an@club.example,111,3

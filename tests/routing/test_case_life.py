@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from devtools.waiting import eventually
 from shared.clock import FakeClock
 from tests.routing.support import (
     START,
@@ -20,7 +21,6 @@ from tests.routing.support import (
     routing_settings,
     seeded,
 )
-from tests.support.waiting import eventually
 
 
 def local(url: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from devtools.waiting import eventually
 from shared.clock import FakeClock
 from tests.routing.support import (
     START,
@@ -17,7 +18,6 @@ from tests.routing.support import (
     routing_settings,
     seeded,
 )
-from tests.support.waiting import eventually
 
 CASES = 6
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from devtools.waiting import eventually
 from services.routing import store
 from services.routing.seed import import_file
 from shared.clock import FakeClock
@@ -26,7 +27,6 @@ from tests.routing.support import (
     routing_settings,
     seeded,
 )
-from tests.support.waiting import eventually
 
 
 async def test_a_counseling_request_goes_to_a_psychologist_whose_answer_is_emitted_for_the_requester(base_env):

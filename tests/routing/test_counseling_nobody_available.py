@@ -6,12 +6,12 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+from devtools.waiting import eventually
 from services.routing.seed import import_file
 from shared.clock import FakeClock
 from shared.events import Envelope
 from shared.events.intake import CounselingRequestReceived
 from tests.routing.support import START, as_assignee, emitted, publish, routing_app, routing_settings
-from tests.support.waiting import eventually
 
 ONE_PSYCHOLOGIST = """key,display_name,organisation,organisation_kind,club_role,fields,units,email,zalo_user_id,capacity
 chu-nhiem,Nguyễn Văn An,Tỉnh đoàn,provincial,chair,,,an@club.example,111,3

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from devtools.waiting import eventually
 from services.routing import store
 from shared.clock import FakeClock
 from tests.routing.deadline_sweeps import sweeps_pass
@@ -20,7 +21,6 @@ from tests.routing.support import (
     routing_settings,
     seeded,
 )
-from tests.support.waiting import eventually
 
 
 async def test_reminder_then_chair_then_committee_fire_once_each_with_two_replicas_after_a_restart(base_env):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from devtools.waiting import eventually
 from services.routing import store
 from shared.clock import FakeClock
 from tests.routing.deadline_sweeps import sweeps_pass
@@ -20,7 +21,6 @@ from tests.routing.support import (
     routing_settings,
     seeded,
 )
-from tests.support.waiting import eventually
 
 
 async def test_a_leave_recorded_ahead_hands_the_cases_over_on_its_first_day_once_with_two_replicas(base_env):

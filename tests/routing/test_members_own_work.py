@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from devtools.waiting import eventually
 from shared.clock import FakeClock
 from tests.routing.support import (
     START,
@@ -19,7 +20,6 @@ from tests.routing.support import (
     routing_settings,
     seeded,
 )
-from tests.support.waiting import eventually
 
 
 async def test_a_member_lists_their_assignments_pending_and_most_urgent_first(base_env):

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from prometheus_client import REGISTRY
 
+from devtools.waiting import eventually
 from services.routing import gauges
 from services.routing.gauges import overdue_now
 from shared.clock import FakeClock
@@ -24,7 +25,6 @@ from tests.routing.support import (
     routing_settings,
     seeded,
 )
-from tests.support.waiting import eventually
 
 
 async def test_each_clock_is_overdue_only_while_passed_and_unmet(base_env, monkeypatch: pytest.MonkeyPatch):

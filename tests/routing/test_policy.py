@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.routing.domain import FIELDS, Candidate, choose
+from services.routing.domain import FIELDS, Candidate, choose, decide
 
 UNITS = ("tay-ninh", "go-dau", "ben-cau")
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -120,3 +120,21 @@ def test_declined_members_are_not_asked_again_for_the_same_field():
     b = Candidate(uuid.UUID(int=2), frozenset({"law"}), frozenset(), 3, 5)
     assert choose(["law"], None, [a, b], excluded={"law": {a.member_id}}).picks["law"] == b.member_id
     assert choose(["law"], None, [a], excluded={"law": {a.member_id}}).missing == ("law",)
+
+
+def test_a_new_case_and_a_handed_over_field_take_the_same_decision():
+    """`decide` is the one decision: the field's pick is the same whether the case is new or the field is
+    handed over; only a new case adds the board's places (all of it when critical, a chair when no field)."""
+    law_a = Candidate(uuid.uuid4(), frozenset({"law"}), frozenset({"u"}), load=0, capacity=3)
+    law_b = Candidate(uuid.uuid4(), frozenset({"law"}), frozenset(), load=0, capacity=3)
+    chair, vice = uuid.uuid4(), uuid.uuid4()
+    new = decide(["law"], "u", [law_b, law_a], urgency="critical", board=[chair, vice], chairs=[chair])
+    handed = decide(["law"], "u", [law_b, law_a], urgency="critical", excluded={"law": set()})
+    assert new.picks == ((law_a.member_id, "law"), (chair, None), (vice, None))
+    assert handed.picks == ((law_a.member_id, "law"),)
+    again = decide(["law"], "u", [law_b, law_a], urgency="high", excluded={"law": {law_a.member_id}})
+    assert again.picks == ((law_b.member_id, "law"),)
+    nothing = decide([], "u", [law_a], urgency="medium", board=[chair, vice], chairs=[chair])
+    assert (nothing.picks, nothing.missing) == (((chair, None),), ())
+    none_left = decide(["medicine"], "u", [law_a], urgency="high")
+    assert (none_left.picks, none_left.missing) == ((), ("medicine",))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from devtools.waiting import eventually
 from shared.clock import FakeClock
 from tests.routing.deadline_sweeps import sweeps_pass
 from tests.routing.support import (
@@ -21,7 +22,6 @@ from tests.routing.support import (
     routing_settings,
     seeded,
 )
-from tests.support.waiting import eventually
 
 
 async def test_a_referral_to_the_commune_meets_the_emergency_deadline_and_its_acknowledgement_is_kept(base_env):

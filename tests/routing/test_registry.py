@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from devtools.waiting import eventually
 from services.routing import store
 from services.routing.registry import parse_csv
 from services.routing.seed import import_file, seed
@@ -23,7 +24,6 @@ from tests.routing.support import (
     routing_app,
     routing_settings,
 )
-from tests.support.waiting import eventually
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo-club.csv"
 

@@ -20,6 +20,8 @@ from aio_pika.exceptions import ChannelClosed
 from faststream.rabbit import RabbitBroker
 from sqlalchemy import func, select
 
+from devtools import infra
+from devtools.waiting import eventually
 from scripts import broker_users
 from shared.broker_permissions import broker_user, produced_by
 from shared.consumer import EventConsumer, HandlerContext
@@ -31,8 +33,6 @@ from shared.metrics import EVENTS_CONSUMED
 from shared.publisher import EventPublisher
 from shared.topology import Topology
 from tests.shared.toy import ToySchema, case_reported
-from tests.support import infra
-from tests.support.waiting import eventually
 
 
 @pytest.fixture(scope="module")

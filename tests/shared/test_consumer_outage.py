@@ -10,6 +10,7 @@ import pytest
 from faststream.rabbit import RabbitBroker
 from sqlalchemy import func, select
 
+from devtools.waiting import eventually
 from shared.consumer import EventConsumer, HandlerContext
 from shared.db import make_engine, make_session_factory
 from shared.events import Envelope
@@ -17,7 +18,6 @@ from shared.events.intake import CaseReported
 from shared.topology import Topology
 from tests.shared.test_relay_outage import close_broker_connections
 from tests.shared.toy import ToySchema, case_reported
-from tests.support.waiting import eventually
 
 
 @pytest.fixture

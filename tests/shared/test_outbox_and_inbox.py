@@ -13,6 +13,7 @@ from faststream.rabbit import RabbitBroker
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
+from devtools.waiting import eventually
 from shared.consumer import EventConsumer, HandlerContext
 from shared.db import make_engine, make_session_factory
 from shared.events import Envelope
@@ -22,7 +23,6 @@ from shared.publisher import EventPublisher
 from shared.relay import OutboxRelay
 from shared.topology import Topology
 from tests.shared.toy import ToySchema, case_reported
-from tests.support.waiting import eventually
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from contextlib import AsyncExitStack
 import httpx
 import pytest
 
+from devtools.tcp_proxy import TcpProxy
+from devtools.waiting import eventually
 from services.intake import reference
 from services.intake import store as intake_store
 from services.intake.main import create_app as create_intake
@@ -22,8 +24,6 @@ from services.reporting.settings import ReportingSettings
 from shared.outbox import Outbox
 from tests.support.asgi import running
 from tests.support.credentials import grant
-from tests.support.tcp_proxy import TcpProxy
-from tests.support.waiting import eventually
 
 CASE = {"unit": "phuong-tan-ninh", "category": "neglect", "urgency": "high", "summary": "Trẻ bị bỏ mặc ở nhà."}
 

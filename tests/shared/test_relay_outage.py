@@ -12,13 +12,13 @@ from collections import defaultdict
 import aio_pika
 import pytest
 
+from devtools.waiting import eventually
 from shared.db import make_engine, make_session_factory
 from shared.outbox import Outbox
 from shared.publisher import EventPublisher
 from shared.relay import OutboxRelay
 from shared.topology import Topology
 from tests.shared.toy import ToySchema, case_reported
-from tests.support.waiting import eventually
 
 
 @pytest.fixture

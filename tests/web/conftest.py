@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, async_playwright
 
-from tests.e2e.system import RunningSystem, running_system
-from tests.support.processes import WITH_WEB
+from devtools.processes import WITH_WEB
+from devtools.system import RunningSystem, running_system
 from tests.web.browser import SHOTS, launch
 
 

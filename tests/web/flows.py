@@ -9,9 +9,9 @@ from email.message import EmailMessage
 
 from playwright.async_api import Page
 
-from tests.e2e.system import RunningSystem, email_to
-from tests.support.processes import last_line, run_cli
-from tests.support.waiting import eventually
+from devtools.processes import last_line, run_cli
+from devtools.system import RunningSystem, email_to
+from devtools.waiting import eventually
 
 PASSWORD = "mật khẩu đủ dài 2026"
 

@@ -18,9 +18,9 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.e2e.system import RunningSystem, email_to
-from tests.support.processes import last_line, run_cli
-from tests.support.waiting import eventually
+from devtools.processes import last_line, run_cli
+from devtools.system import RunningSystem, email_to
+from devtools.waiting import eventually
 from tests.web.browser import PHONE, shot
 from tests.web.flows import PASSWORD, email_with, invite, links_in, set_password, sign_in, sign_out
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.e2e.system import RunningSystem
+from devtools.system import RunningSystem
 from tests.web.browser import DESKTOP, PHONE, shot
 from tests.web.flows import email_with, links_in
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 SERVICES = ("intake", "routing", "notify", "reporting")
 WITH_WEB = (*SERVICES, "web")  # the four and the web pages (tests/web, `make run`)
 

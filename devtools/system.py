@@ -29,10 +29,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from devtools.processes import SERVICES, ServiceGroup, free_port, last_line, run_cli
+from devtools.tap import EventTap
+from devtools.tcp_proxy import TcpProxy
 from shared.clock import SystemClock, offset_to
-from tests.e2e.tap import EventTap
-from tests.support.processes import SERVICES, ServiceGroup, free_port, last_line, run_cli
-from tests.support.tcp_proxy import TcpProxy
 
 REPORTER_UNIT = "phuong-tan-ninh"
 CATEGORY = "violence_physical"  # fields psychology, medicine, law: several members per case
@@ -68,8 +68,8 @@ def email_to(message: EmailMessage) -> list[str]:
 @dataclass
 class RunningSystem:
     services: ServiceGroup
-    smtp: Any  # tests.support.smtp_server.SmtpSink
-    zalo: Any  # tests.support.zalo_stub.ZaloStub
+    smtp: Any  # devtools.mailsink.SmtpSink
+    zalo: Any  # devtools.zalo_stub.ZaloStub
     tap: EventTap
     env: dict[str, str]
     reporter: dict[str, str]
@@ -166,8 +166,8 @@ async def running_system(
     logs (pytest shows it on failure). With "web" among `services`, links in messages point at the web
     service (PUBLIC_BASE_URL) and the web service is told where the others are."""
     offset = offset_to(at)
-    from tests.support.smtp_server import SmtpSink
-    from tests.support.zalo_stub import ZaloStub
+    from devtools.mailsink import SmtpSink
+    from devtools.zalo_stub import ZaloStub
 
     with contextlib.ExitStack() as stack:
         smtp = stack.enter_context(SmtpSink())
@@ -289,7 +289,7 @@ async def _member_zalo_ids(database_url: str) -> list[str]:
 
 async def _wait_for_credentials(system: RunningSystem) -> None:
     """Credentials reach reporting as `credential.issued` events; wait until it knows the committee's."""
-    from tests.support.waiting import eventually
+    from devtools.waiting import eventually
 
     async with httpx.AsyncClient(timeout=5) as client:
 

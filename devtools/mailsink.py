@@ -1,4 +1,7 @@
-"""A real SMTP server for tests (aiosmtpd in a thread) that keeps what it receives and can refuse on demand.
+"""The one SMTP sink: a real SMTP server (aiosmtpd in a thread) that keeps what it receives and can refuse on
+demand. Tests and benchmarks read `sink.messages`; `make run` gives it a `directory`, where it keeps every
+message as an `.eml` file and prints one line per message (`python -m devtools.mailsink [port] [dir]` runs it
+alone). Never for production: it accepts anything from anyone, without TLS or authentication by default.
 
     with SmtpSink() as sink:                      # plain SMTP on 127.0.0.1:<free port>
         ...  # point SMTP_HOST/SMTP_PORT at sink.host/sink.port
@@ -135,6 +138,10 @@ class _Handler:
         with self.sink._lock:
             self.sink.messages.append_raw(raw)
             self.sink.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.sink.count += 1
+            number = self.sink.count
+        if self.sink.directory is not None:
+            self.sink.keep(raw, list(envelope.rcpt_tos), number)
         return "250 Message accepted for delivery"
 
 
@@ -148,12 +155,16 @@ class SmtpSink:
         username: str | None = None,
         password: str | None = None,
         host: str = "127.0.0.1",
+        port: int = 0,
+        directory: Path | None = None,
     ) -> None:
         if tls not in TLS_MODES:
             raise ValueError(f"tls must be one of {TLS_MODES}")
         self.tls = tls
         self.host = host
-        self.port = 0
+        self.port = port  # 0: a free port, chosen at start
+        self.directory = directory  # when set, every message is also kept there as an .eml file
+        self.count = 0
         self.username = username
         self.password = password
         self.messages = Received()
@@ -212,7 +223,9 @@ class SmtpSink:
                 auth_require_tls=self.tls == "starttls",
                 authenticator=self._authenticate,
             )
-        self.port = free_port(self.host)
+        if self.directory is not None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        self.port = self.port or free_port(self.host)
         self._controller = Controller(
             _Handler(self), hostname=self.host, port=self.port, server_hostname="localhost", **kwargs
         )
@@ -235,6 +248,14 @@ class SmtpSink:
             self._tmp.cleanup()
             self._tmp = None
 
+    def keep(self, raw: bytes, recipients: list[str], number: int) -> None:
+        """Write the message to `directory` and print one line about it (the development mail sink)."""
+        assert self.directory is not None
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        path = self.directory / f"{time.strftime('%Y%m%d-%H%M%S')}-{number:05d}.eml"
+        path.write_bytes(raw)
+        print(f"[mail] to {', '.join(recipients)}: {message.get('Subject', '')}  ({path.name})", flush=True)
+
     def __enter__(self) -> SmtpSink:
         return self.start()
 
@@ -249,3 +270,16 @@ class SmtpSink:
     def message_ids(self) -> list[str]:
         with self._lock:
             return [str(m["Message-ID"]) for m in self.messages]
+
+
+if __name__ == "__main__":
+    import sys
+
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 1025
+    directory = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(".run/mail")
+    sink = SmtpSink(port=port, directory=directory).start()
+    print(f"mail sink on smtp://{sink.host}:{sink.port}, keeping messages in {directory}/ (Ctrl-C stops)")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        sink.stop()
