@@ -55,6 +55,8 @@ def applied(amqp_vhost_url: str, users_namespace: str) -> Iterator[dict[str, str
         for name, value in environment.items():
             patch.setenv(name, value)
         try:
+            broker_users.main(["apply", "--namespace", users_namespace, "--vhost", vhost, "--via", "rabbitmqctl"])
+            # Idempotent (every deploy runs it): the second run updates the existing users.
             broker_users.main(["apply", "--namespace", users_namespace, "--vhost", vhost])
             yield {
                 service: f"amqp://{broker_user(topology, service).name}:{passwords[service]}@127.0.0.1:5672/{vhost}"
