@@ -155,7 +155,9 @@ def install_error_handlers(app: FastAPI) -> None:
 async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
     if not is_transient(exc):
         raise exc  # a bug: let it be the 500 it is, with its traceback in the log
-    log.warning("transient database failure on %s %s: %r", request.method, request.url.path, exc)
+    # The route's template, not the raw path: a path may hold a secret (a one-time link's token) or an id.
+    route = getattr(request.scope.get("route"), "path", "unmatched")
+    log.warning("transient database failure on %s %s: %r", request.method, route, exc)
     response = _plain(
         503,
         "The service is briefly unavailable; please retry.",

@@ -51,6 +51,9 @@ def _in_transaction(work: Callable[[AsyncSession, Outbox], Awaitable[T]]) -> T:
         for error in exc.errors:
             typer.echo(f"error: {error[0].removeprefix('body.')}: {error[1]}", err=True)
         raise typer.Exit(2) from None
+    except account_ops.AccountDisabled as exc:
+        typer.echo(f"error: account {exc} is disabled (accounts enable …)", err=True)
+        raise typer.Exit(2) from None
 
 
 @cli.command()
@@ -161,10 +164,37 @@ def list_() -> None:
         if account["email"]:
             password = "password set" if account["password_set"] else "invited, no password yet"
             typer.echo(f"    email {account['email']}  {password}")
+        if account["disabled_at"]:
+            typer.echo(f"    DISABLED since {account['disabled_at'].isoformat()}")
         for credential in account["credentials"]:
             state = "revoked" if credential["revoked_at"] else "active"
             expires = credential["expires_at"].date().isoformat() if credential["expires_at"] else "never"
             typer.echo(f"    key {credential['key_id']}  {state}  expires {expires}")
+
+
+@accounts_cli.command("disable")
+def disable(account_id: uuid.UUID) -> None:
+    """Disable an account: every credential and sign-in session revoked everywhere, pending links invalidated,
+    no sign-in, link or credential until `accounts enable`."""
+    revoked = _in_transaction(
+        lambda session, outbox: account_ops.set_disabled(session, outbox, account_id, True, now=datetime.now(UTC))
+    )
+    if revoked is None:
+        typer.echo(f"no account {account_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"disabled {account_id}; revoked {len(revoked)} credential(s)")
+
+
+@accounts_cli.command("enable")
+def enable(account_id: uuid.UUID) -> None:
+    """Enable a disabled account (it then needs `accounts invite`, or signs in with its old password)."""
+    done = _in_transaction(
+        lambda session, outbox: account_ops.set_disabled(session, outbox, account_id, False, now=datetime.now(UTC))
+    )
+    if done is None:
+        typer.echo(f"no account {account_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"enabled {account_id}")
 
 
 @accounts_cli.command("revoke")

@@ -113,8 +113,11 @@ async def issue_credential(
     expires_days: int | None = None,
     expires_at: datetime | None = None,
 ) -> Issued:
-    """A new credential for the account, announced with `credential.issued` so every service accepts it."""
+    """A new credential for the account, announced with `credential.issued` so every service accepts it.
+    Raises `AccountDisabled` for a disabled account."""
     account = (await session.execute(select(store.accounts).where(store.accounts.c.id == account_id))).one()
+    if account.disabled_at is not None:
+        raise AccountDisabled(str(account_id))
     key_id, token, digest = new_token()
     if expires_at is None and expires_days:
         expires_at = now + timedelta(days=expires_days)
@@ -157,6 +160,7 @@ async def list_accounts(session: AsyncSession) -> list[dict]:
             a.created_at,
             a.email,
             a.password_set_at,
+            a.disabled_at,
             c.key_id,
             c.issued_at,
             c.expires_at,
@@ -178,6 +182,7 @@ async def list_accounts(session: AsyncSession) -> list[dict]:
                 "created_at": row.created_at,
                 "email": row.email,
                 "password_set": row.password_set_at is not None,
+                "disabled_at": row.disabled_at,
                 "credentials": [],
             },
         )
@@ -191,3 +196,35 @@ async def list_accounts(session: AsyncSession) -> list[dict]:
                 }
             )
     return list(accounts.values())
+
+
+class AccountDisabled(Exception):
+    """The account is disabled: it gets no credential, link or session until enabled again."""
+
+
+async def set_disabled(
+    session: AsyncSession, outbox: Outbox, account_id: uuid.UUID, disabled: bool, *, now: datetime
+) -> list[str] | None:
+    """Disable (revoking every live credential and invalidating pending links) or enable an account. Returns
+    the key ids revoked, or None if there is no such account. Idempotent."""
+    a = store.accounts
+    row = (await session.execute(select(a).where(a.c.id == account_id).with_for_update())).first()
+    if row is None:
+        return None
+    if not disabled:
+        await session.execute(a.update().where(a.c.id == account_id).values(disabled_at=None))
+        return []
+    if row.disabled_at is None:
+        await session.execute(a.update().where(a.c.id == account_id).values(disabled_at=now))
+    t = store.account_tokens.c
+    await session.execute(
+        store.account_tokens.update()
+        .where(t.account_id == account_id, t.used_at.is_(None), t.invalidated_at.is_(None))
+        .values(invalidated_at=now)
+    )
+    c = store.credentials.c
+    live = (await session.execute(select(c.key_id).where(c.account_id == account_id, c.revoked_at.is_(None)))).scalars()
+    key_ids = list(live)
+    for key_id in key_ids:
+        await revoke(session, outbox, key_id, now=now)
+    return key_ids

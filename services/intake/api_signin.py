@@ -183,7 +183,7 @@ async def request_reset(body: ResetIn, request: Request) -> Response:
     async with runtime.sessions() as session, session.begin():
         now = runtime.clock.now()
         account = await signin.account_by_email(session, body.email)
-        if account is not None:
+        if account is not None and account.disabled_at is None:
             await signin.lock_account_attempts(session, account.id)
             if await signin.resets_in_last_hour(session, account.id, now) < settings.reset_max_per_hour:
                 await signin.issue_link(session, outbox_of(runtime), settings, account.id, "reset", now=now)
@@ -223,3 +223,44 @@ async def resend_invitation(
             session, outbox_of(runtime), settings, account_id, "invitation", now=runtime.clock.now()
         )
     return Response(status_code=202)
+
+
+@router.post(
+    "/v1/accounts/{account_id}/disable",
+    status_code=204,
+    tags=["admin"],
+    summary="Disable an account: its credentials and sessions are revoked everywhere, its links stop working",
+    responses=problems(401, 403, 404),
+)
+async def disable_account(account_id: uuid.UUID, request: Request, _admin: Admin) -> Response:
+    return await _set_disabled(request, account_id, True)
+
+
+@router.post(
+    "/v1/accounts/{account_id}/enable",
+    status_code=204,
+    tags=["admin"],
+    summary="Enable a disabled account again (it then needs a new invitation, or signs in with its old password)",
+    responses=problems(401, 403, 404),
+)
+async def enable_account(account_id: uuid.UUID, request: Request, _admin: Admin) -> Response:
+    return await _set_disabled(request, account_id, False)
+
+
+async def _set_disabled(request: Request, account_id: uuid.UUID, disabled: bool) -> Response:
+    runtime = runtime_of(request)
+    async with runtime.sessions() as session, session.begin():
+        revoked = await accounts.set_disabled(
+            session, outbox_of(runtime), account_id, disabled, now=runtime.clock.now()
+        )
+    if revoked is None:
+        return _error(request, 404, ("No such account.", "Không có tài khoản này."))
+    for key_id in revoked:
+        auth.forget(key_id)
+    return Response(status_code=204)
+
+
+async def on_account_disabled(request: Request, exc: Exception) -> JSONResponse:
+    """409 for asking a credential or a link for a disabled account."""
+    message = ("The account is disabled.", "Tài khoản đã bị khóa.")
+    return _error(request, 409, message)

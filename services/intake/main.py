@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.intake import store
+from services.intake.accounts import AccountDisabled
 from services.intake.api_admin import router as admin_router
 from services.intake.api_cases import auth
 from services.intake.api_cases import router as cases_router
 from services.intake.api_reports import router as reports_router
+from services.intake.api_signin import on_account_disabled
 from services.intake.api_signin import router as signin_router
 from services.intake.authcache import MAX_TTL_SECONDS
 from services.intake.context import IntakeContext, build_context
@@ -50,6 +52,7 @@ def create_app(settings: IntakeSettings | None = None, *, clock: Clock | None = 
     )
     app = create_service_app(spec, settings, clock=clock)
     app.state.intake = context
+    app.add_exception_handler(AccountDisabled, on_account_disabled)
     app.add_middleware(JsonOnlyMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,

@@ -283,6 +283,7 @@ class AccountOut(BaseModel):
     created_at: datetime
     email: str | None = None
     password_set: bool = False
+    disabled_at: datetime | None = None
     credentials: list[CredentialOut]
 
 

@@ -55,6 +55,8 @@ async def issue_link(
     t = store.account_tokens
     account = (await session.execute(select(store.accounts).where(store.accounts.c.id == account_id))).one()
     assert account.email, "only an account with an email gets a link"
+    if account.disabled_at is not None:
+        raise accounts.AccountDisabled(str(account_id))
     await session.execute(
         t.update()
         .where(t.c.account_id == account_id, t.c.kind == kind, t.c.used_at.is_(None), t.c.invalidated_at.is_(None))
@@ -97,7 +99,7 @@ async def find_link(session: AsyncSession, token: str, now: datetime) -> Any:
     query = (
         select(a.name, a.email, t.kind)
         .select_from(store.account_tokens.join(store.accounts, a.id == t.account_id))
-        .where(_valid_token(token, now), a.email.is_not(None))
+        .where(_valid_token(token, now), a.email.is_not(None), a.disabled_at.is_(None))
     )
     return (await session.execute(query)).first()
 
@@ -115,6 +117,9 @@ async def use_link(
     ).first()
     if used is None:
         raise LookupError("link not usable")
+    a = store.accounts.c
+    if (await session.execute(select(a.disabled_at).where(a.id == used.account_id))).scalar_one() is not None:
+        raise LookupError("account disabled")  # the transaction rolls back: the link stays as it was
     await session.execute(
         store.accounts.update()
         .where(store.accounts.c.id == used.account_id)
@@ -207,9 +212,9 @@ async def record_attempt(
 
 
 async def check_password(session: AsyncSession, passwords: Passwords, account: Any, password: str) -> bool:
-    """True if the account (or None: unknown email) has this password; the same work either way. A hash made
-    with other parameters than the current settings is replaced."""
-    stored = account.password_hash if account is not None else None
+    """True if the account (or None: unknown email) has this password; the same work either way (a disabled
+    account never matches). A hash made with other parameters than the current settings is replaced."""
+    stored = account.password_hash if account is not None and account.disabled_at is None else None
     if not await passwords.verify(stored, password):
         return False
     if stored is not None and passwords.needs_rehash(stored):

@@ -90,6 +90,7 @@ accounts = Table(
     Column("email", String(254), nullable=True),  # lower-cased, NFC; unique (index ux_accounts_email)
     Column("password_hash", Text, nullable=True),  # argon2id (PHC string); NULL until an invitation is used
     Column("password_set_at", DateTime(timezone=True), nullable=True),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),  # migration 0004: no sign-in, links, credentials
     Index("ux_accounts_email", "email", unique=True, postgresql_where=text("email IS NOT NULL")),
 )
 

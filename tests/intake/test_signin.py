@@ -4,6 +4,7 @@ that never say whether an address exists; every attempt logged without the passw
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from datetime import timedelta
@@ -238,3 +239,45 @@ async def test_a_reset_never_says_whether_the_address_exists_and_ends_old_sessio
     assert len(await links(intake, account_id)) == before + 3
     bad = await intake.client.post("/v1/password-resets", json={"email": "không phải email"})
     assert bad.status_code == 422 and bad.json()["detail"][0]["message"] == "Địa chỉ email không hợp lệ."
+
+
+async def test_parallel_guesses_cannot_overshoot_the_per_account_limit(intake):
+    account_id, email = await person_with_password(intake)
+    answers = await asyncio.gather(*(sign_in(intake, email, f"đoán {i} lần nữa", new_address()) for i in range(10)))
+    assert sorted(a.status_code for a in answers) == [401] * 5 + [429] * 5
+    rows = await intake.rows(
+        "SELECT outcome, count(*) AS n FROM intake.signin_attempts WHERE account_id = :a GROUP BY outcome", a=account_id
+    )
+    assert {r["outcome"]: r["n"] for r in rows} == {"failure": 5, "limited": 5}
+
+
+async def test_a_disabled_account_cannot_sign_in_get_a_link_or_a_credential_until_enabled(intake):
+    account_id, email = await person_with_password(intake)
+    session = (await sign_in(intake, email, PASSWORD, new_address())).json()["token"]
+    bearer = {"Authorization": f"Bearer {session}"}
+    await intake.client.post("/v1/password-resets", json={"email": email})
+    pending = await latest_token(intake, account_id)
+    admin = intake.headers["admin"]
+
+    assert (
+        await intake.client.post(f"/v1/accounts/{account_id}/disable", headers=intake.headers["chair"])
+    ).status_code == 403
+    assert (await intake.client.post(f"/v1/accounts/{account_id}/disable", headers=admin)).status_code == 204
+    assert (await intake.client.get("/v1/me", headers=bearer)).status_code == 401  # revoked at once
+    assert len(await intake.events("credential.revoked", session.split("_")[1])) == 1
+    refused = await sign_in(intake, email, PASSWORD, new_address())
+    assert refused.status_code == 401 and refused.json() == {"detail": "Email hoặc mật khẩu không đúng."}
+    assert (await intake.client.get(f"/v1/invitations/{pending}")).status_code == 404
+    issued = len(await links(intake, account_id))
+    assert (await intake.client.post("/v1/password-resets", json={"email": email})).status_code == 202
+    assert len(await links(intake, account_id)) == issued  # no email to a disabled account
+    resend = await intake.client.post(f"/v1/accounts/{account_id}/invitation", headers=admin)
+    assert resend.status_code == 409 and resend.json() == {"detail": "Tài khoản đã bị khóa."}
+    credential = await intake.client.post(f"/v1/accounts/{account_id}/credentials", json={}, headers=admin)
+    assert credential.status_code == 409
+    listed = {a["account_id"]: a for a in (await intake.client.get("/v1/accounts", headers=admin)).json()}
+    assert listed[str(account_id)]["disabled_at"] is not None and listed[str(account_id)]["password_set"] is True
+
+    assert (await intake.client.post(f"/v1/accounts/{account_id}/enable", headers=admin)).status_code == 204
+    assert (await sign_in(intake, email, PASSWORD, new_address())).status_code == 201
+    assert (await intake.client.post(f"/v1/accounts/{uuid.uuid4()}/disable", headers=admin)).status_code == 404
