@@ -31,6 +31,7 @@ from services.reporting.domain import parse_period
 from services.reporting.seed import special_circumstance_names
 from services.reporting.settings import DATA_DIR as REPORTING_DATA
 from shared.events.common import Recipient
+from shared.events.intake import AccountLinkIssued
 from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
 from shared.events.routing import (
     AssignmentInfo,
@@ -289,6 +290,17 @@ def messages() -> list[MessageSample]:
             ),
         ),
     ]
+    for kind, title in (("invitation", "Lời mời đăng nhập (tài khoản mới)"), ("reset", "Đặt lại mật khẩu")):
+        link = AccountLinkIssued(
+            account_id=_id(20),
+            kind=kind,  # type: ignore[arg-type]
+            link=f"{BASE}/moi/mau-lien-ket-chi-dung-mot-lan",
+            email="canbo.tanninh@tinhdoan-tayninh.vn",
+            display_name="Nguyễn Văn An",
+            issued_at=NOW,
+            expires_at=NOW + timedelta(hours=72),
+        )
+        samples.append((f"account_{kind}", title, p.account_link(link)))
     return [MessageSample(name, title, planned[0]) for name, title, planned in samples]
 
 
