@@ -27,7 +27,7 @@ class NotifySettings(ServiceSettings):
     smtp_timeout: float = Field(default=20.0, gt=0, description="Seconds for one SMTP conversation.")
     smtp_pool_size: int = Field(default=4, ge=1, description="Persistent SMTP connections kept open per process.")
     mail_from: str = Field(
-        default="Câu lạc bộ tư vấn, trợ giúp trẻ em <no-reply@caunoi.local>", description="From header and envelope."
+        default="Câu lạc bộ tư vấn, giúp đỡ trẻ em <no-reply@caunoi.local>", description="From header and envelope."
     )
     mail_message_id_domain: str = Field(
         default="", description="Right-hand side of Message-IDs; empty = the domain of MAIL_FROM."

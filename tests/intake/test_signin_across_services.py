@@ -26,7 +26,7 @@ from tests.support.credentials import grant
 
 START = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
 EMAIL = "tran.thi.lan@tinhdoan-tayninh.vn"
-SUBJECT = "Lời mời sử dụng hệ thống Cầu Nối của Câu lạc bộ tư vấn, trợ giúp trẻ em tỉnh Tây Ninh"
+SUBJECT = "Lời mời sử dụng hệ thống Cầu Nối của Câu lạc bộ tư vấn, giúp đỡ trẻ em tỉnh Tây Ninh"
 
 
 async def test_invitation_email_sign_in_and_the_session_credential_in_another_service(base_env, caplog):

@@ -40,7 +40,7 @@ async def test_a_reset_link_is_emailed_in_vietnamese_never_logged_and_forgotten_
         (message,) = smtp.received_by("hoa@x.vn")
         assert str(message["Subject"]) == "Đặt lại mật khẩu hệ thống Cầu Nối"
         text = email_text(message)
-        assert "Kính gửi Võ Thị Hoa" in text and LINK in text and "18:00 ngày 29/11/2026" in text
+        assert "Kính gửi đồng chí Võ Thị Hoa" in text and LINK in text and "18:00 ngày 29/11/2026" in text
 
         async def sent():
             rows = await deliveries(app.state.runtime.sessions, source_event_id=envelope.event_id)

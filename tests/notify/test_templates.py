@@ -214,7 +214,7 @@ def test_messages_name_units_and_categories_in_vietnamese():
     assert "Xã Tân Hưng" in assigned.text and "Khẩn cấp" in assigned.zalo and "tâm lý" in assigned.text
     assert "y tế" in by_template["case_missing_experts"].subject
     invitation, reset = by_template["account_invitation"], by_template["account_reset"]
-    assert invitation.subject == "Lời mời sử dụng hệ thống Cầu Nối của Câu lạc bộ tư vấn, trợ giúp trẻ em tỉnh Tây Ninh"
+    assert invitation.subject == "Lời mời sử dụng hệ thống Cầu Nối của Câu lạc bộ tư vấn, giúp đỡ trẻ em tỉnh Tây Ninh"
     assert reset.subject == "Đặt lại mật khẩu hệ thống Cầu Nối"
     assert "lan@tinhdoan-tayninh.vn" in invitation.text and "16:00 ngày 02/12/2026" in invitation.text
     assert "không yêu cầu đặt lại mật khẩu" in reset.text and "Đặt mật khẩu mới</a>" in reset.html
