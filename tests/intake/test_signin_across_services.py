@@ -55,7 +55,7 @@ async def test_invitation_email_sign_in_and_the_session_credential_in_another_se
             (message,) = await eventually(mailed, timeout=20)
             assert str(message["Subject"]) == SUBJECT
             text = email_text(message)
-            assert "Kính gửi Trần Thị Lan" in text and "Đặt mật khẩu" in text
+            assert "Kính gửi đồng chí Trần Thị Lan" in text and "Đặt mật khẩu" in text
             links = [word for word in text.split() if word.startswith("https://caunoi.example/moi/")]
             assert links, text
             token = links[0].rsplit("/", 1)[1]
