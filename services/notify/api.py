@@ -11,9 +11,11 @@ from pydantic import BaseModel
 from sqlalchemy import select, update
 
 from services.notify import store
+from services.notify.wakeup import DISPATCHER
 from shared.auth import Authenticator, Principal
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.service import runtime_of
+from shared.uow import unit_of_work
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
 auth = Authenticator(store.credentials)
@@ -104,9 +106,9 @@ async def by_member(request: Request, principal: Reader, member_id: uuid.UUID, l
 
 @router.post("/{delivery_id}/retry", response_model=Delivery, summary="Send a dead-lettered delivery again")
 async def retry(request: Request, _principal: Operator, delivery_id: Annotated[uuid.UUID, Path()]) -> Delivery:
-    runtime = runtime_of(request)
     d = store.deliveries
-    async with runtime.sessions() as session, session.begin():
+    async with unit_of_work(runtime_of(request)) as uow:
+        session = uow.session
         row = (
             await session.execute(
                 update(d)
@@ -114,7 +116,7 @@ async def retry(request: Request, _principal: Operator, delivery_id: Annotated[u
                 .values(
                     status="pending",
                     attempts=0,
-                    next_attempt_at=runtime.clock.now(),
+                    next_attempt_at=uow.now,
                     lease_until=None,
                     reason="retried by an operator",
                 )
@@ -129,4 +131,5 @@ async def retry(request: Request, _principal: Operator, delivery_id: Annotated[u
                 f"Only a dead delivery can be retried (it is {exists}).",
                 f"Chỉ gửi lại được tin đã thất bại hẳn (tin này đang ở trạng thái {exists}).",
             )
+        uow.wake(DISPATCHER)  # an UPDATE fires no NOTIFY: send it now, not at the next poll
     return Delivery(**row._mapping)

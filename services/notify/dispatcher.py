@@ -32,14 +32,13 @@ from sqlalchemy.engine import Row
 
 from services.notify import store
 from services.notify.domain import smtp_verdict, zalo_verdict
-from services.notify.handlers import DISPATCHER
 from services.notify.metrics import CHANNELS, DEAD_LETTER_SIZE, OLDEST_FAILING, OLDEST_PENDING, PENDING
 from services.notify.outcomes import Outcome, Recorder
 from services.notify.settings import NotifySettings
 from services.notify.smtp import build_email, message_id
 from services.notify.smtp_pool import SmtpPool
 from services.notify.templates import render
-from services.notify.wakeup import listen
+from services.notify.wakeup import DISPATCHER, listen
 from services.notify.zalo import ZaloClient
 from shared.service import ServiceRuntime
 from shared.worker import retry_until_done, run_worker

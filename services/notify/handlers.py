@@ -23,6 +23,7 @@ from services.notify.domain import after_quiet_hours, choose_channels
 from services.notify.messages import Planned, Planner
 from services.notify.metrics import NOTIFICATIONS
 from services.notify.settings import NotifySettings
+from services.notify.wakeup import DISPATCHER
 from shared.consumer import HandlerContext
 from shared.events import Event
 from shared.events.intake import AccountLinkIssued, CredentialIssued, CredentialRevoked, ZaloUserActivity
@@ -46,9 +47,6 @@ _INSERT_ROWS = (
     .on_conflict_do_nothing(index_elements=["source_event_id", "recipient_key", "channel"])
     .returning(store.deliveries.c.channel, store.deliveries.c.template, store.deliveries.c.status)
 )
-
-
-DISPATCHER = "dispatcher"  # the worker woken once new pending deliveries are committed
 
 
 def make_handlers(settings: NotifySettings) -> dict[type[Event], Handler]:

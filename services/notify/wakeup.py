@@ -17,6 +17,7 @@ from shared.worker import Signal
 log = logging.getLogger(__name__)
 
 CHANNEL = "notify_deliveries"
+DISPATCHER = "dispatcher"  # the worker's name: `uow.wake(DISPATCHER)` once new pending deliveries are committed
 
 
 async def listen(database_url: str, signal: Signal) -> None:

@@ -16,6 +16,7 @@ from shared.auth import Principal
 from shared.errors import FieldErrors
 from shared.service import runtime_of
 from shared.text import NfcStr
+from shared.uow import unit_of_work
 
 router = APIRouter(prefix="/v1/plan", tags=["plan"])
 Reader = Annotated[Principal, Depends(auth.require(*READERS))]
@@ -55,12 +56,12 @@ async def tracker(request: Request, _principal: Reader, period: PeriodQ) -> dict
 
 @router.post("/activities", status_code=201, response_model=ActivityOut, summary="Record an activity held")
 async def record(request: Request, principal: Recorder, body: ActivityIn) -> ActivityOut:
-    runtime = runtime_of(request)
     if body.held_on > today(request):
         raise FieldErrors.one(
             "body.held_on", "An activity is recorded once held.", "Chỉ ghi nhận hoạt động đã diễn ra."
         )
-    async with runtime.sessions() as session, session.begin():
+    async with unit_of_work(runtime_of(request)) as uow:
+        session = uow.session
         if body.plan_item_id is not None:
             known = (
                 await session.execute(
@@ -71,7 +72,7 @@ async def record(request: Request, principal: Recorder, body: ActivityIn) -> Act
                 raise FieldErrors.one("body.plan_item_id", "No such roadmap item.", "Không có mục này trong lộ trình.")
         row = dict(
             activity_id=uuid.uuid4(),
-            recorded_at=runtime.clock.now(),
+            recorded_at=uow.now,
             recorded_by=principal.account_id,
             **body.model_dump(),
         )
