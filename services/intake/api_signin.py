@@ -75,6 +75,8 @@ async def create_session(body: SessionIn, request: Request):
     context = intake_context(request)
     settings = context.settings
     address = await _client_address(request, body)
+    # A refused attempt is recorded too: the refusal is raised after the transaction commits.
+    refusal: TooManyRequests | Unauthorized | None = None
     async with runtime.sessions() as session, session.begin():
         now = runtime.clock.now()
         account = await signin.account_by_email(session, body.email)
@@ -85,18 +87,21 @@ async def create_session(body: SessionIn, request: Request):
         if wait:
             await signin.record_attempt(session, account_id, address, "limited", now)
             minutes = (wait + 59) // 60
-            message = (
+            refusal = TooManyRequests(
                 f"Too many failed sign-ins. Try again in {minutes} minute(s).",
                 f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.",
+                headers={"Retry-After": str(wait)},
             )
-            raise TooManyRequests(*message, headers={"Retry-After": str(wait)})
-        if not await signin.check_password(session, context.passwords, account, body.password):
+        elif not await signin.check_password(session, context.passwords, account, body.password):
             await signin.record_attempt(session, account_id, address, "failure", now)
-            raise Unauthorized(*WRONG)
-        assert account is not None
-        issued = await signin.open_session(session, outbox_of(runtime), settings, account.id, address, now=now)
-        await signin.record_attempt(session, account.id, address, "success", now)
-    assert issued.expires_at is not None
+            refusal = Unauthorized(*WRONG)
+        else:
+            assert account is not None
+            issued = await signin.open_session(session, outbox_of(runtime), settings, account.id, address, now=now)
+            await signin.record_attempt(session, account.id, address, "success", now)
+    if refusal is not None:
+        raise refusal
+    assert account is not None and issued.expires_at is not None
     return SessionOut(token=issued.token, expires_at=issued.expires_at, account=_view(account))
 
 
@@ -199,7 +204,7 @@ async def resend_invitation(
     async with runtime.sessions() as session, session.begin():
         row = (await session.execute(select(store.accounts).where(store.accounts.c.id == account_id))).first()
         if row is None:
-            raise NotFound(*("No such account.", "Không có tài khoản này."))
+            raise NotFound("No such account.", "Không có tài khoản này.")
         if body is not None and body.email is not None and body.email != row.email:
             await accounts.claim_email(session, body.email, account_id)
             await session.execute(
@@ -247,7 +252,7 @@ async def _set_disabled(request: Request, account_id: uuid.UUID, disabled: bool)
             session, outbox_of(runtime), account_id, disabled, now=runtime.clock.now()
         )
     if revoked is None:
-        raise NotFound(*("No such account.", "Không có tài khoản này."))
+        raise NotFound("No such account.", "Không có tài khoản này.")
     for key_id in revoked:
         auth.forget(key_id)
     return Response(status_code=204)

@@ -102,9 +102,10 @@ async def test_wrong_password_and_unknown_email_get_the_same_generic_401_and_are
     wrong = await sign_in(intake, email, "Sai mật khẩu rồi 123", address)
     unknown = await sign_in(intake, new_email(), "Sai mật khẩu rồi 123", address)
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.json() == unknown.json() == {"detail": "Email hoặc mật khẩu không đúng."}
+    assert wrong.json() == unknown.json()  # nothing tells a wrong password from an unknown address
+    assert wrong.json()["detail"] == "Email hoặc mật khẩu không đúng."
     english = await sign_in(intake, email, "Sai mật khẩu rồi 123", address, **{"Accept-Language": "en"})
-    assert english.json() == {"detail": "Wrong email or password."}
+    assert english.json()["detail"] == "Wrong email or password."
     log = await intake.rows("SELECT * FROM intake.signin_attempts WHERE address = :a ORDER BY id", a=address)
     assert [(r["account_id"], r["outcome"]) for r in log] == [
         (account_id, "failure"),
@@ -266,13 +267,13 @@ async def test_a_disabled_account_cannot_sign_in_get_a_link_or_a_credential_unti
     assert (await intake.client.get("/v1/me", headers=bearer)).status_code == 401  # revoked at once
     assert len(await intake.events("credential.revoked", session.split("_")[1])) == 1
     refused = await sign_in(intake, email, PASSWORD, new_address())
-    assert refused.status_code == 401 and refused.json() == {"detail": "Email hoặc mật khẩu không đúng."}
+    assert refused.status_code == 401 and refused.json()["detail"] == "Email hoặc mật khẩu không đúng."
     assert (await intake.client.get(f"/v1/invitations/{pending}")).status_code == 404
     issued = len(await links(intake, account_id))
     assert (await intake.client.post("/v1/password-resets", json={"email": email})).status_code == 202
     assert len(await links(intake, account_id)) == issued  # no email to a disabled account
     resend = await intake.client.post(f"/v1/accounts/{account_id}/invitation", headers=admin)
-    assert resend.status_code == 409 and resend.json() == {"detail": "Tài khoản đã bị khóa."}
+    assert resend.status_code == 409 and resend.json()["detail"] == "Tài khoản đã bị khóa."
     credential = await intake.client.post(f"/v1/accounts/{account_id}/credentials", json={}, headers=admin)
     assert credential.status_code == 409
     listed = {a["account_id"]: a for a in (await intake.client.get("/v1/accounts", headers=admin)).json()}
