@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi import HTTPException
@@ -23,10 +24,9 @@ CONSUMERS = {"routing": "RoutingSettings", "notify": "NotifySettings", "reportin
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
 
-def request_with(token: str) -> Request:
-    return Request(
-        {"type": "http", "method": "GET", "path": "/", "headers": [(b"authorization", f"Bearer {token}".encode())]}
-    )
+def request_with(token: str, app: Any) -> Request:
+    headers = [(b"authorization", f"Bearer {token}".encode())]
+    return Request({"type": "http", "method": "GET", "path": "/", "headers": headers, "app": app})
 
 
 @pytest.mark.parametrize("service", sorted(CONSUMERS))
@@ -43,7 +43,9 @@ async def test_a_revocation_arriving_before_its_issue_leaves_the_credential_revo
     async def handle(event: CredentialIssued | CredentialRevoked) -> None:
         envelope = Envelope.wrap(event, producer="intake")
         async with sessions() as session, session.begin():
-            await handlers[type(event)](event, HandlerContext(session, envelope, None, FakeClock(NOW)))
+            await handlers[type(event)](
+                event, HandlerContext(session, outbox=None, clock=FakeClock(NOW), caused_by=envelope)
+            )
 
     def issued(key_id: str, digest: str) -> CredentialIssued:
         return CredentialIssued(
@@ -58,7 +60,7 @@ async def test_a_revocation_arriving_before_its_issue_leaves_the_credential_revo
         # In order, the credential works until it is revoked (so the check below can fail).
         key_id, token, digest = new_token()
         await handle(issued(key_id, digest))
-        assert (await authenticator.principal(request_with(token))).role == "admin"
+        assert (await authenticator.principal(request_with(token, app))).role == "admin"
 
         # Out of order: revoked first, issued afterwards, then the issue once more (a replay).
         key_id, token, digest = new_token()
@@ -66,7 +68,7 @@ async def test_a_revocation_arriving_before_its_issue_leaves_the_credential_revo
         await handle(issued(key_id, digest))
         await handle(issued(key_id, digest))
         with pytest.raises(HTTPException) as refused:
-            await authenticator.principal(request_with(token))
+            await authenticator.principal(request_with(token, app))
         assert refused.value.status_code == 401
         async with sessions() as session:
             row = (await session.execute(table.select().where(table.c.key_id == key_id))).one()
@@ -76,6 +78,6 @@ async def test_a_revocation_arriving_before_its_issue_leaves_the_credential_revo
         key_id, token, _ = new_token()
         await handle(CredentialRevoked(key_id=key_id, revoked_at=NOW))
         with pytest.raises(HTTPException):
-            await authenticator.principal(request_with(token))
+            await authenticator.principal(request_with(token, app))
     finally:
         await engine.dispose()
