@@ -121,4 +121,5 @@ async def test_make_run_with_a_real_smtp_server_starts_sends_and_stops(
             "notify (ok)",
             "reporting (ok)",
             "routing (ok)",
+            "web (ok)",
         ], text

@@ -83,15 +83,16 @@ async def _report_with_errors_then_valid(page: Page, web: str) -> tuple[str, str
     await page.locator("#child-sex").select_option("female")
     await page.locator("#child-school").fill("Trường Tiểu học Lê Lợi")
     await page.locator("#consent-guardian-given").check()
+    # The system lives at DAYTIME (devtools.system): Tuesday 10 November 2026, 10:00 in Tây Ninh.
     await page.locator("#consent-guardian-recorded_by").fill("Cán bộ phường Tân Ninh")
-    await page.locator("#consent-guardian-recorded_at").fill("2026-11-30T08:15")
+    await page.locator("#consent-guardian-recorded_at").fill("2026-11-10T08:15")
     await page.locator("#reporter_contact-phone").fill("0276 3822 111")
     # Intake's own rule (a child from 7 needs to agree) comes back beside the child's consent.
     await page.get_by_role("button", name="Gửi báo cáo").click()
     await expect(page.locator("#consent-child-loi")).to_contain_text("đồng ý của trẻ")
     await page.locator("#consent-child-given").check()
     await page.locator("#consent-child-recorded_by").fill("Cán bộ phường Tân Ninh")
-    await page.locator("#consent-child-recorded_at").fill("2026-11-30T08:20")
+    await page.locator("#consent-child-recorded_at").fill("2026-11-10T08:20")
 
     # A double submit: the same form (same Idempotency-Key) posted twice makes one case.
     fields = await page.locator(
