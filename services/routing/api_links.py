@@ -26,7 +26,7 @@ from shared.service import runtime_of
 from shared.uow import RetryingRoute, unit_of_work
 
 _WORDS = {
-    "accept": ("Nhận vụ việc", "Đã nhận vụ việc. Cảm ơn anh/chị."),
+    "accept": ("Nhận vụ việc", "Đã nhận vụ việc. Cảm ơn đồng chí."),
     "decline": ("Từ chối", "Đã ghi nhận từ chối."),
 }
 

@@ -17,8 +17,8 @@ from services.web.pages import PageRoute, api, message_page, person, render, web
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 ACTION_WORDS = {
-    "accept": ("Nhận vụ việc", "Anh/chị xác nhận nhận vụ việc này?", "Đã nhận vụ việc. Cảm ơn anh/chị."),
-    "decline": ("Từ chối vụ việc", "Anh/chị xác nhận từ chối vụ việc này?", "Đã ghi nhận anh/chị từ chối."),
+    "accept": ("Nhận vụ việc", "Đồng chí xác nhận nhận vụ việc này?", "Đã nhận vụ việc. Cảm ơn đồng chí."),
+    "decline": ("Từ chối vụ việc", "Đồng chí xác nhận từ chối vụ việc này?", "Đã ghi nhận đồng chí từ chối."),
 }
 OUTCOMES = {
     "expired": (410, "Liên kết đã hết hạn", "Liên kết này đã hết hạn. Hãy đăng nhập để trả lời phân công."),

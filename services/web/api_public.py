@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from services.web import domain
 from services.web.api_signin import home_of
 from services.web.pages import PageRoute, current, names, redirect, reference, render, web
+from shared.service import runtime_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 CODE = re.compile(r"^TV-\d{4}-[A-Z0-9]{8}$")
@@ -21,7 +22,7 @@ async def home(request: Request) -> Response:
     session = await current(request)
     if session is not None:
         return redirect(home_of(session.role))
-    return render(request, "home.html", title="Cầu Nối — Câu lạc bộ tư vấn, hỗ trợ trẻ em Tây Ninh")
+    return render(request, "home.html", title=f"Cầu Nối — {runtime_of(request).settings.club_name}")
 
 
 async def _topics(request: Request) -> list[dict[str, str]]:

@@ -179,6 +179,7 @@ def render(
             "me": session,
             "csrf": web(request).keys.csrf_token(nonce),
             "csrf_field": CSRF_FIELD,
+            "club_name": runtime_of(request).settings.club_name,
             **values,
         },
         status_code=status,

@@ -97,7 +97,7 @@ async def test_an_accept_link_from_an_email_lands_on_a_web_page(web_system: Runn
     await expect(page.get_by_text(created["code"])).to_be_visible()
     await shot(page, "20-lien-ket-nhan", desktop=True)
     await page.get_by_role("button", name="Nhận vụ việc").click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Đã nhận vụ việc. Cảm ơn anh/chị.")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Đã nhận vụ việc. Cảm ơn đồng chí.")
     await shot(page, "21-lien-ket-da-nhan")
 
     await page.goto(accept)  # a second use
