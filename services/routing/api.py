@@ -27,7 +27,7 @@ from shared.uow import RetryingRoute, unit_of_work
 
 auth = Authenticator(store.credentials)
 NO_ASSIGNMENT = "You hold no assignment on this case."
-NO_ASSIGNMENT_VI = "Anh/chị không được phân công trong vụ việc này."
+NO_ASSIGNMENT_VI = "Đồng chí không được phân công trong vụ việc này."
 router = APIRouter(prefix="/v1", tags=["cases"], route_class=RetryingRoute)
 
 Chair = Annotated[Principal, Depends(auth.require("chair", "admin"))]
@@ -316,7 +316,7 @@ async def answer_request(request: Request, request_id: uuid.UUID, body: AnswerIn
             )
         ).first()
         if held is None:
-            raise Forbidden("This request is not assigned to you.", "Yêu cầu này không được giao cho anh/chị.")
+            raise Forbidden("This request is not assigned to you.", "Yêu cầu này không được giao cho đồng chí.")
         if row.status == "answered":
             raise Conflict("This request is already answered.", "Yêu cầu này đã được trả lời.")
         await fx.session.execute(
