@@ -301,8 +301,9 @@ def _step_figures(system: Any, deliveries: Deliveries, step: Step, waited: Wait)
 
 def _hops(system: Any, step: Step, deliveries: Deliveries) -> dict[str, dict[str, float | None]]:
     """Median and p95 of each hop of a case's journey, from client clocks and envelope timestamps."""
-    # Envelopes carry wall-clock times from other processes; shift them onto this process's monotonic clock.
-    shift = time.monotonic() - time.time()
+    # Envelopes carry the services' clock times (the real time shifted to the instant the system lives at);
+    # shift them onto this process's monotonic clock.
+    shift = time.monotonic() - system.clock.now().timestamp()
     reported = {e.payload.get("code"): e.occurred_at.timestamp() + shift for e in system.tap.of_type("case.reported")}
     assigned = {e.payload.get("code"): e.occurred_at.timestamp() + shift for e in system.tap.of_type("case.assigned")}
     first_email: dict[str, float] = {}
