@@ -1,6 +1,7 @@
 """The administrator's accounts page in a real browser against the five real services: an admin signs in
 through an invitation link, sees the accounts, re-sends a person's invitation; the new email arrives with a
-working link and the older link no longer works; a reporter is refused the page."""
+working link and the older link no longer works; a reporter is refused the page; the admin creates an account
+through the form (a missing unit is said beside its field) and its invitation email arrives."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.web]
 ADMIN_EMAIL = "quantri@club.example"
 REPORTER_EMAIL = "canbo.trangbang@club.example"
 REPORTER_NAME = "Lê Thị Cán Bộ"
+NEW_EMAIL = "canbo.godau@club.example"
+NEW_NAME = "Phạm Văn Gò Dầu"
 
 
 async def test_an_admin_resends_an_invitation_and_a_reporter_is_refused(web_system: RunningSystem, browser: Browser):
@@ -85,3 +88,29 @@ async def test_an_admin_resends_an_invitation_and_a_reporter_is_refused(web_syst
     await admin.goto(f"{web}/quan-tri/tai-khoan")
     await expect(admin.locator("li.card", has_text=REPORTER_EMAIL)).to_contain_text("Đã đặt mật khẩu")
     assert PASSWORD not in await admin.content()
+
+    # A new account through the form: a reporter without a unit is refused beside the field.
+    await admin.get_by_role("link", name="Tạo tài khoản mới").click()
+    await expect(admin.get_by_role("heading", level=1)).to_have_text("Tạo tài khoản")
+    await shot(admin, "84-quan-tri-tao-tai-khoan", desktop=True)
+    await admin.locator("#name").fill(NEW_NAME)
+    await admin.locator("#email").fill(NEW_EMAIL)
+    await admin.locator("#role").select_option("reporter")
+    await admin.get_by_role("button", name="Tạo tài khoản và gửi lời mời").click()
+    await expect(admin.locator("#unit-loi")).to_contain_text("phải gắn với một đơn vị")
+    await shot(admin, "85-quan-tri-tao-tai-khoan-loi")
+    await admin.locator("#unit").select_option(label="Phường Gò Dầu")
+    await admin.get_by_role("button", name="Tạo tài khoản và gửi lời mời").click()
+    await expect(admin.get_by_role("status")).to_contain_text(f"gửi lời mời đến {NEW_EMAIL}")
+    await expect(admin.locator("li.card", has_text=NEW_EMAIL)).to_contain_text("Phường Gò Dầu")
+    await shot(admin, "86-quan-tri-da-tao-tai-khoan")
+
+    async def invitation() -> str | None:
+        for message in list(web_system.smtp.messages):
+            if NEW_EMAIL in email_to(message):
+                return next((found for found in links_in(message) if "/moi/" in found), None)
+        return None
+
+    newcomer = await (await browser.new_context(viewport=PHONE, locale="vi-VN")).new_page()
+    await set_password(newcomer, await eventually(invitation, timeout=30))
+    await newcomer.wait_for_url("**/vu-viec")

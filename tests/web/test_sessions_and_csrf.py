@@ -156,6 +156,9 @@ async def test_only_an_admin_gets_the_accounts_page(settings: WebSettings):
                 "/quan-tri/tai-khoan/00000000-0000-0000-0000-000000000001/loi-moi", data={"csrf": token}
             )
             assert posted.status_code == 403 and "Không có quyền truy cập" in posted.text, role
+            assert (await client.get("/quan-tri/tai-khoan/moi")).status_code == 403, role
+            created = await client.post("/quan-tri/tai-khoan/moi", data={"csrf": token, "name": "X", "role": "admin"})
+            assert created.status_code == 403 and "Không có quyền truy cập" in created.text, role
         # An admin passes the role check: intake is away here, so the page says the system is busy (503).
         client.cookies.set("cn_session", await _session(client, app, clock, role="admin"))
         page = await client.get("/quan-tri/tai-khoan")
