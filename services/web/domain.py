@@ -66,6 +66,7 @@ ROLES = {
     "committee": "Ban Thường vụ",
     "operator": "Vận hành",
     "admin": "Quản trị",
+    "web": "Dịch vụ web (máy)",
 }
 AGE_BAND = {"0-5": "0–5 tuổi", "6-10": "6–10 tuổi", "11-15": "11–15 tuổi", "16-17": "16–17 tuổi", "unknown": "Không rõ"}
 CHILD_FIELDS = ("name", "date_of_birth", "age", "sex", "address", "school", "guardian", "contact")

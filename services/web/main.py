@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.web import sessions, store
+from services.web.api_admin import router as admin_router
 from services.web.api_cases import router as cases_router
 from services.web.api_links import link_router
 from services.web.api_links import router as links_router
@@ -78,6 +79,7 @@ def create_app(settings: WebSettings | None = None, *, clock: Clock | None = Non
             member_router,
             links_router,
             link_router(settings.link_path),
+            admin_router,
         ],
         workers=[session_sweeper],
         title="Cầu Nối — web",

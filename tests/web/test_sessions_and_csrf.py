@@ -140,3 +140,27 @@ async def test_a_role_is_refused_another_roles_pages_and_only_local_targets_are_
         for target, expected in (("/vu-viec", "/vu-viec"), ("//evil.example/x", "/"), ("https://evil.example", "/")):
             response = await client.get("/dang-nhap", params={"tiep": target})
             assert response.status_code == 303 and response.headers["location"] == expected
+
+
+async def test_only_an_admin_gets_the_accounts_page(settings: WebSettings):
+    clock = FakeClock(START)
+    app = create_app(settings, clock=clock)
+    async with running(app) as client:
+        token = _csrf((await client.get("/dang-nhap")).text)  # a valid token: the refusals below are the role's
+        for role in ("reporter", "member", "chair", "committee", "operator"):
+            client.cookies.set("cn_session", await _session(client, app, clock, role=role))
+            refused = await client.get("/quan-tri/tai-khoan")
+            assert refused.status_code == 403 and "Không có quyền truy cập" in refused.text, role
+            assert 'href="/quan-tri/tai-khoan"' not in refused.text, "no link to it in a non-admin's navigation"
+            posted = await client.post(
+                "/quan-tri/tai-khoan/00000000-0000-0000-0000-000000000001/loi-moi", data={"csrf": token}
+            )
+            assert posted.status_code == 403 and "Không có quyền truy cập" in posted.text, role
+            assert (await client.get("/quan-tri/tai-khoan/moi")).status_code == 403, role
+            created = await client.post("/quan-tri/tai-khoan/moi", data={"csrf": token, "name": "X", "role": "admin"})
+            assert created.status_code == 403 and "Không có quyền truy cập" in created.text, role
+        # An admin passes the role check: intake is away here, so the page says the system is busy (503).
+        client.cookies.set("cn_session", await _session(client, app, clock, role="admin"))
+        page = await client.get("/quan-tri/tai-khoan")
+        assert page.status_code == 503 and "Hệ thống đang bận" in page.text
+        assert 'href="/quan-tri/tai-khoan"' in page.text, "an admin's navigation links to it"
