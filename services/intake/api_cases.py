@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from services.intake import domain, form01, store
+from services.intake import audit, domain, form01, store
 from services.intake.authcache import CachingAuthenticator
 from services.intake.cases import child_context, record_case
 from services.intake.context import intake_context
@@ -213,24 +213,9 @@ async def get_child(case_id: uuid.UUID, request: Request, principal: ChildReader
     runtime = runtime_of(request)
     cipher = intake_context(request).cipher
     async with runtime.sessions() as session, session.begin():
-        row = (
-            await session.execute(select(store.case_children).where(store.case_children.c.case_id == case_id))
-        ).first()
-        values = {
-            field: cipher.decrypt(getattr(row, field), child_context(case_id, field))
-            for field in store.CHILD_FIELDS
-            if row is not None and getattr(row, field) is not None
-        }
-        await session.execute(
-            store.audit_log.insert().values(
-                at=runtime.clock.now(),
-                account_id=principal.account_id,
-                key_id=principal.key_id,
-                role=principal.role,
-                action="read_child",
-                case_id=case_id,
-                fields=sorted(values),
-            )
+        values = await audit.child_fields(session, cipher, case_id)
+        await audit.record_read(
+            session, principal, action="read_child", subject_id=case_id, fields=values, at=runtime.clock.now()
         )
     return ChildOut(case_id=case_id, child=Child.model_validate(values))
 
@@ -247,14 +232,7 @@ async def get_form_01(case_id: uuid.UUID, request: Request, principal: ChildRead
     context = intake_context(request)
     cipher = context.cipher
     async with runtime.sessions() as session, session.begin():
-        child_row = (
-            await session.execute(select(store.case_children).where(store.case_children.c.case_id == case_id))
-        ).first()
-        child = {
-            name: cipher.decrypt(getattr(child_row, name), child_context(case_id, name))
-            for name in store.CHILD_FIELDS
-            if child_row is not None and getattr(child_row, name) is not None
-        }
+        child = await audit.child_fields(session, cipher, case_id)
         reporter = (
             json.loads(cipher.decrypt(row.reporter_contact, child_context(case_id, "reporter_contact")))
             if row.reporter_contact
@@ -270,16 +248,9 @@ async def get_form_01(case_id: uuid.UUID, request: Request, principal: ChildRead
         groups = (
             await session.execute(select(s.name_vi).where(s.code.in_(list(row.special_circumstances))).order_by(s.code))
         ).scalars()
-        await session.execute(
-            store.audit_log.insert().values(
-                at=runtime.clock.now(),
-                account_id=principal.account_id,
-                key_id=principal.key_id,
-                role=principal.role,
-                action="form_01",
-                case_id=case_id,
-                fields=sorted([*child, *(["reporter_contact"] if reporter else [])]),
-            )
+        read = [*child, *(["reporter_contact"] if reporter else [])]
+        await audit.record_read(
+            session, principal, action="form_01", subject_id=case_id, fields=read, at=runtime.clock.now()
         )
     body = form01.render(
         form01.Form01(

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from services.intake import domain, store
+from services.intake import audit, domain, store
 from services.intake.api_cases import auth
 from services.intake.context import intake_context
 from services.intake.counseling import add_message, message_context, open_request
@@ -157,16 +157,13 @@ async def request_messages(request_id: uuid.UUID, request: Request, principal: M
             for s in stored
         ]
         # The audit log's subject column holds the request's id here; the action tells it apart from a case.
-        await session.execute(
-            store.audit_log.insert().values(
-                at=runtime.clock.now(),
-                account_id=principal.account_id,
-                key_id=principal.key_id,
-                role=principal.role,
-                action="read_counseling",
-                case_id=request_id,
-                fields=["messages"],
-            )
+        await audit.record_read(
+            session,
+            principal,
+            action="read_counseling",
+            subject_id=request_id,
+            fields=["messages"],
+            at=runtime.clock.now(),
         )
     return CounselingForMember(
         request_id=row.id,
