@@ -14,13 +14,14 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from fastapi import HTTPException, Request, status
+from fastapi import Request
 from sqlalchemy import Column, DateTime, MetaData, String, Table, func, select
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.clock import Clock, SystemClock
 from shared.consumer import HandlerContext
+from shared.errors import Forbidden, Unauthorized
 from shared.events.intake import CredentialIssued, CredentialRevoked
 
 # `web`: the web service's own credential (WEB_SERVICE_TOKEN); it may vouch for the client address of a
@@ -101,7 +102,7 @@ class Authenticator:
         async def dependency(request: Request) -> Principal:
             principal = await self.principal(request)
             if roles and principal.role not in roles:
-                raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Your role may not do this.")
+                raise Forbidden("Your role may not do this.", "Vai trò của đồng chí không được làm việc này.")
             return principal
 
         return dependency
@@ -143,9 +144,9 @@ def clock_of(request: Request) -> Clock:
     return clock
 
 
-def _unauthorized() -> HTTPException:
-    return HTTPException(
-        status.HTTP_401_UNAUTHORIZED,
-        detail="Missing, unknown, expired or revoked credential.",
+def _unauthorized() -> Unauthorized:
+    return Unauthorized(
+        "Missing, unknown, expired or revoked credential.",
+        "Chưa đăng nhập, hoặc thông tin đăng nhập không đúng, đã hết hạn hay đã bị thu hồi.",
         headers={"WWW-Authenticate": "Bearer"},
     )
