@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from fastapi import HTTPException
 from starlette.requests import Request
 
 from shared.auth import Authenticator, new_token
 from shared.clock import FakeClock
 from shared.consumer import HandlerContext
 from shared.db import make_engine, make_session_factory
+from shared.errors import Unauthorized
 from shared.events import Envelope
 from shared.events.intake import CredentialIssued, CredentialRevoked
 
@@ -67,9 +67,9 @@ async def test_a_revocation_arriving_before_its_issue_leaves_the_credential_revo
         await handle(CredentialRevoked(key_id=key_id, revoked_at=NOW))
         await handle(issued(key_id, digest))
         await handle(issued(key_id, digest))
-        with pytest.raises(HTTPException) as refused:
+        with pytest.raises(Unauthorized) as refused:
             await authenticator.principal(request_with(token, app))
-        assert refused.value.status_code == 401
+        assert refused.value.status == 401
         async with sessions() as session:
             row = (await session.execute(table.select().where(table.c.key_id == key_id))).one()
         assert row.revoked_at == NOW and row.role == "admin" and row.token_sha256 == digest
@@ -77,7 +77,7 @@ async def test_a_revocation_arriving_before_its_issue_leaves_the_credential_revo
         # A tombstone alone authenticates nobody, whatever the token.
         key_id, token, _ = new_token()
         await handle(CredentialRevoked(key_id=key_id, revoked_at=NOW))
-        with pytest.raises(HTTPException):
+        with pytest.raises(Unauthorized):
             await authenticator.principal(request_with(token, app))
     finally:
         await engine.dispose()
