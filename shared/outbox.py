@@ -85,6 +85,16 @@ class Cause(NamedTuple):
     correlation_id: uuid.UUID | None
 
 
+def _row(envelope: Envelope, key: str | uuid.UUID | None) -> dict[str, object]:
+    """The outbox row of one envelope (`key` orders a key's events: see the relay)."""
+    return {
+        "event_id": envelope.event_id,
+        "type": envelope.type,
+        "key": str(key) if key is not None else None,
+        "envelope": envelope.model_dump_json(),
+    }
+
+
 class Outbox:
     """Adds events to one service's outbox, inside the caller's transaction."""
 
@@ -119,14 +129,7 @@ class Outbox:
             correlation_id=correlation_id,
             occurred_at=occurred_at or self.clock.now(),
         )
-        await session.execute(
-            insert(self.table).values(
-                event_id=envelope.event_id,
-                type=envelope.type,
-                key=str(key) if key is not None else None,
-                envelope=envelope.model_dump_json(),
-            )
-        )
+        await session.execute(insert(self.table).values(**_row(envelope, key)))
         return envelope
 
     async def add_many(
@@ -139,14 +142,6 @@ class Outbox:
         if envelopes:
             await session.execute(
                 insert(self.table),
-                [
-                    {
-                        "event_id": envelope.event_id,
-                        "type": envelope.type,
-                        "key": str(key) if key is not None else None,
-                        "envelope": envelope.model_dump_json(),
-                    }
-                    for envelope, (_, key, _) in zip(envelopes, events, strict=True)
-                ],
+                [_row(envelope, key) for envelope, (_, key, _) in zip(envelopes, events, strict=True)],
             )
         return envelopes

@@ -13,6 +13,7 @@ import re
 
 from fastapi import APIRouter, Query, Request, Response
 
+from services.web.clients import Answer
 from services.web.pages import PageRoute, api, message_page, person, render, web
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -30,11 +31,20 @@ OUTCOMES = {
 ITEM = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
-def _routing_path(request: Request, assignment_id: str, action: str) -> str:
-    return f"{web(request).settings.link_path}/assignments/{assignment_id}/{action}"
+async def _forward(
+    request: Request, method: str, assignment_id: str, action: str, expires: int, signature: str
+) -> Response | Answer:
+    """Routing's answer to the link (GET: is it valid; POST: answer the assignment), or the page that says
+    why there is none (an unknown action, or routing refused the link)."""
+    if action not in ACTION_WORDS:
+        return message_page(request, 404, "Không tìm thấy", "Liên kết này không đúng.")
+    path = f"{web(request).settings.link_path}/assignments/{assignment_id}/{action}"
+    params = {"expires": expires, "signature": signature}
+    answer = await web(request).apis.call("routing", method, path, params=params)
+    return answer if answer.status == 200 else _outcome(request, answer)
 
 
-def _outcome(request: Request, answer) -> Response:
+def _outcome(request: Request, answer: Answer) -> Response:
     outcome = (answer.body or {}).get("outcome") if isinstance(answer.body, dict) else None
     status, title, message = OUTCOMES.get(
         str(outcome), (answer.status, "Liên kết không hợp lệ", OUTCOMES["invalid"][2])
@@ -49,14 +59,9 @@ def link_router(link_path: str) -> APIRouter:
     async def confirm(
         request: Request, assignment_id: str, action: str, expires: int = Query(), signature: str = Query()
     ) -> Response:
-        if action not in ACTION_WORDS:
-            return message_page(request, 404, "Không tìm thấy", "Liên kết này không đúng.")
-        params = {"expires": expires, "signature": signature}
-        answer = await web(request).apis.call(
-            "routing", "GET", _routing_path(request, assignment_id, action), params=params
-        )
-        if answer.status != 200:
-            return _outcome(request, answer)
+        answer = await _forward(request, "GET", assignment_id, action, expires, signature)
+        if isinstance(answer, Response):
+            return answer
         title, question, _ = ACTION_WORDS[action]
         body = answer.body if isinstance(answer.body, dict) else {}
         return render(request, "link_confirm.html", title=title, question=question, action=action, info=body)
@@ -65,14 +70,9 @@ def link_router(link_path: str) -> APIRouter:
     async def answer(
         request: Request, assignment_id: str, action: str, expires: int = Query(), signature: str = Query()
     ) -> Response:
-        if action not in ACTION_WORDS:
-            return message_page(request, 404, "Không tìm thấy", "Liên kết này không đúng.")
-        params = {"expires": expires, "signature": signature}
-        answered = await web(request).apis.call(
-            "routing", "POST", _routing_path(request, assignment_id, action), params=params
-        )
-        if answered.status != 200:
-            return _outcome(request, answered)
+        answered = await _forward(request, "POST", assignment_id, action, expires, signature)
+        if isinstance(answered, Response):
+            return answered
         _, _, done = ACTION_WORDS[action]
         case_id = answered.body.get("case_id") if isinstance(answered.body, dict) else None
         link = (

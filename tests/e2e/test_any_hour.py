@@ -19,13 +19,12 @@ import asyncpg
 import httpx
 import pytest
 
-from devtools.system import RunningSystem, email_to, running_system
+from devtools.system import VN, RunningSystem, email_to, running_system
 from devtools.tap import email_recipients
 from devtools.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 UTC = ZoneInfo("UTC")
 
 # instant → the local date the support plan is due (5 working days later, from the calendar by hand).
