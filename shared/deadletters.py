@@ -183,7 +183,7 @@ class DeadLetterQueue:
 def dead_letter_router(service: str, auth: Authenticator) -> APIRouter:
     """The operator's endpoints on `service`'s own dead-letter queue."""
     router = APIRouter(prefix="/v1/dead-letters", tags=["operations"])
-    Operator = Annotated[Principal, Depends(auth.require("operator"))]
+    operator = Depends(auth.require("operator"))  # a default, not an alias: annotations here are strings
 
     def queue_of(request: Request) -> DeadLetterQueue:
         runtime = request.app.state.runtime
@@ -193,12 +193,12 @@ def dead_letter_router(service: str, auth: Authenticator) -> APIRouter:
         "", response_model=DeadLetters, summary="Dead letters waiting (metadata only)", responses=problems(401, 403)
     )
     async def dead_letters(
-        request: Request, _operator: Operator, limit: Annotated[int, Query(ge=0, le=MAX_SHOWN)] = 50
+        request: Request, limit: Annotated[int, Query(ge=0, le=MAX_SHOWN)] = 50, _operator: Principal = operator
     ) -> DeadLetters:
         return await queue_of(request).inspect(limit)
 
     @router.post("/replay", response_model=Replayed, summary="Replay every dead letter", responses=problems(401, 403))
-    async def replay_all(request: Request, _operator: Operator) -> Replayed:
+    async def replay_all(request: Request, _operator: Principal = operator) -> Replayed:
         return await queue_of(request).replay(None)
 
     @router.post(
@@ -207,7 +207,7 @@ def dead_letter_router(service: str, auth: Authenticator) -> APIRouter:
         summary="Replay one dead letter",
         responses=problems(401, 403, 404),
     )
-    async def replay_one(request: Request, _operator: Operator, event_id: uuid.UUID) -> Replayed:
+    async def replay_one(request: Request, event_id: uuid.UUID, _operator: Principal = operator) -> Replayed:
         return await queue_of(request).replay(str(event_id))
 
     return router
