@@ -45,6 +45,7 @@ async def reference_page(request: Request) -> Response:
         categories=await _fresh(request, "categories", session),
         circumstances=await _fresh(request, "special-circumstances", session),
         saved=request.query_params.get("da-luu", ""),
+        category_names={c["code"]: c["name_vi"] for c in await reference(request, "categories", session)},
     )
 
 
