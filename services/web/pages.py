@@ -113,6 +113,12 @@ async def api(request: Request, session: Session | None, service: str, method: s
         **kwargs,
     )
     if answer.status == 401 and session is not None:
+        # The token was revoked (signed out elsewhere, a new role, a locked account) or expired: this session
+        # ends here too, or the sign-in page would send the person straight back (a redirect loop).
+        runtime = runtime_of(request)
+        async with runtime.sessions() as db, db.begin():
+            await sessions.end(db, session.id)
+        request.state.web_session = None
         raise SignInRequired()
     return answer
 
