@@ -393,10 +393,18 @@ def audit_csv_rows(entries: Iterable[Mapping[str, Any]], people: Mapping[str, st
                 word(AUDIT_ACTIONS, e.get("action")),
                 e.get("case_code") or "",
                 str(e.get("case_id") or ""),
-                ", ".join(CHILD_LABELS.get(f, f) for f in e.get("fields") or []),
+                field_names(e.get("fields") or []),
             ]
         )
     return rows
+
+
+def field_names(fields: Iterable[str]) -> str:
+    """The child's fields that were read, by their Vietnamese labels in the form's order ('—' for none)."""
+    read = set(fields)
+    known = [CHILD_LABELS[f] for f in CHILD_FIELDS if f in read]
+    others = sorted(read - set(CHILD_FIELDS))
+    return ", ".join(known + others) or "—"
 
 
 def units_by_era(units: Iterable[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
