@@ -135,7 +135,7 @@ async def deliveries(request: Request) -> Response:
         "ops_deliveries.html",
         title="Nhật ký gửi tin",
         deliveries=found,
-        status=status or "",
+        chosen_status=status or "",
         case_id=case_id,
         member_id=member_id,
         statuses=list(domain.DELIVERY_STATUS.items()),
