@@ -74,7 +74,11 @@ async def _unit_form(request: Request, session, code: str, status: int, form: di
         code=code,
         form=form,
         errors=errors,
-        others=[u for u in units if u["code"] != code],
+        # the chosen successors first, so none is hidden below the list's fold
+        others=sorted(
+            (u for u in units if u["code"] != code),
+            key=lambda u: (u["code"] not in form.get("successors", []), str(u.get("name_vi", "")).casefold()),
+        ),
     )
 
 
