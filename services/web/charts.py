@@ -70,7 +70,7 @@ def bars(chart_id: str, title: str, items: Sequence[Bar], *, colour: int = 0) ->
     for i, item in enumerate(items):
         y = 6 + i * BAR_ROW
         body.append(
-            f'<text x="0" y="{y + 12}" font-size="13" fill="{INK}">{escape(_fit(item.label, 52))}'
+            f'<text x="0" y="{y + 12}" font-size="14" fill="{INK}">{escape(_fit(item.label, 52))}'
             f"<title>{escape(item.label)}</title></text>"
         )
         value = _number(item.value)
@@ -87,7 +87,7 @@ def bars(chart_id: str, title: str, items: Sequence[Bar], *, colour: int = 0) ->
             )
         shown = _shown(item.value) + (f" {item.note}" if item.note else "")
         body.append(
-            f'<text x="{length + 6:.1f}" y="{y + 29}" font-size="13" font-weight="700" fill="{INK}">'
+            f'<text x="{length + 6:.1f}" y="{y + 29}" font-size="14" font-weight="700" fill="{INK}">'
             f"{escape(shown)}</text>"
         )
     return _svg(chart_id, title, _summary(items), 6 + len(items) * BAR_ROW + 4, body)
@@ -119,7 +119,7 @@ def columns(chart_id: str, title: str, items: Sequence[Bar], *, colour: int = 0)
                 f'<rect x="{x:.1f}" y="{bottom - height:.1f}" width="{width:.1f}" height="{height:.1f}" rx="2" '
                 f'fill="{COLOURS[colour % len(COLOURS)]}"/>'
             )
-        if not small or value == top:
+        if (value or isinstance(item.value, str)) and (not small or value == top):
             body.append(
                 f'<text x="{centre:.1f}" y="{bottom - height - 5:.1f}" font-size="12" font-weight="700" '
                 f'text-anchor="middle" fill="{INK}">{escape(_shown(item.value))}</text>'

@@ -175,6 +175,8 @@ def case_tables(summary: Mapping[str, Any], report_: Report, units: Mapping[str,
     months = list((summary.get("completeness") or {}).get("months") or sorted(cases.get("by_period", {})))
     by_time = months_of(cases.get("by_period") or {}, months, report_.multi_year)
     time_word = "năm" if report_.multi_year else "tháng"
+    # Under the columns, "T11" (tháng 11) or the year: "11/2026" twelve times does not fit a phone.
+    column_labels = [label[4:] if report_.multi_year else f"T{int(label[:2])}" for label, _ in by_time]
     by_category = _named(cases.get("by_category") or {}, categories)
     by_unit = _named(cases.get("by_unit") or {}, units)
     urgency = cases.get("by_urgency") or {}
@@ -188,7 +190,11 @@ def case_tables(summary: Mapping[str, Any], report_: Report, units: Mapping[str,
             f"Số vụ việc theo {time_word}",
             ["Tháng" if not report_.multi_year else "Năm", "Số vụ việc"],
             [list(r) for r in by_time],
-            charts.columns("bd-thoi-gian", f"Số vụ việc theo {time_word}", [Bar(*r) for r in by_time]),
+            charts.columns(
+                "bd-thoi-gian",
+                f"Số vụ việc theo {time_word}",
+                [Bar(short, n) for short, (_, n) in zip(column_labels, by_time, strict=True)],
+            ),
             numeric={1},
         ),
         Table(
