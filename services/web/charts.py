@@ -13,7 +13,7 @@ from html import escape
 from markupsafe import Markup
 
 WIDTH = 360
-BAR_ROW = 38  # label line, then the bar
+BAR_ROW = 40  # label line, then the bar
 COLUMN_AREA = 150
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', Arial, sans-serif"
 COLOURS = ("#0b5394", "#b3261e", "#8a5a00", "#1e6b34", "#5b3a8e", "#00687a")
@@ -32,13 +32,13 @@ def _number(value: int | float | str) -> float:
 
 
 def _shown(value: int | float | str) -> str:
-    if isinstance(value, float):
-        text = f"{value:,.1f}" if value % 1 else f"{value:,.0f}"
-    elif isinstance(value, int):
-        text = f"{value:,}"
-    else:
+    """As the tables write numbers, the Vietnamese way: 1.234 and 0,6."""
+    if isinstance(value, str):
         return value
-    return text.replace(",", "\u202f")  # thin space between thousands, as Vietnamese typesetting does
+    if isinstance(value, float) and value % 1:
+        whole, _, fraction = f"{value:,.1f}".partition(".")
+        return whole.replace(",", ".") + "," + fraction
+    return f"{int(value):,}".replace(",", ".")
 
 
 def _fit(text: str, limit: int) -> str:
@@ -65,29 +65,29 @@ def bars(chart_id: str, title: str, items: Sequence[Bar], *, colour: int = 0) ->
     if not items:
         return Markup("")
     top = max((_number(b.value) for b in items), default=0.0) or 1.0
-    room = WIDTH - 70  # space for the value after the longest bar
+    room = WIDTH - 95  # space for the value after the longest bar ("1.234 giờ")
     body: list[str] = []
     for i, item in enumerate(items):
         y = 6 + i * BAR_ROW
         body.append(
-            f'<text x="0" y="{y + 12}" font-size="14" fill="{INK}">{escape(_fit(item.label, 52))}'
+            f'<text x="0" y="{y + 13}" font-size="15" fill="{INK}">{escape(_fit(item.label, 44))}'
             f"<title>{escape(item.label)}</title></text>"
         )
         value = _number(item.value)
         length = max(2.0, room * value / top) if value else 2.0
         if isinstance(item.value, str):
             body.append(
-                f'<rect x="0" y="{y + 17}" width="18" height="14" fill="none" stroke="{MUTED}" stroke-dasharray="3 2"/>'
+                f'<rect x="0" y="{y + 19}" width="18" height="14" fill="none" stroke="{MUTED}" stroke-dasharray="3 2"/>'
             )
             length = 18
         else:
             body.append(
-                f'<rect x="0" y="{y + 17}" width="{length:.1f}" height="14" rx="2" '
+                f'<rect x="0" y="{y + 19}" width="{length:.1f}" height="14" rx="2" '
                 f'fill="{COLOURS[colour % len(COLOURS)]}"/>'
             )
         shown = _shown(item.value) + (f" {item.note}" if item.note else "")
         body.append(
-            f'<text x="{length + 6:.1f}" y="{y + 29}" font-size="14" font-weight="700" fill="{INK}">'
+            f'<text x="{length + 6:.1f}" y="{y + 31}" font-size="15" font-weight="700" fill="{INK}">'
             f"{escape(shown)}</text>"
         )
     return _svg(chart_id, title, _summary(items), 6 + len(items) * BAR_ROW + 4, body)

@@ -21,10 +21,10 @@ YEAR = re.compile(r"^(20[2-9][0-9])$")
 READERS = ("committee", "chair", "operator", "admin")
 FIRST_YEAR = 2023
 
-STAGES = {
-    "assigned": "Tiếp nhận → phân công",
-    "accepted": "Tiếp nhận → nhận xử lý",
-    "forwarded": "Tiếp nhận → chuyển Ban Thường vụ",
+STAGES = {  # from the report (the table's caption says so)
+    "assigned": "Đến khi phân công",
+    "accepted": "Đến khi nhận xử lý",
+    "forwarded": "Đến khi chuyển Ban Thường vụ",
 }
 DEADLINES = {
     "acceptance": "Nhận xử lý",
@@ -257,8 +257,8 @@ def timing_table(rows: list[Mapping[str, Any]]) -> Table:
             means.append(Bar(label, round(sum(r["mean_hours"] * r["cases"] for r in mine) / cases, 1), "giờ"))
     return Table(
         "thoi-gian",
-        "Thời gian xử lý (giờ, tính từ lúc tiếp nhận)",
-        ["Giai đoạn", "Mức độ khẩn cấp", "Số vụ việc", "Trung bình (giờ)", "Tối đa (giờ)"],
+        "Thời gian xử lý (giờ, tính từ lúc tiếp nhận báo cáo)",
+        ["Giai đoạn", "Mức độ", "Số vụ việc", "Trung bình", "Tối đa"],
         table,
         charts.bars("bd-thoi-gian-xu-ly", "Thời gian trung bình từ lúc tiếp nhận (giờ)", means, colour=2),
         export="timings",

@@ -78,5 +78,5 @@ def test_timings_chart_weighs_each_urgency_by_its_cases():
         {"stage": "assigned", "urgency": "low", "cases": 3, "mean_hours": 5.0, "max_hours": 9.0},
     ]
     table = reports.timing_table(rows)
-    assert table.rows[0] == ["Tiếp nhận → phân công", "Khẩn cấp", 1, 1.0, 1.0]
-    assert "Tiếp nhận → phân công: 4 giờ" in str(table.chart)
+    assert table.rows[0] == ["Đến khi phân công", "Khẩn cấp", 1, 1.0, 1.0]
+    assert "Đến khi phân công: 4 giờ" in str(table.chart)
