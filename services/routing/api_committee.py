@@ -44,6 +44,7 @@ class InboxCase(BaseModel):
     urgency: str
     protection_level: str
     status: str
+    proposal: str | None = Field(description="The chair's compiled proposal (may name the child: never in events)")
     proposal_level: str | None
     proposal_referrals: list[str]
     forwarded_at: datetime | None

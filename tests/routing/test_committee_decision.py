@@ -52,6 +52,7 @@ async def test_the_committee_decides_a_forwarded_case_once_and_a_returned_case_c
         assert read.status_code == 200 and read.json()["proposal"] == "Đề xuất: phối hợp nhà trường."
         (inbox,) = (await client.get("/v1/committee/cases", headers=committee)).json()
         assert (inbox["code"], inbox["opinions"], inbox["outcome"]) == (assigned["code"], 1, None)
+        assert (inbox["proposal"], inbox["proposal_level"]) == (proposal["proposal"], "support")
         assert (await client.get("/v1/committee/cases", headers=psychologist)).status_code == 403
 
         # Only the committee decides; a bad outcome or an empty text is a 422 naming the field.

@@ -141,6 +141,7 @@ async def test_the_committee_decides_a_forwarded_case_and_downloads_the_annual_r
     await expect(page.get_by_role("heading", level=1)).to_have_text("Đề xuất gửi Ban Thường vụ")
     waiting = page.locator("li.card", has_text=case["code"])
     await expect(waiting).to_contain_text("1 ý kiến chuyên môn")
+    await expect(waiting).to_contain_text(PROPOSAL)
     await expect(waiting).to_contain_text("Đề xuất cấp độ bảo vệ: Hỗ trợ")
     await expect(page.get_by_role("heading", name="Chờ quyết định (1)")).to_be_visible()
     await expect(page.locator("li.card", has_text=other["code"])).to_have_count(0)  # never forwarded
