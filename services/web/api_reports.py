@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from services.web import reports
+from services.web import report_tables, reports
 from services.web.domain import VN
 from services.web.pages import PageRoute, api, message_page, names, now, person, render
 from services.web.reports import EXPORTS, READERS, BadPeriod
@@ -79,7 +79,7 @@ async def report_page(request: Request, kind: str) -> Response:
         return message_page(request, 422, "Kỳ báo cáo không hợp lệ", "Hệ thống báo cáo không nhận kỳ này.")
     units = await names(request, "units", session)
     categories = await names(request, "categories")
-    tables = reports.case_tables(summary, chosen, units, categories)
+    tables = report_tables.case_tables(summary, chosen, units, categories)
     completeness = summary.get("completeness") or {}
     return render(
         request,
@@ -91,13 +91,13 @@ async def report_page(request: Request, kind: str) -> Response:
         summary=summary,
         suppressed=(summary.get("cases") or {}).get("suppressed"),
         tables=tables,
-        timings=reports.timing_table(summary.get("timings") or []),
-        breaches=reports.breach_table(summary.get("breaches") or []),
-        decisions=reports.decision_rows(summary.get("decisions") or {}),
-        completeness=reports.completeness_table(completeness),
-        grid=reports.completeness_grid(completeness, chosen.multi_year),
-        plan=reports.plan_table(plan or {}),
-        plan_rows=reports.plan_rows(plan or {}),
+        timings=report_tables.timing_table(summary.get("timings") or []),
+        breaches=report_tables.breach_table(summary.get("breaches") or []),
+        decisions=report_tables.decision_rows(summary.get("decisions") or {}),
+        completeness=report_tables.completeness_table(completeness),
+        grid=report_tables.completeness_grid(completeness, chosen.multi_year),
+        plan=report_tables.plan_table(plan or {}),
+        plan_rows=report_tables.plan_rows(plan or {}),
         grid_words=reports.GRID,
         exports=EXPORTS,
         base=BASE,

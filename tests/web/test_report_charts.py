@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from services.web import charts, reports
+from services.web import charts, report_tables, reports
 from services.web.charts import Bar
 
 TODAY = date(2026, 11, 10)
@@ -29,7 +29,7 @@ def test_a_suppressed_count_stays_as_reporting_gave_it():
     assert "&lt;5" in svg and 'stroke-dasharray="3 2"' in svg
     columns = str(charts.columns("bd2", "Theo tháng", [Bar("01/2026", "<5"), Bar("02/2026", 7)]))
     assert "&lt;5" in columns and ">7<" in columns
-    table = reports.case_tables(
+    table = report_tables.case_tables(
         {"cases": {"total": 12, "by_unit": {"xa-a": 12, "xa-b": "<5"}}}, reports.report("nam", "2026", TODAY), {}, {}
     )
     assert [r for t in table if t.key == "theo-don-vi" for r in t.rows] == [["xa-a", 12], ["xa-b", "<5"]]
@@ -63,11 +63,11 @@ def test_the_completeness_grid_is_months_across_or_years_over_several_years():
             {"unit": "xa", "unit_name": "Xã Y", "months": {"2025-05": None, "2025-06": None, "2025-07": "missing"}},
         ],
     }
-    grid = reports.completeness_grid(completeness, multi_year=False)
+    grid = report_tables.completeness_grid(completeness, multi_year=False)
     assert grid.columns == ["05/25", "06/25", "07/25"]
     assert [c[0] for c in grid.rows[0][1]] == ["on_time", "late", "none"]
     assert grid.rows[1][1][2][1:] == ("✗", "thiếu")
-    years = reports.completeness_grid(completeness, multi_year=True)
+    years = report_tables.completeness_grid(completeness, multi_year=True)
     assert years.columns == ["2025"] and years.rows[0][1] == [("on_time", "2/2", "nhận 2 trên 2 tháng")]
     assert years.rows[1][1][0][:2] == ("missing", "0/1")
 
@@ -77,6 +77,6 @@ def test_timings_chart_weighs_each_urgency_by_its_cases():
         {"stage": "assigned", "urgency": "critical", "cases": 1, "mean_hours": 1.0, "max_hours": 1.0},
         {"stage": "assigned", "urgency": "low", "cases": 3, "mean_hours": 5.0, "max_hours": 9.0},
     ]
-    table = reports.timing_table(rows)
+    table = report_tables.timing_table(rows)
     assert table.rows[0] == ["Đến khi phân công", "Khẩn cấp", 1, 1.0, 1.0]
     assert "Đến khi phân công: 4 giờ" in str(table.chart)
