@@ -36,6 +36,7 @@ from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
 from shared.events.routing import (
     AssignmentInfo,
     CaseAssigned,
+    CaseDecided,
     CaseEscalated,
     CaseForwarded,
     CaseMembersChanged,
@@ -209,6 +210,23 @@ def messages() -> list[MessageSample]:
                     referrals=("commune_social_services", "police", "health_facility"),
                     recipients=(COMMITTEE,),
                     forwarded_at=NOW,
+                )
+            ),
+        ),
+        (
+            "case_decided",
+            "Ban Thường vụ quyết định về đề xuất (báo Chủ nhiệm)",
+            p.case_decided(
+                CaseDecided(
+                    case_id=case_id,
+                    code="TN-2026-000123",
+                    unit="phuong-tan-ninh",
+                    urgency="critical",
+                    outcome="amended",
+                    decided_by=_id(90),
+                    decided_at=NOW,
+                    forwarded_at=NOW,
+                    recipients=(DUC,),
                 )
             ),
         ),

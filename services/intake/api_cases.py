@@ -128,6 +128,8 @@ async def _visible_case(request: Request, principal: Principal, case_id: uuid.UU
     elif principal.role == "member":
         on_case = select(m.case_id).where(m.case_id == c.id, m.member_id == principal.member_id, m.on_case)
         query = query.where(on_case.exists())
+    elif principal.role == "committee":
+        query = query.where(c.status.in_(domain.COMMITTEE_SEES))
     async with runtime_of(request).sessions() as session:
         row = (await session.execute(query)).first()
     if row is None:
@@ -191,6 +193,8 @@ async def list_cases(
     )
     if principal.role == "reporter":
         query = query.where(c.unit == principal.unit)
+    if principal.role == "committee":
+        query = query.where(c.status.in_(domain.COMMITTEE_SEES))
     if unit is not None:
         query = query.where(c.unit == unit)
     if status is not None:

@@ -19,6 +19,11 @@ FIELDS = {
     "education": "giáo dục",
     "social_work": "công tác xã hội",
 }
+DECISION_OUTCOMES = {
+    "approved": "thông qua đề xuất của Câu lạc bộ",
+    "amended": "thông qua có điều chỉnh",
+    "returned": "trả lại để Câu lạc bộ bổ sung",
+}
 PROTECTION = {"prevention": "phòng ngừa", "support": "hỗ trợ", "intervention": "can thiệp"}
 DEADLINES = {
     "acceptance": "xác nhận nhận xử lý vụ việc",

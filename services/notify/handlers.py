@@ -30,6 +30,7 @@ from shared.events.intake import AccountLinkIssued, CredentialIssued, Credential
 from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
 from shared.events.routing import (
     CaseAssigned,
+    CaseDecided,
     CaseEscalated,
     CaseForwarded,
     CaseMembersChanged,
@@ -68,6 +69,7 @@ class NotifyHandlers:
             DeadlineReminder: p.deadline_reminder,
             CaseEscalated: p.case_escalated,
             CaseForwarded: p.case_forwarded,
+            CaseDecided: p.case_decided,
             CounselingRequestAssigned: p.counseling_assigned,
             CounselingRequestAnswered: p.counseling_answered,
             MonthlyReportReminder: p.monthly_report_reminder,

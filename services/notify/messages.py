@@ -12,6 +12,7 @@ from typing import Any
 
 from services.notify.catalog import (
     DEADLINES,
+    DECISION_OUTCOMES,
     FIELDS,
     MEMBER_CHANGE_REASONS,
     PLAN_KINDS,
@@ -27,6 +28,7 @@ from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
 from shared.events.routing import (
     AssignmentInfo,
     CaseAssigned,
+    CaseDecided,
     CaseEscalated,
     CaseForwarded,
     CaseMembersChanged,
@@ -194,6 +196,19 @@ class Planner:
         }
         return [
             Planned("case_forwarded", r, {**ctx, "recipient_name": r.display_name}, e.urgency, e.case_id, None, e.code)
+            for r in e.recipients
+        ]
+
+    def case_decided(self, e: CaseDecided) -> list[Planned]:
+        """The chair learns the Standing Committee's outcome; the decision's text is on the case page."""
+        ctx = {
+            **self._case(e.case_id, e.code, e.urgency),
+            "outcome_label": DECISION_OUTCOMES[e.outcome],
+            "returned": e.outcome == "returned",
+            "decided_at": e.decided_at.isoformat(),
+        }
+        return [
+            Planned("case_decided", r, {**ctx, "recipient_name": r.display_name}, e.urgency, e.case_id, None, e.code)
             for r in e.recipients
         ]
 

@@ -24,6 +24,7 @@ TEMPLATES = (
     "deadline_reminder",
     "case_escalated",
     "case_forwarded",
+    "case_decided",
     "counseling_request_assigned",
     "counseling_answer",
     "monthly_report_reminder",

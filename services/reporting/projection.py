@@ -34,6 +34,7 @@ from shared.events.notify import NotificationFailed, NotificationSent
 from shared.events.routing import (
     AssignmentAnswered,
     CaseAssigned,
+    CaseDecided,
     CaseEscalated,
     CaseForwarded,
     CaseMembersChanged,
@@ -285,6 +286,12 @@ async def case_forwarded(session: AsyncSession, event: CaseForwarded, envelope: 
         await _milestone(session, row, "forwarded_at", "forwarded", event.forwarded_at)
 
 
+async def case_decided(session: AsyncSession, event: CaseDecided, envelope: Envelope) -> None:
+    """The Standing Committee's decisions by outcome, in the month they were taken, under the case's unit."""
+    keys = dict(period=month_key(event.decided_at), unit=event.unit, dimension="decision", value=event.outcome)
+    await _bump(session, store.case_tallies, keys, "cases")
+
+
 async def case_referred(session: AsyncSession, event: CaseReferred, envelope: Envelope) -> None:
     """Referrals by recipient, in the month they were made, under the case's unit."""
     keys = dict(period=month_key(event.referred_at), unit=event.unit, dimension="referral", value=event.to)
@@ -399,6 +406,7 @@ PROJECTORS: dict[type[Event], Projector] = {
     CaseAssigned: case_assigned,
     AssignmentAnswered: assignment_answered,
     CaseForwarded: case_forwarded,
+    CaseDecided: case_decided,
     CaseReferred: case_referred,
     ReferralAcknowledged: referral_acknowledged,
     CaseStatusChanged: case_status_changed,

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     Time,
+    UniqueConstraint,
     func,
     text,
 )
@@ -184,6 +185,21 @@ referrals = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("acknowledged_at", DateTime(timezone=True), nullable=True),
     Column("acknowledged_by", Text, nullable=True),  # who at that body took it up
+)
+
+# The Standing Committee's decisions on forwarded cases (several when a case was returned and forwarded
+# again); the text may name the child, so it stays here and never travels in an event.
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("decision_id", UUID(as_uuid=True), primary_key=True),
+    Column("case_id", UUID(as_uuid=True), ForeignKey("routing.cases.case_id"), nullable=False, index=True),
+    Column("outcome", String(16), nullable=False),  # approved | amended | returned
+    Column("text", Text, nullable=False),
+    Column("forwarded_at", DateTime(timezone=True), nullable=False),  # the forwarding it answers
+    Column("decided_by", UUID(as_uuid=True), nullable=False),  # the committee account
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("case_id", "forwarded_at", name="uq_decisions_case_id_forwarded_at"),
 )
 
 timers = Table(

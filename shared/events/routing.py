@@ -171,6 +171,34 @@ class CaseForwarded(Event):
     forwarded_at: datetime
 
 
+DecisionOutcome = Literal["approved", "amended", "returned"]
+
+
+class CaseDecided(Event):
+    """The provincial Standing Committee (Ban Thường vụ Tỉnh đoàn) recorded its decision on a forwarded case:
+    `approved` (the chair's proposal as it stands), `amended` (approved with changes written in the decision)
+    or `returned` (sent back to the club to complete; the case is in progress again and may be forwarded anew).
+
+    Emitted by routing; notify tells the chair (the vice-chairs when the club has no chair), reporting counts
+    the decisions by outcome. The decision's text stays in routing (it may name the child); the event carries
+    the outcome only.
+    """
+
+    TYPE = "case.decided"
+    PRODUCER = "routing"
+    CONSUMERS = ("notify", "reporting")
+
+    case_id: uuid.UUID
+    code: str
+    unit: str
+    urgency: Urgency
+    outcome: DecisionOutcome
+    decided_by: uuid.UUID
+    decided_at: datetime
+    forwarded_at: datetime
+    recipients: tuple[Recipient, ...] = ()
+
+
 class CounselingRequestAssigned(Event):
     """A counseling request was given to a member. Emitted by routing; notify tells the member, intake lets
     that member read the request's words."""

@@ -21,6 +21,7 @@ from shared.events.intake import AccountLinkIssued
 from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
 from shared.events.routing import (
     AssignmentInfo,
+    CaseDecided,
     CaseEscalated,
     CaseForwarded,
     CaseMembersChanged,
@@ -120,6 +121,19 @@ def every_message():
                 referrals=("Phòng Lao động – Thương binh và Xã hội", "Công an xã"),
                 recipients=(chair,),
                 forwarded_at=now,
+            )
+        ),
+        planner.case_decided(
+            CaseDecided(
+                case_id=case_id,
+                code="TN-2026-000124",
+                unit="phuong-tan-ninh",
+                urgency="high",
+                outcome="returned",
+                decided_by=uuid.uuid4(),
+                decided_at=now,
+                forwarded_at=now,
+                recipients=(chair,),
             )
         ),
         planner.counseling_assigned(

@@ -156,6 +156,15 @@ async def test_a_year_of_events_gives_figures_equal_to_an_independent_count(base
                 received[unit] - on_time[unit],
                 expected[unit] - received[unit],
             )
+        # The grid (the reports pages' month × unit view) says the same, month by month.
+        assert completeness["months"] == [f"2025-{m:02d}" for m in range(1, 13)]
+        grid = {g["unit"]: g["months"] for g in completeness["grid"]}
+        assert {u: sum(s is not None for s in months.values()) for u, months in grid.items()} == expected
+        for report in year.reports:
+            state = grid[report.unit][report.period]
+            assert state == ("on_time" if report.revisions[0].on_time else "late"), (report.unit, report.period)
+        missing = sum(s == "missing" for months in grid.values() for s in months.values())
+        assert missing == sum(expected.values()) - len(year.reports)
         total = completeness["total"]
         assert total["expected"] == sum(expected.values()) == 9 * 6 + 96 * 6
         assert total["received"] == len(year.reports)
