@@ -456,7 +456,8 @@ async def run(opts: Options) -> list[Figure]:
                 try:
                     schedule = [(rate, seconds, False) for rate in rates]
                     if not opts.rates and not opts.quick:
-                        schedule += [(rate, STEP_SECONDS, True) for rate in STEPPING]
+                        stepping_seconds = min(STEP_SECONDS, opts.duration or STEP_SECONDS)
+                        schedule += [(rate, stepping_seconds, True) for rate in STEPPING]
                     held: int | None = None
                     for rate, step_seconds, stepping in schedule:
                         step = Step(rate, step_seconds)
