@@ -4,6 +4,7 @@ Message-ID) and send it, turning the server's answer into a code the dispatcher 
 from __future__ import annotations
 
 import base64
+import functools
 import uuid
 from dataclasses import dataclass
 from email.header import Header
@@ -103,6 +104,7 @@ def _encoded(value: str, header: str) -> str:
     return Header(value, "utf-8", header_name=header).encode()
 
 
+@functools.lru_cache(maxsize=4096)  # the sender and the members recur on every email: encoded once each
 def _address(name: str, address: str, header: str) -> str:
     if not name:
         return address
