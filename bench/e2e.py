@@ -51,9 +51,11 @@ QUIET, CAP = 20.0, 420.0
 PROFILE_SECONDS = 20.0  # an extra, unmeasured load at the footprint rate while py-spy samples every service
 FOOTPRINT_RATE = 50
 STEADY_S = 2.0  # a step is held in steady state when its last notification arrives this soon after its last POST
-# After the measured steps, rates tried for STEP_SECONDS each, upwards, until one is not held in steady state:
-# the highest rate held is reported, and the stage where the backlog built up at the next one.
+# After the measured steps, rates tried for STEP_SECONDS each, upwards until one is not held in steady state (or,
+# when 50/s is not held, downwards until one is): the highest rate held is reported, and on each stepping row the
+# stage where the backlog built up.
 STEPPING = (75, 100, 125, 150, 200)
+STEPPING_DOWN = (40, 30, 20)  # when the last measured rate (50/s) is not held
 STEP_SECONDS = 20.0
 
 
@@ -455,11 +457,11 @@ async def run(opts: Options) -> list[Figure]:
                 client = KeepAliveClient(system.url("intake"), connections=CONNECTIONS)
                 try:
                     schedule = [(rate, seconds, False) for rate in rates]
-                    if not opts.rates and not opts.quick:
-                        stepping_seconds = min(STEP_SECONDS, opts.duration or STEP_SECONDS)
-                        schedule += [(rate, stepping_seconds, True) for rate in STEPPING]
+                    may_step = not opts.rates and not opts.quick
+                    stepping_seconds = min(STEP_SECONDS, opts.duration or STEP_SECONDS)
+                    upwards = True
                     held: int | None = None
-                    for rate, step_seconds, stepping in schedule:
+                    for index, (rate, step_seconds, stepping) in enumerate(schedule):  # stepping extends it
                         step = Step(rate, step_seconds)
                         stop = asyncio.Event()
                         sampler = asyncio.create_task(_sample_rss(system, step, stop))
@@ -496,6 +498,11 @@ async def run(opts: Options) -> list[Figure]:
                         details.append(detail)
                         if steady:
                             held = max(held or 0, rate)
+                        if may_step and index == len(rates) - 1:
+                            # From the last measured rate: up while held, or down until held.
+                            upwards = steady
+                            ladder = STEPPING if steady else STEPPING_DOWN
+                            schedule += [(r, stepping_seconds, True) for r in ladder]
                         if stepping:
                             peaks = detail["backlog_peaks"]
                             stage = max(peaks, key=lambda k: peaks[k]) if peaks else "?"
@@ -506,8 +513,8 @@ async def run(opts: Options) -> list[Figure]:
                                        note=f"first email p99 {first.ours or 0:.0f} ms; largest backlog: {stage} "
                                        f"({peaks.get(stage, 0)})")
                             )  # fmt: skip
-                            if not steady:
-                                break
+                            if steady != upwards:
+                                break  # upwards: the first rate not held; downwards: the first held
                         arrived = "all" if waited.complete else f"NOT all ({len(detail['lost_cases'])}+ cases missing)"
                         _say(
                             f"   {rate}/s: {len(step.accepted)} accepted, {detail['emails_expected']} emails and "
