@@ -32,10 +32,10 @@ UNIT = (
     "routing/test_policy.py",
     "shared/test_boundaries.py",
     "shared/test_clock.py",
+    "shared/test_worker.py",
     "shared/test_asyncapi.py",
     "shared/test_error_shape.py",
     "shared/test_event_catalogue.py",
-    "shared/test_worker.py",
 )
 SERVER_FIXTURES = {"amqp_vhost_url", "template_database", "database_url", "empty_database_url", "broker_namespace"}
 SERVER_PORTS = {5432, 5672, 15672}
