@@ -15,16 +15,15 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import figures, plan, store
 from services.reporting.domain import VN, Month, parse_period
 from services.reporting.settings import ReportingSettings
-from shared.clock import Clock
 from shared.events.common import Recipient
 from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
-from shared.outbox import Outbox
 from shared.service import ServiceRuntime
+from shared.uow import UnitOfWork, unit_of_work
 from shared.worker import run_worker
 
 log = logging.getLogger(__name__)
@@ -47,9 +46,8 @@ def report_due_on(month: Month, due_day: int) -> date:
     return date(following.year, following.month, due_day)
 
 
-async def monthly_report_reminders(
-    session: AsyncSession, outbox: Outbox, now: datetime, settings: ReportingSettings
-) -> int:
+async def monthly_report_reminders(uow: UnitOfWork) -> int:
+    session, now, settings = uow.session, uow.now, uow.settings
     today = now.astimezone(VN).date()
     month = Month.of(today).previous()
     due_on = report_due_on(month, settings.monthly_report_due_day)
@@ -75,8 +73,7 @@ async def monthly_report_reminders(
             continue
         name, email = contacts.get(unit, (unit, None))
         recipients = (Recipient(display_name=name, email=email, channels=("email",)),) if email else ()
-        await outbox.add(
-            session,
+        await uow.emit(
             MonthlyReportReminder(
                 unit=unit, unit_name=name, period=month.key, due_on=due_on, stage=stage, recipients=recipients, at=now
             ),
@@ -91,7 +88,8 @@ def _plan_recipients(settings: ReportingSettings) -> tuple[Recipient, ...]:
     return tuple(Recipient(display_name="Chủ nhiệm Câu lạc bộ", email=e, channels=("email",)) for e in emails)
 
 
-async def plan_reminders(session: AsyncSession, outbox: Outbox, now: datetime, settings: ReportingSettings) -> int:
+async def plan_reminders(uow: UnitOfWork) -> int:
+    session, now, settings = uow.session, uow.now, uow.settings
     today = now.astimezone(VN).date()
     period = parse_period(f"{today.year - 1}..{today.year}")
     tracker = await plan.tracker(session, period, today)
@@ -113,8 +111,7 @@ async def plan_reminders(session: AsyncSession, outbox: Outbox, now: datetime, s
             continue
         if not await _first_time(session, "plan", item_id, row["due_on"].isoformat(), stage, now):
             continue
-        await outbox.add(
-            session,
+        await uow.emit(
             PlanItemReminder(
                 item_id=item_id,
                 kind=kind,
@@ -130,25 +127,25 @@ async def plan_reminders(session: AsyncSession, outbox: Outbox, now: datetime, s
     return sent
 
 
-async def run_once(
-    sessions: async_sessionmaker[AsyncSession], outbox: Outbox, clock: Clock, settings: ReportingSettings
-) -> int | None:
+async def run_once(runtime: ServiceRuntime) -> int | None:
     """Claim the reminders job if it is due and nobody holds it; run it. None if not claimed."""
-    now = clock.now()
     j = store.scheduler_jobs.c
-    async with sessions() as session, session.begin():
-        await session.execute(insert(store.scheduler_jobs).values(name=JOB, next_run_at=now).on_conflict_do_nothing())
-    async with sessions() as session, session.begin():
+    async with unit_of_work(runtime) as uow:
+        await uow.session.execute(
+            insert(store.scheduler_jobs).values(name=JOB, next_run_at=uow.now).on_conflict_do_nothing()
+        )
+    async with unit_of_work(runtime) as uow:
+        now, settings = uow.now, uow.settings
         claimed = (
-            await session.execute(
+            await uow.session.execute(
                 select(j.name).where(j.name == JOB, j.next_run_at <= now).with_for_update(skip_locked=True)
             )
         ).first()
         if claimed is None:
             return None
-        sent = await monthly_report_reminders(session, outbox, now, settings)
-        sent += await plan_reminders(session, outbox, now, settings)
-        await session.execute(
+        sent = await monthly_report_reminders(uow)
+        sent += await plan_reminders(uow)
+        await uow.session.execute(
             update(store.scheduler_jobs)
             .where(j.name == JOB)
             .values(last_run_at=now, next_run_at=now + timedelta(seconds=settings.scheduler_interval))
@@ -161,10 +158,8 @@ async def run_once(
 async def scheduler_worker(runtime: ServiceRuntime) -> None:
     """Background worker (ServiceSpec.workers): try the job every interval; never dies on an error."""
     settings: ReportingSettings = runtime.settings
-    outbox = runtime.outbox
-    assert outbox is not None
     await run_worker(
         "scheduler",
-        lambda: run_once(runtime.sessions, outbox, runtime.clock, settings),
+        lambda: run_once(runtime),
         interval=min(settings.scheduler_interval, 60.0),
     )

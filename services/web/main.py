@@ -5,8 +5,6 @@ broker: `/readyz` checks its database only, and it needs no broker user."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -37,6 +35,8 @@ from services.web.sessions import Keys
 from services.web.settings import WebSettings
 from shared.clock import Clock
 from shared.service import ServiceRuntime, ServiceSpec, create_service_app
+from shared.uow import unit_of_work
+from shared.worker import run_worker
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -59,14 +59,23 @@ async def _start(_app: FastAPI, runtime: ServiceRuntime) -> None:
 async def session_sweeper(runtime: ServiceRuntime) -> None:
     """Delete ended sessions now and then; closes the API client when the service stops."""
     context: WebContext = runtime.extras["web"]
+
+    async def sweep() -> int:
+        async with unit_of_work(runtime) as uow:
+            removed = await sessions.sweep(uow.session, context.lifetime, uow.now)
+        if removed:
+            log.info("removed %d ended sessions", removed)
+        return int(removed or 0)
+
     try:
-        while True:
-            with contextlib.suppress(Exception):
-                async with runtime.sessions() as db, db.begin():
-                    removed = await sessions.sweep(db, context.lifetime, runtime.clock.now())
-                if removed:
-                    log.info("removed %d ended sessions", removed)
-            await asyncio.sleep(SWEEP_SECONDS)
+        await run_worker(
+            "web session sweeper",
+            sweep,
+            interval=SWEEP_SECONDS,
+            min_backoff=SWEEP_SECONDS,
+            max_backoff=SWEEP_SECONDS,
+            on_error=lambda exc: log.debug("session sweep skipped: %r", exc),
+        )
     finally:
         await context.apis.close()
 

@@ -167,9 +167,7 @@ async def test_scheduler_reminds_each_silent_unit_and_each_plan_item_once_even_w
 
         async def run_replicas() -> None:
             # The app's own worker and two more contenders, as with three replicas.
-            await asyncio.gather(
-                *(scheduler.run_once(runtime.sessions, runtime.outbox, clock, settings) for _ in range(2))
-            )
+            await asyncio.gather(*(scheduler.run_once(runtime) for _ in range(2)))
 
         async def after(moment: datetime, key: tuple[str, str, str], expected: int) -> Counter:
             clock.set(moment)
