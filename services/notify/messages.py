@@ -19,7 +19,6 @@ from services.notify.catalog import (
     REFERRALS,
     URGENCY,
     Catalog,
-    youth_union,
 )
 from shared.events.common import Recipient
 from shared.events.intake import AccountLinkIssued
@@ -34,6 +33,7 @@ from shared.events.routing import (
     CounselingRequestAssigned,
     DeadlineReminder,
 )
+from shared.text import youth_union
 
 
 @dataclass(frozen=True)

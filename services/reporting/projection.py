@@ -222,6 +222,7 @@ async def unit_upserted(session: AsyncSession, event: UnitUpserted, envelope: En
         valid_from=event.valid_from,
         valid_to=event.valid_to,
         contact_email=event.contact_email,
+        contact_zalo_user_id=event.contact_zalo_user_id,
     )
     stmt = insert(store.units).values(code=event.code, **values)
     await session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=values))

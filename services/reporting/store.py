@@ -68,6 +68,7 @@ units = Table(
     Column("valid_from", Date, nullable=True),
     Column("valid_to", Date, nullable=True),
     Column("contact_email", String(320), nullable=True),
+    Column("contact_zalo_user_id", String(64), nullable=True),
 )
 
 unit_successors = Table(

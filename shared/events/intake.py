@@ -143,6 +143,7 @@ class UnitUpserted(Event):
     valid_to: date | None = None
     successors: tuple[str, ...] = ()
     contact_email: str | None = None
+    contact_zalo_user_id: str | None = None  # the unit's Youth Union on Zalo (added: optional, same version)
 
 
 class CategoryUpserted(Event):
