@@ -42,6 +42,8 @@ from shared.events.routing import (
     CounselingRequestAnswered,
     CounselingRequestAssigned,
     DeadlineReminder,
+    TaskAssigned,
+    TaskAssignee,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -271,6 +273,22 @@ def messages() -> list[MessageSample]:
                         Recipient(display_name="Xã Bến Cầu", email="doanxabencau@tayninh.vn", channels=("email",)),
                     ),
                     at=NOW,
+                )
+            ),
+        ),
+        (
+            "task_assigned",
+            "Nhiệm vụ do Ban Thường vụ Tỉnh đoàn giao Câu lạc bộ",
+            p.task_assigned(
+                TaskAssigned(
+                    task_id=_id(30),
+                    code="NV-2026-004",
+                    title_vi="Góp ý dự thảo Kế hoạch triển khai Tháng hành động vì trẻ em năm 2027",
+                    fields=("law", "psychology"),
+                    unit="xa-long-thuan",
+                    due_on=date(2026, 12, 15),
+                    assignees=(TaskAssignee(field="law", member=MINH), TaskAssignee(field="psychology", member=MINH)),
+                    assigned_at=NOW,
                 )
             ),
         ),

@@ -35,3 +35,11 @@ def youth_union(unit_name: str) -> str:
         if unit_name.startswith(prefix):
             return f"Ban Thường vụ {union}{unit_name[len(prefix) :]}"
     return f"Ban Thường vụ Đoàn {unit_name}"
+
+
+def joined(items: list[str] | tuple[str, ...], conjunction: str = "và") -> str:
+    """A Vietnamese list: "a", "a và b", "a, b và c" (`conjunction="hoặc"` for a choice), never "or"."""
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"

@@ -455,6 +455,7 @@ async def summary(session: AsyncSession, period: Period, *, rollup: bool = False
         age_bands=await age_bands(session, period),
         below_suggested_urgency=(await tallies(session, period, "urgency_floor")).get("below", 0),
         referrals=await referrals(session, period),
+        tasks=await tallies(session, period, "task"),
         timings=await timings(session, period),
         breaches=await breaches(session, period),
         counseling=await counseling(session, period),

@@ -10,6 +10,7 @@ from services.routing.api_links import link_router
 from services.routing.api_members import router as members_router
 from services.routing.api_mine import router as mine_router
 from services.routing.api_referrals import router as referrals_router
+from services.routing.api_tasks import router as tasks_router
 from services.routing.assigner import assignment_worker
 from services.routing.gauges import gauges_worker
 from services.routing.handlers import make_handlers
@@ -34,7 +35,7 @@ def create_app(settings: RoutingSettings | None = None, *, clock: Clock | None =
         inbox_table=store.inbox,
         outbox_table=store.outbox,
         handlers=make_handlers(settings),
-        routers=[mine_router, router, members_router, referrals_router, link_router(settings.link_path)],
+        routers=[mine_router, router, members_router, referrals_router, tasks_router, link_router(settings.link_path)],
         workers=[timer_worker, assignment_worker, gauges_worker],
         title="Cầu Nối — routing",
         description="Club members, expert assignment, acceptance, deadlines and escalation, opinions.",

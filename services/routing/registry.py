@@ -175,7 +175,7 @@ async def apply_areas(session: AsyncSession, areas: dict[str, tuple[str, ...]]) 
         await session.execute(
             store.members.update().where(m.key == key).values(units=list(units), updated_at=func.now())
         )
-    return sum(len(units) for units in areas.values())
+    return len({unit for units in areas.values() for unit in units})
 
 
 async def load_default_categories(session: AsyncSession, path: Path) -> int:
