@@ -26,6 +26,7 @@ from services.notify.catalog import load_catalog
 from services.notify.messages import Planned, Planner
 from services.notify.settings import DATA_DIR as NOTIFY_DATA
 from services.notify.templates import CLUB_NAME, render
+from services.reporting.compilation import ClubSigning, Compilation, render_compilation
 from services.reporting.documents import ReviewData, Signing, docx_markdown, render_review, review_kind, to_bytes
 from services.reporting.domain import parse_period
 from services.reporting.seed import special_circumstance_names
@@ -520,6 +521,50 @@ def reviews() -> list[tuple[str, ReviewData]]:
     return out
 
 
+def compilation_sample() -> Compilation:
+    """The quarter IV/2026 compilation of members' opinions and proposals (made-up cases and proposals)."""
+    return Compilation(
+        period=parse_period("2026-Q4"),
+        today=date(2026, 12, 28),
+        forwarded=[
+            dict(
+                code="TN-2026-000102",
+                unit_name="Xã Long Thuận",
+                category_name="Xâm hại trên không gian mạng",
+                urgency="Cao",
+                level="Hỗ trợ",
+                referrals="Nhà trường",
+                forwarded_on=date(2026, 10, 20),
+            ),
+            dict(
+                code="TN-2026-000123",
+                unit_name="Xã Tân Hưng",
+                category_name="Xâm hại tình dục",
+                urgency="Khẩn cấp",
+                level="Can thiệp",
+                referrals="Ủy ban nhân dân cấp xã và Cơ quan công an",
+                forwarded_on=date(2026, 11, 30),
+            ),
+        ],
+        proposals=[
+            dict(
+                submitted_on=date(2026, 11, 20),
+                topic_vi="Phòng, chống xâm hại trẻ em trên môi trường mạng",
+                text_vi="Đề nghị tổ chức tập huấn kỹ năng an toàn trên mạng cho học sinh trung học cơ sở",
+                proposed_by="Lê Quang Minh (Sở Tư pháp)",
+            ),
+            dict(
+                submitted_on=date(2026, 12, 2),
+                topic_vi="Phòng, chống đuối nước trẻ em",
+                text_vi="Đề nghị Đoàn các xã ven sông Vàm Cỏ mở lớp dạy bơi miễn phí trong dịp hè 2027",
+                proposed_by="Huỳnh Văn Đức (Tỉnh đoàn)",
+            ),
+        ],
+        number="21",
+        signing=ClubSigning(SIGNING.club_name, "Huỳnh Văn Đức"),
+    )
+
+
 def form_01() -> form01.Form01:
     """Form 01 of a made-up case (no real child)."""
     return form01.Form01(
@@ -569,6 +614,9 @@ def rendered() -> dict[str, str | bytes]:
         document = render_review(review)
         files[f"documents/{name}.md"] = docx_markdown(document)
         files[f"documents/{name}.docx"] = to_bytes(document)
+    document = render_compilation(compilation_sample())
+    files["documents/tong-hop-de-xuat-quy-4-2026.md"] = docx_markdown(document)
+    files["documents/tong-hop-de-xuat-quy-4-2026.docx"] = to_bytes(document)
     form = form01.render(form_01())
     files["documents/mau-01-nghi-dinh-56.docx"] = form
     files["documents/mau-01-nghi-dinh-56.md"] = _docx_text(form)

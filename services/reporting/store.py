@@ -237,6 +237,20 @@ plan_activities = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+# Members' opinions and proposals to the Standing Committee that are not about one case (kiến nghị, đề xuất),
+# compiled quarterly into a document (services/reporting/compilation.py). Never child data.
+proposals = Table(
+    "proposals",
+    metadata,
+    Column("proposal_id", UUID(as_uuid=True), primary_key=True),
+    Column("submitted_on", Date, nullable=False, index=True),
+    Column("topic_vi", String(200), nullable=False),
+    Column("text_vi", Text, nullable=False),
+    Column("proposed_by", String(300), nullable=False),
+    Column("recorded_by", UUID(as_uuid=True), nullable=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
 scheduler_jobs = Table(
     "scheduler_jobs",
     metadata,
