@@ -26,6 +26,7 @@ from services.notify.catalog import load_catalog
 from services.notify.messages import Planned, Planner
 from services.notify.settings import DATA_DIR as NOTIFY_DATA
 from services.notify.templates import CLUB_NAME, render
+from services.reporting import funding
 from services.reporting.compilation import ClubSigning, Compilation, render_compilation
 from services.reporting.documents import ReviewData, Signing, docx_markdown, render_review, review_kind, to_bytes
 from services.reporting.domain import parse_period
@@ -425,6 +426,28 @@ def _sample_summary(year_cases: int) -> dict[str, Any]:
     }
 
 
+def _sample_funding(scale: int) -> dict[str, Any]:
+    """Made-up funding of a period (đồng), the shape of `funding.summary`."""
+    income = {"provincial_support": 20_000_000, "member_contributions": 3_600_000, "sponsor": 15_000_000}
+    expense = {
+        "thematic_programme": 18_500_000,
+        "meeting": 2_400_000,
+        "training": 6_000_000,
+        "child_support": 7_000_000,
+    }
+    income = {k: v * scale for k, v in income.items()}
+    expense = {k: v * scale for k, v in expense.items()}
+    opening = 4_250_000
+    return {
+        "opening_balance": opening,
+        "income": [{"category": k, "name_vi": n, "amount": income.get(k, 0)} for k, n in funding.SOURCES.items()],
+        "expense": [{"category": k, "name_vi": n, "amount": expense.get(k, 0)} for k, n in funding.ACTIVITIES.items()],
+        "total_income": sum(income.values()),
+        "total_expense": sum(expense.values()),
+        "closing_balance": opening + sum(income.values()) - sum(expense.values()),
+    }
+
+
 def _sample_tracker() -> dict[str, Any]:
     return {
         "counts": {"done": 3, "due": 1, "overdue": 0},
@@ -496,9 +519,9 @@ def reviews() -> list[tuple[str, ReviewData]]:
     categories = dict(load_catalog(NOTIFY_DATA).categories)
     groups = special_circumstance_names(REPORTING_DATA)
     out = []
-    for name, kind, year, today in (
-        ("so-ket-nam-2025", "annual", 2025, date(2026, 1, 8)),
-        ("tong-ket-5-nam-2023-2027", "five_year", None, date(2027, 12, 15)),
+    for name, kind, year, today, scale in (
+        ("so-ket-nam-2025", "annual", 2025, date(2026, 1, 8), 1),
+        ("tong-ket-5-nam-2023-2027", "five_year", None, date(2027, 12, 15), 5),
     ):
         chosen = review_kind(kind, year, SIGNING.club_name)
         out.append(
@@ -515,6 +538,7 @@ def reviews() -> list[tuple[str, ReviewData]]:
                     group_names=groups,
                     number="15",
                     signing=SIGNING,
+                    funding=_sample_funding(scale),
                 ),
             )
         )

@@ -23,7 +23,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import figures, plan, suppression
+from services.reporting import club_sections, figures, funding, plan, suppression
 from services.reporting.domain import Period, parse_period
 from services.reporting.seed import special_circumstance_names
 from services.reporting.settings import DATA_DIR, ReportingSettings
@@ -206,6 +206,7 @@ class ReviewData:
     group_names: dict[str, str]
     number: str = "    "
     signing: Signing = Signing()
+    funding: dict[str, Any] | None = None  # funding.summary of the period
 
 
 async def gather(
@@ -234,6 +235,7 @@ async def gather(
         group_names=special_circumstance_names(DATA_DIR),
         number=number,
         signing=signing or Signing(),
+        funding=await funding.summary(session, period),
     )
 
 
@@ -275,7 +277,10 @@ def render_review(review: ReviewData) -> Any:
     _counseling_section(doc, data, cats)
     _reporting_section(doc, data)
     _plan_section(doc, tracker)
-    _direction_section(doc, kind, period)
+    numerals = iter(("V", "VI", "VII", "VIII", "IX", "X", "XI"))
+    if review.funding is not None:
+        club_sections.funding_section(doc, f"{next(numerals)}. KINH PHÍ HOẠT ĐỘNG", review.funding)
+    _direction_section(doc, kind, period, next(numerals))
     _signature(doc, review.signing)
     return doc
 
@@ -447,8 +452,8 @@ def _plan_section(doc: Any, tracker: dict[str, Any]) -> None:
         )
 
 
-def _direction_section(doc: Any, kind: ReviewKind, period: Period) -> None:
-    _heading(doc, "V. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI")
+def _direction_section(doc: Any, kind: ReviewKind, period: Period, numeral: str) -> None:
+    _heading(doc, f"{numeral}. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI")
     if kind.code == "five_year":
         _para(doc, "- Xây dựng chương trình hoạt động giai đoạn 2027–2032.")
     else:

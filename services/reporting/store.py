@@ -17,10 +17,12 @@ from sqlalchemy import (
     ARRAY,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
     Float,
+    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -249,6 +251,29 @@ proposals = Table(
     Column("proposed_by", String(300), nullable=False),
     Column("recorded_by", UUID(as_uuid=True), nullable=True),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+# The club's money (plan II.3), in đồng (integers): income by source, spending by activity, each with its
+# receipt's reference. Append-only: an entry is never changed or deleted (a database trigger refuses it);
+# a correction is a new entry (`corrects`) carrying the signed difference, under the corrected entry's
+# direction and category.
+funding_entries = Table(
+    "funding_entries",
+    metadata,
+    Column("entry_id", UUID(as_uuid=True), primary_key=True),
+    Column("seq", BigInteger, Identity(always=True), nullable=False, unique=True),
+    Column("entry_on", Date, nullable=False, index=True),
+    Column("direction", String(8), nullable=False),  # income | expense
+    Column("category", String(40), nullable=False),  # a source (income) or an activity (expense)
+    Column("amount", BigInteger, nullable=False),  # đồng; > 0 for an entry, ≠ 0 for a correction
+    Column("receipt_ref", String(100), nullable=False),  # số phiếu thu/chi, hóa đơn, chứng từ
+    Column("description_vi", Text, nullable=False),
+    Column("corrects", UUID(as_uuid=True), ForeignKey("reporting.funding_entries.entry_id"), nullable=True),
+    Column("plan_activity_id", UUID(as_uuid=True), nullable=True),
+    Column("recorded_by", UUID(as_uuid=True), nullable=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("direction IN ('income', 'expense')", name="direction"),
+    CheckConstraint("amount <> 0", name="amount_not_zero"),
 )
 
 scheduler_jobs = Table(
