@@ -360,6 +360,7 @@ def message_markdown(sample: MessageSample) -> tuple[str, str]:
 
 def _sample_summary(year_cases: int) -> dict[str, Any]:
     return {
+        "tasks": {"assigned": 4, "done": 3, "done_late": 1},
         "cases": {
             "total": year_cases,
             "by_unit": {"ben-cau": 5, "tay-ninh": 4, "phuong-tan-ninh": 9, "xa-ben-cau": 3, "xa-long-thuan": 2},
@@ -446,6 +447,30 @@ def _sample_funding(scale: int) -> dict[str, Any]:
         "total_expense": sum(expense.values()),
         "closing_balance": opening + sum(income.values()) - sum(expense.values()),
     }
+
+
+def _sample_council() -> list[dict[str, Any]]:
+    """Made-up requests of the provincial Children's Council and the club's advice."""
+    return [
+        {
+            "received_on": date(2025, 3, 10),
+            "subject_vi": "Góp ý nội dung Diễn đàn trẻ em tỉnh năm 2025 về phòng, chống bạo lực học đường",
+            "advised_on": date(2025, 3, 24),
+            "advised_by": "Võ Thị Mai, Trần Thị Lan",
+            "advice_vi": "Đề xuất bổ sung phần hỏi đáp với chuyên gia tâm lý và cách tìm sự giúp đỡ qua Tổng đài 111",
+            "follow_ups": [
+                {"on": date(2025, 6, 2), "note_vi": "Diễn đàn đã tổ chức, có phần hỏi đáp với chuyên gia"},
+            ],
+        },
+        {
+            "received_on": date(2025, 11, 18),
+            "subject_vi": "Tư vấn kiến nghị của trẻ em gửi Ủy ban nhân dân tỉnh về an toàn trên mạng",
+            "advised_on": None,
+            "advised_by": None,
+            "advice_vi": None,
+            "follow_ups": [],
+        },
+    ]
 
 
 def _sample_tracker() -> dict[str, Any]:
@@ -539,6 +564,7 @@ def reviews() -> list[tuple[str, ReviewData]]:
                     number="15",
                     signing=SIGNING,
                     funding=_sample_funding(scale),
+                    council=_sample_council(),
                 ),
             )
         )

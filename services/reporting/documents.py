@@ -23,7 +23,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import club_sections, figures, funding, plan, suppression
+from services.reporting import club_sections, council, figures, funding, plan, suppression
 from services.reporting.domain import Period, parse_period
 from services.reporting.seed import special_circumstance_names
 from services.reporting.settings import DATA_DIR, ReportingSettings
@@ -207,6 +207,7 @@ class ReviewData:
     number: str = "    "
     signing: Signing = Signing()
     funding: dict[str, Any] | None = None  # funding.summary of the period
+    council: list[dict[str, Any]] | None = None  # council.requests of the period
 
 
 async def gather(
@@ -236,6 +237,7 @@ async def gather(
         number=number,
         signing=signing or Signing(),
         funding=await funding.summary(session, period),
+        council=await council.requests(session, period),
     )
 
 
@@ -278,6 +280,12 @@ def render_review(review: ReviewData) -> Any:
     _reporting_section(doc, data)
     _plan_section(doc, tracker)
     numerals = iter(("V", "VI", "VII", "VIII", "IX", "X", "XI"))
+    if review.council is not None:
+        club_sections.council_section(doc, f"{next(numerals)}. HỖ TRỢ, TƯ VẤN CHO HỘI ĐỒNG TRẺ EM TỈNH", review.council)
+    if "tasks" in data:
+        club_sections.tasks_section(
+            doc, f"{next(numerals)}. THỰC HIỆN NHIỆM VỤ DO BAN THƯỜNG VỤ TỈNH ĐOÀN GIAO", data["tasks"]
+        )
     if review.funding is not None:
         club_sections.funding_section(doc, f"{next(numerals)}. KINH PHÍ HOẠT ĐỘNG", review.funding)
     _direction_section(doc, kind, period, next(numerals))

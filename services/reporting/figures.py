@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import store
+from services.reporting import council, store
 from services.reporting.domain import Period, parse_period
 
 Row = dict[str, Any]
@@ -456,6 +456,7 @@ async def summary(session: AsyncSession, period: Period, *, rollup: bool = False
         below_suggested_urgency=(await tallies(session, period, "urgency_floor")).get("below", 0),
         referrals=await referrals(session, period),
         tasks=await tallies(session, period, "task"),
+        council=await council.counts(session, period),
         timings=await timings(session, period),
         breaches=await breaches(session, period),
         counseling=await counseling(session, period),

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.reporting import projection, store
 from services.reporting.api import router
+from services.reporting.api_council import router as council_router
 from services.reporting.api_funding import router as funding_router
 from services.reporting.api_plan import router as plan_router
 from services.reporting.api_proposals import router as proposals_router
@@ -33,7 +34,7 @@ def create_app(settings: ReportingSettings | None = None, *, clock: Clock | None
         inbox_table=store.inbox,
         outbox_table=store.outbox,
         handlers=make_handlers(settings),
-        routers=[router, plan_router, units_router, proposals_router, funding_router],
+        routers=[router, plan_router, units_router, proposals_router, funding_router, council_router],
         workers=[scheduler_worker, gauges_worker],
         title="Cầu Nối — reporting",
         on_startup=_seed,

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import store
+from services.reporting import council, store
 from services.reporting.domain import ROMAN, Month, Period, quarter_months
 
 ACTIVITY_KINDS = {
@@ -73,10 +73,14 @@ async def items(session: AsyncSession, period: Period, today: date) -> list[Row]
             by_item[activity["plan_item_id"]].append(activity)
         elif activity["kind"] in COMPLETES:
             by_item[f"{activity['held_on'].year}-{COMPLETES[activity['kind']]}"].append(activity)
+    advised = await council.advice_years(session, years[0], years[-1])
     for row in rows:
         fulfilled = sorted(by_item.get(row["item_id"], []), key=lambda x: x["held_on"])
-        row["status"] = item_status(bool(fulfilled), row["due_on"], today)
-        row["held_on"] = fulfilled[0]["held_on"] if fulfilled else None
+        # advice to the Children's Council recorded in the year fulfils the year's support item too
+        advice = advised.get(row["year"]) if row["kind"] == "children_council_support" else None
+        row["status"] = item_status(bool(fulfilled) or advice is not None, row["due_on"], today)
+        held = [x["held_on"] for x in fulfilled] + ([advice] if advice else [])
+        row["held_on"] = min(held) if held else None
         row["activities"] = [str(x["activity_id"]) for x in fulfilled]
     return rows
 

@@ -276,6 +276,33 @@ funding_entries = Table(
     CheckConstraint("amount <> 0", name="amount_not_zero"),
 )
 
+# Support to the provincial Children's Council (Hội đồng trẻ em tỉnh, plan: "hỗ trợ và tư vấn cho Hội đồng
+# trẻ em cấp tỉnh"): what the Council asked, the club's advice, and the club's follow-up.
+council_requests = Table(
+    "council_requests",
+    metadata,
+    Column("request_id", UUID(as_uuid=True), primary_key=True),
+    Column("received_on", Date, nullable=False, index=True),
+    Column("subject_vi", Text, nullable=False),  # what the Council asked
+    Column("advice_vi", Text, nullable=True),
+    Column("advised_on", Date, nullable=True),
+    Column("advised_by", String(300), nullable=True),  # member(s) who advised
+    Column("recorded_by", UUID(as_uuid=True), nullable=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+council_follow_ups = Table(
+    "council_follow_ups",
+    metadata,
+    Column("follow_up_id", UUID(as_uuid=True), primary_key=True),
+    Column("request_id", UUID(as_uuid=True), ForeignKey("reporting.council_requests.request_id"), nullable=False),
+    Column("on", Date, nullable=False),
+    Column("note_vi", Text, nullable=False),
+    Column("recorded_by", UUID(as_uuid=True), nullable=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_council_follow_ups_request_id", "request_id"),
+)
+
 scheduler_jobs = Table(
     "scheduler_jobs",
     metadata,

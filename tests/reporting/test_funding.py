@@ -113,7 +113,7 @@ async def test_funding_is_an_append_only_ledger_in_dong_with_its_balance_in_the_
 
         review = await client.get("/v1/reports/review", params={"kind": "annual", "year": 2026}, headers=chair)
         text_ = docx_markdown(docx.Document(io.BytesIO(review.content)))
-        assert "V. KINH PHÍ HOẠT ĐỘNG" in text_
+        assert "VII. KINH PHÍ HOẠT ĐỘNG" in text_
         assert (
             "Số dư đầu kỳ: 5.000.000 đồng; tổng thu: 38.600.000 đồng; tổng chi: 13.000.000 đồng; "
             "số dư cuối kỳ: 30.600.000 đồng." in text_
