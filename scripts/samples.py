@@ -513,7 +513,16 @@ def _sample_tracker() -> dict[str, Any]:
                 "title_vi": "Tập huấn cách bảo vệ trẻ em trên không gian mạng",
                 "kind": "thematic_programme",
                 "participants": 120,
-            }
+            },
+            {
+                "held_on": date(2025, 8, 16),
+                "title_vi": "Tập huấn kỹ năng tư vấn cho đội ngũ Ban Chủ nhiệm Câu lạc bộ",
+                "kind": "board_training",
+                "participants": 25,
+            },
+        ],
+        "local_clubs": [
+            {"unit": "xa-long-thuan", "first_on": date(2025, 9, 6), "activities": 2, "title_vi": "Ra mắt"},
         ],
     }
 

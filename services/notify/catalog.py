@@ -44,6 +44,9 @@ REFERRALS = {
 PLAN_KINDS = {
     "board_meeting": "Họp Ban Chủ nhiệm hằng quý",
     "club_meeting": "Sinh hoạt Câu lạc bộ",
+    "board_training": "Tập huấn Ban Chủ nhiệm",
+    "thematic_programme": "Chương trình chuyên đề",
+    "children_council_support": "Hỗ trợ, tư vấn cho Hội đồng trẻ em tỉnh",
 }
 
 

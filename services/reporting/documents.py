@@ -278,7 +278,7 @@ def render_review(review: ReviewData) -> Any:
     _cases_section(doc, data, period, names, cats, review.group_names)
     _counseling_section(doc, data, cats)
     _reporting_section(doc, data)
-    _plan_section(doc, tracker)
+    _plan_section(doc, tracker, names)
     numerals = iter(("V", "VI", "VII", "VIII", "IX", "X", "XI"))
     if review.council is not None:
         club_sections.council_section(doc, f"{next(numerals)}. HỖ TRỢ, TƯ VẤN CHO HỘI ĐỒNG TRẺ EM TỈNH", review.council)
@@ -426,7 +426,7 @@ def _reporting_section(doc: Any, data: dict[str, Any]) -> None:
     )
 
 
-def _plan_section(doc: Any, tracker: dict[str, Any]) -> None:
+def _plan_section(doc: Any, tracker: dict[str, Any], names: dict[str, str]) -> None:
     _heading(doc, "IV. KẾT QUẢ THỰC HIỆN KẾ HOẠCH")
     counts = tracker["counts"]
     _para(
@@ -458,6 +458,15 @@ def _plan_section(doc: Any, tracker: dict[str, Any]) -> None:
             f"({plan.ACTIVITY_KINDS.get(activity['kind'], activity['kind'])}, "
             f"{activity['participants']} người tham dự).",
         )
+    clubs = tracker.get("local_clubs", [])
+    _heading(doc, "4. Câu lạc bộ tư vấn, giúp đỡ trẻ em cấp xã, phường")
+    if not clubs:
+        _para(doc, "- Chưa có đơn vị thành lập Câu lạc bộ cấp xã, phường.")
+    else:
+        listed = "; ".join(
+            f"{names.get(c['unit'], c['unit'])}, từ ngày {c['first_on'].strftime('%d/%m/%Y')}" for c in clubs
+        )
+        _para(doc, f"- Số Câu lạc bộ cấp xã, phường đang hoạt động: {vn_number(len(clubs))} ({listed}).")
 
 
 def _direction_section(doc: Any, kind: ReviewKind, period: Period, numeral: str) -> None:

@@ -237,6 +237,7 @@ plan_activities = Table(
     Column("plan_item_id", String(64), nullable=True),
     Column("recorded_by", UUID(as_uuid=True), nullable=True),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("unit", String(100), nullable=True),  # the commune/ward of a local club (kind local_club)
 )
 
 # Members' opinions and proposals to the Standing Committee that are not about one case (kiến nghị, đề xuất),
