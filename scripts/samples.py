@@ -449,6 +449,23 @@ def _sample_funding(scale: int) -> dict[str, Any]:
     }
 
 
+def _sample_notes() -> list[dict[str, Any]]:
+    """What the chair wrote for the review (made up)."""
+    notes = [
+        (
+            "strength",
+            "Các thành viên nhận vụ việc kịp thời, phối hợp chặt chẽ với công chức làm công tác bảo vệ trẻ em",
+        ),
+        (
+            "limitation",
+            "Một số đơn vị mới sau sắp xếp chưa quen quy trình báo cáo tháng, nguyên nhân do thay đổi nhân sự",
+        ),
+        ("lesson", "Giữ liên hệ thường xuyên với Đoàn các xã, phường giúp phát hiện sớm trẻ em cần hỗ trợ"),
+        ("recommendation", "Đề nghị Ủy ban nhân dân tỉnh hỗ trợ kinh phí tập huấn cho Ban Chủ nhiệm hằng năm"),
+    ]
+    return [{"year": 2025, "section": section, "text_vi": text} for section, text in notes]
+
+
 def _sample_council() -> list[dict[str, Any]]:
     """Made-up requests of the provincial Children's Council and the club's advice."""
     return [
@@ -574,6 +591,8 @@ def reviews() -> list[tuple[str, ReviewData]]:
                     signing=SIGNING,
                     funding=_sample_funding(scale),
                     council=_sample_council(),
+                    notes=_sample_notes(),
+                    proposals=6,
                 ),
             )
         )

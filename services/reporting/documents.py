@@ -208,6 +208,8 @@ class ReviewData:
     signing: Signing = Signing()
     funding: dict[str, Any] | None = None  # funding.summary of the period
     council: list[dict[str, Any]] | None = None  # council.requests of the period
+    notes: list[dict[str, Any]] | None = None  # review_notes of the period's years
+    proposals: int = 0  # members' proposals to the Standing Committee in the period
 
 
 async def gather(
@@ -238,6 +240,8 @@ async def gather(
         signing=signing or Signing(),
         funding=await funding.summary(session, period),
         council=await council.requests(session, period),
+        notes=await club_sections.notes_of(session, period),
+        proposals=await club_sections.proposals_in(session, period),
     )
 
 
@@ -288,7 +292,13 @@ def render_review(review: ReviewData) -> Any:
         )
     if review.funding is not None:
         club_sections.funding_section(doc, f"{next(numerals)}. KINH PHÍ HOẠT ĐỘNG", review.funding)
+    if review.notes is not None:
+        club_sections.assessment_section(doc, f"{next(numerals)}. ĐÁNH GIÁ CHUNG", data, tracker, review.notes)
     _direction_section(doc, kind, period, next(numerals))
+    if review.notes is not None:
+        club_sections.recommendations_section(
+            doc, f"{next(numerals)}. KIẾN NGHỊ, ĐỀ XUẤT", review.notes, review.proposals
+        )
     _signature(doc, review.signing)
     return doc
 

@@ -304,6 +304,19 @@ council_follow_ups = Table(
     Index("ix_council_follow_ups_request_id", "request_id"),
 )
 
+# What the club writes for its reviews (by year): strengths and limitations (đánh giá), lessons (bài học kinh
+# nghiệm) and recommendations (kiến nghị, đề xuất) — printed in the annual, 3-year and 5-year reviews.
+review_notes = Table(
+    "review_notes",
+    metadata,
+    Column("note_id", UUID(as_uuid=True), primary_key=True),
+    Column("year", Integer, nullable=False, index=True),
+    Column("section", String(20), nullable=False),  # strength | limitation | lesson | recommendation
+    Column("text_vi", Text, nullable=False),
+    Column("recorded_by", UUID(as_uuid=True), nullable=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
 scheduler_jobs = Table(
     "scheduler_jobs",
     metadata,
