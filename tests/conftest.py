@@ -26,6 +26,7 @@ UNIT = (
     "deploy/test_k8s.py",
     "deploy/test_prometheus.py",
     "deploy/test_readme.py",
+    "docs/test_language.py",
     "reporting/test_periods_and_rollup.py",
     "routing/test_case_states.py",
     "routing/test_deadlines.py",

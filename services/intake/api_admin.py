@@ -167,6 +167,7 @@ async def _unit_out(session, code: str) -> UnitOut | None:
         valid_to=row.valid_to,
         successors=sorted(successors),
         contact_email=row.contact_email,
+        contact_zalo_user_id=row.contact_zalo_user_id,
     )
 
 
@@ -193,6 +194,7 @@ async def list_units(request: Request, _who: Anyone) -> list[UnitOut]:
             valid_to=u.valid_to,
             successors=sorted(successors.get(u.code, [])),
             contact_email=u.contact_email,
+            contact_zalo_user_id=u.contact_zalo_user_id,
         )
         for u in units
     ]
@@ -236,6 +238,7 @@ async def put_unit(code: UnitCodePath, body: UnitIn, request: Request, _admin: A
                 body.valid_to,
                 tuple(body.successors),
                 body.contact_email,
+                contact_zalo_user_id=body.contact_zalo_user_id,
             ),
         )
         out = await _unit_out(session, code)

@@ -37,6 +37,7 @@ from shared.events.routing import (
     CounselingRequestAnswered,
     CounselingRequestAssigned,
     DeadlineReminder,
+    TaskAssigned,
 )
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class NotifyHandlers:
             CounselingRequestAnswered: p.counseling_answered,
             MonthlyReportReminder: p.monthly_report_reminder,
             PlanItemReminder: p.plan_reminder,
+            TaskAssigned: p.task_assigned,
             AccountLinkIssued: p.account_link,
         }
         handlers: dict[type[Event], Handler] = {cls: self._planning(plan) for cls, plan in planners.items()}

@@ -20,7 +20,6 @@ from services.notify.catalog import (
     REFERRALS,
     URGENCY,
     Catalog,
-    youth_union,
 )
 from shared.events.common import Recipient
 from shared.events.intake import AccountLinkIssued
@@ -35,7 +34,9 @@ from shared.events.routing import (
     CounselingRequestAnswered,
     CounselingRequestAssigned,
     DeadlineReminder,
+    TaskAssigned,
 )
+from shared.text import joined, youth_union
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,34 @@ class Planner:
         return [
             Planned("case_decided", r, {**ctx, "recipient_name": r.display_name}, e.urgency, e.case_id, None, e.code)
             for r in e.recipients
+        ]
+
+    def task_assigned(self, e: TaskAssigned) -> list[Planned]:
+        """Each assignee once, with every field of the task they hold."""
+        ctx = {
+            "code": e.code,
+            "title": e.title_vi,
+            "unit_name": self.catalog.unit(e.unit) if e.unit else "",
+            "due_on": e.due_on.isoformat(),
+            "link": f"{self.base}/tasks/{e.task_id}",
+        }
+        fields: dict[str, list[str]] = {}
+        members: dict[str, Recipient] = {}
+        for a in e.assignees:
+            key = str(a.member.member_id or a.member.display_name)
+            members.setdefault(key, a.member)
+            fields.setdefault(key, []).append(FIELDS.get(a.field, a.field))
+        return [
+            Planned(
+                "task_assigned",
+                member,
+                {**ctx, "recipient_name": member.display_name, "field_label": joined(fields[key])},
+                None,
+                None,
+                None,
+                e.code,
+            )
+            for key, member in members.items()
         ]
 
     def counseling_assigned(self, e: CounselingRequestAssigned) -> list[Planned]:

@@ -29,6 +29,7 @@ TEMPLATES = (
     "counseling_answer",
     "monthly_report_reminder",
     "plan_reminder",
+    "task_assigned",
     "account_invitation",
     "account_reset",
 )

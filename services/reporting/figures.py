@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import store
+from services.reporting import council, store
 from services.reporting.domain import Period, parse_period
 
 Row = dict[str, Any]
@@ -444,6 +445,20 @@ def _rates(row: Row) -> None:
     row["on_time_rate"] = round(100 * row["on_time"] / expected, 1) if expected else None
 
 
+async def units_without_contact(session: AsyncSession, today: date) -> list[Row]:
+    """Units valid on `today` whose Youth Union has neither an email nor a Zalo contact: their monthly
+    reminders would reach nobody, so the operator is shown them."""
+    u = store.units.c
+    rows = await session.execute(
+        select(u.code, u.name_vi, u.kind)
+        .where(or_(u.valid_from.is_(None), u.valid_from <= today), or_(u.valid_to.is_(None), u.valid_to >= today))
+        .where(or_(u.contact_email.is_(None), u.contact_email == ""))
+        .where(or_(u.contact_zalo_user_id.is_(None), u.contact_zalo_user_id == ""))
+        .order_by(u.code)
+    )
+    return [dict(code=r.code, name_vi=r.name_vi, kind=r.kind) for r in rows]
+
+
 async def missing_reports(session: AsyncSession, month_key: str) -> list[str]:
     """Units expected for one month that have sent no report for it."""
     period = parse_period(month_key)
@@ -469,6 +484,8 @@ async def summary(session: AsyncSession, period: Period, *, rollup: bool = False
         below_suggested_urgency=(await tallies(session, period, "urgency_floor")).get("below", 0),
         decisions=await tallies(session, period, "decision"),
         referrals=await referrals(session, period),
+        tasks=await tallies(session, period, "task"),
+        council=await council.counts(session, period),
         timings=await timings(session, period),
         breaches=await breaches(session, period),
         counseling=await counseling(session, period),

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import store
-from services.reporting.domain import month_key
+from services.reporting.domain import VN, month_key
 from shared.events import Envelope, Event
 from shared.events.intake import (
     CaseReported,
@@ -43,6 +43,8 @@ from shared.events.routing import (
     CounselingRequestAnswered,
     CounselingRequestAssigned,
     ReferralAcknowledged,
+    TaskAssigned,
+    TaskCompleted,
 )
 
 LEVELS = {"chair": 1, "committee": 2}
@@ -233,6 +235,7 @@ async def unit_upserted(session: AsyncSession, event: UnitUpserted, envelope: En
         valid_from=event.valid_from,
         valid_to=event.valid_to,
         contact_email=event.contact_email,
+        contact_zalo_user_id=event.contact_zalo_user_id,
     )
     stmt = insert(store.units).values(code=event.code, **values)
     await session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=values))
@@ -310,6 +313,21 @@ async def case_referred(session: AsyncSession, event: CaseReferred, envelope: En
 
 async def referral_acknowledged(session: AsyncSession, event: ReferralAcknowledged, envelope: Envelope) -> None:
     keys = dict(period=month_key(event.referred_at), unit=event.unit, dimension="referral_ack", value=event.to)
+    await _bump(session, store.case_tallies, keys, "cases")
+
+
+async def task_assigned(session: AsyncSession, event: TaskAssigned, envelope: Envelope) -> None:
+    """A Standing Committee task, counted in the month it was assigned (`case_tallies`, dimension `task`)."""
+    keys = dict(period=month_key(event.assigned_at), unit=event.unit or "", dimension="task", value="assigned")
+    await _bump(session, store.case_tallies, keys, "cases")
+
+
+async def task_completed(session: AsyncSession, event: TaskCompleted, envelope: Envelope) -> None:
+    """Counted in the month it was completed, on time (by `due_on`, Vietnamese date) or late."""
+    on_time = event.completed_at.astimezone(VN).date() <= event.due_on
+    keys = dict(
+        period=month_key(event.completed_at), unit="", dimension="task", value="done" if on_time else "done_late"
+    )
     await _bump(session, store.case_tallies, keys, "cases")
 
 
@@ -424,6 +442,8 @@ PROJECTORS: dict[type[Event], Projector] = {
     CaseMembersChanged: members_changed,
     CounselingRequestAssigned: counseling_assigned,
     CounselingRequestAnswered: counseling_answered,
+    TaskAssigned: task_assigned,
+    TaskCompleted: task_completed,
     NotificationSent: notification_sent,
     NotificationFailed: notification_failed,
 }

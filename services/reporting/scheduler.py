@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 
+from prometheus_client import Counter
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +29,10 @@ from shared.worker import run_worker
 
 log = logging.getLogger(__name__)
 JOB = "reminders"
+REMINDERS_WITHOUT_CONTACT = Counter(
+    "caunoi_unit_reminders_without_contact",
+    "Monthly report reminders for a unit that has neither an email nor a Zalo contact (they reach nobody).",
+)
 
 
 async def _first_time(session: AsyncSession, kind: str, subject: str, period: str, stage: str, now: datetime) -> bool:
@@ -62,17 +67,24 @@ async def monthly_report_reminders(uow: UnitOfWork) -> int:
         return 0
     u = store.units.c
     contacts = {
-        code: (name, email)
-        for code, name, email in await session.execute(
-            select(u.code, u.name_vi, u.contact_email).where(u.code.in_(missing))
+        row.code: row
+        for row in await session.execute(
+            select(u.code, u.name_vi, u.contact_email, u.contact_zalo_user_id).where(u.code.in_(missing))
         )
     }
     sent = 0
     for unit in missing:
         if not await _first_time(session, "monthly_report", unit, month.key, stage, now):
             continue
-        name, email = contacts.get(unit, (unit, None))
-        recipients = (Recipient(display_name=name, email=email, channels=("email",)),) if email else ()
+        row = contacts.get(unit)
+        name = row.name_vi if row else unit
+        email, zalo = (row.contact_email, row.contact_zalo_user_id) if row else (None, None)
+        recipients = unit_recipients(name, email, zalo)
+        if not recipients:
+            # Not silently skipped: the operator sees the unit at GET /v1/units/without-contact and on
+            # the caunoi_units_without_contact gauge; the reminder is still recorded (and emitted, to nobody).
+            REMINDERS_WITHOUT_CONTACT.inc()
+            log.warning("monthly report reminder for unit %s (%s) reaches nobody: the unit has no contact", unit, stage)
         await uow.emit(
             MonthlyReportReminder(
                 unit=unit, unit_name=name, period=month.key, due_on=due_on, stage=stage, recipients=recipients, at=now
@@ -81,6 +93,14 @@ async def monthly_report_reminders(uow: UnitOfWork) -> int:
         )
         sent += 1
     return sent
+
+
+def unit_recipients(name: str, email: str | None, zalo_user_id: str | None) -> tuple[Recipient, ...]:
+    """A unit's Youth Union as the addressee of its reminders, on every channel it has a contact for."""
+    channels = tuple(ch for ch, value in (("zalo", zalo_user_id), ("email", email)) if value)
+    if not channels:
+        return ()
+    return (Recipient(display_name=name, email=email, zalo_user_id=zalo_user_id, channels=channels),)  # type: ignore[arg-type]
 
 
 def _plan_recipients(settings: ReportingSettings) -> tuple[Recipient, ...]:

@@ -109,10 +109,14 @@ def choose(
 
 
 def covered_units(own: Iterable[str], successors: dict[str, Sequence[str]]) -> frozenset[str]:
-    """A member covering a former district also covers the units that succeeded it (2025 reorganisation)."""
+    """The 2025 reorganisation both ways: a member covering a former district also covers the communes that
+    succeeded it, and a member covering communes (data/member-areas-2025.csv) also covers a case filed for
+    a former district that one of them succeeded."""
     result = set(own)
     for unit in own:
         result.update(successors.get(unit, ()))
+    mine = set(own)
+    result.update(old for old, new in successors.items() if mine.intersection(new))
     return frozenset(result)
 
 

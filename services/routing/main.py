@@ -11,6 +11,7 @@ from services.routing.api_links import link_router
 from services.routing.api_members import router as members_router
 from services.routing.api_mine import router as mine_router
 from services.routing.api_referrals import router as referrals_router
+from services.routing.api_tasks import router as tasks_router
 from services.routing.assigner import assignment_worker
 from services.routing.gauges import gauges_worker
 from services.routing.handlers import make_handlers
@@ -41,6 +42,7 @@ def create_app(settings: RoutingSettings | None = None, *, clock: Clock | None =
             committee_router,
             members_router,
             referrals_router,
+            tasks_router,
             link_router(settings.link_path),
         ],
         workers=[timer_worker, assignment_worker, gauges_worker],

@@ -202,6 +202,35 @@ decisions = Table(
     UniqueConstraint("case_id", "forwarded_at", name="uq_decisions_case_id_forwarded_at"),
 )
 
+# Tasks the provincial Standing Committee assigns to the club (nhiệm vụ do Ban Thường vụ giao): routed like a
+# case to members by field, with no child data (a title, details, fields, an optional unit, a deadline).
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("task_id", UUID(as_uuid=True), primary_key=True),
+    Column("code", String(20), nullable=False, unique=True),  # NV-2026-001
+    Column("title_vi", Text, nullable=False),
+    Column("details_vi", Text, nullable=False, server_default=""),
+    Column("fields", ARRAY(String(20)), nullable=False),
+    Column("unit", String(100), nullable=True),
+    Column("due_on", Date, nullable=False),
+    Column("status", String(12), nullable=False),  # assigned | done
+    Column("created_by", UUID(as_uuid=True), nullable=False),  # the committee member's account
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("completed_at", DateTime(timezone=True), nullable=True),
+)
+
+task_assignments = Table(
+    "task_assignments",
+    metadata,
+    Column("task_id", UUID(as_uuid=True), ForeignKey("routing.tasks.task_id"), primary_key=True),
+    Column("field", String(20), primary_key=True),
+    Column("member_id", UUID(as_uuid=True), ForeignKey("routing.members.member_id"), nullable=False, index=True),
+    Column("assigned_at", DateTime(timezone=True), nullable=False),
+    Column("reported_at", DateTime(timezone=True), nullable=True),
+    Column("report_vi", Text, nullable=True),
+)
+
 timers = Table(
     "timers",
     metadata,

@@ -233,7 +233,7 @@ async def test_a_year_of_events_gives_figures_equal_to_an_independent_count(base
         assert "giai đoạn 2023–2027" in "\n".join(p.text for p in docx.Document(io.BytesIO(five.content)).paragraphs)
 
         plan = await get("/v1/reports/plan", period="2025")
-        assert [i["status"] for i in plan["items"]] == ["overdue"] * 4  # nothing recorded as held in this test
+        assert [i["status"] for i in plan["items"]] == ["overdue"] * 5  # nothing held (board training too)
         plan_sheet = workbook["Kế hoạch"]
         statuses = {row[0]: row[4] for row in plan_sheet.iter_rows(min_row=3, values_only=True)}
         assert statuses["2025-three_year_review"] == "Quá hạn" and statuses["board-2025-Q4"] == "Quá hạn"
