@@ -61,7 +61,7 @@ async def test_reminders_reach_a_units_youth_union_and_a_unit_without_contact_is
         clock.set(vn(2025, 12, 3))
 
         async def reminded() -> dict[str, dict]:
-            await scheduler.run_once(runtime.sessions, runtime.outbox, clock, settings)
+            await scheduler.run_once(runtime)
             async with runtime.sessions() as session:
                 bodies = (await session.execute(select(store.outbox.c.envelope))).scalars().all()
             envelopes = map(Envelope.model_validate_json, bodies)
