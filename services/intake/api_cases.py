@@ -28,6 +28,7 @@ from services.intake.schemas import (
     ConsentOut,
 )
 from shared.auth import Principal
+from shared.crypto import FieldCipher
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.http_errors import problems
 from shared.service import runtime_of
@@ -135,7 +136,13 @@ async def _visible_case(request: Request, principal: Principal, case_id: uuid.UU
     return row, row.has_child
 
 
-def _case_out(row, has_child: bool, principal: Principal) -> CaseOut:
+CHAIRS = ("chair", "committee")
+
+
+def _case_out(row, has_child: bool, principal: Principal, cipher: FieldCipher | None = None) -> CaseOut:
+    """The case as the API shows it. With `cipher`, its free text decrypted (the caller audits the read);
+    without, none of it (lists)."""
+    reason = row.urgency_reason if cipher is not None and principal.role in CHAIRS else None
     return CaseOut(
         id=row.id,
         code=row.code,
@@ -145,7 +152,7 @@ def _case_out(row, has_child: bool, principal: Principal) -> CaseOut:
         urgency=row.urgency,
         protection_level=row.protection_level,
         special_circumstances=list(row.special_circumstances),
-        summary=row.summary,
+        summary=cipher.decrypt(row.summary, child_context(row.id, "summary")) if cipher is not None else None,
         learned_at=row.learned_at,
         occurred_at=row.occurred_at,
         occurred_on=row.occurred_on,
@@ -154,21 +161,37 @@ def _case_out(row, has_child: bool, principal: Principal) -> CaseOut:
         legal_basis=row.legal_basis,
         consent=ConsentOut(child=row.child_consent, guardian=row.guardian_consent),
         has_child_data=has_child,
-        possible_duplicate_of=row.possible_duplicate_of if principal.role in ("chair", "committee") else None,
-        urgency_reason=row.urgency_reason if principal.role in ("chair", "committee") else None,
+        possible_duplicate_of=row.possible_duplicate_of if principal.role in CHAIRS else None,
+        urgency_reason=cipher.decrypt_optional(reason, child_context(row.id, "urgency_reason")) if cipher else None,
         suggested_urgency=row.suggested_urgency,
     )
+
+
+def free_text_read(row, principal: Principal) -> list[str]:
+    """The free-text fields of the case `_case_out` gives this principal (what the audit row names)."""
+    return ["summary", *(["urgency_reason"] if row.urgency_reason and principal.role in CHAIRS else [])]
 
 
 @router.get(
     "/v1/cases/{case_id}",
     response_model=CaseOut,
-    summary="A case, without the child's data",
+    summary="A case with its summary, without the child's data (the summary's read is audited)",
     responses=problems(401, 403, 404),
 )
 async def get_case(case_id: uuid.UUID, request: Request, principal: Reader) -> CaseOut:
     row, has_child = await _visible_case(request, principal, case_id)
-    return _case_out(row, has_child, principal)
+    runtime = runtime_of(request)
+    out = _case_out(row, has_child, principal, intake_context(request).cipher)
+    async with runtime.sessions() as session, session.begin():
+        await audit.record_read(
+            session,
+            principal,
+            action="read_case",
+            subject_id=case_id,
+            fields=free_text_read(row, principal),
+            at=runtime.clock.now(),
+        )
+    return out
 
 
 @router.get(
@@ -248,7 +271,7 @@ async def get_form_01(case_id: uuid.UUID, request: Request, principal: ChildRead
         groups = (
             await session.execute(select(s.name_vi).where(s.code.in_(list(row.special_circumstances))).order_by(s.code))
         ).scalars()
-        read = [*child, *(["reporter_contact"] if reporter else [])]
+        read = [*child, *(["reporter_contact"] if reporter else []), "summary"]
         await audit.record_read(
             session, principal, action="form_01", subject_id=case_id, fields=read, at=runtime.clock.now()
         )
@@ -263,7 +286,7 @@ async def get_form_01(case_id: uuid.UUID, request: Request, principal: ChildRead
             category_name=category_name or row.category,
             urgency=row.urgency,
             protection_level=row.protection_level,
-            summary=row.summary,
+            summary=cipher.decrypt(row.summary, child_context(case_id, "summary")),
             special_circumstances=list(groups),
             child=child,
             reporter=reporter,

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from services.intake import audit, domain, store
 from services.intake.api_cases import auth
+from services.intake.cases import counseling_answer_context
 from services.intake.context import intake_context
 from services.intake.counseling import add_message, message_context, open_request
 from services.intake.schemas import CounselingCreated, CounselingIn, CounselingStatus
@@ -105,7 +106,7 @@ async def get_request(
         status=row.status,
         topic=row.topic,
         received_at=row.received_at,
-        answer=row.answer_text,
+        answer=intake_context(request).cipher.decrypt_optional(row.answer_text, counseling_answer_context(row.id)),
         answered_at=row.answered_at,
     )
 

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import store
 from services.intake.cases import child_context
-from services.intake.crypto import FieldCipher
 from shared.auth import Principal
+from shared.crypto import FieldCipher
 
 
 async def child_fields(session: AsyncSession, cipher: FieldCipher, case_id: uuid.UUID) -> dict[str, str]:

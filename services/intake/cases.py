@@ -12,10 +12,10 @@ from sqlalchemy import Integer, bindparam, func, select
 
 from services.intake import domain, store
 from services.intake.context import IntakeContext
-from services.intake.crypto import identity_hash
 from services.intake.refcache import Db, ReferenceCache, Snapshot
 from services.intake.schemas import CaseIn
 from shared.auth import Principal
+from shared.crypto import identity_hash
 from shared.events.intake import CaseReported
 from shared.http_errors import FieldErrors
 from shared.outbox import Outbox
@@ -24,7 +24,16 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 
 def child_context(case_id: uuid.UUID, field: str) -> str:
+    """Associated data of a case's encrypted value: the child fields, `reporter_contact`, `summary`."""
     return f"case:{case_id}:{field}"
+
+
+def report_notes_context(report_id: uuid.UUID) -> str:
+    return f"report:{report_id}:notes"
+
+
+def counseling_answer_context(request_id: uuid.UUID) -> str:
+    return f"counseling:{request_id}:answer"
 
 
 async def check_unit_valid(session: Db, unit: str, day: date, field: str) -> None:
@@ -232,9 +241,13 @@ async def record_case(
                 occurred_at=body.occurred_at,
                 learned_at=learned_at,
                 reported_at=now,
-                summary=body.summary,
+                summary=cipher.encrypt(body.summary, child_context(case_id, "summary")),
                 suggested_urgency=floor,
-                urgency_reason=body.urgency_reason.strip() if floor and body.urgency_reason else None,
+                urgency_reason=(
+                    cipher.encrypt(body.urgency_reason.strip(), child_context(case_id, "urgency_reason"))
+                    if floor and body.urgency_reason
+                    else None
+                ),
                 status="reported",
                 age_band=band,
                 legal_basis=body.legal_basis,

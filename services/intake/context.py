@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from services.intake.crypto import FieldCipher, parse_keys
 from services.intake.passwords import Passwords
 from services.intake.ratelimit import RateLimiter
 from services.intake.refcache import ReferenceCache
 from services.intake.settings import IntakeSettings
+from shared.crypto import FieldCipher
 
 
 @dataclass
@@ -26,7 +26,7 @@ class IntakeContext:
 
 
 def cipher_from(settings: IntakeSettings) -> FieldCipher:
-    return FieldCipher(parse_keys(settings.child_data_keys), settings.child_data_active_key or None)
+    return FieldCipher.from_settings(settings)
 
 
 def build_context(settings: IntakeSettings) -> IntakeContext:

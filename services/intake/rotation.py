@@ -14,9 +14,9 @@ from sqlalchemy import Column, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.intake import store
-from services.intake.cases import child_context
+from services.intake.cases import child_context, counseling_answer_context, report_notes_context
 from services.intake.counseling import message_context
-from services.intake.crypto import PREFIX, FieldCipher
+from shared.crypto import PREFIX, FieldCipher
 
 BATCH = 500
 
@@ -34,7 +34,12 @@ ENCRYPTED: tuple[Encrypted, ...] = (
         Encrypted(store.case_children, field, "case_id", lambda row, f=field: child_context(row.case_id, f))
         for field in store.CHILD_FIELDS
     ),
-    Encrypted(store.cases, "reporter_contact", "id", lambda row: child_context(row.id, "reporter_contact")),
+    *(
+        Encrypted(store.cases, field, "id", lambda row, f=field: child_context(row.id, f))
+        for field in ("reporter_contact", "summary", "urgency_reason")
+    ),
+    Encrypted(store.monthly_reports, "notes", "id", lambda row: report_notes_context(row.id)),
+    Encrypted(store.counseling_requests, "answer_text", "id", lambda row: counseling_answer_context(row.id)),
     Encrypted(store.counseling_requests, "contact", "id", lambda row: f"counseling:{row.id}:contact"),
     Encrypted(store.counseling_messages, "body", "id", lambda row: message_context(row.request_id)),
     Encrypted(store.zalo_events, "raw", "id", lambda row: f"zalo:{row.dedupe_key}"),

@@ -146,7 +146,10 @@ class CaseOut(BaseModel):
     urgency: str
     protection_level: str
     special_circumstances: list[str]
-    summary: str
+    summary: str | None = Field(
+        description="What happened (free text that may identify the child: encrypted at rest, every read "
+        "audited). Given by `GET /v1/cases/{id}` only; lists carry none."
+    )
     learned_at: datetime
     occurred_at: datetime | None
     occurred_on: date | None

@@ -4,25 +4,17 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.settings import DEVELOPMENT_SECRET, ServiceSettings
+from shared.crypto import DEV_CHILD_DATA_KEYS as DEV_CHILD_DATA_KEYS
+from shared.crypto import ChildDataSettings
+from shared.settings import DEVELOPMENT_SECRET
 
 # Development-only keys, so a fresh checkout runs (DEVELOPMENT_MODE=true). Production must set its own: a
 # process refuses to start with these outside development mode (see docs/intake.md).
-DEV_CHILD_DATA_KEYS = "dev1:ZGV2LW9ubHktY2hpbGQtZGF0YS1rZXktMzItYnl0ZXM="
 DEV_DUPLICATE_HASH_KEY = "ZGV2LW9ubHktZHVwbGljYXRlLWhhc2gta2V5"
 
 
-class IntakeSettings(ServiceSettings):
+class IntakeSettings(ChildDataSettings):
     http_port: int = Field(default=8001)
-    child_data_keys: str = Field(
-        default=DEV_CHILD_DATA_KEYS,
-        description="AES-256-GCM keys for children's data: `key_id:base64(32 bytes)`, comma-separated. "
-        "Old keys stay listed so old values can still be read.",
-        json_schema_extra=DEVELOPMENT_SECRET,
-    )
-    child_data_active_key: str = Field(
-        default="", description="Key id new values are encrypted with (default: the first of CHILD_DATA_KEYS)."
-    )
     duplicate_hash_key: str = Field(
         default=DEV_DUPLICATE_HASH_KEY,
         description="Base64 HMAC key for the possible-duplicate hash of a child's name and date of birth. "

@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
+from shared.audit import audit_table
 from shared.auth import credentials_table
 from shared.db import service_metadata
 from shared.outbox import inbox_table, outbox_table
@@ -35,6 +36,8 @@ metadata = service_metadata("routing")
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 credentials = credentials_table(metadata)
+# Reads of the free text about a child routing keeps (opinions, proposal, outcome, counseling answers): append-only.
+audit_log = audit_table(metadata)
 
 members = Table(
     "members",
@@ -104,7 +107,7 @@ cases = Table(
     Column("reported_at", DateTime(timezone=True), nullable=False),
     # When the reporter learned of the case: the 12-hour emergency clock starts here (Decree 56).
     Column("learned_at", DateTime(timezone=True), nullable=True),
-    Column("proposal", Text, nullable=True),
+    Column("proposal", Text, nullable=True),  # encrypted (shared.crypto), like outcome, opinions.text, answer_text
     Column("proposal_level", String(16), nullable=True),
     Column("proposal_referrals", ARRAY(String(40)), nullable=False, server_default="{}"),
     Column("forwarded_at", DateTime(timezone=True), nullable=True),

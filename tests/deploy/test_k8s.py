@@ -57,7 +57,7 @@ SETTINGS_CLASSES = {
 SECRET_SETTINGS = {
     "all": {"DATABASE_URL"},
     "intake": {"RABBITMQ_URL", "CHILD_DATA_KEYS", "DUPLICATE_HASH_KEY", "ZALO_OA_SECRET"},
-    "routing": {"RABBITMQ_URL", "LINK_SECRET"},
+    "routing": {"RABBITMQ_URL", "LINK_SECRET", "CHILD_DATA_KEYS"},
     "notify": {"RABBITMQ_URL", "SMTP_PASSWORD", "ZALO_APP_SECRET", "ZALO_ACCESS_TOKEN", "ZALO_REFRESH_TOKEN"},
     "reporting": {"RABBITMQ_URL"},
     "web": {"WEB_SESSION_KEY", "WEB_SERVICE_TOKEN"},  # web never connects to the broker

@@ -18,8 +18,7 @@ import pytest
 
 from devtools.waiting import eventually
 from services.intake import rotation
-from services.intake.crypto import FieldCipher, parse_keys
-from services.intake.settings import DEV_CHILD_DATA_KEYS
+from shared.crypto import DEV_CHILD_DATA_KEYS, FieldCipher, parse_keys
 from tests.intake.conftest import MINIMAL_CASE
 from tests.intake.test_cli import cli
 from tests.intake.test_zalo_webhook import signed, user_send_text
@@ -42,6 +41,7 @@ async def _stored(intake, case_id: str, request_id: uuid.UUID, zalo_user: str) -
         "UNION ALL SELECT date_of_birth FROM intake.case_children WHERE case_id = :c "
         "UNION ALL SELECT address FROM intake.case_children WHERE case_id = :c "
         "UNION ALL SELECT reporter_contact FROM intake.cases WHERE id = :c "
+        "UNION ALL SELECT summary FROM intake.cases WHERE id = :c "
         "UNION ALL SELECT contact FROM intake.counseling_requests WHERE id = :r "
         "UNION ALL SELECT body FROM intake.counseling_messages WHERE request_id = :r "
         "UNION ALL SELECT raw FROM intake.zalo_events WHERE strpos(dedupe_key, :z) > 0",
@@ -75,7 +75,7 @@ async def test_data_under_key_a_reads_after_rotating_to_b_and_after_a_is_removed
     )
 
     before = await _stored(intake, case["id"], request["id"], zalo_user)
-    assert len(before) == 7 and all(value.startswith("v1:dev1:") for value in before), before
+    assert len(before) == 8 and all(value.startswith("v2:dev1:") for value in before), before
     try:
         # B added and active: A's values still read, new values are written under B.
         context.cipher = FieldCipher(parse_keys(both_keys), "k2")
@@ -83,13 +83,13 @@ async def test_data_under_key_a_reads_after_rotating_to_b_and_after_a_is_removed
         assert child.status_code == 200 and child.json()["child"]["name"] == CHILD["name"]
         newer = (await intake.client.post("/v1/cases", json=body, headers=intake.headers["reporter"])).json()
         [row] = await intake.rows("SELECT name FROM intake.case_children WHERE case_id = :c", c=uuid.UUID(newer["id"]))
-        assert row["name"].startswith("v1:k2:")
+        assert row["name"].startswith("v2:k2:")
 
         rotating = {**intake.env, "CHILD_DATA_KEYS": both_keys, "CHILD_DATA_ACTIVE_KEY": "k2"}
         code, output = await cli(dataclasses.replace(intake, env=rotating), "rotate-keys")
         assert code == 0, output
         after = await _stored(intake, case["id"], request["id"], zalo_user)
-        assert len(after) == 7 and all(value.startswith("v1:k2:") for value in after), after
+        assert len(after) == 8 and all(value.startswith("v2:k2:") for value in after), after
 
         # A removed: everything still reads, through the API and for each column.
         only_b = FieldCipher(parse_keys(KEY_B))

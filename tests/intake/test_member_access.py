@@ -76,8 +76,10 @@ async def test_an_assigned_member_reads_the_case_and_its_child_data_with_an_audi
     assert read.status_code == 200 and read.json()["code"] == case["code"] and read.json()["has_child_data"]
     child = await intake.client.get(f"/v1/cases/{case['id']}/child", headers=on_case)
     assert child.status_code == 200 and child.json()["child"]["name"] == "Lê Văn Tú"
-    audit = await intake.rows("SELECT role, fields FROM intake.audit_log WHERE case_id = :c", c=uuid.UUID(case["id"]))
-    assert audit == [{"role": "member", "fields": ["age", "name"]}]
+    audit = await intake.rows(
+        "SELECT role, fields FROM intake.audit_log WHERE case_id = :c ORDER BY id", c=uuid.UUID(case["id"])
+    )
+    assert audit == [{"role": "member", "fields": ["summary"]}, {"role": "member", "fields": ["age", "name"]}]
 
     # Not the member's case, not the member: 404; the list of cases stays closed to members.
     assert (await intake.client.get(f"/v1/cases/{other['id']}", headers=on_case)).status_code == 404

@@ -25,7 +25,7 @@ SETTINGS = {
 # What each service must be given outside development mode.
 SECRETS = {
     "intake": {"CHILD_DATA_KEYS", "DUPLICATE_HASH_KEY", "RABBITMQ_URL"},
-    "routing": {"LINK_SECRET", "RABBITMQ_URL"},
+    "routing": {"CHILD_DATA_KEYS", "LINK_SECRET", "RABBITMQ_URL"},
     "notify": {"RABBITMQ_URL"},
     "reporting": {"RABBITMQ_URL"},
 }

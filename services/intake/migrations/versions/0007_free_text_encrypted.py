@@ -1,0 +1,31 @@
+"""Free text that can identify a child is encrypted like the child fields: case summary and urgency reason,
+monthly-report notes, the club's counseling answer (data migration: older plain values are encrypted with
+CHILD_DATA_KEYS, bound to their row and column)
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-06 22:40:00
+"""
+
+from collections.abc import Sequence
+
+from services.intake.cases import child_context, counseling_answer_context, report_notes_context
+from services.intake.settings import IntakeSettings
+from shared.migrations import encrypt_plain_text
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    settings = IntakeSettings()
+    for field in ("summary", "urgency_reason"):
+        encrypt_plain_text(settings, "intake", "cases", "id", field, lambda key, f=field: child_context(key, f))
+    encrypt_plain_text(settings, "intake", "monthly_reports", "id", "notes", report_notes_context)
+    encrypt_plain_text(settings, "intake", "counseling_requests", "id", "answer_text", counseling_answer_context)
+
+
+def downgrade() -> None:
+    """Nothing: the values stay encrypted (decrypting them back into the table is not offered)."""

@@ -1,0 +1,90 @@
+"""The free text routing keeps about a child (opinions, the chair's proposal, the outcome, the answer to a
+counseling request) is stored encrypted and padded, and each read is written to routing's audit log."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+
+from devtools.waiting import eventually
+from shared.clock import FakeClock
+from shared.events import Envelope
+from shared.events.intake import CounselingRequestReceived
+from tests.routing.support import (
+    START,
+    as_assignee,
+    as_role,
+    by_field,
+    case_reported,
+    emitted,
+    publish,
+    routing_app,
+    routing_settings,
+    seeded,
+)
+
+OPINION = "Em Đỗ Minh Khang (lớp 6A, trường THCS Trảng Bàng) cần tư vấn tâm lý."
+PROPOSAL = "Đề xuất: đưa em Khang về nhà bà ngoại ở ấp Lộc Thành."
+OUTCOME = "Em Khang đã an toàn tại nhà bà ngoại."
+ANSWER = "Chào em Thư, em hãy gọi 111."
+
+
+async def _rows(app, sql: str, **params: object) -> list:
+    async with app.state.runtime.sessions() as session:
+        return list((await session.execute(text(sql), params)).mappings())
+
+
+async def test_opinions_proposal_outcome_and_answers_are_encrypted_and_their_reads_audited(base_env):
+    settings = routing_settings(base_env)
+    await seeded(settings)
+    async with routing_app(settings, FakeClock(START)) as (app, client):
+        await publish(settings, case_reported("violence_emotional", "phuong-tan-ninh", "medium"))
+        assigned = (await eventually(lambda: emitted(app, "case.assigned")))[0]
+        case_id = uuid.UUID(assigned["case_id"])
+        case_url = f"/v1/cases/{case_id}"
+        chair = await as_role(app, "chair")
+        psychologist = await as_assignee(app, by_field(assigned)["psychology"])
+        accept = f"/v1/assignments/{by_field(assigned)['psychology']['assignment_id']}/accept"
+        assert (await client.post(accept, headers=psychologist)).status_code == 200
+        opinion = {"text": OPINION, "recommended_level": "support"}
+        assert (await client.post(f"{case_url}/opinions", json=opinion, headers=psychologist)).status_code == 201
+        assert (await client.post(f"{case_url}/forward", json={"proposal": PROPOSAL}, headers=chair)).status_code == 200
+        closed = await client.post(f"{case_url}/close", json={"outcome": OUTCOME}, headers=chair)
+        assert closed.status_code == 200 and closed.json()["outcome"] == OUTCOME
+
+        [case] = await _rows(app, "SELECT proposal, outcome FROM routing.cases WHERE case_id = :c", c=case_id)
+        [stored] = await _rows(app, "SELECT text FROM routing.opinions WHERE case_id = :c", c=case_id)
+        for value in (case["proposal"], case["outcome"], stored["text"]):
+            assert value.startswith("v2:") and "Khang" not in value
+        assert len(case["outcome"]) == len(stored["text"])  # padded: lengths do not tell the texts apart
+
+        read = (await client.get(case_url, headers=chair)).json()
+        assert (read["proposal"], read["outcome"], read["opinions"][0]["text"]) == (PROPOSAL, OUTCOME, OPINION)
+        audit = await _rows(
+            app, "SELECT role, action, fields FROM routing.audit_log WHERE case_id = :c ORDER BY id", c=case_id
+        )
+        assert audit[-1] == {"role": "chair", "action": "read_case", "fields": ["opinions", "outcome", "proposal"]}
+
+        request = CounselingRequestReceived(
+            request_id=uuid.uuid4(),
+            code="TV-2026-000099",
+            topic="ap-luc-thi-cu",
+            channel="web",
+            age_band="11-15",
+            received_at=START,
+        )
+        await publish(settings, Envelope.wrap(request, producer="intake"))
+        (given,) = await eventually(lambda: emitted(app, "counseling_request.assigned"))
+        holder = await as_assignee(app, given["assignment"])
+        url = f"/v1/counseling-requests/{request.request_id}"
+        assert (await client.post(f"{url}/answer", json={"text": ANSWER}, headers=holder)).status_code == 200
+        [row] = await _rows(
+            app, "SELECT answer_text FROM routing.counseling_requests WHERE request_id = :r", r=request.request_id
+        )
+        assert row["answer_text"].startswith("v2:") and "Thư" not in row["answer_text"]
+        assert (await client.get(url, headers=chair)).json()["answer_text"] == ANSWER
+        [entry] = await _rows(
+            app, "SELECT role, fields FROM routing.audit_log WHERE case_id = :r", r=request.request_id
+        )
+        assert entry == {"role": "chair", "fields": ["answer_text"]}
