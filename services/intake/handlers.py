@@ -23,6 +23,7 @@ from shared.events.routing import (
     CounselingRequestAnswered,
     CounselingRequestAssigned,
 )
+from shared.sealed import Sealer, answer_context
 
 
 async def on_case_status_changed(event: CaseStatusChanged, ctx: HandlerContext) -> None:
@@ -66,10 +67,14 @@ async def on_case_members_changed(event: CaseMembersChanged, ctx: HandlerContext
     await _set_members(ctx, event.case_id, removed, False, event.changed_at)
 
 
-def answered_handler(cipher: FieldCipher) -> Handler:
+def answered_handler(cipher: FieldCipher, sealer: Sealer) -> Handler:
+    """The club's answer arrives sealed for intake (`shared.sealed`); it is kept encrypted at rest."""
+
     async def on_counseling_request_answered(event: CounselingRequestAnswered, ctx: HandlerContext) -> None:
         r = store.counseling_requests.c
-        answer = cipher.encrypt(event.answer_text, counseling_answer_context(event.request_id))
+        sealed = event.answer.get("intake")
+        text = sealer.open("intake", sealed, answer_context(event.request_id)) if sealed else None
+        answer = cipher.encrypt_optional(text, counseling_answer_context(event.request_id))
         await ctx.session.execute(
             store.counseling_requests.update()
             .where(r.id == event.request_id)
@@ -96,6 +101,8 @@ def make_handlers(settings: IntakeSettings) -> dict[type[Event], Handler]:
         CaseStatusChanged: on_case_status_changed,
         CaseAssigned: on_case_assigned,
         CaseMembersChanged: on_case_members_changed,
-        CounselingRequestAnswered: answered_handler(FieldCipher.from_settings(settings)),
+        CounselingRequestAnswered: answered_handler(
+            FieldCipher.from_settings(settings), Sealer.from_settings(settings)
+        ),
         CounselingRequestAssigned: on_counseling_request_assigned,
     }

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from shared.crypto import DEV_CHILD_DATA_KEYS as DEV_CHILD_DATA_KEYS
 from shared.crypto import ChildDataSettings
+from shared.sealed import SealingSettings
 from shared.settings import DEVELOPMENT_SECRET
 
 # Development-only keys, so a fresh checkout runs (DEVELOPMENT_MODE=true). Production must set its own: a
@@ -13,7 +14,7 @@ from shared.settings import DEVELOPMENT_SECRET
 DEV_DUPLICATE_HASH_KEY = "ZGV2LW9ubHktZHVwbGljYXRlLWhhc2gta2V5"
 
 
-class IntakeSettings(ChildDataSettings):
+class IntakeSettings(ChildDataSettings, SealingSettings):
     http_port: int = Field(default=8001)
     duplicate_hash_key: str = Field(
         default=DEV_DUPLICATE_HASH_KEY,

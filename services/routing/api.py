@@ -23,6 +23,8 @@ from shared.auth import Authenticator, Principal
 from shared.errors import Conflict, FieldErrors, Forbidden, NotFound
 from shared.events import ProtectionLevel
 from shared.events.routing import CaseForwarded, CounselingRequestAnswered
+from shared.sealed import Sealer
+from shared.sealed import answer_context as sealed_answer_context
 from shared.service import runtime_of
 from shared.text import NfcStr
 from shared.uow import RetryingRoute, unit_of_work
@@ -378,14 +380,18 @@ async def answer_request(request: Request, request_id: uuid.UUID, body: AnswerIn
             .where(a.assignment_id == held.assignment_id, a.status == "pending")
             .values(status="accepted", answered_at=fx.now)
         )
+        sealer = Sealer.from_settings(fx.settings)
         await fx.emit(
             CounselingRequestAnswered(
                 request_id=request_id,
                 code=row.code,
-                answer_text=body.text,
+                answer={
+                    consumer: sealer.seal(consumer, body.text, sealed_answer_context(request_id))
+                    for consumer in ("intake", "notify")
+                },
                 answered_by=principal.member_id,
                 answered_at=fx.now,
-                reply_zalo_user_id=row.reply_zalo_user_id,
+                reply_to=row.reply_to,
             ),
             request_id,
         )

@@ -90,9 +90,7 @@ async def move_case(fx: UnitOfWork, case_id: uuid.UUID, to: str, *, outcome: str
         store.cases.update().where(store.cases.c.case_id == case_id).values(status=to, updated_at=fx.now, **values)
     )
     await fx.emit(
-        CaseStatusChanged(
-            case_id=case_id, code=case.code, from_status=case.status, to_status=to, changed_at=fx.now, outcome=outcome
-        ),
+        CaseStatusChanged(case_id=case_id, code=case.code, from_status=case.status, to_status=to, changed_at=fx.now),
         case_id,
     )
     return case

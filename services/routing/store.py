@@ -130,7 +130,8 @@ counseling_requests = Table(
     Column("channel", String(8), nullable=False),
     Column("status", String(16), nullable=False),  # received | assigned | accepted | answered
     Column("required_fields", ARRAY(String(20)), nullable=False, server_default="{}"),
-    Column("reply_zalo_user_id", String(64), nullable=True),
+    # The requester's Zalo id sealed for notify by intake (`shared.sealed`): routing hands it on unread.
+    Column("reply_to", Text, nullable=True),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("answer_text", Text, nullable=True),
     Column("answered_by", UUID(as_uuid=True), nullable=True),

@@ -16,6 +16,7 @@ from devtools.waiting import eventually
 from shared.events.routing import CounselingRequestAnswered
 from shared.migrations import alembic_config
 from tests.intake.conftest import MINIMAL_CASE
+from tests.support.sealed import answer_for
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 
@@ -75,7 +76,7 @@ async def test_the_clubs_counseling_answer_is_stored_encrypted(intake):
         CounselingRequestAnswered(
             request_id=request["id"],
             code=code,
-            answer_text=ANSWER,
+            answer=answer_for(request["id"], ANSWER),
             answered_by=uuid.uuid4(),
             answered_at=datetime(2026, 11, 20, 3, 0, tzinfo=UTC),
         )

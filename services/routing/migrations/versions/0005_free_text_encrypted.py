@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql
 from services.routing.freetext import answer_context, opinion_context, outcome_context, proposal_context
 from services.routing.settings import RoutingSettings
 from shared.migrations import encrypt_plain_text
+from shared.sealed import Sealer, reply_to_context
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -46,14 +47,33 @@ def upgrade() -> None:
         """CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON routing.audit_log
         FOR EACH ROW EXECUTE FUNCTION routing.audit_log_append_only()"""
     )
+    # The requester's Zalo id: sealed for notify from now on (`counseling_request.received` version 2).
+    op.alter_column(
+        "counseling_requests", "reply_zalo_user_id", new_column_name="reply_to", type_=sa.Text(), schema="routing"
+    )
     settings = RoutingSettings()
+    sealer = Sealer.from_settings(settings)
+    bind = op.get_bind()
+    for request_id, plain in bind.execute(
+        sa.text("SELECT request_id, reply_to FROM routing.counseling_requests WHERE reply_to NOT LIKE 's1:%'")
+    ).all():
+        bind.execute(
+            sa.text("UPDATE routing.counseling_requests SET reply_to = :v WHERE request_id = :r"),
+            {"v": sealer.seal("notify", plain, reply_to_context(request_id)), "r": request_id},
+        )
     encrypt_plain_text(settings, "routing", "cases", "case_id", "proposal", proposal_context)
     encrypt_plain_text(settings, "routing", "cases", "case_id", "outcome", outcome_context)
     encrypt_plain_text(settings, "routing", "opinions", "opinion_id", "text", opinion_context)
     encrypt_plain_text(settings, "routing", "counseling_requests", "request_id", "answer_text", answer_context)
+    # Published outbox rows of events whose version 1 carried links, answers or outcomes in clear.
+    op.execute(
+        "DELETE FROM routing.outbox WHERE published_at IS NOT NULL AND type IN ('case.assigned', "
+        "'case.members_changed', 'counseling_request.assigned', 'counseling_request.answered', 'case.status_changed')"
+    )
 
 
 def downgrade() -> None:
-    """The audit log goes; values stay encrypted."""
+    """The audit log goes; values stay encrypted (the sealed Zalo ids too)."""
+    op.alter_column("counseling_requests", "reply_to", new_column_name="reply_zalo_user_id", schema="routing")
     op.execute("DROP TABLE routing.audit_log")
     op.execute("DROP FUNCTION routing.audit_log_append_only()")
