@@ -127,8 +127,11 @@ async def _visible_case(request: Request, principal: Principal, case_id: uuid.UU
     if principal.role == "reporter":
         query = query.where(c.unit == principal.unit)
     elif principal.role == "member":
+        # A member reads the cases it is on, until the case is closed (again once it is reopened).
         on_case = select(m.case_id).where(m.case_id == c.id, m.member_id == principal.member_id, m.on_case)
-        query = query.where(on_case.exists())
+        query = query.where(on_case.exists(), c.status != "closed")
+    elif principal.role == "committee":
+        query = query.where(c.status.in_(domain.FORWARDED_STATES))
     async with runtime_of(request).sessions() as session:
         row = (await session.execute(query)).first()
     if row is None:
@@ -214,6 +217,8 @@ async def list_cases(
     )
     if principal.role == "reporter":
         query = query.where(c.unit == principal.unit)
+    elif principal.role == "committee":
+        query = query.where(c.status.in_(domain.FORWARDED_STATES))
     if unit is not None:
         query = query.where(c.unit == unit)
     if status is not None:

@@ -25,6 +25,8 @@ CASE_LISTERS = ("reporter", "chair", "committee")
 # Members additionally only the cases routing assigned them to.
 CASE_READERS = (*CASE_LISTERS, "member")
 CHILD_READERS = ("reporter", "chair", "member")
+# The committee reads a case once the chair forwarded it (routing's `case.status_changed`).
+FORWARDED_STATES = ("forwarded", "closed")
 REPORT_WRITERS = ("reporter",)
 REPORT_READERS = ("reporter", "chair", "committee", "admin")
 

@@ -37,7 +37,14 @@ router = APIRouter(prefix="/v1", tags=["cases"], route_class=RetryingRoute)
 Chair = Annotated[Principal, Depends(auth.require("chair", "admin"))]
 MemberOnly = Annotated[Principal, Depends(auth.require("member"))]
 MemberOrChair = Annotated[Principal, Depends(auth.require("member", "chair", "admin"))]
-Reader = Annotated[Principal, Depends(auth.require("member", "chair", "committee", "operator", "admin"))]
+# Operators run the system and never read a case's or a request's content (issue 14).
+Reader = Annotated[Principal, Depends(auth.require("member", "chair", "committee", "admin"))]
+CounselingReader = Annotated[Principal, Depends(auth.require("member", "chair", "admin"))]
+CLOSED_TO_MEMBERS = ("Members no longer read a closed case.", "Vụ việc đã đóng: thành viên không còn được xem.")
+NOT_FORWARDED = (
+    "The committee reads a case once it is forwarded to it.",
+    "Ban Thường vụ chỉ xem vụ việc đã được chuyển đến.",
+)
 Referral = Literal["police", "health_facility", "commune_social_services", "school", "legal_aid"]
 
 
@@ -184,12 +191,28 @@ async def _holds(session, case_id: uuid.UUID, member_id: uuid.UUID | None) -> bo
     return row is not None
 
 
+async def _may_read(session, case_id: uuid.UUID, principal: Principal) -> None:
+    """A member reads a case it is on until the case is closed (again once reopened); the committee reads what
+    was forwarded to it; the chair and admins read every case; operators none (not a `Reader`)."""
+    if principal.role not in ("member", "committee"):
+        return
+    c = store.cases.c
+    case = (await session.execute(select(c.status, c.forwarded_at).where(c.case_id == case_id))).first()
+    if case is None:
+        raise NotFound("No such case.", "Không tìm thấy vụ việc.")
+    if principal.role == "committee" and case.forwarded_at is None:
+        raise Forbidden(*NOT_FORWARDED)
+    if principal.role == "member":
+        if not await _holds(session, case_id, principal.member_id):
+            raise Forbidden(NO_ASSIGNMENT, NO_ASSIGNMENT_VI)
+        if case.status == "closed":
+            raise Forbidden(*CLOSED_TO_MEMBERS)
+
+
 @router.get("/cases/{case_id}", response_model=CaseOut, summary="A case as routing follows it")
 async def get_case(request: Request, case_id: uuid.UUID, principal: Reader) -> CaseOut:
-    if principal.role == "member":
-        async with runtime_of(request).sessions() as session:
-            if not await _holds(session, case_id, principal.member_id):
-                raise Forbidden(NO_ASSIGNMENT, NO_ASSIGNMENT_VI)
+    async with runtime_of(request).sessions() as session:
+        await _may_read(session, case_id, principal)
     return await _case_view(request, case_id, principal)
 
 
@@ -315,9 +338,17 @@ class RequestOut(BaseModel):
 
 
 @router.get("/counseling-requests/{request_id}", response_model=RequestOut, tags=["counseling"])
-async def get_request(request: Request, request_id: uuid.UUID, principal: Reader) -> RequestOut:
+async def get_request(request: Request, request_id: uuid.UUID, principal: CounselingReader) -> RequestOut:
+    """The member given the request, the chair and admins read it; nobody else."""
     runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
+        if principal.role == "member":
+            a = store.assignments.c
+            held = select(a.assignment_id).where(
+                a.request_id == request_id, a.member_id == principal.member_id, a.status.in_(ACTIVE)
+            )
+            if (await session.execute(held)).first() is None:
+                raise Forbidden("This request is not assigned to you.", "Yêu cầu này không được giao cho đồng chí.")
         row = (
             await session.execute(
                 select(store.counseling_requests).where(store.counseling_requests.c.request_id == request_id)

@@ -43,3 +43,37 @@ def test_unpadded_values_written_before_still_read_and_rotation_pads_them() -> N
     rotated = cipher.rotate(legacy, "report:1:notes")
     assert rotated is not None and rotated.startswith("v2:k1:") and cipher.rotate(rotated, "report:1:notes") is None
     assert is_ciphertext(rotated) and is_ciphertext(legacy) and not is_ciphertext("Em bị bắt nạt: v1:k1:x")
+
+
+def test_a_value_sealed_for_one_consumer_opens_only_there_and_only_in_its_context() -> None:
+    from shared.sealed import DEV_EVENT_KEYS, Sealer, parse_event_keys
+
+    producer = Sealer(parse_event_keys(DEV_EVENT_KEYS))
+    sealed = producer.seal("notify", {"accept": "https://x/accept?signature=1"}, "assignment:1:links")
+    assert "signature" not in sealed and sealed.startswith("s1:notify:")
+    notify_only = Sealer({"notify": parse_event_keys(DEV_EVENT_KEYS)["notify"]})
+    assert notify_only.open("notify", sealed, "assignment:1:links") == {"accept": "https://x/accept?signature=1"}
+    intake_only = Sealer({"intake": parse_event_keys(DEV_EVENT_KEYS)["intake"]})
+    with pytest.raises(ValueError):
+        intake_only.open("notify", sealed, "assignment:1:links")
+    with pytest.raises(InvalidTag):
+        notify_only.open("notify", sealed, "assignment:2:links")
+
+
+def test_version_1_events_with_content_upgrade_without_it() -> None:
+    import uuid
+    from datetime import UTC, datetime
+
+    from shared.events import Envelope
+    from shared.events.routing import CounselingRequestAnswered, CounselingRequestAnsweredV1
+
+    old = CounselingRequestAnsweredV1(
+        request_id=uuid.uuid4(),
+        code="TV-2026-000001",
+        answer_text="Chào em Lan",
+        answered_by=uuid.uuid4(),
+        answered_at=datetime(2026, 11, 20, tzinfo=UTC),
+        reply_zalo_user_id="123",
+    )
+    event = Envelope.wrap(old, producer="routing").event()
+    assert isinstance(event, CounselingRequestAnswered) and "Lan" not in event.model_dump_json()
