@@ -146,6 +146,7 @@ def _case_out(row, has_child: bool, principal: Principal, cipher: FieldCipher | 
     """The case as the API shows it. With `cipher`, its free text decrypted (the caller audits the read);
     without, none of it (lists)."""
     reason = row.urgency_reason if cipher is not None and principal.role in CHAIRS else None
+    emergency = row.emergency_reason if cipher is not None and principal.role in CHAIRS else None
     return CaseOut(
         id=row.id,
         code=row.code,
@@ -166,13 +167,21 @@ def _case_out(row, has_child: bool, principal: Principal, cipher: FieldCipher | 
         has_child_data=has_child,
         possible_duplicate_of=row.possible_duplicate_of if principal.role in CHAIRS else None,
         urgency_reason=cipher.decrypt_optional(reason, child_context(row.id, "urgency_reason")) if cipher else None,
+        emergency_reason=(
+            cipher.decrypt_optional(emergency, child_context(row.id, "emergency_reason")) if cipher else None
+        ),
         suggested_urgency=row.suggested_urgency,
     )
 
 
 def free_text_read(row, principal: Principal) -> list[str]:
     """The free-text fields of the case `_case_out` gives this principal (what the audit row names)."""
-    return ["summary", *(["urgency_reason"] if row.urgency_reason and principal.role in CHAIRS else [])]
+    chair = principal.role in CHAIRS
+    return [
+        "summary",
+        *(["urgency_reason"] if row.urgency_reason and chair else []),
+        *(["emergency_reason"] if row.emergency_reason and chair else []),
+    ]
 
 
 @router.get(

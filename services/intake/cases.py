@@ -182,6 +182,15 @@ async def _validate(
                 (f"body.consent.{who}.recorded_at", "Cannot be in the future.", "Không được ở tương lai.", "future")
             )
     has_identity = child is not None and any(getattr(child, f) is not None for f in store.CHILD_FIELDS)
+    if body.legal_basis == domain.EMERGENCY and not (body.emergency_reason or "").strip():
+        errors.append(
+            (
+                "body.emergency_reason",
+                "The emergency basis needs a written reason.",
+                "Xử lý theo căn cứ khẩn cấp cần ghi rõ lý do.",
+                "reason_required",
+            )
+        )
     for field, english, vietnamese in domain.consent_problems(
         has_child_identity=has_identity,
         age=age,
@@ -251,6 +260,11 @@ async def record_case(
                 status="reported",
                 age_band=band,
                 legal_basis=body.legal_basis,
+                emergency_reason=(
+                    cipher.encrypt(body.emergency_reason.strip(), child_context(case_id, "emergency_reason"))
+                    if body.legal_basis == domain.EMERGENCY and body.emergency_reason
+                    else None
+                ),
                 child_consent=consent.child.model_dump(mode="json") if consent and consent.child else None,
                 guardian_consent=consent.guardian.model_dump(mode="json") if consent and consent.guardian else None,
                 reporter_contact=(
@@ -264,6 +278,8 @@ async def record_case(
             ),
         )
     ).scalar_one()
+    if body.legal_basis == domain.EMERGENCY:
+        await session.execute(store.consent_followups.insert().values(case_id=case_id, opened_at=now))
     if child is not None:
         values = {
             field: cipher.encrypt(str(value), child_context(case_id, field))

@@ -8,6 +8,7 @@ from services.intake import store
 from services.intake.api_admin import router as admin_router
 from services.intake.api_cases import auth
 from services.intake.api_cases import router as cases_router
+from services.intake.api_consent import router as consent_router
 from services.intake.api_counseling import router as counseling_router
 from services.intake.api_reports import router as reports_router
 from services.intake.api_signin import router as signin_router
@@ -43,7 +44,15 @@ def create_app(settings: IntakeSettings | None = None, *, clock: Clock | None = 
         inbox_table=store.inbox,
         outbox_table=store.outbox,
         handlers=make_handlers(settings),
-        routers=[cases_router, reports_router, counseling_router, zalo_router, admin_router, signin_router],
+        routers=[
+            cases_router,
+            consent_router,
+            reports_router,
+            counseling_router,
+            zalo_router,
+            admin_router,
+            signin_router,
+        ],
         workers=[zalo_worker(context), change_listener(context)],
         title="Cầu Nối — intake",
         description="Cases, monthly reports, counseling requests and the Zalo webhook. See docs/intake.md.",

@@ -36,7 +36,7 @@ ENCRYPTED: tuple[Encrypted, ...] = (
     ),
     *(
         Encrypted(store.cases, field, "id", lambda row, f=field: child_context(row.id, f))
-        for field in ("reporter_contact", "summary", "urgency_reason")
+        for field in ("reporter_contact", "summary", "urgency_reason", "emergency_reason")
     ),
     Encrypted(store.monthly_reports, "notes", "id", lambda row: report_notes_context(row.id)),
     Encrypted(store.counseling_requests, "answer_text", "id", lambda row: counseling_answer_context(row.id)),

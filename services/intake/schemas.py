@@ -121,7 +121,13 @@ class CaseIn(Strict):
     consent: Consent | None = None
     legal_basis: LegalBasis = Field(
         default="consent",
-        description="`emergency_protection_of_life_or_health` allows processing the child's data without consent.",
+        description="`emergency_protection_of_life_or_health` allows processing the child's data without consent; "
+        "it needs `emergency_reason` and opens a follow-up to obtain consent later (the chair's list).",
+    )
+    emergency_reason: Text(1000) | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description="Required with the emergency basis: why the child's life or health could not wait for consent "
+        "(encrypted; the chair and the committee read it on the case).",
     )
     reporter_contact: ReporterContact | None = None
 
@@ -160,6 +166,9 @@ class CaseOut(BaseModel):
     has_child_data: bool
     possible_duplicate_of: uuid.UUID | None = Field(
         default=None, description="Shown to the chair and the committee only."
+    )
+    emergency_reason: str | None = Field(
+        default=None, description="Why the emergency basis was used (chair and committee only)."
     )
     urgency_reason: str | None = Field(
         default=None,

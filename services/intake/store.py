@@ -154,6 +154,7 @@ cases = Table(
     Column("status_changed_at", DateTime(timezone=True), nullable=True),
     Column("age_band", String(8), nullable=False),
     Column("legal_basis", String(64), nullable=False),
+    Column("emergency_reason", Text, nullable=True),  # migration 0008: encrypted; required with the emergency basis
     Column("child_consent", JSONB(none_as_null=True), nullable=True),
     Column("guardian_consent", JSONB(none_as_null=True), nullable=True),
     Column("reporter_contact", Text, nullable=True),  # encrypted JSON
@@ -191,6 +192,18 @@ counseling_members = Table(
     Column("request_id", UUID(as_uuid=True), primary_key=True),
     Column("member_id", UUID(as_uuid=True), primary_key=True),
     Column("assigned_at", DateTime(timezone=True), nullable=False),
+)
+
+# Cases recorded on the emergency basis without consent: consent is to be obtained later (Decree 56). The chair
+# lists the open ones (`GET /v1/consent-follow-ups`) and closes one by recording the consent obtained.
+consent_followups = Table(
+    "consent_followups",
+    metadata,
+    Column("case_id", UUID(as_uuid=True), ForeignKey("cases.id"), primary_key=True),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("resolved_by", UUID(as_uuid=True), nullable=True),
+    Index("ix_consent_followups_open", "opened_at", postgresql_where=text("resolved_at IS NULL")),
 )
 
 # Superseded by the per-year sequences `intake.case_code_<year>` (migration 0002); kept for their start values.

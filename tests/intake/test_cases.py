@@ -140,7 +140,12 @@ async def test_consent_is_required_unless_the_child_is_under_seven_or_it_is_an_e
     assert (await intake.client.post("/v1/cases", json=young, headers=headers)).status_code == 201
     older = {**MINIMAL_CASE, "child": {"age": 7}, "consent": guardian_only}
     assert (await intake.client.post("/v1/cases", json=older, headers=headers)).status_code == 422
-    emergency = {**MINIMAL_CASE, "child": CHILD, "legal_basis": "emergency_protection_of_life_or_health"}
+    emergency = {
+        **MINIMAL_CASE,
+        "child": CHILD,
+        "legal_basis": "emergency_protection_of_life_or_health",
+        "emergency_reason": "Trẻ cần cấp cứu ngay.",
+    }
     assert (await intake.client.post("/v1/cases", json=emergency, headers=headers)).status_code == 201
     assert len(await intake.rows("SELECT id FROM intake.cases")) == before + 2  # refused cases left nothing behind
 
