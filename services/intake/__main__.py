@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import accounts as account_ops
-from services.intake import reference, rotation, signin, store
+from services.intake import breach, reference, rotation, signin, store
 from services.intake.context import cipher_from
+from services.intake.domain import VN
 from services.intake.main import create_app
 from services.intake.settings import IntakeSettings
 from services.intake.signin_schemas import ResetIn
@@ -233,6 +234,31 @@ def rotate_keys() -> None:
     for column, n in counts.items():
         typer.echo(f"  {column}: {n}")
     typer.echo(f"re-encrypted {sum(counts.values())} values under key {cipher.active}")
+
+
+@cli.command("breach-export")
+def breach_export(
+    since: datetime = typer.Option(..., help="Start of the period (ISO date or instant, Asia/Ho_Chi_Minh if naive)."),
+    until: datetime = typer.Option(..., help="End of the period (exclusive)."),
+    out: Path = typer.Option(..., help="CSV of every read; the affected cases go to <out stem>-cases.csv."),
+) -> None:
+    """Breach response (72-hour notification): every read of children's data in the period — who, which case,
+    when, from where — and the list of the cases affected, as two CSV files."""
+    since, until = (t if t.tzinfo else t.replace(tzinfo=VN) for t in (since, until))
+
+    async def run() -> tuple[list[Any], list[Any]]:
+        engine = make_engine(IntakeSettings().database_url, pool_size=1)
+        try:
+            async with make_session_factory(engine)() as session:
+                return await breach.reads(session, since, until), await breach.affected_cases(session, since, until)
+        finally:
+            await engine.dispose()
+
+    read_rows, case_rows = asyncio.run(run())
+    cases_out = out.with_name(f"{out.stem}-cases.csv")
+    out.write_bytes(breach.to_csv(breach.READ_HEADERS, read_rows))
+    cases_out.write_bytes(breach.to_csv(breach.CASE_HEADERS, case_rows))
+    typer.echo(f"{len(read_rows)} reads of children's data, {len(case_rows)} cases: {out}, {cases_out}")
 
 
 if __name__ == "__main__":

@@ -28,8 +28,8 @@ from services.intake.schemas import (
     ConsentOut,
 )
 from shared.auth import Principal
-from shared.crypto import FieldCipher
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.case_keys import CaseCipher
+from shared.errors import Conflict, Forbidden, Gone, NotFound
 from shared.http_errors import problems
 from shared.service import runtime_of
 
@@ -140,9 +140,13 @@ async def _visible_case(request: Request, principal: Principal, case_id: uuid.UU
 
 
 CHAIRS = ("chair", "committee")
+ERASED = (
+    "The child's data of this case was erased (consent withdrawn).",
+    "Thông tin của trẻ trong vụ việc này đã bị xóa (rút lại sự đồng ý).",
+)
 
 
-def _case_out(row, has_child: bool, principal: Principal, cipher: FieldCipher | None = None) -> CaseOut:
+def _case_out(row, has_child: bool, principal: Principal, cipher: CaseCipher | None = None) -> CaseOut:
     """The case as the API shows it. With `cipher`, its free text decrypted (the caller audits the read);
     without, none of it (lists)."""
     reason = row.urgency_reason if cipher is not None and principal.role in CHAIRS else None
@@ -156,7 +160,8 @@ def _case_out(row, has_child: bool, principal: Principal, cipher: FieldCipher | 
         urgency=row.urgency,
         protection_level=row.protection_level,
         special_circumstances=list(row.special_circumstances),
-        summary=cipher.decrypt(row.summary, child_context(row.id, "summary")) if cipher is not None else None,
+        summary=cipher.decrypt_optional(row.summary, child_context(row.id, "summary")) if cipher is not None else None,
+        erased=cipher.destroyed if cipher is not None else False,
         learned_at=row.learned_at,
         occurred_at=row.occurred_at,
         occurred_on=row.occurred_on,
@@ -193,8 +198,9 @@ def free_text_read(row, principal: Principal) -> list[str]:
 async def get_case(case_id: uuid.UUID, request: Request, principal: Reader) -> CaseOut:
     row, has_child = await _visible_case(request, principal, case_id)
     runtime = runtime_of(request)
-    out = _case_out(row, has_child, principal, intake_context(request).cipher)
     async with runtime.sessions() as session, session.begin():
+        cipher = await audit.cipher_of_case(session, intake_context(request).cipher, case_id)
+        out = _case_out(row, has_child, principal, cipher)
         await audit.record_read(
             session,
             principal,
@@ -202,6 +208,7 @@ async def get_case(case_id: uuid.UUID, request: Request, principal: Reader) -> C
             subject_id=case_id,
             fields=free_text_read(row, principal),
             at=runtime.clock.now(),
+            address=request.client.host if request.client else None,
         )
     return out
 
@@ -248,11 +255,19 @@ async def list_cases(
 async def get_child(case_id: uuid.UUID, request: Request, principal: ChildReader) -> ChildOut:
     await _visible_case(request, principal, case_id)
     runtime = runtime_of(request)
-    cipher = intake_context(request).cipher
     async with runtime.sessions() as session, session.begin():
+        cipher = await audit.cipher_of_case(session, intake_context(request).cipher, case_id)
+        if cipher.destroyed:
+            raise Gone(*ERASED)
         values = await audit.child_fields(session, cipher, case_id)
         await audit.record_read(
-            session, principal, action="read_child", subject_id=case_id, fields=values, at=runtime.clock.now()
+            session,
+            principal,
+            action="read_child",
+            subject_id=case_id,
+            fields=values,
+            at=runtime.clock.now(),
+            address=request.client.host if request.client else None,
         )
     return ChildOut(case_id=case_id, child=Child.model_validate(values))
 
@@ -267,8 +282,10 @@ async def get_form_01(case_id: uuid.UUID, request: Request, principal: ChildRead
     row, _ = await _visible_case(request, principal, case_id)
     runtime = runtime_of(request)
     context = intake_context(request)
-    cipher = context.cipher
     async with runtime.sessions() as session, session.begin():
+        cipher = await audit.cipher_of_case(session, context.cipher, case_id)
+        if cipher.destroyed:
+            raise Gone(*ERASED)
         child = await audit.child_fields(session, cipher, case_id)
         reporter = (
             json.loads(cipher.decrypt(row.reporter_contact, child_context(case_id, "reporter_contact")))
@@ -287,7 +304,13 @@ async def get_form_01(case_id: uuid.UUID, request: Request, principal: ChildRead
         ).scalars()
         read = [*child, *(["reporter_contact"] if reporter else []), "summary"]
         await audit.record_read(
-            session, principal, action="form_01", subject_id=case_id, fields=read, at=runtime.clock.now()
+            session,
+            principal,
+            action="form_01",
+            subject_id=case_id,
+            fields=read,
+            at=runtime.clock.now(),
+            address=request.client.host if request.client else None,
         )
     body = form01.render(
         form01.Form01(

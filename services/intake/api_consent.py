@@ -8,16 +8,19 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from services.intake import store
 from services.intake.api_cases import auth
+from services.intake.context import intake_context
 from services.intake.schemas import Consent
+from services.intake.withdrawal import withdraw_consent
 from shared.auth import Principal
-from shared.errors import FieldErrors, NotFound
+from shared.errors import Conflict, FieldErrors, NotFound
 from shared.http_errors import problems
 from shared.service import runtime_of
+from shared.text import NfcStr
 
 router = APIRouter(tags=["cases"])
 Chair = Annotated[Principal, Depends(auth.require("chair", "admin"))]
@@ -100,3 +103,50 @@ async def record_consent(case_id: uuid.UUID, body: Consent, request: Request, pr
             .values(resolved_at=resolved_at, resolved_by=principal.account_id)
         )
     return FollowUp(case_id=case_id, code=row.code, unit=row.unit, opened_at=row.opened_at, resolved_at=resolved_at)
+
+
+class WithdrawalIn(BaseModel):
+    reason: Annotated[NfcStr, Field(min_length=3, max_length=2000)]
+
+
+class WithdrawalOut(BaseModel):
+    case_id: uuid.UUID
+    withdrawn_at: datetime
+    erased: bool
+
+
+@router.post(
+    "/v1/cases/{case_id}/consent-withdrawal",
+    response_model=WithdrawalOut,
+    status_code=201,
+    summary="Record that consent was withdrawn: the case's child data and free text are erased for good (chair, admin)",
+    responses=problems(401, 403, 404, 409, 422),
+)
+async def withdraw(case_id: uuid.UUID, body: WithdrawalIn, request: Request, principal: Chair) -> WithdrawalOut:
+    runtime = runtime_of(request)
+    now = runtime.clock.now()
+    c = store.cases.c
+    async with runtime.sessions() as session, session.begin():
+        row = (await session.execute(select(c.id, c.code).where(c.id == case_id).with_for_update())).first()
+        if row is None:
+            raise NotFound("No such case.", "Không tìm thấy vụ việc.")
+        done = (
+            await session.execute(
+                select(store.consent_withdrawals.c.at).where(store.consent_withdrawals.c.case_id == case_id)
+            )
+        ).first()
+        if done is not None:
+            raise Conflict(
+                "Consent was already withdrawn for this case.", "Vụ việc này đã được ghi nhận rút lại sự đồng ý."
+            )
+        await withdraw_consent(
+            session,  # type: ignore[arg-type]
+            runtime.outbox,  # type: ignore[arg-type]
+            intake_context(request).cipher,
+            principal,
+            case_id,
+            row.code,
+            body.reason,
+            now,
+        )
+    return WithdrawalOut(case_id=case_id, withdrawn_at=now, erased=True)

@@ -165,6 +165,7 @@ async def request_messages(request_id: uuid.UUID, request: Request, principal: M
             subject_id=request_id,
             fields=["messages"],
             at=runtime.clock.now(),
+            address=request.client.host if request.client else None,
         )
     return CounselingForMember(
         request_id=row.id,

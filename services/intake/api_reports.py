@@ -57,6 +57,7 @@ async def _read_notes(request: Request, principal: Principal, rows) -> list[Mont
                     subject_id=r.id,
                     fields=["notes"],
                     at=runtime.clock.now(),
+                    address=request.client.host if request.client else None,
                 )
     return revisions
 

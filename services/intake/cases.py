@@ -15,6 +15,7 @@ from services.intake.context import IntakeContext
 from services.intake.refcache import Db, ReferenceCache, Snapshot
 from services.intake.schemas import CaseIn
 from shared.auth import Principal
+from shared.case_keys import new_case_cipher
 from shared.crypto import identity_hash
 from shared.events.intake import CaseReported
 from shared.http_errors import FieldErrors
@@ -228,7 +229,8 @@ async def record_case(
                 .limit(1)
             )
         ).scalar_one_or_none()
-    cipher = context.cipher
+    # The case's own data key (crypto-shredding on consent withdrawal), made before any value is encrypted.
+    cipher = await new_case_cipher(session, store.case_keys, context.cipher, case_id, now)
     learned_at = body.learned_at or now
     occurred_on = body.occurred_on or (domain.local_date(body.occurred_at) if body.occurred_at else None)
     protection_level = body.protection_level or domain.DEFAULT_PROTECTION_LEVEL[body.urgency]

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.intake import store
 from services.intake.cases import child_context, counseling_answer_context, report_notes_context
 from services.intake.counseling import message_context
+from services.intake.withdrawal import reason_context
+from shared.case_keys import CASE_KEY_ID, wrap_context
 from shared.crypto import PREFIX, FieldCipher
 
 BATCH = 500
@@ -43,6 +45,9 @@ ENCRYPTED: tuple[Encrypted, ...] = (
     Encrypted(store.counseling_requests, "contact", "id", lambda row: f"counseling:{row.id}:contact"),
     Encrypted(store.counseling_messages, "body", "id", lambda row: message_context(row.request_id)),
     Encrypted(store.zalo_events, "raw", "id", lambda row: f"zalo:{row.dedupe_key}"),
+    # Per-case data keys are wrapped by the master key: rotation re-wraps them (values under them stay as they are).
+    Encrypted(store.case_keys, "wrapped", "case_id", lambda row: wrap_context(row.case_id)),
+    Encrypted(store.consent_withdrawals, "reason", "case_id", lambda row: reason_context(row.case_id)),
 )
 
 
@@ -54,7 +59,12 @@ async def rotate_column(sessions: async_sessionmaker[AsyncSession], cipher: Fiel
     count, after = 0, None
     while True:
         async with sessions() as session, session.begin():
-            query = select(spec.table).where(column.is_not(None), column.not_like(active)).order_by(key).limit(BATCH)
+            query = (
+                select(spec.table)
+                .where(column.is_not(None), column.not_like(active), column.not_like(f"{PREFIX}:{CASE_KEY_ID}:%"))
+                .order_by(key)
+                .limit(BATCH)
+            )
             if after is not None:
                 query = query.where(key > after)
             rows = (await session.execute(query.with_for_update(skip_locked=False))).all()

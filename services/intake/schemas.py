@@ -164,6 +164,9 @@ class CaseOut(BaseModel):
     legal_basis: str
     consent: ConsentOut
     has_child_data: bool
+    erased: bool = Field(
+        default=False, description="Consent was withdrawn: the child's data and the free text are erased for good."
+    )
     possible_duplicate_of: uuid.UUID | None = Field(
         default=None, description="Shown to the chair and the committee only."
     )

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.auth import credentials_table
+from shared.case_keys import case_keys_table
 from shared.db import service_metadata
 from shared.outbox import inbox_table, outbox_table
 
@@ -35,6 +36,8 @@ metadata = service_metadata("intake")
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 credentials = credentials_table(metadata)
+# Each case's own data key, wrapped by the master key (shared/case_keys.py); destroyed on consent withdrawal.
+case_keys = case_keys_table(metadata)
 
 units = Table(
     "units",
@@ -146,7 +149,7 @@ cases = Table(
     Column("occurred_at", DateTime(timezone=True), nullable=True),
     Column("learned_at", DateTime(timezone=True), nullable=False),
     Column("reported_at", DateTime(timezone=True), nullable=False),
-    Column("summary", Text, nullable=False),
+    Column("summary", Text, nullable=True),  # NULL once erased (consent withdrawn, retention)
     # Filed below its category's emergency floor: the floor and the reporter's reason (the chair reads it).
     Column("suggested_urgency", String(16), nullable=True),
     Column("urgency_reason", Text, nullable=True),
@@ -206,6 +209,18 @@ consent_followups = Table(
     Index("ix_consent_followups_open", "opened_at", postgresql_where=text("resolved_at IS NULL")),
 )
 
+# Consent withdrawals (Law 91/2025): who recorded it, when, and why (the reason encrypted with the master key,
+# so it stays readable after the case's own key is destroyed).
+consent_withdrawals = Table(
+    "consent_withdrawals",
+    metadata,
+    Column("case_id", UUID(as_uuid=True), ForeignKey("cases.id"), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("account_id", UUID(as_uuid=True), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
 # Superseded by the per-year sequences `intake.case_code_<year>` (migration 0002); kept for their start values.
 case_counters = Table(
     "case_counters",
@@ -236,6 +251,7 @@ audit_log = Table(
     Column("action", String(40), nullable=False),
     Column("case_id", UUID(as_uuid=True), nullable=True, index=True),
     Column("fields", ARRAY(String(32)), nullable=False),
+    Column("address", String(64), nullable=True),  # migration 0009: the reading request's client address
 )
 
 monthly_reports = Table(

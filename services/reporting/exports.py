@@ -13,21 +13,13 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
-from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from services.reporting.tables import Sheet
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutral(value: Any) -> Any:
-    """Text a spreadsheet would read as a formula, made plain text; anything else unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+from shared.spreadsheet import FORMULA_STARTS as FORMULA_STARTS
+from shared.spreadsheet import neutral
 
 
 def to_csv(sheet: Sheet) -> bytes:

@@ -15,7 +15,14 @@ from services.routing.answers import answer_assignment, chair_changes_members
 from services.routing.api_referrals import ReferralOut, referral_out
 from services.routing.cases import locked_case, move_case
 from services.routing.domain import summarise_opinions
-from services.routing.freetext import answer_context, cipher_of, opinion_context, outcome_context, proposal_context
+from services.routing.freetext import (
+    answer_context,
+    case_cipher_of,
+    cipher_of,
+    opinion_context,
+    outcome_context,
+    proposal_context,
+)
 from services.routing.registry import FieldName
 from services.routing.roster import ACTIVE, committee_recipients
 from shared.audit import record_read
@@ -130,8 +137,8 @@ class StatusOut(BaseModel):
 async def _case_view(request: Request, case_id: uuid.UUID, principal: Principal) -> CaseOut:
     """The case with its free text decrypted; the read is written to the audit log (who, which fields)."""
     runtime = runtime_of(request)
-    cipher = cipher_of(runtime.settings)
     async with runtime.sessions() as session, session.begin():
+        cipher = await case_cipher_of(session, runtime.settings, case_id)
         case = (await session.execute(select(store.cases).where(store.cases.c.case_id == case_id))).first()
         if case is None:
             raise NotFound("No such case.", "Không tìm thấy vụ việc.")
@@ -160,7 +167,7 @@ async def _case_view(request: Request, case_id: uuid.UUID, principal: Principal)
             opinions=[
                 OpinionOut(
                     **{k: row._mapping[k] for k in OpinionOut.model_fields if k != "text"},
-                    text=cipher.decrypt(row.text, opinion_context(row.opinion_id)),
+                    text=cipher.decrypt_optional(row.text or None, opinion_context(row.opinion_id)) or "",
                 )
                 for row in opinions
             ],
@@ -258,7 +265,9 @@ async def post_opinion(request: Request, case_id: uuid.UUID, body: OpinionIn, pr
                 opinion_id=opinion_id,
                 case_id=case_id,
                 member_id=principal.member_id or principal.account_id,
-                text=cipher_of(fx.settings).encrypt(body.text, opinion_context(opinion_id)),
+                text=(await case_cipher_of(fx.session, fx.settings, case_id, create_at=fx.now)).encrypt(
+                    body.text, opinion_context(opinion_id)
+                ),
                 recommended_level=body.recommended_level,
                 referrals=list(body.referrals),
                 created_at=fx.now,
@@ -292,7 +301,9 @@ async def forward(request: Request, case_id: uuid.UUID, body: ForwardIn, princip
             fx,
             case_id,
             "forwarded",
-            proposal=cipher_of(fx.settings).encrypt(body.proposal, proposal_context(case_id)),
+            proposal=(await case_cipher_of(fx.session, fx.settings, case_id, create_at=fx.now)).encrypt(
+                body.proposal, proposal_context(case_id)
+            ),
             proposal_level=level,
             proposal_referrals=list(referrals),
             forwarded_at=fx.now,

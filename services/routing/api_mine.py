@@ -15,7 +15,7 @@ from sqlalchemy import case, func, literal, select
 from services.routing import store
 from services.routing.api import CaseOut, OpinionIn, _case_view, _holds, auth
 from services.routing.cases import locked_case
-from services.routing.freetext import cipher_of, opinion_context
+from services.routing.freetext import case_cipher_of, opinion_context
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.service import runtime_of
@@ -107,7 +107,9 @@ async def edit_opinion(
             store.opinions.update()
             .where(o.opinion_id == opinion_id)
             .values(
-                text=cipher_of(fx.settings).encrypt(body.text, opinion_context(opinion_id)),
+                text=(await case_cipher_of(fx.session, fx.settings, case_id, create_at=fx.now)).encrypt(
+                    body.text, opinion_context(opinion_id)
+                ),
                 recommended_level=body.recommended_level,
                 referrals=list(body.referrals),
             )

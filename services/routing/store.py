@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from shared.audit import audit_table
 from shared.auth import credentials_table
+from shared.case_keys import case_keys_table
 from shared.db import service_metadata
 from shared.outbox import inbox_table, outbox_table
 
@@ -38,6 +39,8 @@ inbox = inbox_table(metadata)
 credentials = credentials_table(metadata)
 # Reads of the free text about a child routing keeps (opinions, proposal, outcome, counseling answers): append-only.
 audit_log = audit_table(metadata)
+# Each case's own key for its opinions, proposal and outcome (shared/case_keys.py): destroyed on consent withdrawal.
+case_keys = case_keys_table(metadata)
 
 members = Table(
     "members",

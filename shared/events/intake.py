@@ -280,3 +280,20 @@ class AccountLinkIssuedV1(Event):
 
     def upgrade(self) -> AccountLinkIssued:
         return AccountLinkIssued(**self.model_dump(exclude={"link"}), sealed_link=None)
+
+
+class CaseConsentWithdrawn(Event):
+    """Consent to process a child's data was withdrawn (Law 91/2025): intake destroyed the case's data key, so
+    its child data and free text are unreadable for good (backups included); the case is still counted.
+
+    Emitted by intake when an authorised person records the withdrawal (who and why stay in intake's audit
+    log); routing destroys its own key of the case (opinions, proposal, outcome). Carries the reference only.
+    """
+
+    TYPE = "case.consent_withdrawn"
+    PRODUCER = "intake"
+    CONSUMERS = ("routing",)
+
+    case_id: uuid.UUID
+    code: str
+    withdrawn_at: datetime

@@ -91,17 +91,40 @@ async def test_the_clubs_counseling_answer_is_stored_encrypted(intake):
     assert await eventually(answer) == ANSWER
 
 
-async def test_the_data_migration_encrypts_free_text_stored_in_plain_before(intake):
-    created = await intake.client.post("/v1/cases", json=MINIMAL_CASE, headers=intake.headers["reporter"])
-    case_id = uuid.UUID(created.json()["id"])
-    async with intake.sessions() as session, session.begin():
-        from sqlalchemy import text
+async def test_the_data_migration_encrypts_free_text_stored_in_plain_before(intake, template_database):
+    """On a copy of the database at 0006 (free text in plain), `upgrade head` encrypts it (migration 0007)."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
 
-        await session.execute(text("UPDATE intake.cases SET summary = :s WHERE id = :c"), {"s": SUMMARY, "c": case_id})
-    config = alembic_config(MIGRATIONS, intake.env["DATABASE_URL"])
-    await asyncio.to_thread(command.downgrade, config, "0006")
-    await asyncio.to_thread(command.upgrade, config, "head")
-    [row] = await intake.rows("SELECT summary FROM intake.cases WHERE id = :c", c=case_id)
-    assert row["summary"].startswith("v2:") and "Huy" not in row["summary"]
-    read = await intake.client.get(f"/v1/cases/{case_id}", headers=intake.headers["chair"])
-    assert read.json()["summary"] == SUMMARY
+    from devtools import infra
+    from shared.crypto import DEV_CHILD_DATA_KEYS as KEYS
+    from shared.crypto import FieldCipher, parse_keys
+
+    database = infra.unique("caunoi_mig")
+    await asyncio.to_thread(infra.create_database, database, template_database)
+    url = infra.sqlalchemy_url(database)
+    config = alembic_config(MIGRATIONS, url)
+    case_id = uuid.uuid4()
+    try:
+        await asyncio.to_thread(command.downgrade, config, "0006")
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO intake.cases (id, code, unit, category, urgency, protection_level, "
+                    "special_circumstances, learned_at, reported_at, summary, status, age_band, legal_basis, "
+                    "reported_by) VALUES (:id, 'TN-2026-999999', 'phuong-tan-ninh', 'neglect', 'high', 'support', "
+                    "'{}', now(), now(), :s, 'reported', 'unknown', 'consent', :id)"
+                ),
+                {"id": case_id, "s": SUMMARY},
+            )
+        await asyncio.to_thread(command.upgrade, config, "head")
+        async with engine.connect() as conn:
+            stored = (
+                await conn.execute(text("SELECT summary FROM intake.cases WHERE id = :c"), {"c": case_id})
+            ).scalar_one()
+        await engine.dispose()
+        assert stored.startswith("v2:") and "Huy" not in stored
+        assert FieldCipher(parse_keys(KEYS)).decrypt(stored, f"case:{case_id}:summary") == SUMMARY
+    finally:
+        await asyncio.to_thread(infra.drop_database, database)

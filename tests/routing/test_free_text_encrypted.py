@@ -88,3 +88,39 @@ async def test_opinions_proposal_outcome_and_answers_are_encrypted_and_their_rea
             app, "SELECT role, fields FROM routing.audit_log WHERE case_id = :r", r=request.request_id
         )
         assert entry == {"role": "chair", "fields": ["answer_text"]}
+
+
+async def test_consent_withdrawn_erases_routings_part_of_the_case(base_env):
+    from datetime import timedelta
+
+    from shared.events.intake import CaseConsentWithdrawn
+
+    settings = routing_settings(base_env)
+    await seeded(settings)
+    async with routing_app(settings, FakeClock(START)) as (app, client):
+        await publish(settings, case_reported("violence_emotional", "phuong-tan-ninh", "medium"))
+        assigned = (await eventually(lambda: emitted(app, "case.assigned")))[0]
+        case_id = uuid.UUID(assigned["case_id"])
+        url = f"/v1/cases/{case_id}"
+        chair = await as_role(app, "chair")
+        psychologist = await as_assignee(app, by_field(assigned)["psychology"])
+        accept = f"/v1/assignments/{by_field(assigned)['psychology']['assignment_id']}/accept"
+        assert (await client.post(accept, headers=psychologist)).status_code == 200
+        assert (await client.post(f"{url}/opinions", json={"text": OPINION}, headers=psychologist)).status_code == 201
+        assert (await client.post(f"{url}/forward", json={"proposal": PROPOSAL}, headers=chair)).status_code == 200
+        [stored] = await _rows(app, "SELECT text FROM routing.opinions WHERE case_id = :c", c=case_id)
+        assert stored["text"].startswith("v2:case:")  # under the case's own key
+
+        withdrawn = CaseConsentWithdrawn(
+            case_id=case_id, code=assigned["code"], withdrawn_at=START + timedelta(hours=1)
+        )
+        await publish(settings, Envelope.wrap(withdrawn, producer="intake"))
+
+        async def erased() -> bool:
+            rows = await _rows(app, "SELECT wrapped FROM routing.case_keys WHERE case_id = :c", c=case_id)
+            return bool(rows) and rows[0]["wrapped"] is None
+
+        await eventually(erased)
+        read = (await client.get(url, headers=chair)).json()
+        assert read["proposal"] is None and [o["text"] for o in read["opinions"]] == [""]
+        assert read["status"] == "forwarded"  # the case itself, and what is counted, stay
