@@ -17,6 +17,7 @@ from services.intake.authcache import MAX_TTL_SECONDS
 from services.intake.context import IntakeContext, build_context
 from services.intake.handlers import make_handlers
 from services.intake.refcache import listen
+from services.intake.retention import retention_worker
 from services.intake.settings import IntakeSettings
 from services.intake.zalo import zalo_worker
 from shared.clock import Clock
@@ -53,7 +54,7 @@ def create_app(settings: IntakeSettings | None = None, *, clock: Clock | None = 
             admin_router,
             signin_router,
         ],
-        workers=[zalo_worker(context), change_listener(context)],
+        workers=[zalo_worker(context), change_listener(context), retention_worker(context)],
         title="Cầu Nối — intake",
         description="Cases, monthly reports, counseling requests and the Zalo webhook. See docs/intake.md.",
         serves_without_broker=True,  # cases are committed with their events; the outbox holds them

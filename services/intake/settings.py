@@ -72,5 +72,15 @@ class IntakeSettings(ChildDataSettings, SealingSettings):
     reset_max_per_hour: int = Field(
         default=3, ge=1, description="Password-reset emails sent to one account per hour (more requests still get 202)."
     )
+    retention_days_after_close: int = Field(
+        default=365,
+        ge=0,
+        description="Days after a case is closed before its child's data and free text are erased (crypto-shredded; "
+        "the counts stay). 365 keeps a closed case readable through the year's review (sơ kết) and a reopening; "
+        "the 3- and 5-year reviews of the plan need counts only. 0: never. See `retention --dry-run`.",
+    )
+    retention_interval_seconds: float = Field(
+        default=3600, gt=0, description="Seconds between runs of the retention job."
+    )
     zalo_app_id: str = Field(default="", description="Zalo app id, part of the webhook signature.")
     zalo_oa_secret: str = Field(default="", description="Zalo OA secret key, part of the webhook signature.")

@@ -55,7 +55,8 @@ async def erase_case(
         under_case_key(getattr(children, f)) for f in store.CHILD_FIELDS if getattr(children, f) is not None
     ):
         await session.execute(delete(store.case_children).where(store.case_children.c.case_id == case_id))
-    await outbox.add(session, CaseConsentWithdrawn(case_id=case_id, code=code, withdrawn_at=at), key=case_id)  # type: ignore[arg-type]
+    event = CaseConsentWithdrawn(case_id=case_id, code=code, withdrawn_at=at, reason=why)  # type: ignore[arg-type]
+    await outbox.add(session, event, key=case_id)  # type: ignore[arg-type]
 
 
 async def withdraw_consent(

@@ -46,9 +46,10 @@ async def case_cipher_of(
     return await case_cipher(session, store.case_keys, cipher_of(settings), case_id, create_at=create_at)
 
 
-async def erase_case(session: AsyncSession, case_id: uuid.UUID, at: datetime) -> None:
-    """Consent withdrawn: destroy the case's key; overwrite what was written under the master key before."""
-    await destroy(session, store.case_keys, case_id, at=at, why="consent_withdrawn")
+async def erase_case(session: AsyncSession, case_id: uuid.UUID, at: datetime, why: str = "consent_withdrawn") -> None:
+    """Consent withdrawn (or retention): destroy the case's key; overwrite what was written under the master key
+    before."""
+    await destroy(session, store.case_keys, case_id, at=at, why=why)
     own = f"{PREFIX}:{CASE_KEY_ID}:%"
     c, o = store.cases.c, store.opinions.c
     for column in (c.proposal, c.outcome):

@@ -47,7 +47,7 @@ async def on_case_reported(event: CaseReported, ctx: HandlerContext) -> None:
 
 async def on_consent_withdrawn(event: CaseConsentWithdrawn, ctx: HandlerContext) -> None:
     """Intake erased the case's child data: routing destroys its key of the case (opinions, proposal, outcome)."""
-    await erase_case(ctx.session, event.case_id, event.withdrawn_at)
+    await erase_case(ctx.session, event.case_id, event.withdrawn_at, event.reason)
 
 
 async def on_counseling_request(event: CounselingRequestReceived, ctx: HandlerContext) -> None:

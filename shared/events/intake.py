@@ -297,3 +297,6 @@ class CaseConsentWithdrawn(Event):
     case_id: uuid.UUID
     code: str
     withdrawn_at: datetime
+    # consent_withdrawn: an authorised person recorded it; retention: the case was closed longer than the
+    # retention period (RETENTION_DAYS_AFTER_CLOSE).
+    reason: Literal["consent_withdrawn", "retention"] = "consent_withdrawn"

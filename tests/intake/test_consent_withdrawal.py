@@ -60,5 +60,6 @@ async def test_withdrawal_destroys_the_cases_key_keeps_the_count_and_records_who
     [why] = await intake.rows("SELECT role, reason FROM intake.consent_withdrawals WHERE case_id = :c", c=cid)
     assert why["role"] == "chair" and cipher.decrypt(why["reason"], f"withdrawal:{case_id}:reason").startswith("Mẹ")
     [event] = await intake.events("case.consent_withdrawn", case_id)
-    assert set(json.loads(event)["payload"]) == {"case_id", "code", "withdrawn_at"}
+    assert json.loads(event)["payload"]["reason"] == "consent_withdrawn"
+    assert set(json.loads(event)["payload"]) == {"case_id", "code", "withdrawn_at", "reason"}
     assert await intake.rows("SELECT id FROM intake.cases WHERE id = :c", c=cid)  # still counted
