@@ -29,6 +29,17 @@ class IntakeSettings(ChildDataSettings, SealingSettings):
     counseling_rate_limit: int = Field(
         default=5, ge=1, description="Counseling requests accepted per client address in one window."
     )
+    counseling_global_limit: int = Field(
+        default=300,
+        ge=1,
+        description="Counseling requests accepted from everyone together in one window (protects members from a "
+        "flood from many addresses).",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses/networks of reverse proxies whose X-Forwarded-For is believed (the "
+        "counseling limit then counts the client behind them). Empty: the connecting address counts.",
+    )
     counseling_rate_window_seconds: int = Field(
         default=3600, ge=1, description="Length of the counseling rate-limit window."
     )

@@ -110,6 +110,18 @@ account_tokens = Table(
     Column("invalidated_at", DateTime(timezone=True), nullable=True),
 )
 
+# Anonymous counseling requests taken, by client bucket (an address, an IPv6 /64), for the per-client limit and
+# the global cap (services/intake/ratelimit.py): in the database, so every replica counts the same attempts.
+counseling_attempts = Table(
+    "counseling_attempts",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("bucket", String(64), nullable=False),
+    Index("ix_counseling_attempts_bucket", "bucket", "at"),
+    Index("ix_counseling_attempts_at", "at"),
+)
+
 # Every sign-in attempt (never the password). Failed ones within a window drive the 429s, in the database
 # so every replica counts the same attempts.
 signin_attempts = Table(
