@@ -69,7 +69,7 @@ async def list_follow_ups(request: Request, _principal: Chair, include_resolved:
     "/v1/cases/{case_id}/consent",
     response_model=FollowUp,
     summary="Record the consent obtained after an emergency: closes the case's follow-up (chair)",
-    responses=problems(401, 403, 404, 422),
+    responses=problems(401, 403, 404),
 )
 async def record_consent(case_id: uuid.UUID, body: Consent, request: Request, principal: Chair) -> FollowUp:
     if body.child is None and body.guardian is None:
@@ -120,7 +120,7 @@ class WithdrawalOut(BaseModel):
     response_model=WithdrawalOut,
     status_code=201,
     summary="Record that consent was withdrawn: the case's child data and free text are erased for good (chair, admin)",
-    responses=problems(401, 403, 404, 409, 422),
+    responses=problems(401, 403, 404, 409),
 )
 async def withdraw(case_id: uuid.UUID, body: WithdrawalIn, request: Request, principal: Chair) -> WithdrawalOut:
     runtime = runtime_of(request)
