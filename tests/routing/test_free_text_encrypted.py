@@ -124,3 +124,31 @@ async def test_consent_withdrawn_erases_routings_part_of_the_case(base_env):
         read = (await client.get(url, headers=chair)).json()
         assert read["proposal"] is None and [o["text"] for o in read["opinions"]] == [""]
         assert read["status"] == "forwarded"  # the case itself, and what is counted, stay
+
+
+async def test_rotating_the_master_key_rewraps_case_keys_and_reencrypts_answers_leaving_case_values(base_env):
+    import base64
+
+    from services.routing import rotation
+    from shared.crypto import DEV_CHILD_DATA_KEYS, FieldCipher, parse_keys
+
+    settings = routing_settings(base_env)
+    await seeded(settings)
+    async with routing_app(settings, FakeClock(START)) as (app, client):
+        await publish(settings, case_reported("violence_emotional", "phuong-tan-ninh", "medium"))
+        assigned = (await eventually(lambda: emitted(app, "case.assigned")))[0]
+        case_id = uuid.UUID(assigned["case_id"])
+        psychologist = await as_assignee(app, by_field(assigned)["psychology"])
+        accept = f"/v1/assignments/{by_field(assigned)['psychology']['assignment_id']}/accept"
+        assert (await client.post(accept, headers=psychologist)).status_code == 200
+        url = f"/v1/cases/{case_id}/opinions"
+        assert (await client.post(url, json={"text": OPINION}, headers=psychologist)).status_code == 201
+        [before] = await _rows(app, "SELECT text FROM routing.opinions WHERE case_id = :c", c=case_id)
+
+        both = FieldCipher(parse_keys(f"{DEV_CHILD_DATA_KEYS},k2:{base64.b64encode(bytes(range(32))).decode()}"), "k2")
+        counts = await rotation.rotate_all(app.state.runtime.sessions, both)
+        assert counts["case_keys.wrapped"] >= 1 and counts["opinions.text"] == 0
+        [key] = await _rows(app, "SELECT wrapped FROM routing.case_keys WHERE case_id = :c", c=case_id)
+        [after] = await _rows(app, "SELECT text FROM routing.opinions WHERE case_id = :c", c=case_id)
+        assert key["wrapped"].startswith("v2:k2:") and after == before  # the case's values untouched
+        assert (await rotation.rotate_all(app.state.runtime.sessions, both))["case_keys.wrapped"] == 0
