@@ -48,6 +48,7 @@ from shared.events.routing import (
     TaskAssigned,
     TaskAssignee,
 )
+from shared.sealed import account_link_context, answer_context, development_sealer, links_context, reply_to_context
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "docs" / "samples"
@@ -76,8 +77,11 @@ def _assignment(n: int, member: Recipient, field: str | None, hours: int) -> Ass
         field=field,  # type: ignore[arg-type]
         member=member,
         respond_by=NOW + timedelta(hours=hours),
-        accept_url=f"{BASE}/links/{_id(100 + n)}/accept",
-        decline_url=f"{BASE}/links/{_id(100 + n)}/decline",
+        links=development_sealer().seal(
+            "notify",
+            {"accept": f"{BASE}/links/{_id(100 + n)}/accept", "decline": f"{BASE}/links/{_id(100 + n)}/decline"},
+            links_context(_id(100 + n)),
+        ),
     )
 
 
@@ -256,11 +260,17 @@ def messages() -> list[MessageSample]:
                     code="TV-2026-000031",
                     answered_by=LAN.member_id or _id(1),
                     answered_at=NOW,
-                    reply_zalo_user_id="8800000000000000999",
-                    answer_text="Chào em, cảm ơn em đã tin tưởng kể cho Câu lạc bộ nghe. Bị bạn bè trêu chọc "
-                    "nhiều lần là điều không ai đáng phải chịu, và đó không phải lỗi của em. Em hãy kể chuyện "
-                    "này với bố mẹ hoặc cô giáo chủ nhiệm, người em tin nhất. Nếu em muốn, em có thể nhắn tiếp "
-                    "cho Câu lạc bộ bất cứ lúc nào.",
+                    reply_to=development_sealer().seal("notify", "8800000000000000999", reply_to_context(_id(20))),
+                    answer={
+                        "notify": development_sealer().seal(
+                            "notify",
+                            "Chào em, cảm ơn em đã tin tưởng kể cho Câu lạc bộ nghe. Bị bạn bè trêu chọc "
+                            "nhiều lần là điều không ai đáng phải chịu, và đó không phải lỗi của em. Em hãy kể "
+                            "chuyện này với bố mẹ hoặc cô giáo chủ nhiệm, người em tin nhất. Nếu em muốn, em có "
+                            "thể nhắn tiếp cho Câu lạc bộ bất cứ lúc nào.",
+                            answer_context(_id(20)),
+                        )
+                    },
                 )
             ),
         ),
@@ -332,7 +342,9 @@ def messages() -> list[MessageSample]:
         link = AccountLinkIssued(
             account_id=_id(20),
             kind=kind,  # type: ignore[arg-type]
-            link=f"{BASE}/moi/mau-lien-ket-chi-dung-mot-lan",
+            sealed_link=development_sealer().seal(
+                "notify", f"{BASE}/moi/mau-lien-ket-chi-dung-mot-lan", account_link_context(_id(20))
+            ),
             email="canbo.tanninh@tinhdoan-tayninh.vn",
             display_name="Nguyễn Văn An",
             issued_at=NOW,

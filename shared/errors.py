@@ -38,6 +38,12 @@ class Conflict(Refusal):
     status = 409
 
 
+class Gone(Refusal):
+    """The resource existed and was erased on purpose (a case's child data after consent was withdrawn)."""
+
+    status = 410
+
+
 class TooManyRequests(Refusal):
     status = 429
 

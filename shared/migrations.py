@@ -8,6 +8,7 @@ A service's `migrations/env.py` is two lines: import its metadata, call `run_env
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +74,34 @@ def _run_sync(connection: Connection, options: dict[str, Any]) -> None:
     context.configure(connection=connection, **options)
     with context.begin_transaction():
         context.run_migrations()
+
+
+def encrypt_plain_text(
+    settings: Any, schema: str, table: str, key: str, column: str, context: Callable[[Any], str]
+) -> int:
+    """Data migration: encrypt the values of `schema.table.column` still stored as plain text (written before
+    the column was encrypted), bound to `context(row key)`, with the keys of `settings` (the service's
+    settings: CHILD_DATA_KEYS). Returns how many rows were rewritten. Run inside an Alembic upgrade."""
+    from shared.crypto import FieldCipher, is_ciphertext
+
+    cipher = FieldCipher.from_settings(settings)
+    bind = context_op_bind()
+    rows = bind.execute(
+        text(f'SELECT "{key}", "{column}" FROM "{schema}"."{table}" WHERE "{column}" IS NOT NULL FOR UPDATE')
+    ).all()
+    rewritten = 0
+    for row_key, value in rows:
+        if is_ciphertext(value):
+            continue
+        bind.execute(
+            text(f'UPDATE "{schema}"."{table}" SET "{column}" = :v WHERE "{key}" = :k'),
+            {"v": cipher.encrypt(value, context(row_key)), "k": row_key},
+        )
+        rewritten += 1
+    return rewritten
+
+
+def context_op_bind() -> Connection:
+    from alembic import op
+
+    return op.get_bind()

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -241,6 +243,8 @@ def create_service_app(
     app = FastAPI(title=spec.title or f"Cầu Nối {spec.name}", description=spec.description, lifespan=lifespan)
     app.state.spec = spec
     app.add_middleware(HttpMetricsMiddleware, service=spec.name)
+    if settings.ops_token:
+        app.add_middleware(OpsTokenMiddleware, token=settings.ops_token)
     app.add_middleware(TextGuardMiddleware)  # NUL, invalid UTF-8, lone surrogates: 422
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # outermost: 413 before reading
     install_error_handlers(app)
@@ -295,6 +299,35 @@ def operations_router() -> APIRouter:
         return Response(body, media_type=content_type)
 
     return router
+
+
+OPS_PATHS = ("/metrics", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect")
+
+
+class OpsTokenMiddleware:
+    """`/metrics` and the API documentation answer only to the operations token (OPS_TOKEN): they tell an
+    attacker the routes, the load and the queue depths."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in OPS_PATHS:
+            given = dict(scope["headers"]).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                body = json.dumps(
+                    {
+                        "status": 401,
+                        "detail": "The operations token is required.",
+                        "message": {"vi": "Cần mã vận hành.", "en": "The operations token is required."},
+                    }
+                ).encode()
+                headers = [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]
+                await send({"type": "http.response.start", "status": 401, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
 
 
 class HttpMetricsMiddleware:

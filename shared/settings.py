@@ -70,6 +70,12 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=262_144, ge=1024, description="Largest request body a service accepts (413 beyond)."
     )
+    ops_token: str = Field(
+        default="",
+        description="When set, `/metrics`, `/docs`, `/redoc` and `/openapi.json` answer only to "
+        "`Authorization: Bearer <OPS_TOKEN>` (Prometheus: `authorization.credentials`); empty: open, for a "
+        "deployment that keeps those paths off the public proxy.",
+    )
     log_level: str = Field(default="INFO")
     log_format: str = Field(default="json", description="`json` (one object a line) or `text`.")
     delivery_limit: int = Field(

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import accounts as account_ops
-from services.intake import reference, rotation, signin, store
-from services.intake.context import cipher_from
+from services.intake import breach, reference, retention, rotation, signin, store
+from services.intake.context import build_context, cipher_from
+from services.intake.domain import VN
 from services.intake.main import create_app
 from services.intake.settings import IntakeSettings
 from services.intake.signin_schemas import ResetIn
@@ -237,6 +238,64 @@ def rotate_keys() -> None:
     for column, n in counts.items():
         typer.echo(f"  {column}: {n}")
     typer.echo(f"re-encrypted {sum(counts.values())} values under key {cipher.active}")
+
+
+@cli.command("retention")
+def retention_run(
+    dry_run: bool = typer.Option(False, "--dry-run", help="List what would be erased, erase nothing."),
+) -> None:
+    """Erase the child's data and free text of cases closed longer than RETENTION_DAYS_AFTER_CLOSE (what the
+    scheduled job does); `--dry-run` first lists them."""
+    settings = IntakeSettings()
+    if settings.retention_days_after_close == 0:
+        typer.echo("retention is off (RETENTION_DAYS_AFTER_CLOSE=0)")
+        return
+    context = build_context(settings)
+    now = _now()
+
+    async def listing(session: AsyncSession, _outbox: Outbox) -> list[Any]:
+        return await retention.due(session, now, settings.retention_days_after_close, limit=100_000)
+
+    async def erasing(session: AsyncSession, outbox: Outbox) -> int:
+        total = 0
+        while (done := await retention.erase_due(session, outbox, context, now)) > 0:
+            total += done
+        return total
+
+    cases = _in_transaction(listing)
+    for case in cases:
+        typer.echo(f"  {case.code}  {case.unit}  closed {case.closed_at.astimezone(VN):%Y-%m-%d}")
+    if dry_run:
+        typer.echo(
+            f"{len(cases)} closed cases would be erased (closed over {settings.retention_days_after_close} days)"
+        )
+        return
+    typer.echo(f"{_in_transaction(erasing)} closed cases erased")
+
+
+@cli.command("breach-export")
+def breach_export(
+    since: datetime = typer.Option(..., help="Start of the period (ISO date or instant, Asia/Ho_Chi_Minh if naive)."),
+    until: datetime = typer.Option(..., help="End of the period (exclusive)."),
+    out: Path = typer.Option(..., help="CSV of every read; the affected cases go to <out stem>-cases.csv."),
+) -> None:
+    """Breach response (72-hour notification): every read of children's data in the period — who, which case,
+    when, from where — and the list of the cases affected, as two CSV files."""
+    since, until = (t if t.tzinfo else t.replace(tzinfo=VN) for t in (since, until))
+
+    async def run() -> tuple[list[Any], list[Any]]:
+        engine = make_engine(IntakeSettings().database_url, pool_size=1)
+        try:
+            async with make_session_factory(engine)() as session:
+                return await breach.reads(session, since, until), await breach.affected_cases(session, since, until)
+        finally:
+            await engine.dispose()
+
+    read_rows, case_rows = asyncio.run(run())
+    cases_out = out.with_name(f"{out.stem}-cases.csv")
+    out.write_bytes(breach.to_csv(breach.READ_HEADERS, read_rows))
+    cases_out.write_bytes(breach.to_csv(breach.CASE_HEADERS, case_rows))
+    typer.echo(f"{len(read_rows)} reads of children's data, {len(case_rows)} cases: {out}, {cases_out}")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ from services.intake.schemas import (
     ConsentOut,
 )
 from shared.auth import Principal
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.case_keys import CaseCipher
+from shared.errors import Conflict, Forbidden, Gone, NotFound
 from shared.http_errors import problems
 from shared.service import runtime_of
 from shared.uow import unit_of_work
@@ -127,8 +128,9 @@ async def _visible_case(request: Request, principal: Principal, case_id: uuid.UU
     if principal.role == "reporter":
         query = query.where(c.unit == principal.unit)
     elif principal.role == "member":
+        # A member reads the cases it is on, until the case is closed (again once it is reopened).
         on_case = select(m.case_id).where(m.case_id == c.id, m.member_id == principal.member_id, m.on_case)
-        query = query.where(on_case.exists())
+        query = query.where(on_case.exists(), c.status != "closed")
     elif principal.role == "committee":
         query = query.where(c.status.in_(domain.COMMITTEE_SEES))
     async with runtime_of(request).sessions() as session:
@@ -138,7 +140,18 @@ async def _visible_case(request: Request, principal: Principal, case_id: uuid.UU
     return row, row.has_child
 
 
-def _case_out(row, has_child: bool, principal: Principal) -> CaseOut:
+CHAIRS = ("chair", "committee")
+ERASED = (
+    "The child's data of this case was erased (consent withdrawn).",
+    "Thông tin của trẻ trong vụ việc này đã bị xóa (rút lại sự đồng ý).",
+)
+
+
+def _case_out(row, has_child: bool, principal: Principal, cipher: CaseCipher | None = None) -> CaseOut:
+    """The case as the API shows it. With `cipher`, its free text decrypted (the caller audits the read);
+    without, none of it (lists)."""
+    reason = row.urgency_reason if cipher is not None and principal.role in CHAIRS else None
+    emergency = row.emergency_reason if cipher is not None and principal.role in CHAIRS else None
     return CaseOut(
         id=row.id,
         code=row.code,
@@ -148,7 +161,8 @@ def _case_out(row, has_child: bool, principal: Principal) -> CaseOut:
         urgency=row.urgency,
         protection_level=row.protection_level,
         special_circumstances=list(row.special_circumstances),
-        summary=row.summary,
+        summary=cipher.decrypt_optional(row.summary, child_context(row.id, "summary")) if cipher is not None else None,
+        erased=cipher.destroyed if cipher is not None else False,
         learned_at=row.learned_at,
         occurred_at=row.occurred_at,
         occurred_on=row.occurred_on,
@@ -157,21 +171,47 @@ def _case_out(row, has_child: bool, principal: Principal) -> CaseOut:
         legal_basis=row.legal_basis,
         consent=ConsentOut(child=row.child_consent, guardian=row.guardian_consent),
         has_child_data=has_child,
-        possible_duplicate_of=row.possible_duplicate_of if principal.role in ("chair", "committee") else None,
-        urgency_reason=row.urgency_reason if principal.role in ("chair", "committee") else None,
+        possible_duplicate_of=row.possible_duplicate_of if principal.role in CHAIRS else None,
+        urgency_reason=cipher.decrypt_optional(reason, child_context(row.id, "urgency_reason")) if cipher else None,
+        emergency_reason=(
+            cipher.decrypt_optional(emergency, child_context(row.id, "emergency_reason")) if cipher else None
+        ),
         suggested_urgency=row.suggested_urgency,
     )
+
+
+def free_text_read(row, principal: Principal) -> list[str]:
+    """The free-text fields of the case `_case_out` gives this principal (what the audit row names)."""
+    chair = principal.role in CHAIRS
+    return [
+        "summary",
+        *(["urgency_reason"] if row.urgency_reason and chair else []),
+        *(["emergency_reason"] if row.emergency_reason and chair else []),
+    ]
 
 
 @router.get(
     "/v1/cases/{case_id}",
     response_model=CaseOut,
-    summary="A case, without the child's data",
+    summary="A case with its summary, without the child's data (the summary's read is audited)",
     responses=problems(401, 403, 404),
 )
 async def get_case(case_id: uuid.UUID, request: Request, principal: Reader) -> CaseOut:
     row, has_child = await _visible_case(request, principal, case_id)
-    return _case_out(row, has_child, principal)
+    runtime = runtime_of(request)
+    async with runtime.sessions() as session, session.begin():
+        cipher = await audit.cipher_of_case(session, intake_context(request).cipher, case_id)
+        out = _case_out(row, has_child, principal, cipher)
+        await audit.record_read(
+            session,
+            principal,
+            action="read_case",
+            subject_id=case_id,
+            fields=free_text_read(row, principal),
+            at=runtime.clock.now(),
+            address=request.client.host if request.client else None,
+        )
+    return out
 
 
 @router.get(
@@ -194,7 +234,7 @@ async def list_cases(
     )
     if principal.role == "reporter":
         query = query.where(c.unit == principal.unit)
-    if principal.role == "committee":
+    elif principal.role == "committee":
         query = query.where(c.status.in_(domain.COMMITTEE_SEES))
     if unit is not None:
         query = query.where(c.unit == unit)
@@ -216,12 +256,20 @@ async def list_cases(
 async def get_child(case_id: uuid.UUID, request: Request, principal: ChildReader) -> ChildOut:
     await _visible_case(request, principal, case_id)
     runtime = runtime_of(request)
-    cipher = intake_context(request).cipher
     async with unit_of_work(runtime) as uow:
         session = uow.session
+        cipher = await audit.cipher_of_case(session, intake_context(request).cipher, case_id)
+        if cipher.destroyed:
+            raise Gone(*ERASED)
         values = await audit.child_fields(session, cipher, case_id)
         await audit.record_read(
-            session, principal, action="read_child", subject_id=case_id, fields=values, at=runtime.clock.now()
+            session,
+            principal,
+            action="read_child",
+            subject_id=case_id,
+            fields=values,
+            at=runtime.clock.now(),
+            address=request.client.host if request.client else None,
         )
     return ChildOut(case_id=case_id, child=Child.model_validate(values))
 
@@ -236,9 +284,11 @@ async def get_form_01(case_id: uuid.UUID, request: Request, principal: ChildRead
     row, _ = await _visible_case(request, principal, case_id)
     runtime = runtime_of(request)
     context = intake_context(request)
-    cipher = context.cipher
     async with unit_of_work(runtime) as uow:
         session = uow.session
+        cipher = await audit.cipher_of_case(session, context.cipher, case_id)
+        if cipher.destroyed:
+            raise Gone(*ERASED)
         child = await audit.child_fields(session, cipher, case_id)
         reporter = (
             json.loads(cipher.decrypt(row.reporter_contact, child_context(case_id, "reporter_contact")))
@@ -255,9 +305,15 @@ async def get_form_01(case_id: uuid.UUID, request: Request, principal: ChildRead
         groups = (
             await session.execute(select(s.name_vi).where(s.code.in_(list(row.special_circumstances))).order_by(s.code))
         ).scalars()
-        read = [*child, *(["reporter_contact"] if reporter else [])]
+        read = [*child, *(["reporter_contact"] if reporter else []), "summary"]
         await audit.record_read(
-            session, principal, action="form_01", subject_id=case_id, fields=read, at=runtime.clock.now()
+            session,
+            principal,
+            action="form_01",
+            subject_id=case_id,
+            fields=read,
+            at=runtime.clock.now(),
+            address=request.client.host if request.client else None,
         )
     body = form01.render(
         form01.Form01(
@@ -270,7 +326,7 @@ async def get_form_01(case_id: uuid.UUID, request: Request, principal: ChildRead
             category_name=category_name or row.category,
             urgency=row.urgency,
             protection_level=row.protection_level,
-            summary=row.summary,
+            summary=cipher.decrypt(row.summary, child_context(case_id, "summary")),
             special_circumstances=list(groups),
             child=child,
             reporter=reporter,

@@ -16,8 +16,10 @@ from sqlalchemy import select
 
 from services.intake import audit, domain, store
 from services.intake.api_cases import auth
+from services.intake.cases import counseling_answer_context
 from services.intake.context import intake_context
 from services.intake.counseling import add_message, message_context, open_request
+from services.intake.ratelimit import client_bucket
 from services.intake.schemas import CounselingCreated, CounselingIn, CounselingStatus
 from shared.auth import Principal
 from shared.errors import FieldErrors, NotFound, TooManyRequests
@@ -30,10 +32,6 @@ CodePath = Annotated[str, Path(pattern=r"^TV-\d{4}-[A-Z0-9]{8}$")]
 NOT_FOUND = "No request with this code and secret."
 NOT_FOUND_VI = "Không có yêu cầu nào với mã và mã bí mật này."
 MessageReader = Annotated[Principal, Depends(auth.require("member", "chair"))]
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 @router.post(
@@ -53,7 +51,13 @@ async def create_request(body: CounselingIn, request: Request) -> JSONResponse:
             ).scalar_one_or_none()
         if not category:
             raise FieldErrors.one("body.topic", "Unknown topic; a category code or `free`.", "Chủ đề không hợp lệ.")
-    allowed, wait = context.limiter.allow(client_address(request))
+    now = runtime.clock.now()
+    limiter = context.limiter
+    bucket = client_bucket(
+        request.client.host if request.client else None, request.headers.get("x-forwarded-for"), limiter.trusted
+    )
+    async with runtime.sessions() as session, session.begin():
+        allowed, wait = await limiter.take(session, bucket, now)
     if not allowed:
         raise TooManyRequests(
             "Too many requests from this address; try again later.",
@@ -61,7 +65,6 @@ async def create_request(body: CounselingIn, request: Request) -> JSONResponse:
             headers={"Retry-After": str(wait)},
         )
     secret = domain.counseling_secret()
-    now = runtime.clock.now()
     async with unit_of_work(runtime) as uow:
         session = uow.session
         request_id, code = await open_request(
@@ -107,7 +110,7 @@ async def get_request(
         status=row.status,
         topic=row.topic,
         received_at=row.received_at,
-        answer=row.answer_text,
+        answer=intake_context(request).cipher.decrypt_optional(row.answer_text, counseling_answer_context(row.id)),
         answered_at=row.answered_at,
     )
 
@@ -167,6 +170,7 @@ async def request_messages(request_id: uuid.UUID, request: Request, principal: M
             subject_id=request_id,
             fields=["messages"],
             at=runtime.clock.now(),
+            address=request.client.host if request.client else None,
         )
     return CounselingForMember(
         request_id=row.id,

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
-from services.intake import domain, store
+from services.intake import audit, domain, store
 from services.intake.api_cases import auth
-from services.intake.cases import successor_names
+from services.intake.cases import report_notes_context, successor_names
 from services.intake.context import intake_context
 from services.intake.schemas import MonthlyReportHistory, MonthlyReportIn, MonthlyReportOut
 from shared.auth import Principal
+from shared.crypto import FieldCipher
 from shared.errors import FieldErrors, NotFound
 from shared.events.intake import MonthlyReportSubmitted
 from shared.http_errors import problems
@@ -35,8 +36,31 @@ def _own_unit(principal: Principal, unit: str) -> None:
         raise NotFound(NOT_FOUND, NOT_FOUND_VI)
 
 
-def _out(row) -> MonthlyReportOut:
-    return MonthlyReportOut.model_validate(row._mapping)
+def _out(row, cipher: FieldCipher) -> MonthlyReportOut:
+    """A revision with its notes decrypted (the caller audits the read: `_audit_notes`)."""
+    values = dict(row._mapping)
+    values["notes"] = cipher.decrypt_optional(row.notes, report_notes_context(row.id))
+    return MonthlyReportOut.model_validate(values)
+
+
+async def _read_notes(request: Request, principal: Principal, rows) -> list[MonthlyReportOut]:
+    """The revisions, decrypted, with one audit row for each whose notes were read (they may name a child)."""
+    runtime = runtime_of(request)
+    revisions = [_out(r, intake_context(request).cipher) for r in rows]
+    with_notes = [r for r in rows if r.notes is not None]
+    if with_notes:
+        async with runtime.sessions() as session, session.begin():
+            for r in with_notes:
+                await audit.record_read(
+                    session,
+                    principal,
+                    action="read_report_notes",
+                    subject_id=r.id,
+                    fields=["notes"],
+                    at=runtime.clock.now(),
+                    address=request.client.host if request.client else None,
+                )
+    return revisions
 
 
 @router.put(
@@ -105,7 +129,8 @@ async def put_report(
             "activities_held": body.activities_held,
             "notes": body.notes,
         }
-        await session.execute(store.monthly_reports.insert().values(**values))
+        notes = intake_context(request).cipher.encrypt_optional(body.notes, report_notes_context(values["id"]))
+        await session.execute(store.monthly_reports.insert().values(**{**values, "notes": notes}))
         await uow.emit(
             MonthlyReportSubmitted(
                 report_id=values["id"],
@@ -142,7 +167,7 @@ async def get_report(unit: UnitPath, period: PeriodPath, request: Request, princ
         ).all()
     if not rows:
         raise NotFound(NOT_FOUND, NOT_FOUND_VI)
-    revisions = [_out(r) for r in rows]
+    revisions = await _read_notes(request, principal, rows)
     return MonthlyReportHistory(unit=unit, period=period, latest=revisions[-1], revisions=revisions)
 
 
@@ -161,4 +186,4 @@ async def list_reports(unit: UnitPath, request: Request, principal: Reader) -> l
                 select(store.monthly_reports).where(m.unit == unit).order_by(m.period.desc(), m.revision)
             )
         ).all()
-    return [_out(r) for r in rows]
+    return await _read_notes(request, principal, rows)

@@ -12,12 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import store
 from services.intake.cases import child_context
-from services.intake.crypto import FieldCipher
 from shared.auth import Principal
+from shared.case_keys import CaseCipher, case_cipher
+from shared.crypto import FieldCipher
 
 
-async def child_fields(session: AsyncSession, cipher: FieldCipher, case_id: uuid.UUID) -> dict[str, str]:
-    """The case's child fields that hold a value, decrypted."""
+async def cipher_of_case(session: AsyncSession, master: FieldCipher, case_id: uuid.UUID) -> CaseCipher:
+    """The case's cipher (its own key; values written before under the master key still read)."""
+    return await case_cipher(session, store.case_keys, master, case_id)
+
+
+async def child_fields(session: AsyncSession, cipher: FieldCipher | CaseCipher, case_id: uuid.UUID) -> dict[str, str]:
+    """The case's child fields that hold a value, decrypted (with the case's cipher: `case_cipher`)."""
     row = (await session.execute(select(store.case_children).where(store.case_children.c.case_id == case_id))).first()
     if row is None:
         return {}
@@ -36,6 +42,7 @@ async def record_read(
     subject_id: uuid.UUID,
     fields: Iterable[str],
     at: datetime,
+    address: str | None = None,
 ) -> None:
     """Write who read which fields of which case (or counseling request: `action` tells them apart)."""
     await session.execute(
@@ -47,5 +54,6 @@ async def record_read(
             action=action,
             case_id=subject_id,
             fields=sorted(fields),
+            address=address,
         )
     )

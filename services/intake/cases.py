@@ -12,10 +12,11 @@ from sqlalchemy import Integer, bindparam, func, select
 
 from services.intake import domain, store
 from services.intake.context import IntakeContext
-from services.intake.crypto import identity_hash
 from services.intake.refcache import Db, ReferenceCache, Snapshot
 from services.intake.schemas import CaseIn
 from shared.auth import Principal
+from shared.case_keys import new_case_cipher
+from shared.crypto import identity_hash
 from shared.events.intake import CaseReported
 from shared.http_errors import FieldErrors
 from shared.outbox import Outbox
@@ -24,7 +25,16 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 
 def child_context(case_id: uuid.UUID, field: str) -> str:
+    """Associated data of a case's encrypted value: the child fields, `reporter_contact`, `summary`."""
     return f"case:{case_id}:{field}"
+
+
+def report_notes_context(report_id: uuid.UUID) -> str:
+    return f"report:{report_id}:notes"
+
+
+def counseling_answer_context(request_id: uuid.UUID) -> str:
+    return f"counseling:{request_id}:answer"
 
 
 async def check_unit_valid(session: Db, unit: str, day: date, field: str) -> None:
@@ -173,6 +183,15 @@ async def _validate(
                 (f"body.consent.{who}.recorded_at", "Cannot be in the future.", "Không được ở tương lai.", "future")
             )
     has_identity = child is not None and any(getattr(child, f) is not None for f in store.CHILD_FIELDS)
+    if body.legal_basis == domain.EMERGENCY and not (body.emergency_reason or "").strip():
+        errors.append(
+            (
+                "body.emergency_reason",
+                "The emergency basis needs a written reason.",
+                "Xử lý theo căn cứ khẩn cấp cần ghi rõ lý do.",
+                "reason_required",
+            )
+        )
     for field, english, vietnamese in domain.consent_problems(
         has_child_identity=has_identity,
         age=age,
@@ -210,7 +229,8 @@ async def record_case(
                 .limit(1)
             )
         ).scalar_one_or_none()
-    cipher = context.cipher
+    # The case's own data key (crypto-shredding on consent withdrawal), made before any value is encrypted.
+    cipher = await new_case_cipher(session, store.case_keys, context.cipher, case_id, now)
     learned_at = body.learned_at or now
     occurred_on = body.occurred_on or (domain.local_date(body.occurred_at) if body.occurred_at else None)
     protection_level = body.protection_level or domain.DEFAULT_PROTECTION_LEVEL[body.urgency]
@@ -232,12 +252,21 @@ async def record_case(
                 occurred_at=body.occurred_at,
                 learned_at=learned_at,
                 reported_at=now,
-                summary=body.summary,
+                summary=cipher.encrypt(body.summary, child_context(case_id, "summary")),
                 suggested_urgency=floor,
-                urgency_reason=body.urgency_reason.strip() if floor and body.urgency_reason else None,
+                urgency_reason=(
+                    cipher.encrypt(body.urgency_reason.strip(), child_context(case_id, "urgency_reason"))
+                    if floor and body.urgency_reason
+                    else None
+                ),
                 status="reported",
                 age_band=band,
                 legal_basis=body.legal_basis,
+                emergency_reason=(
+                    cipher.encrypt(body.emergency_reason.strip(), child_context(case_id, "emergency_reason"))
+                    if body.legal_basis == domain.EMERGENCY and body.emergency_reason
+                    else None
+                ),
                 child_consent=consent.child.model_dump(mode="json") if consent and consent.child else None,
                 guardian_consent=consent.guardian.model_dump(mode="json") if consent and consent.guardian else None,
                 reporter_contact=(
@@ -251,6 +280,8 @@ async def record_case(
             ),
         )
     ).scalar_one()
+    if body.legal_basis == domain.EMERGENCY:
+        await session.execute(store.consent_followups.insert().values(case_id=case_id, opened_at=now))
     if child is not None:
         values = {
             field: cipher.encrypt(str(value), child_context(case_id, field))

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import Request
 
-from services.intake.crypto import FieldCipher, parse_keys
 from services.intake.passwords import Passwords
-from services.intake.ratelimit import RateLimiter
+from services.intake.ratelimit import CounselingLimiter, parse_networks
 from services.intake.refcache import ReferenceCache
 from services.intake.settings import IntakeSettings
+from shared.crypto import FieldCipher
 
 
 @dataclass
@@ -20,13 +21,13 @@ class IntakeContext:
     settings: IntakeSettings
     cipher: FieldCipher
     duplicate_key: bytes
-    limiter: RateLimiter
+    limiter: CounselingLimiter
     reference: ReferenceCache
     passwords: Passwords
 
 
 def cipher_from(settings: IntakeSettings) -> FieldCipher:
-    return FieldCipher(parse_keys(settings.child_data_keys), settings.child_data_active_key or None)
+    return FieldCipher.from_settings(settings)
 
 
 def build_context(settings: IntakeSettings) -> IntakeContext:
@@ -34,7 +35,12 @@ def build_context(settings: IntakeSettings) -> IntakeContext:
         settings=settings,
         cipher=cipher_from(settings),
         duplicate_key=base64.b64decode(settings.duplicate_hash_key),
-        limiter=RateLimiter(settings.counseling_rate_limit, settings.counseling_rate_window_seconds),
+        limiter=CounselingLimiter(
+            limit=settings.counseling_rate_limit,
+            window=timedelta(seconds=settings.counseling_rate_window_seconds),
+            global_limit=settings.counseling_global_limit,
+            trusted=parse_networks(settings.trusted_proxies),
+        ),
         reference=ReferenceCache(settings.reference_cache_ttl_seconds),
         passwords=Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib),
     )

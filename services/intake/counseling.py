@@ -18,6 +18,7 @@ from services.intake.context import IntakeContext
 from shared.events import age_band
 from shared.events.intake import CounselingRequestReceived
 from shared.outbox import Outbox
+from shared.sealed import Sealer, reply_to_context
 
 
 def message_context(request_id: uuid.UUID) -> str:
@@ -67,7 +68,11 @@ async def open_request(
             channel=channel,
             age_band=band,
             received_at=now,
-            reply_zalo_user_id=zalo_user_id,
+            reply_to=(
+                Sealer.from_settings(context.settings).seal("notify", zalo_user_id, reply_to_context(request_id))
+                if zalo_user_id
+                else None
+            ),
         ),
         key=request_id,
     )

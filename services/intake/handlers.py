@@ -11,8 +11,10 @@ from sqlalchemy import or_
 from sqlalchemy.dialects.postgresql import insert
 
 from services.intake import store
+from services.intake.cases import counseling_answer_context
 from services.intake.settings import IntakeSettings
 from shared.consumer import Handler, HandlerContext
+from shared.crypto import FieldCipher
 from shared.events import Event
 from shared.events.routing import (
     CaseAssigned,
@@ -21,6 +23,7 @@ from shared.events.routing import (
     CounselingRequestAnswered,
     CounselingRequestAssigned,
 )
+from shared.sealed import Sealer, answer_context
 
 
 async def on_case_status_changed(event: CaseStatusChanged, ctx: HandlerContext) -> None:
@@ -64,13 +67,21 @@ async def on_case_members_changed(event: CaseMembersChanged, ctx: HandlerContext
     await _set_members(ctx, event.case_id, removed, False, event.changed_at)
 
 
-async def on_counseling_request_answered(event: CounselingRequestAnswered, ctx: HandlerContext) -> None:
-    r = store.counseling_requests.c
-    await ctx.session.execute(
-        store.counseling_requests.update()
-        .where(r.id == event.request_id)
-        .values(status="answered", answer_text=event.answer_text, answered_at=event.answered_at)
-    )
+def answered_handler(cipher: FieldCipher, sealer: Sealer) -> Handler:
+    """The club's answer arrives sealed for intake (`shared.sealed`); it is kept encrypted at rest."""
+
+    async def on_counseling_request_answered(event: CounselingRequestAnswered, ctx: HandlerContext) -> None:
+        r = store.counseling_requests.c
+        sealed = event.answer.get("intake")
+        text = sealer.open("intake", sealed, answer_context(event.request_id)) if sealed else None
+        answer = cipher.encrypt_optional(text, counseling_answer_context(event.request_id))
+        await ctx.session.execute(
+            store.counseling_requests.update()
+            .where(r.id == event.request_id)
+            .values(status="answered", answer_text=answer, answered_at=event.answered_at)
+        )
+
+    return on_counseling_request_answered  # type: ignore[return-value]
 
 
 async def on_counseling_request_assigned(event: CounselingRequestAssigned, ctx: HandlerContext) -> None:
@@ -90,6 +101,8 @@ def make_handlers(settings: IntakeSettings) -> dict[type[Event], Handler]:
         CaseStatusChanged: on_case_status_changed,
         CaseAssigned: on_case_assigned,
         CaseMembersChanged: on_case_members_changed,
-        CounselingRequestAnswered: on_counseling_request_answered,
+        CounselingRequestAnswered: answered_handler(
+            FieldCipher.from_settings(settings), Sealer.from_settings(settings)
+        ),
         CounselingRequestAssigned: on_counseling_request_assigned,
     }

@@ -9,6 +9,7 @@ from services.intake.api_accounts import router as accounts_router
 from services.intake.api_admin import router as admin_router
 from services.intake.api_cases import auth
 from services.intake.api_cases import router as cases_router
+from services.intake.api_consent import router as consent_router
 from services.intake.api_counseling import router as counseling_router
 from services.intake.api_reports import router as reports_router
 from services.intake.api_signin import router as signin_router
@@ -17,6 +18,7 @@ from services.intake.authcache import MAX_TTL_SECONDS
 from services.intake.context import IntakeContext, build_context
 from services.intake.handlers import make_handlers
 from services.intake.refcache import listen
+from services.intake.retention import retention_worker
 from services.intake.settings import IntakeSettings
 from services.intake.zalo import zalo_worker
 from shared.clock import Clock
@@ -46,6 +48,7 @@ def create_app(settings: IntakeSettings | None = None, *, clock: Clock | None = 
         handlers=make_handlers(settings),
         routers=[
             cases_router,
+            consent_router,
             reports_router,
             counseling_router,
             zalo_router,
@@ -53,7 +56,7 @@ def create_app(settings: IntakeSettings | None = None, *, clock: Clock | None = 
             accounts_router,
             signin_router,
         ],
-        workers=[zalo_worker(context), change_listener(context)],
+        workers=[zalo_worker(context), change_listener(context), retention_worker(context)],
         title="Cầu Nối — intake",
         description="Cases, monthly reports, counseling requests and the Zalo webhook. See docs/intake.md.",
         serves_without_broker=True,  # cases are committed with their events; the outbox holds them

@@ -7,63 +7,37 @@ under the active key, so the command can be stopped and run again, and runs whil
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from sqlalchemy import Column, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.intake import store
-from services.intake.cases import child_context
+from services.intake.cases import child_context, counseling_answer_context, report_notes_context
 from services.intake.counseling import message_context
-from services.intake.crypto import PREFIX, FieldCipher
-
-BATCH = 500
-
-
-@dataclass(frozen=True)
-class Encrypted:
-    table: Table
-    column: str
-    key: str  # the primary key column rows are batched by
-    context: Callable[..., str]  # row → associated data
-
+from services.intake.withdrawal import reason_context
+from shared import rotation as shared_rotation
+from shared.case_keys import wrap_context
+from shared.crypto import FieldCipher
+from shared.rotation import Encrypted
 
 ENCRYPTED: tuple[Encrypted, ...] = (
     *(
         Encrypted(store.case_children, field, "case_id", lambda row, f=field: child_context(row.case_id, f))
         for field in store.CHILD_FIELDS
     ),
-    Encrypted(store.cases, "reporter_contact", "id", lambda row: child_context(row.id, "reporter_contact")),
+    *(
+        Encrypted(store.cases, field, "id", lambda row, f=field: child_context(row.id, f))
+        for field in ("reporter_contact", "summary", "urgency_reason", "emergency_reason")
+    ),
+    Encrypted(store.monthly_reports, "notes", "id", lambda row: report_notes_context(row.id)),
+    Encrypted(store.counseling_requests, "answer_text", "id", lambda row: counseling_answer_context(row.id)),
     Encrypted(store.counseling_requests, "contact", "id", lambda row: f"counseling:{row.id}:contact"),
     Encrypted(store.counseling_messages, "body", "id", lambda row: message_context(row.request_id)),
     Encrypted(store.zalo_events, "raw", "id", lambda row: f"zalo:{row.dedupe_key}"),
+    # Per-case data keys are wrapped by the master key: rotation re-wraps them (values under them stay as they are).
+    Encrypted(store.case_keys, "wrapped", "case_id", lambda row: wrap_context(row.case_id)),
+    Encrypted(store.consent_withdrawals, "reason", "case_id", lambda row: reason_context(row.case_id)),
 )
 
 
-async def rotate_column(sessions: async_sessionmaker[AsyncSession], cipher: FieldCipher, spec: Encrypted) -> int:
-    """Re-encrypt one column's values that are not under the active key; returns how many."""
-    column: Column = spec.table.c[spec.column]
-    key: Column = spec.table.c[spec.key]
-    active = f"{PREFIX}:{cipher.active}:%"
-    count, after = 0, None
-    while True:
-        async with sessions() as session, session.begin():
-            query = select(spec.table).where(column.is_not(None), column.not_like(active)).order_by(key).limit(BATCH)
-            if after is not None:
-                query = query.where(key > after)
-            rows = (await session.execute(query.with_for_update(skip_locked=False))).all()
-            for row in rows:
-                new = cipher.rotate(getattr(row, spec.column), spec.context(row))
-                if new is not None:
-                    where = key == getattr(row, spec.key)
-                    await session.execute(spec.table.update().where(where).values({column: new}))
-                    count += 1
-        if len(rows) < BATCH:
-            return count
-        after = getattr(rows[-1], spec.key)
-
-
 async def rotate_all(sessions: async_sessionmaker[AsyncSession], cipher: FieldCipher) -> dict[str, int]:
-    """Every encrypted column, re-encrypted under the active key: {"table.column": values rewritten}."""
-    return {f"{s.table.name}.{s.column}": await rotate_column(sessions, cipher, s) for s in ENCRYPTED}
+    """Every encrypted column of intake, re-encrypted under the active key: {"table.column": values rewritten}."""
+    return await shared_rotation.rotate_all(sessions, cipher, ENCRYPTED)

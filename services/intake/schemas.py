@@ -121,7 +121,13 @@ class CaseIn(Strict):
     consent: Consent | None = None
     legal_basis: LegalBasis = Field(
         default="consent",
-        description="`emergency_protection_of_life_or_health` allows processing the child's data without consent.",
+        description="`emergency_protection_of_life_or_health` allows processing the child's data without consent; "
+        "it needs `emergency_reason` and opens a follow-up to obtain consent later (the chair's list).",
+    )
+    emergency_reason: Text(1000) | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description="Required with the emergency basis: why the child's life or health could not wait for consent "
+        "(encrypted; the chair and the committee read it on the case).",
     )
     reporter_contact: ReporterContact | None = None
 
@@ -146,7 +152,10 @@ class CaseOut(BaseModel):
     urgency: str
     protection_level: str
     special_circumstances: list[str]
-    summary: str
+    summary: str | None = Field(
+        description="What happened (free text that may identify the child: encrypted at rest, every read "
+        "audited). Given by `GET /v1/cases/{id}` only; lists carry none."
+    )
     learned_at: datetime
     occurred_at: datetime | None
     occurred_on: date | None
@@ -155,8 +164,14 @@ class CaseOut(BaseModel):
     legal_basis: str
     consent: ConsentOut
     has_child_data: bool
+    erased: bool = Field(
+        default=False, description="Consent was withdrawn: the child's data and the free text are erased for good."
+    )
     possible_duplicate_of: uuid.UUID | None = Field(
         default=None, description="Shown to the chair and the committee only."
+    )
+    emergency_reason: str | None = Field(
+        default=None, description="Why the emergency basis was used (chair and committee only)."
     )
     urgency_reason: str | None = Field(
         default=None,

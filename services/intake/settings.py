@@ -4,25 +4,18 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.settings import DEVELOPMENT_SECRET, ServiceSettings
+from shared.crypto import DEV_CHILD_DATA_KEYS as DEV_CHILD_DATA_KEYS
+from shared.crypto import ChildDataSettings
+from shared.sealed import SealingSettings
+from shared.settings import DEVELOPMENT_SECRET
 
 # Development-only keys, so a fresh checkout runs (DEVELOPMENT_MODE=true). Production must set its own: a
 # process refuses to start with these outside development mode (see docs/intake.md).
-DEV_CHILD_DATA_KEYS = "dev1:ZGV2LW9ubHktY2hpbGQtZGF0YS1rZXktMzItYnl0ZXM="
 DEV_DUPLICATE_HASH_KEY = "ZGV2LW9ubHktZHVwbGljYXRlLWhhc2gta2V5"
 
 
-class IntakeSettings(ServiceSettings):
+class IntakeSettings(ChildDataSettings, SealingSettings):
     http_port: int = Field(default=8001)
-    child_data_keys: str = Field(
-        default=DEV_CHILD_DATA_KEYS,
-        description="AES-256-GCM keys for children's data: `key_id:base64(32 bytes)`, comma-separated. "
-        "Old keys stay listed so old values can still be read.",
-        json_schema_extra=DEVELOPMENT_SECRET,
-    )
-    child_data_active_key: str = Field(
-        default="", description="Key id new values are encrypted with (default: the first of CHILD_DATA_KEYS)."
-    )
     duplicate_hash_key: str = Field(
         default=DEV_DUPLICATE_HASH_KEY,
         description="Base64 HMAC key for the possible-duplicate hash of a child's name and date of birth. "
@@ -35,6 +28,17 @@ class IntakeSettings(ServiceSettings):
     )
     counseling_rate_limit: int = Field(
         default=5, ge=1, description="Counseling requests accepted per client address in one window."
+    )
+    counseling_global_limit: int = Field(
+        default=300,
+        ge=1,
+        description="Counseling requests accepted from everyone together in one window (protects members from a "
+        "flood from many addresses).",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses/networks of reverse proxies whose X-Forwarded-For is believed (the "
+        "counseling limit then counts the client behind them). Empty: the connecting address counts.",
     )
     counseling_rate_window_seconds: int = Field(
         default=3600, ge=1, description="Length of the counseling rate-limit window."
@@ -78,6 +82,16 @@ class IntakeSettings(ServiceSettings):
     )
     reset_max_per_hour: int = Field(
         default=3, ge=1, description="Password-reset emails sent to one account per hour (more requests still get 202)."
+    )
+    retention_days_after_close: int = Field(
+        default=365,
+        ge=0,
+        description="Days after a case is closed before its child's data and free text are erased (crypto-shredded; "
+        "the counts stay). 365 keeps a closed case readable through the year's review (sơ kết) and a reopening; "
+        "the 3- and 5-year reviews of the plan need counts only. 0: never. See `retention --dry-run`.",
+    )
+    retention_interval_seconds: float = Field(
+        default=3600, gt=0, description="Seconds between runs of the retention job."
     )
     zalo_app_id: str = Field(default="", description="Zalo app id, part of the webhook signature.")
     zalo_oa_secret: str = Field(default="", description="Zalo OA secret key, part of the webhook signature.")

@@ -25,6 +25,7 @@ from services.intake.passwords import Passwords, link_token_hash, new_link_token
 from services.intake.settings import IntakeSettings
 from shared.events.intake import AccountLinkIssued
 from shared.outbox import Outbox
+from shared.sealed import Sealer, account_link_context
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ async def issue_link(
     event = AccountLinkIssued(
         account_id=account_id,
         kind=kind,  # type: ignore[arg-type]
-        link=url,
+        sealed_link=Sealer.from_settings(settings).seal("notify", url, account_link_context(account_id)),
         email=account.email,
         display_name=account.name,
         issued_at=now,

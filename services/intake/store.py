@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.auth import credentials_table
+from shared.case_keys import case_keys_table
 from shared.db import service_metadata
 from shared.outbox import inbox_table, outbox_table
 
@@ -35,6 +36,8 @@ metadata = service_metadata("intake")
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 credentials = credentials_table(metadata)
+# Each case's own data key, wrapped by the master key (shared/case_keys.py); destroyed on consent withdrawal.
+case_keys = case_keys_table(metadata)
 
 units = Table(
     "units",
@@ -108,6 +111,18 @@ account_tokens = Table(
     Column("invalidated_at", DateTime(timezone=True), nullable=True),
 )
 
+# Anonymous counseling requests taken, by client bucket (an address, an IPv6 /64), for the per-client limit and
+# the global cap (services/intake/ratelimit.py): in the database, so every replica counts the same attempts.
+counseling_attempts = Table(
+    "counseling_attempts",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("bucket", String(64), nullable=False),
+    Index("ix_counseling_attempts_bucket", "bucket", "at"),
+    Index("ix_counseling_attempts_at", "at"),
+)
+
 # Every sign-in attempt (never the password). Failed ones within a window drive the 429s, in the database
 # so every replica counts the same attempts.
 signin_attempts = Table(
@@ -147,7 +162,7 @@ cases = Table(
     Column("occurred_at", DateTime(timezone=True), nullable=True),
     Column("learned_at", DateTime(timezone=True), nullable=False),
     Column("reported_at", DateTime(timezone=True), nullable=False),
-    Column("summary", Text, nullable=False),
+    Column("summary", Text, nullable=True),  # NULL once erased (consent withdrawn, retention)
     # Filed below its category's emergency floor: the floor and the reporter's reason (the chair reads it).
     Column("suggested_urgency", String(16), nullable=True),
     Column("urgency_reason", Text, nullable=True),
@@ -155,6 +170,7 @@ cases = Table(
     Column("status_changed_at", DateTime(timezone=True), nullable=True),
     Column("age_band", String(8), nullable=False),
     Column("legal_basis", String(64), nullable=False),
+    Column("emergency_reason", Text, nullable=True),  # migration 0008: encrypted; required with the emergency basis
     Column("child_consent", JSONB(none_as_null=True), nullable=True),
     Column("guardian_consent", JSONB(none_as_null=True), nullable=True),
     Column("reporter_contact", Text, nullable=True),  # encrypted JSON
@@ -194,6 +210,30 @@ counseling_members = Table(
     Column("assigned_at", DateTime(timezone=True), nullable=False),
 )
 
+# Cases recorded on the emergency basis without consent: consent is to be obtained later (Decree 56). The chair
+# lists the open ones (`GET /v1/consent-follow-ups`) and closes one by recording the consent obtained.
+consent_followups = Table(
+    "consent_followups",
+    metadata,
+    Column("case_id", UUID(as_uuid=True), ForeignKey("cases.id"), primary_key=True),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("resolved_by", UUID(as_uuid=True), nullable=True),
+    Index("ix_consent_followups_open", "opened_at", postgresql_where=text("resolved_at IS NULL")),
+)
+
+# Consent withdrawals (Law 91/2025): who recorded it, when, and why (the reason encrypted with the master key,
+# so it stays readable after the case's own key is destroyed).
+consent_withdrawals = Table(
+    "consent_withdrawals",
+    metadata,
+    Column("case_id", UUID(as_uuid=True), ForeignKey("cases.id"), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("account_id", UUID(as_uuid=True), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
 # Superseded by the per-year sequences `intake.case_code_<year>` (migration 0002); kept for their start values.
 case_counters = Table(
     "case_counters",
@@ -224,6 +264,7 @@ audit_log = Table(
     Column("action", String(40), nullable=False),
     Column("case_id", UUID(as_uuid=True), nullable=True, index=True),
     Column("fields", ARRAY(String(32)), nullable=False),
+    Column("address", String(64), nullable=True),  # migration 0009: the reading request's client address
 )
 
 monthly_reports = Table(

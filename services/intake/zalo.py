@@ -13,6 +13,7 @@ events are pruned once they are older than twice that (a replay of them would be
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -28,6 +29,7 @@ from services.intake.context import IntakeContext
 from services.intake.counseling import add_message, open_request
 from shared.events.intake import ZaloUserActivity
 from shared.outbox import Outbox
+from shared.sealed import ZALO_USER_CONTEXT, Sealer
 from shared.service import ServiceRuntime
 from shared.uow import unit_of_work
 from shared.worker import run_worker
@@ -38,6 +40,17 @@ MAX_ATTEMPTS = 5
 TIMESTAMP_TOLERANCE = timedelta(minutes=5)
 PRUNE_EVERY_SECONDS = 60.0
 ZALO_INBOX = "zalo inbox"  # the worker, woken by the webhook when it stores an event
+
+
+def zalo_key(user_id: str) -> str:
+    """The outbox ordering key of a Zalo user's events: a digest, so the id is not in the outbox in clear."""
+    return "zalo:" + hashlib.sha256(f"zalo-user:{user_id}".encode()).hexdigest()[:32]
+
+
+def activity(context: IntakeContext, user_id: str, name: str, at: datetime) -> ZaloUserActivity:
+    """`zalo.user_activity` with the user's id sealed for notify (the only service that needs it)."""
+    sealed = Sealer.from_settings(context.settings).seal("notify", user_id, ZALO_USER_CONTEXT)
+    return ZaloUserActivity(user=sealed, activity=name, at=at)
 
 
 def _at(body: dict[str, Any], fallback: datetime) -> datetime:
@@ -64,7 +77,7 @@ async def process_event(
             .values(user_id=user_id, **values)
             .on_conflict_do_update(index_elements=["user_id"], set_=values)
         )
-        await outbox.add(session, ZaloUserActivity(zalo_user_id=user_id, activity=name, at=at), key=f"zalo:{user_id}")
+        await outbox.add(session, activity(context, user_id, name, at), key=zalo_key(user_id))
         return
     if name not in ("user_send_text", "user_send_image"):
         return
@@ -111,7 +124,7 @@ async def process_event(
         body=content or "",
         zalo_msg_id=str(msg_id)[:100] if msg_id else None,
     )
-    await outbox.add(session, ZaloUserActivity(zalo_user_id=user_id, activity="message", at=at), key=f"zalo:{user_id}")
+    await outbox.add(session, activity(context, user_id, "message", at), key=zalo_key(user_id))
 
 
 async def process_pending(runtime: ServiceRuntime, context: IntakeContext) -> int:

@@ -40,6 +40,7 @@ from services.notify.smtp_pool import SmtpPool
 from services.notify.templates import render
 from services.notify.wakeup import DISPATCHER, listen
 from services.notify.zalo import ZaloClient
+from shared.sealed import SEALED, Sealer, delivery_context
 from shared.service import ServiceRuntime
 from shared.worker import retry_until_done, run_worker
 
@@ -56,6 +57,7 @@ class Dispatcher:
     def __init__(self, runtime: ServiceRuntime, zalo: ZaloClient) -> None:
         self.runtime = runtime
         self.settings: NotifySettings = runtime.settings
+        self.sealer = Sealer.from_settings(self.settings)
         self.sessions = runtime.sessions
         self.clock = runtime.clock
         self.zalo = zalo
@@ -178,9 +180,17 @@ class Dispatcher:
         """Send one claimed row and queue its outcome."""
         await self.recorder.add(await self._send(row))
 
+    def _opened(self, row: Row[Any]) -> dict[str, Any]:
+        """The row's context with its sealed secrets (links, a child's answer) opened, for rendering only."""
+        context = dict(row.context)
+        sealed = context.pop(SEALED, None)
+        if sealed:
+            context.update(self.sealer.open("notify", sealed, delivery_context(row.source_event_id, row.recipient_key)))
+        return context
+
     async def _send(self, row: Row[Any]) -> Outcome:
         try:
-            rendered = render(row.template, dict(row.context), row.channel)
+            rendered = render(row.template, self._opened(row), row.channel)
         except Exception as exc:
             return Outcome(row, "dead", "render_error", f"{type(exc).__name__}: {exc}")
         if row.channel == "email":

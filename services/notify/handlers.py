@@ -20,7 +20,7 @@ from services.notify import store
 from services.notify.api import auth
 from services.notify.catalog import load_catalog
 from services.notify.domain import after_quiet_hours, choose_channels
-from services.notify.messages import Planned, Planner
+from services.notify.messages import SECRET, Planned, Planner
 from services.notify.metrics import NOTIFICATIONS
 from services.notify.settings import NotifySettings
 from services.notify.wakeup import DISPATCHER
@@ -39,6 +39,7 @@ from shared.events.routing import (
     DeadlineReminder,
     TaskAssigned,
 )
+from shared.sealed import SEALED, ZALO_USER_CONTEXT, Sealer, delivery_context
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,8 @@ def make_handlers(settings: NotifySettings) -> dict[type[Event], Handler]:
 class NotifyHandlers:
     def __init__(self, settings: NotifySettings) -> None:
         self.settings = settings
-        self.planner = Planner(load_catalog(settings.notify_data_dir), settings.public_base_url)
+        self.sealer = Sealer.from_settings(settings)
+        self.planner = Planner(load_catalog(settings.notify_data_dir), settings.public_base_url, self.sealer)
         self.tz = ZoneInfo(settings.notify_timezone)
 
     def mapping(self) -> dict[type[Event], Handler]:
@@ -125,9 +127,20 @@ class NotifyHandlers:
         outside_window = planned.extra.get("reply_window") and status == "pending"
         if outside_window and not await self._in_zalo_window(ctx, r.zalo_user_id, now):
             status, reason = "skipped", "outside_zalo_window: the answer waits for the tracking-code lookup"
+        secret = planned.context.get(SECRET)
         context = {
             "club_name": self.settings.club_name,
-            **planned.context,
+            **{k: v for k, v in planned.context.items() if k != SECRET},
+            # bearer links, a child's answer: sealed for notify itself, opened by the dispatcher to render
+            **(
+                {
+                    SEALED: self.sealer.seal(
+                        "notify", secret, delivery_context(ctx.envelope.event_id, planned.recipient_key)
+                    )
+                }
+                if secret
+                else {}
+            ),
             # kept so retries and fallbacks later still respect the recipient's quiet hours
             "_quiet_start": r.quiet_start.isoformat() if r.quiet_start else None,
             "_quiet_end": r.quiet_end.isoformat() if r.quiet_end else None,
@@ -172,8 +185,11 @@ class NotifyHandlers:
 
     async def on_zalo_activity(self, event: ZaloUserActivity, ctx: HandlerContext) -> None:
         """Keep who follows the OA and when they last wrote (the 7-day window); events may come out of order."""
+        if event.user is None:
+            return  # a version-1 event: its Zalo id did not travel
         u = store.zalo_users
-        values: dict[str, Any] = {"zalo_user_id": event.zalo_user_id, "updated_at": event.at}
+        user_id = self.sealer.open("notify", event.user, ZALO_USER_CONTEXT)
+        values: dict[str, Any] = {"zalo_user_id": user_id, "updated_at": event.at}
         if event.activity == "unfollow":
             values["following"] = False
         else:

@@ -36,7 +36,18 @@ from shared.events.routing import (
     DeadlineReminder,
     TaskAssigned,
 )
+from shared.sealed import (
+    Sealer,
+    account_link_context,
+    answer_context,
+    development_sealer,
+    links_context,
+    reply_to_context,
+)
 from shared.text import joined, youth_union
+
+# The part of a plan's context that is a bearer link or a child's words: sealed in the delivery row.
+SECRET = "_secret"  # noqa: S105  (a context key, not a password)
 
 
 @dataclass(frozen=True)
@@ -61,9 +72,15 @@ class Planned:
 
 
 class Planner:
-    def __init__(self, catalog: Catalog, public_base_url: str) -> None:
+    def __init__(self, catalog: Catalog, public_base_url: str, sealer: Sealer | None = None) -> None:
         self.catalog = catalog
         self.base = public_base_url.rstrip("/")
+        # Opens what producers sealed for notify. Bearer links and a child's answer go into the plan's
+        # `SECRET` part, which the delivery row keeps sealed (handlers.py) until the dispatcher renders it.
+        self.sealer = sealer or development_sealer()
+
+    def _open(self, sealed: str | None, context: str) -> Any:
+        return self.sealer.open("notify", sealed, context) if sealed else None
 
     def _case(self, case_id: uuid.UUID | None, code: str, urgency: str | None) -> dict[str, Any]:
         return {
@@ -75,12 +92,12 @@ class Planner:
         }
 
     def _assignment(self, a: AssignmentInfo) -> dict[str, Any]:
+        links = self._open(a.links, links_context(a.assignment_id)) or {}
         return {
             "recipient_name": a.member.display_name,
             "field_label": FIELDS.get(a.field or "", ""),
             "respond_by": a.respond_by.isoformat(),
-            "accept_url": a.accept_url or "",
-            "decline_url": a.decline_url or "",
+            SECRET: {"accept_url": links.get("accept", ""), "decline_url": links.get("decline", "")},
         }
 
     def case_assigned(self, e: CaseAssigned) -> list[Planned]:
@@ -251,13 +268,15 @@ class Planner:
         return [Planned("counseling_request_assigned", e.assignment.member, ctx, None, None, e.request_id, e.code)]
 
     def counseling_answered(self, e: CounselingRequestAnswered) -> list[Planned]:
-        if not e.reply_zalo_user_id:
+        reply_to = self._open(e.reply_to, reply_to_context(e.request_id))
+        answer = self._open(e.answer.get("notify"), answer_context(e.request_id))
+        if not reply_to or answer is None:
             return []  # a web request: the answer waits for the tracking-code lookup in intake
-        requester = Recipient(display_name="Người gửi yêu cầu", zalo_user_id=e.reply_zalo_user_id, channels=("zalo",))
+        requester = Recipient(display_name="Người gửi yêu cầu", zalo_user_id=reply_to, channels=("zalo",))
         ctx = {
             "code": e.code,
             "link": "",
-            "answer_text": e.answer_text,
+            SECRET: {"answer_text": answer},
             "recipient_name": requester.display_name,
             "lookup_url": f"{self.base}/tra-cuu",
         }
@@ -302,12 +321,15 @@ class Planner:
 
     def account_link(self, e: AccountLinkIssued) -> list[Planned]:
         """An invitation or reset link, by email only (a bearer secret: never on Zalo, never in a log line)."""
+        link = self._open(e.sealed_link, account_link_context(e.account_id))
+        if link is None:
+            return []  # a version-1 event whose link did not travel: the admin re-sends the invitation
         person = Recipient(display_name=e.display_name, email=e.email, channels=("email",))
         ctx = {
             "code": None,
             "recipient_name": e.display_name,
             "email": e.email,
-            "link": e.link,
+            SECRET: {"link": link},
             "expires_at": e.expires_at.isoformat(),
         }
         return [Planned(f"account_{e.kind}", person, ctx, channels=("email",))]

@@ -65,7 +65,7 @@ _MARK_SENT = text(
            provider_id = v.provider_id,
            -- an invitation or reset link is a bearer secret: once sent, notify forgets it
            context = CASE WHEN d.template IN ('account_invitation', 'account_reset')
-                          THEN d.context - 'link' ELSE d.context END
+                          THEN d.context - '_sealed' ELSE d.context END
       FROM unnest(:ids, :attempts, :provider_ids) AS v(id, attempts, provider_id)
      WHERE d.id = v.id AND d.status = 'sending' AND d.attempts = v.attempts
     RETURNING d.id

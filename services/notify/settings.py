@@ -8,12 +8,12 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.settings import ServiceSettings
+from shared.sealed import SealingSettings
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 
-class NotifySettings(ServiceSettings):
+class NotifySettings(SealingSettings):
     http_port: int = Field(default=8003)
 
     smtp_host: str = Field(default="127.0.0.1", description="SMTP server.")

@@ -88,7 +88,8 @@ def render(template: str, context: dict[str, Any], channel: str | None = None) -
     context = {
         "club_name": CLUB_NAME,
         "addressee": f"đồng chí {context.get('recipient_name') or ''}".strip(),
-        **context,
+        **{k: v for k, v in context.items() if k != "_secret"},
+        **(context.get("_secret") or {}),  # a plan's secrets (links, an answer), when rendered straight from it
     }
     wanted = {"email": PARTS[:3], "zalo": PARTS[3:]}.get(channel or "", PARTS)
     subject, text, html, zalo = (_part(template, part, context) if part in wanted else "" for part in PARTS)

@@ -83,7 +83,7 @@ async def monthly(
     period: Annotated[str, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])],
 ) -> MonthlyReport:
     async with runtime_of(request).sessions() as session:
-        found = await figures.monthly(session, parse_period(period))
+        found = await figures.monthly(session, period_param(period))  # a year out of range: 422, not 500
     rows = [CountRow(**r) for r in suppression.suppress_rows(found, threshold(request, principal))]
     return MonthlyReport(period=period, total=sum(r.cases for r in rows if isinstance(r.cases, int)), rows=rows)
 
@@ -151,7 +151,12 @@ ReportName = Literal[
 ]
 
 
-@router.get("/export/{report}", summary="A report as CSV (UTF-8 with BOM) or XLSX; `summary` as XLSX has every sheet")
+@router.get(
+    "/export/{report}",
+    summary="A report as CSV (UTF-8 with BOM) or XLSX; `summary` as XLSX has every sheet",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}, "text/csv": {}}}},
+)
 async def export(
     request: Request,
     principal: Reader,
@@ -188,7 +193,12 @@ async def export(
     )
 
 
-@router.get("/review", summary="Annual review, 3-year review 2023–2025 or 5-year summary 2023–2027 as DOCX")
+@router.get(
+    "/review",
+    summary="Annual review, 3-year review 2023–2025 or 5-year summary 2023–2027 as DOCX",
+    response_class=Response,
+    responses={200: {"content": {DOCX: {}}}},
+)
 async def review(
     request: Request,
     principal: Reader,

@@ -16,12 +16,24 @@ from services.routing.api_referrals import ReferralOut, referral_out
 from services.routing.cases import locked_case, move_case
 from services.routing.committee import ensure_committee_may_read
 from services.routing.domain import summarise_opinions
+from services.routing.freetext import (
+    answer_context,
+    case_cipher_of,
+    cipher_of,
+    decision_context,
+    opinion_context,
+    outcome_context,
+    proposal_context,
+)
 from services.routing.registry import FieldName
 from services.routing.roster import ACTIVE, committee_recipients
+from shared.audit import record_read
 from shared.auth import Authenticator, Principal
 from shared.errors import Conflict, FieldErrors, Forbidden, NotFound
 from shared.events import ProtectionLevel
 from shared.events.routing import CaseForwarded, CounselingRequestAnswered
+from shared.sealed import Sealer
+from shared.sealed import answer_context as sealed_answer_context
 from shared.service import runtime_of
 from shared.text import NfcStr
 from shared.uow import RetryingRoute, unit_of_work
@@ -34,7 +46,10 @@ router = APIRouter(prefix="/v1", tags=["cases"], route_class=RetryingRoute)
 Chair = Annotated[Principal, Depends(auth.require("chair", "admin"))]
 MemberOnly = Annotated[Principal, Depends(auth.require("member"))]
 MemberOrChair = Annotated[Principal, Depends(auth.require("member", "chair", "admin"))]
-Reader = Annotated[Principal, Depends(auth.require("member", "chair", "committee", "operator", "admin"))]
+# Operators run the system and never read a case's or a request's content (issue 14).
+Reader = Annotated[Principal, Depends(auth.require("member", "chair", "committee", "admin"))]
+CounselingReader = Annotated[Principal, Depends(auth.require("member", "chair", "admin"))]
+CLOSED_TO_MEMBERS = ("Members no longer read a closed case.", "Vụ việc đã đóng: thành viên không còn được xem.")
 Referral = Literal["police", "health_facility", "commune_social_services", "school", "legal_aid"]
 
 
@@ -129,8 +144,11 @@ class StatusOut(BaseModel):
     status: str
 
 
-async def _case_view(request: Request, case_id: uuid.UUID) -> CaseOut:
-    async with runtime_of(request).sessions() as session:
+async def _case_view(request: Request, case_id: uuid.UUID, principal: Principal) -> CaseOut:
+    """The case with its free text decrypted; the read is written to the audit log (who, which fields)."""
+    runtime = runtime_of(request)
+    async with runtime.sessions() as session, session.begin():
+        cipher = await case_cipher_of(session, runtime.settings, case_id)
         case = (await session.execute(select(store.cases).where(store.cases.c.case_id == case_id))).first()
         if case is None:
             raise NotFound("No such case.", "Không tìm thấy vụ việc.")
@@ -141,22 +159,53 @@ async def _case_view(request: Request, case_id: uuid.UUID) -> CaseOut:
             .where(a.case_id == case_id)
             .order_by(a.assigned_at, a.field)
         )
-        opinions = await session.execute(
-            select(store.opinions).where(store.opinions.c.case_id == case_id).order_by(store.opinions.c.created_at)
-        )
+        opinions = (
+            await session.execute(
+                select(store.opinions).where(store.opinions.c.case_id == case_id).order_by(store.opinions.c.created_at)
+            )
+        ).all()
         r = store.referrals.c
         referrals = await session.execute(select(store.referrals).where(r.case_id == case_id).order_by(r.referred_at))
         d = store.decisions.c
         decisions = await session.execute(select(store.decisions).where(d.case_id == case_id).order_by(d.decided_at))
-        return CaseOut(
-            **{k: v for k, v in case._mapping.items() if k in CaseOut.model_fields},
+        values = {k: v for k, v in case._mapping.items() if k in CaseOut.model_fields}
+        values["proposal"] = cipher.decrypt_optional(case.proposal, proposal_context(case_id))
+        values["outcome"] = cipher.decrypt_optional(case.outcome, outcome_context(case_id))
+        out = CaseOut(
+            **values,
             assignments=[
                 AssignmentOut(**{k: row._mapping[k] for k in AssignmentOut.model_fields}) for row in assignments
             ],
-            opinions=[OpinionOut(**{k: row._mapping[k] for k in OpinionOut.model_fields}) for row in opinions],
+            opinions=[
+                OpinionOut(
+                    **{k: row._mapping[k] for k in OpinionOut.model_fields if k != "text"},
+                    text=cipher.decrypt_optional(row.text or None, opinion_context(row.opinion_id)) or "",
+                )
+                for row in opinions
+            ],
             referrals=[referral_out(row) for row in referrals],
-            decisions=[DecisionOut(**{k: row._mapping[k] for k in DecisionOut.model_fields}) for row in decisions],
+            decisions=[
+                DecisionOut(
+                    **{k: row._mapping[k] for k in DecisionOut.model_fields if k != "text"},
+                    text=cipher.decrypt_optional(row.text or None, decision_context(row.decision_id)) or "",
+                )
+                for row in decisions
+            ],
         )
+        read = [f for f in ("proposal", "outcome") if values[f] is not None] + (["opinions"] if opinions else [])
+        read += ["decisions"] if out.decisions else []
+        if read:
+            await record_read(
+                session,
+                store.audit_log,
+                principal,
+                action="read_case",
+                subject_id=case_id,
+                fields=read,
+                at=runtime.clock.now(),
+                address=request.client.host if request.client else None,
+            )
+        return out
 
 
 async def _holds(session, case_id: uuid.UUID, member_id: uuid.UUID | None) -> bool:
@@ -169,13 +218,28 @@ async def _holds(session, case_id: uuid.UUID, member_id: uuid.UUID | None) -> bo
     return row is not None
 
 
+async def _may_read(session, case_id: uuid.UUID, principal: Principal) -> None:
+    """A member reads a case it is on until the case is closed (again once reopened); the committee reads what
+    was forwarded to it; the chair and admins read every case; operators none (not a `Reader`)."""
+    if principal.role not in ("member", "committee"):
+        return
+    c = store.cases.c
+    case = (await session.execute(select(c.status, c.forwarded_at).where(c.case_id == case_id))).first()
+    if case is None:
+        raise NotFound("No such case.", "Không tìm thấy vụ việc.")
+    await ensure_committee_may_read(session, principal, case_id)
+    if principal.role == "member":
+        if not await _holds(session, case_id, principal.member_id):
+            raise Forbidden(NO_ASSIGNMENT, NO_ASSIGNMENT_VI)
+        if case.status == "closed":
+            raise Forbidden(*CLOSED_TO_MEMBERS)
+
+
 @router.get("/cases/{case_id}", response_model=CaseOut, summary="A case as routing follows it")
 async def get_case(request: Request, case_id: uuid.UUID, principal: Reader) -> CaseOut:
     async with runtime_of(request).sessions() as session:
-        if principal.role == "member" and not await _holds(session, case_id, principal.member_id):
-            raise Forbidden(NO_ASSIGNMENT, NO_ASSIGNMENT_VI)
-        await ensure_committee_may_read(session, principal, case_id)
-    return await _case_view(request, case_id)
+        await _may_read(session, case_id, principal)
+    return await _case_view(request, case_id, principal)
 
 
 @router.post("/assignments/{assignment_id}/accept", response_model=StatusOut, summary="Accept an assignment")
@@ -193,12 +257,12 @@ async def decline(request: Request, assignment_id: uuid.UUID, principal: MemberO
 
 
 @router.post("/cases/{case_id}/members", response_model=CaseOut, summary="Chair: add, remove or replace members")
-async def change_members(request: Request, case_id: uuid.UUID, body: MembersChangeIn, _chair: Chair) -> CaseOut:
+async def change_members(request: Request, case_id: uuid.UUID, body: MembersChangeIn, principal: Chair) -> CaseOut:
     if not body.add and not body.remove:
         raise FieldErrors.one("body", "Give `add` or `remove`.", "Cần có `add` hoặc `remove`.")
     async with unit_of_work(runtime_of(request)) as fx:
         await chair_changes_members(fx, case_id, [(m.member_id, m.field) for m in body.add], body.remove)
-    return await _case_view(request, case_id)
+    return await _case_view(request, case_id, principal)
 
 
 @router.post("/cases/{case_id}/opinions", response_model=CaseOut, status_code=201, summary="Post an opinion")
@@ -214,18 +278,21 @@ async def post_opinion(request: Request, case_id: uuid.UUID, body: OpinionIn, pr
             )
         if case.status == "accepted":
             await move_case(fx, case_id, "in_progress")
+        opinion_id = uuid.uuid4()
         await fx.session.execute(
             store.opinions.insert().values(
-                opinion_id=uuid.uuid4(),
+                opinion_id=opinion_id,
                 case_id=case_id,
                 member_id=principal.member_id or principal.account_id,
-                text=body.text,
+                text=(await case_cipher_of(fx.session, fx.settings, case_id, create_at=fx.now)).encrypt(
+                    body.text, opinion_context(opinion_id)
+                ),
                 recommended_level=body.recommended_level,
                 referrals=list(body.referrals),
                 created_at=fx.now,
             )
         )
-    return await _case_view(request, case_id)
+    return await _case_view(request, case_id, principal)
 
 
 @router.post("/cases/{case_id}/start", response_model=CaseOut, summary="Mark an accepted case as in progress")
@@ -234,11 +301,11 @@ async def start(request: Request, case_id: uuid.UUID, principal: MemberOrChair) 
         if principal.role == "member" and not await _holds(fx.session, case_id, principal.member_id):
             raise Forbidden(NO_ASSIGNMENT, NO_ASSIGNMENT_VI)
         await move_case(fx, case_id, "in_progress")
-    return await _case_view(request, case_id)
+    return await _case_view(request, case_id, principal)
 
 
 @router.post("/cases/{case_id}/forward", response_model=CaseOut, summary="Chair: compile and forward to the committee")
-async def forward(request: Request, case_id: uuid.UUID, body: ForwardIn, _chair: Chair) -> CaseOut:
+async def forward(request: Request, case_id: uuid.UUID, body: ForwardIn, principal: Chair) -> CaseOut:
     async with unit_of_work(runtime_of(request)) as fx:
         case = await locked_case(fx.session, case_id)
         opinions = await fx.session.execute(
@@ -253,7 +320,9 @@ async def forward(request: Request, case_id: uuid.UUID, body: ForwardIn, _chair:
             fx,
             case_id,
             "forwarded",
-            proposal=body.proposal,
+            proposal=(await case_cipher_of(fx.session, fx.settings, case_id, create_at=fx.now)).encrypt(
+                body.proposal, proposal_context(case_id)
+            ),
             proposal_level=level,
             proposal_referrals=list(referrals),
             forwarded_at=fx.now,
@@ -270,21 +339,21 @@ async def forward(request: Request, case_id: uuid.UUID, body: ForwardIn, _chair:
             ),
             case_id,
         )
-    return await _case_view(request, case_id)
+    return await _case_view(request, case_id, principal)
 
 
 @router.post("/cases/{case_id}/close", response_model=CaseOut, summary="Chair: close a forwarded case with its outcome")
-async def close(request: Request, case_id: uuid.UUID, body: CloseIn, _chair: Chair) -> CaseOut:
+async def close(request: Request, case_id: uuid.UUID, body: CloseIn, principal: Chair) -> CaseOut:
     async with unit_of_work(runtime_of(request)) as fx:
         await move_case(fx, case_id, "closed", outcome=body.outcome)
-    return await _case_view(request, case_id)
+    return await _case_view(request, case_id, principal)
 
 
 @router.post("/cases/{case_id}/reopen", response_model=CaseOut, summary="Chair: reopen a closed case")
-async def reopen(request: Request, case_id: uuid.UUID, _chair: Chair) -> CaseOut:
+async def reopen(request: Request, case_id: uuid.UUID, principal: Chair) -> CaseOut:
     async with unit_of_work(runtime_of(request)) as fx:
         await move_case(fx, case_id, "in_progress")
-    return await _case_view(request, case_id)
+    return await _case_view(request, case_id, principal)
 
 
 class RequestOut(BaseModel):
@@ -299,16 +368,38 @@ class RequestOut(BaseModel):
 
 
 @router.get("/counseling-requests/{request_id}", response_model=RequestOut, tags=["counseling"])
-async def get_request(request: Request, request_id: uuid.UUID, _principal: Reader) -> RequestOut:
-    async with runtime_of(request).sessions() as session:
+async def get_request(request: Request, request_id: uuid.UUID, principal: CounselingReader) -> RequestOut:
+    """The member given the request, the chair and admins read it; nobody else."""
+    runtime = runtime_of(request)
+    async with runtime.sessions() as session, session.begin():
+        if principal.role == "member":
+            a = store.assignments.c
+            held = select(a.assignment_id).where(
+                a.request_id == request_id, a.member_id == principal.member_id, a.status.in_(ACTIVE)
+            )
+            if (await session.execute(held)).first() is None:
+                raise Forbidden("This request is not assigned to you.", "Yêu cầu này không được giao cho đồng chí.")
         row = (
             await session.execute(
                 select(store.counseling_requests).where(store.counseling_requests.c.request_id == request_id)
             )
         ).first()
-    if row is None:
-        raise NotFound("No such counseling request.", "Không tìm thấy yêu cầu tư vấn.")
-    return RequestOut(**{k: row._mapping[k] for k in RequestOut.model_fields})
+        if row is None:
+            raise NotFound("No such counseling request.", "Không tìm thấy yêu cầu tư vấn.")
+        values = {k: row._mapping[k] for k in RequestOut.model_fields}
+        if row.answer_text is not None:
+            values["answer_text"] = cipher_of(runtime.settings).decrypt(row.answer_text, answer_context(request_id))
+            await record_read(
+                session,
+                store.audit_log,
+                principal,
+                action="read_counseling_answer",
+                subject_id=request_id,
+                fields=["answer_text"],
+                at=runtime.clock.now(),
+                address=request.client.host if request.client else None,
+            )
+    return RequestOut(**values)
 
 
 @router.post(
@@ -338,21 +429,30 @@ async def answer_request(request: Request, request_id: uuid.UUID, body: AnswerIn
         await fx.session.execute(
             store.counseling_requests.update()
             .where(r.request_id == request_id)
-            .values(status="answered", answer_text=body.text, answered_by=principal.member_id, answered_at=fx.now)
+            .values(
+                status="answered",
+                answer_text=cipher_of(fx.settings).encrypt(body.text, answer_context(request_id)),
+                answered_by=principal.member_id,
+                answered_at=fx.now,
+            )
         )
         await fx.session.execute(
             store.assignments.update()
             .where(a.assignment_id == held.assignment_id, a.status == "pending")
             .values(status="accepted", answered_at=fx.now)
         )
+        sealer = Sealer.from_settings(fx.settings)
         await fx.emit(
             CounselingRequestAnswered(
                 request_id=request_id,
                 code=row.code,
-                answer_text=body.text,
+                answer={
+                    consumer: sealer.seal(consumer, body.text, sealed_answer_context(request_id))
+                    for consumer in ("intake", "notify")
+                },
                 answered_by=principal.member_id,
                 answered_at=fx.now,
-                reply_zalo_user_id=row.reply_zalo_user_id,
+                reply_to=row.reply_to,
             ),
             request_id,
         )

@@ -100,4 +100,4 @@ async def committee_inbox(request: Request, _principal: InboxReader) -> list[Inb
 async def decide(request: Request, case_id: uuid.UUID, body: DecisionIn, principal: Committee) -> CaseOut:
     async with unit_of_work(runtime_of(request)) as fx:
         await record_decision(fx, case_id, body.outcome, body.text, principal.account_id)
-    return await _case_view(request, case_id)
+    return await _case_view(request, case_id, principal)

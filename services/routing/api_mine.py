@@ -16,6 +16,7 @@ from services.routing import store
 from services.routing.api import CaseOut, OpinionIn, _case_view, _holds, auth
 from services.routing.cases import locked_case
 from services.routing.committee import ensure_committee_may_read
+from services.routing.freetext import case_cipher_of, opinion_context
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.service import runtime_of
@@ -106,9 +107,15 @@ async def edit_opinion(
         await fx.session.execute(
             store.opinions.update()
             .where(o.opinion_id == opinion_id)
-            .values(text=body.text, recommended_level=body.recommended_level, referrals=list(body.referrals))
+            .values(
+                text=(await case_cipher_of(fx.session, fx.settings, case_id, create_at=fx.now)).encrypt(
+                    body.text, opinion_context(opinion_id)
+                ),
+                recommended_level=body.recommended_level,
+                referrals=list(body.referrals),
+            )
         )
-    return await _case_view(request, case_id)
+    return await _case_view(request, case_id, principal)
 
 
 class CaseDeadline(BaseModel):

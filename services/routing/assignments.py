@@ -24,6 +24,7 @@ from services.routing.settings import RoutingSettings
 from shared.events.routing import (
     AssignmentInfo,
 )
+from shared.sealed import Sealer, links_context
 from shared.uow import UnitOfWork
 
 
@@ -139,8 +140,7 @@ def plan_assignment(
         field=field,
         member=recipient(member),
         respond_by=respond_by,
-        accept_url=links["accept"],
-        decline_url=links["decline"],
+        links=Sealer.from_settings(settings).seal("notify", links, links_context(assignment_id)),
     )
     return row, timers, info
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.routing import store
 from services.routing.deadlines import add_working_days, ladder, needs_support_plan
 from services.routing.domain import check_transition
+from services.routing.freetext import case_cipher_of, outcome_context
 from services.routing.settings import RoutingSettings
 from shared.errors import NotFound
 from shared.events import Envelope
@@ -83,14 +84,14 @@ async def move_case(fx: UnitOfWork, case_id: uuid.UUID, to: str, *, outcome: str
     case = await locked_case(fx.session, case_id)
     check_transition(case.status, to)
     if to == "closed":
-        values.update(outcome=outcome, closed_at=fx.now)
+        cipher = await case_cipher_of(fx.session, fx.settings, case_id, create_at=fx.now)
+        stored = cipher.encrypt_optional(outcome, outcome_context(case_id))
+        values.update(outcome=stored, closed_at=fx.now)
     await fx.session.execute(
         store.cases.update().where(store.cases.c.case_id == case_id).values(status=to, updated_at=fx.now, **values)
     )
     await fx.emit(
-        CaseStatusChanged(
-            case_id=case_id, code=case.code, from_status=case.status, to_status=to, changed_at=fx.now, outcome=outcome
-        ),
+        CaseStatusChanged(case_id=case_id, code=case.code, from_status=case.status, to_status=to, changed_at=fx.now),
         case_id,
     )
     return case

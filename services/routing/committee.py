@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.routing import store
 from services.routing.cases import locked_case, move_case
 from services.routing.domain import DECISION_MOVES_TO, committee_sees
+from services.routing.freetext import case_cipher_of, decision_context
 from services.routing.roster import chair_recipients
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound
@@ -52,12 +53,14 @@ async def record_decision(fx: UnitOfWork, case_id: uuid.UUID, outcome: str, text
             "The Standing Committee has already decided on this forwarding.",
             "Ban Thường vụ đã có quyết định cho lần chuyển này.",
         )
+    decision_id = uuid.uuid4()
+    cipher = await case_cipher_of(fx.session, fx.settings, case_id, create_at=fx.now)
     await fx.session.execute(
         store.decisions.insert().values(
-            decision_id=uuid.uuid4(),
+            decision_id=decision_id,
             case_id=case_id,
             outcome=outcome,
-            text=text,
+            text=cipher.encrypt(text, decision_context(decision_id)),
             forwarded_at=case.forwarded_at,
             decided_by=decided_by,
             decided_at=fx.now,

@@ -51,7 +51,7 @@ async def assign_new_request(fx: UnitOfWork, event: CounselingRequestReceived) -
                 channel=event.channel,
                 status="received",
                 required_fields=fields,
-                reply_zalo_user_id=event.reply_zalo_user_id,
+                reply_to=event.reply_to,
                 received_at=event.received_at,
             )
             .on_conflict_do_nothing()

@@ -10,10 +10,12 @@ from services.routing.api import auth
 from services.routing.assigner import ASSIGNER
 from services.routing.cases import record_new_case
 from services.routing.counseling import assign_new_request
+from services.routing.freetext import erase_case
 from services.routing.settings import RoutingSettings
 from shared.consumer import Handler, HandlerContext
 from shared.events import Event
 from shared.events.intake import (
+    CaseConsentWithdrawn,
     CaseReported,
     CategoryUpserted,
     CounselingRequestReceived,
@@ -30,6 +32,7 @@ def make_handlers(settings: RoutingSettings) -> dict[type[Event], Handler]:
         CounselingRequestReceived: on_counseling_request,
         CategoryUpserted: on_category_upserted,
         UnitUpserted: on_unit_upserted,
+        CaseConsentWithdrawn: on_consent_withdrawn,
         CredentialIssued: auth.on_issued,
         CredentialRevoked: auth.on_revoked,
     }
@@ -40,6 +43,11 @@ async def on_case_reported(event: CaseReported, ctx: HandlerContext) -> None:
     # woken once this transaction has committed.
     if await record_new_case(ctx, event, ctx.envelope):
         ctx.wake(ASSIGNER)
+
+
+async def on_consent_withdrawn(event: CaseConsentWithdrawn, ctx: HandlerContext) -> None:
+    """Intake erased the case's child data: routing destroys its key of the case (opinions, proposal, outcome)."""
+    await erase_case(ctx.session, event.case_id, event.withdrawn_at, event.reason)
 
 
 async def on_counseling_request(event: CounselingRequestReceived, ctx: HandlerContext) -> None:

@@ -6,12 +6,14 @@ from pathlib import Path
 
 from pydantic import Field
 
-from shared.settings import ServiceSettings, development_secret
+from shared.crypto import ChildDataSettings
+from shared.sealed import SealingSettings
+from shared.settings import development_secret
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
 
-class RoutingSettings(ServiceSettings):
+class RoutingSettings(ChildDataSettings, SealingSettings):
     http_port: int = Field(default=8002)
     public_base_url: str = Field(
         default="http://127.0.0.1:8002", description="Base of the accept/decline links (routing, or a proxy to it)."

@@ -28,7 +28,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
+from shared.audit import audit_table
 from shared.auth import credentials_table
+from shared.case_keys import case_keys_table
 from shared.db import service_metadata
 from shared.outbox import inbox_table, outbox_table
 
@@ -36,6 +38,10 @@ metadata = service_metadata("routing")
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 credentials = credentials_table(metadata)
+# Reads of the free text about a child routing keeps (opinions, proposal, outcome, counseling answers): append-only.
+audit_log = audit_table(metadata)
+# Each case's own key for its opinions, proposal and outcome (shared/case_keys.py): destroyed on consent withdrawal.
+case_keys = case_keys_table(metadata)
 
 members = Table(
     "members",
@@ -105,7 +111,7 @@ cases = Table(
     Column("reported_at", DateTime(timezone=True), nullable=False),
     # When the reporter learned of the case: the 12-hour emergency clock starts here (Decree 56).
     Column("learned_at", DateTime(timezone=True), nullable=True),
-    Column("proposal", Text, nullable=True),
+    Column("proposal", Text, nullable=True),  # encrypted (shared.crypto), like outcome, opinions.text, answer_text
     Column("proposal_level", String(16), nullable=True),
     Column("proposal_referrals", ARRAY(String(40)), nullable=False, server_default="{}"),
     Column("forwarded_at", DateTime(timezone=True), nullable=True),
@@ -128,7 +134,8 @@ counseling_requests = Table(
     Column("channel", String(8), nullable=False),
     Column("status", String(16), nullable=False),  # received | assigned | accepted | answered
     Column("required_fields", ARRAY(String(20)), nullable=False, server_default="{}"),
-    Column("reply_zalo_user_id", String(64), nullable=True),
+    # The requester's Zalo id sealed for notify by intake (`shared.sealed`): routing hands it on unread.
+    Column("reply_to", Text, nullable=True),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("answer_text", Text, nullable=True),
     Column("answered_by", UUID(as_uuid=True), nullable=True),

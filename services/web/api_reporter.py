@@ -29,6 +29,7 @@ CASE_INPUTS = (
     "occurred_on",
     "special_circumstances",
     "legal_basis",
+    "emergency_reason",
     *(f"child.{name}" for name in domain.CHILD_FIELDS),
     "child",
     "consent",

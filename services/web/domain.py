@@ -195,6 +195,8 @@ def case_body(form: Mapping[str, str], circumstances: Iterable[str], unit: str |
     }
     if level := _text(form, "protection_level"):
         body["protection_level"] = level
+    if body["legal_basis"] == "emergency_protection_of_life_or_health" and (reason := _text(form, "emergency_reason")):
+        body["emergency_reason"] = reason
     for name in ("learned_at", "occurred_at"):
         if value := local_input_to_iso(form.get(name, "")):
             body[name] = value

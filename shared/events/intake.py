@@ -93,11 +93,32 @@ class CounselingRequestReceived(Event):
     """A child or parent asked the club for help (web form or Zalo OA).
 
     Emitted by intake; routing assigns a member, reporting counts it by topic and channel.
-    `reply_zalo_user_id` is the OA-scoped Zalo id a Zalo request came from (so the answer can go back
-    there); web requesters' contacts stay encrypted in intake.
+    `reply_to` is the OA-scoped Zalo id a Zalo request came from, sealed for notify (`shared.sealed`,
+    context `counseling:<id>:reply_to`): routing keeps it as it is and hands it on in
+    `counseling_request.answered`, so the answer can go back there; nobody but notify can read it. Web
+    requesters' contacts stay encrypted in intake. Version 2: the Zalo id no longer travels in clear.
     """
 
     TYPE = "counseling_request.received"
+    VERSION = 2
+    PRODUCER = "intake"
+    CONSUMERS = ("routing", "reporting")
+
+    request_id: uuid.UUID
+    code: str
+    topic: str
+    channel: str = Field(pattern="^(web|zalo)$")
+    age_band: AgeBand = "unknown"
+    received_at: datetime
+    reply_to: str | None = Field(default=None, max_length=1000)
+
+
+class CounselingRequestReceivedV1(Event):
+    """Version 1 of `counseling_request.received` (the requester's Zalo id in clear), still read from queues
+    and reporting's store (scrubbed by its migration): it upgrades without the Zalo id."""
+
+    TYPE = "counseling_request.received"
+    VERSION = 1
     PRODUCER = "intake"
     CONSUMERS = ("routing", "reporting")
 
@@ -109,21 +130,42 @@ class CounselingRequestReceived(Event):
     received_at: datetime
     reply_zalo_user_id: str | None = None
 
+    def upgrade(self) -> CounselingRequestReceived:
+        return CounselingRequestReceived(**self.model_dump(exclude={"reply_zalo_user_id"}))
+
 
 class ZaloUserActivity(Event):
     """A Zalo user followed or unfollowed the club's OA, or wrote to it (which opens the 7-day window
     in which the OA may send consultation messages).
 
-    Emitted by intake from the Zalo webhook; notify keeps whom it may message on Zalo.
+    Emitted by intake from the Zalo webhook; notify keeps whom it may message on Zalo. Version 2: the user's
+    Zalo id is sealed for notify (`user`, context `zalo.user_activity:user`), never in clear.
     """
 
     TYPE = "zalo.user_activity"
+    VERSION = 2
+    PRODUCER = "intake"
+    CONSUMERS = ("notify",)
+
+    user: str | None = Field(max_length=1000)
+    activity: str = Field(pattern="^(follow|unfollow|message)$")
+    at: datetime
+
+
+class ZaloUserActivityV1(Event):
+    """Version 1 of `zalo.user_activity` (the Zalo id in clear): upgrades without it (notify skips it)."""
+
+    TYPE = "zalo.user_activity"
+    VERSION = 1
     PRODUCER = "intake"
     CONSUMERS = ("notify",)
 
     zalo_user_id: str
     activity: str = Field(pattern="^(follow|unfollow|message)$")
     at: datetime
+
+    def upgrade(self) -> ZaloUserActivity:
+        return ZaloUserActivity(user=None, activity=self.activity, at=self.at)
 
 
 class UnitUpserted(Event):
@@ -223,12 +265,32 @@ class AccountLinkIssued(Event):
     """A person was given a one-time link to set their password: an invitation (new account, or re-sent by an
     admin) or a reset they asked for. Emitted by intake; notify emails it (email only, never Zalo).
 
-    The link is a bearer secret until used or expired (`expires_at`): consumers must never log it. It travels
-    in clear inside the broker and the services' outbox/delivery tables (issue 14 wants such secrets encrypted
-    in events). Carries an adult's name and email, never anything about a child.
+    The link is a bearer secret until used or expired (`expires_at`): it travels sealed for notify
+    (`sealed_link`, `shared.sealed`, context `account:<id>:link`), so the broker, intake's outbox and any
+    other reader see ciphertext only; notify keeps it encrypted in its delivery row. Version 2 (version 1
+    carried the link in clear). Carries an adult's name and email, never anything about a child.
     """
 
     TYPE = "account.link_issued"
+    VERSION = 2
+    PRODUCER = "intake"
+    CONSUMERS = ("notify",)
+
+    account_id: uuid.UUID
+    kind: Literal["invitation", "reset"]
+    sealed_link: str | None = Field(max_length=2000)
+    email: str
+    display_name: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+class AccountLinkIssuedV1(Event):
+    """Version 1 of `account.link_issued` (the link in clear): upgrades without it (no email is sent; the
+    admin re-sends the invitation)."""
+
+    TYPE = "account.link_issued"
+    VERSION = 1
     PRODUCER = "intake"
     CONSUMERS = ("notify",)
 
@@ -239,3 +301,26 @@ class AccountLinkIssued(Event):
     display_name: str
     issued_at: datetime
     expires_at: datetime
+
+    def upgrade(self) -> AccountLinkIssued:
+        return AccountLinkIssued(**self.model_dump(exclude={"link"}), sealed_link=None)
+
+
+class CaseConsentWithdrawn(Event):
+    """Consent to process a child's data was withdrawn (Law 91/2025): intake destroyed the case's data key, so
+    its child data and free text are unreadable for good (backups included); the case is still counted.
+
+    Emitted by intake when an authorised person records the withdrawal (who and why stay in intake's audit
+    log); routing destroys its own key of the case (opinions, proposal, outcome). Carries the reference only.
+    """
+
+    TYPE = "case.consent_withdrawn"
+    PRODUCER = "intake"
+    CONSUMERS = ("routing",)
+
+    case_id: uuid.UUID
+    code: str
+    withdrawn_at: datetime
+    # consent_withdrawn: an authorised person recorded it; retention: the case was closed longer than the
+    # retention period (RETENTION_DAYS_AFTER_CLOSE).
+    reason: Literal["consent_withdrawn", "retention"] = "consent_withdrawn"

@@ -13,14 +13,32 @@ from shared.events.common import Recipient
 
 
 class AssignmentInfo(BaseModel):
+    """One member's assignment. `links` is the signed accept/decline pair (bearer URLs), sealed for notify
+    (`shared.sealed`, context `assignment:<id>:links`, `{"accept": url, "decline": url}`)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     assignment_id: uuid.UUID
     field: ExpertField | None = None  # None: sent to the chair/vice-chairs for a critical case
     member: Recipient
     respond_by: datetime
+    links: str | None = Field(default=None, max_length=2000)
+
+
+class AssignmentInfoV1(BaseModel):
+    """An assignment as version 1 of the events carried it: the links in clear."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    assignment_id: uuid.UUID
+    field: ExpertField | None = None
+    member: Recipient
+    respond_by: datetime
     accept_url: str | None = None
     decline_url: str | None = None
+
+    def upgrade(self) -> AssignmentInfo:
+        return AssignmentInfo(**self.model_dump(exclude={"accept_url", "decline_url"}))
 
 
 class CaseAssigned(Event):
@@ -28,9 +46,11 @@ class CaseAssigned(Event):
 
     Emitted by routing on `case.reported`; notify messages each member, reporting times it.
     `missing_fields` are fields no available member covers; `chair` then lists whom to tell.
+    Version 2: each assignment's accept/decline links are sealed for notify.
     """
 
     TYPE = "case.assigned"
+    VERSION = 2
     PRODUCER = "routing"
     CONSUMERS = ("intake", "notify", "reporting")
 
@@ -46,14 +66,40 @@ class CaseAssigned(Event):
     assigned_at: datetime
 
 
+class CaseAssignedV1(Event):
+    """Version 1 of `case.assigned` (links in clear): upgrades without the links."""
+
+    TYPE = "case.assigned"
+    VERSION = 1
+    PRODUCER = "routing"
+    CONSUMERS = ("intake", "notify", "reporting")
+
+    case_id: uuid.UUID
+    code: str
+    unit: str
+    category: str
+    urgency: Urgency
+    protection_level: ProtectionLevel
+    assignments: tuple[AssignmentInfoV1, ...]
+    missing_fields: tuple[str, ...] = ()
+    chair: tuple[Recipient, ...] = ()
+    assigned_at: datetime
+
+    def upgrade(self) -> CaseAssigned:
+        values = {k: getattr(self, k) for k in type(self).model_fields if k != "assignments"}
+        return CaseAssigned(**values, assignments=tuple(a.upgrade() for a in self.assignments))
+
+
 class CaseMembersChanged(Event):
     """Members were added to, removed from or replaced on a case: by the chair, after a decline, or
     because a member went on leave.
 
     Emitted by routing; notify tells the people concerned, reporting keeps the history.
+    Version 2: the added members' accept/decline links are sealed for notify.
     """
 
     TYPE = "case.members_changed"
+    VERSION = 2
     PRODUCER = "routing"
     CONSUMERS = ("intake", "notify", "reporting")
 
@@ -67,6 +113,29 @@ class CaseMembersChanged(Event):
     # A field nobody available could take over (after a decline or a leave); `chair` lists whom to tell.
     missing_fields: tuple[str, ...] = ()
     chair: tuple[Recipient, ...] = ()
+
+
+class CaseMembersChangedV1(Event):
+    """Version 1 of `case.members_changed` (links in clear): upgrades without the links."""
+
+    TYPE = "case.members_changed"
+    VERSION = 1
+    PRODUCER = "routing"
+    CONSUMERS = ("intake", "notify", "reporting")
+
+    case_id: uuid.UUID
+    code: str
+    urgency: Urgency
+    reason: str = Field(pattern="^(chair|declined|leave|timeout)$")
+    added: tuple[AssignmentInfoV1, ...] = ()
+    removed: tuple[Recipient, ...] = ()
+    changed_at: datetime
+    missing_fields: tuple[str, ...] = ()
+    chair: tuple[Recipient, ...] = ()
+
+    def upgrade(self) -> CaseMembersChanged:
+        values = {k: getattr(self, k) for k in type(self).model_fields if k != "added"}
+        return CaseMembersChanged(**values, added=tuple(a.upgrade() for a in self.added))
 
 
 class AssignmentAnswered(Event):
@@ -135,10 +204,26 @@ class CaseEscalated(Event):
 class CaseStatusChanged(Event):
     """A case moved between states (reported → assigned → accepted → in_progress → forwarded → closed,
     and reopened). Emitted by routing on every transition; intake shows the state to reporters, reporting
-    counts cases by state.
+    counts cases by state. Version 2: no outcome (free text about the child; it stays in routing, encrypted).
     """
 
     TYPE = "case.status_changed"
+    VERSION = 2
+    PRODUCER = "routing"
+    CONSUMERS = ("intake", "reporting")
+
+    case_id: uuid.UUID
+    code: str
+    from_status: str
+    to_status: str
+    changed_at: datetime
+
+
+class CaseStatusChangedV1(Event):
+    """Version 1 of `case.status_changed` (with the outcome's text): upgrades without it."""
+
+    TYPE = "case.status_changed"
+    VERSION = 1
     PRODUCER = "routing"
     CONSUMERS = ("intake", "reporting")
 
@@ -148,6 +233,9 @@ class CaseStatusChanged(Event):
     to_status: str
     changed_at: datetime
     outcome: str | None = None
+
+    def upgrade(self) -> CaseStatusChanged:
+        return CaseStatusChanged(**self.model_dump(exclude={"outcome"}))
 
 
 class CaseForwarded(Event):
@@ -201,9 +289,10 @@ class CaseDecided(Event):
 
 class CounselingRequestAssigned(Event):
     """A counseling request was given to a member. Emitted by routing; notify tells the member, intake lets
-    that member read the request's words."""
+    that member read the request's words. Version 2: the accept/decline links are sealed for notify."""
 
     TYPE = "counseling_request.assigned"
+    VERSION = 2
     PRODUCER = "routing"
     CONSUMERS = ("intake", "notify", "reporting")
 
@@ -214,14 +303,54 @@ class CounselingRequestAssigned(Event):
     assigned_at: datetime
 
 
+class CounselingRequestAssignedV1(Event):
+    """Version 1 of `counseling_request.assigned` (links in clear): upgrades without the links."""
+
+    TYPE = "counseling_request.assigned"
+    VERSION = 1
+    PRODUCER = "routing"
+    CONSUMERS = ("intake", "notify", "reporting")
+
+    request_id: uuid.UUID
+    code: str
+    topic: str
+    assignment: AssignmentInfoV1
+    assigned_at: datetime
+
+    def upgrade(self) -> CounselingRequestAssigned:
+        values = {k: getattr(self, k) for k in type(self).model_fields if k != "assignment"}
+        return CounselingRequestAssigned(**values, assignment=self.assignment.upgrade())
+
+
 class CounselingRequestAnswered(Event):
     """A member answered a counseling request.
 
     Emitted by routing; notify sends the answer back over Zalo within the 7-day window, intake keeps it
-    for the tracking-code lookup, reporting counts it. The answer is the club's text to the requester.
+    for the tracking-code lookup, reporting counts it. The answer (the club's text to the requester) is
+    sealed for each consumer that needs it: `answer` maps `intake` and `notify` to their sealed copy
+    (`shared.sealed`, context `counseling:<id>:answer`); reporting gets none. `reply_to` is the requester's
+    Zalo id as intake sealed it for notify (`counseling_request.received`), handed on unread. Version 2
+    (version 1 carried the text and the Zalo id in clear).
     """
 
     TYPE = "counseling_request.answered"
+    VERSION = 2
+    PRODUCER = "routing"
+    CONSUMERS = ("intake", "notify", "reporting")
+
+    request_id: uuid.UUID
+    code: str
+    answer: dict[str, str] = Field(default_factory=dict)
+    answered_by: uuid.UUID
+    answered_at: datetime
+    reply_to: str | None = Field(default=None, max_length=1000)
+
+
+class CounselingRequestAnsweredV1(Event):
+    """Version 1 of `counseling_request.answered` (text and Zalo id in clear): upgrades without them."""
+
+    TYPE = "counseling_request.answered"
+    VERSION = 1
     PRODUCER = "routing"
     CONSUMERS = ("intake", "notify", "reporting")
 
@@ -231,6 +360,9 @@ class CounselingRequestAnswered(Event):
     answered_by: uuid.UUID
     answered_at: datetime
     reply_zalo_user_id: str | None = None
+
+    def upgrade(self) -> CounselingRequestAnswered:
+        return CounselingRequestAnswered(**self.model_dump(exclude={"answer_text", "reply_zalo_user_id"}))
 
 
 ReferralTarget = Literal[

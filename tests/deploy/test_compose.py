@@ -63,6 +63,8 @@ OPERATOR_ENV = {
     "DUPLICATE_HASH_KEY": "b3BlcmF0b3ItZHVwbGljYXRlLWhhc2gta2V5",
     "LINK_SECRET": "an-operator-chosen-link-secret-0123456789",
     "WEB_SESSION_KEY": "an-operator-chosen-web-session-key-0123456789",
+    "NOTIFY_EVENT_KEY": "k1:b3BlcmF0b3ItY2hvc2VuLW5vdGlmeS1ldmVudC1rISE=",
+    "INTAKE_EVENT_KEY": "k1:b3BlcmF0b3ItY2hvc2VuLWludGFrZS1ldmVudC1rISE=",
 }
 # Secrets: required, never a default in the file.
 SECRETS = {
@@ -76,6 +78,8 @@ SECRETS = {
     "DUPLICATE_HASH_KEY",
     "LINK_SECRET",
     "WEB_SESSION_KEY",
+    "NOTIFY_EVENT_KEY",
+    "INTAKE_EVENT_KEY",
 }
 BROKER_USERS_JOB_ENV = {"BROKER_ADMIN_URL", "BROKER_MANAGEMENT_URL", "BROKER_NAMESPACE", "BROKER_VHOST"} | {
     f"RABBITMQ_{s.upper()}_PASSWORD" for s in SERVICES

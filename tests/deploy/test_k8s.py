@@ -56,9 +56,16 @@ SETTINGS_CLASSES = {
 # Settings whose values are secrets: a Deployment must take each from a Secret, never as a literal value.
 SECRET_SETTINGS = {
     "all": {"DATABASE_URL"},
-    "intake": {"RABBITMQ_URL", "CHILD_DATA_KEYS", "DUPLICATE_HASH_KEY", "ZALO_OA_SECRET"},
-    "routing": {"RABBITMQ_URL", "LINK_SECRET"},
-    "notify": {"RABBITMQ_URL", "SMTP_PASSWORD", "ZALO_APP_SECRET", "ZALO_ACCESS_TOKEN", "ZALO_REFRESH_TOKEN"},
+    "intake": {"RABBITMQ_URL", "CHILD_DATA_KEYS", "DUPLICATE_HASH_KEY", "ZALO_OA_SECRET", "EVENT_KEYS"},
+    "routing": {"RABBITMQ_URL", "LINK_SECRET", "CHILD_DATA_KEYS", "EVENT_KEYS"},
+    "notify": {
+        "RABBITMQ_URL",
+        "EVENT_KEYS",
+        "SMTP_PASSWORD",
+        "ZALO_APP_SECRET",
+        "ZALO_ACCESS_TOKEN",
+        "ZALO_REFRESH_TOKEN",
+    },
     "reporting": {"RABBITMQ_URL"},
     "web": {"WEB_SESSION_KEY", "WEB_SERVICE_TOKEN"},  # web never connects to the broker
 }

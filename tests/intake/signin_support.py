@@ -10,6 +10,7 @@ from typing import Any
 
 from services.intake import store
 from tests.support.credentials import grant
+from tests.support.sealed import opened
 
 PASSWORD = "Mật khẩu đủ dài 2026"
 _addresses = itertools.count(1)
@@ -42,8 +43,13 @@ async def invite(intake: Any, email: str, *, role: str = "chair", name: str = "H
 
 
 async def links(intake: Any, account_id: uuid.UUID) -> list[dict[str, Any]]:
-    """Payloads of the `account.link_issued` events intake emitted for an account, oldest first."""
-    return [json.loads(e)["payload"] for e in await intake.events("account.link_issued", str(account_id))]
+    """Payloads of the `account.link_issued` events intake emitted for an account, oldest first, each with
+    the `link` notify opens from `sealed_link` (the link never travels in clear)."""
+    payloads = [json.loads(e)["payload"] for e in await intake.events("account.link_issued", str(account_id))]
+    for payload in payloads:
+        assert "/moi/" not in payload["sealed_link"]
+        payload["link"] = opened("notify", payload["sealed_link"], f"account:{account_id}:link")
+    return payloads
 
 
 async def latest_token(intake: Any, account_id: uuid.UUID) -> str:

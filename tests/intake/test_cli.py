@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import uuid
@@ -11,6 +12,7 @@ import pytest
 
 from devtools import infra
 from devtools.waiting import eventually
+from tests.support.sealed import opened
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 
@@ -80,7 +82,9 @@ async def test_accounts_create_with_an_email_prints_a_working_invitation_link_on
     found = await intake.client.get(f"/v1/invitations/{token}")
     assert found.status_code == 200 and found.json() == {"name": "Cán bộ Đoàn", "email": email, "kind": "invitation"}
     (event,) = await intake.events("account.link_issued", email)
-    assert link in event  # the same link is emailed (through notify)
+    payload = json.loads(event)["payload"]  # the same link is emailed (through notify), sealed for it
+    assert link not in event
+    assert opened("notify", payload["sealed_link"], f"account:{payload['account_id']}:link") == link
     code, listing = await cli(intake, "accounts", "list")
     assert f"email {email}  invited, no password yet" in listing and token not in listing
 

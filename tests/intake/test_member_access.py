@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.events.common import Recipient
-from shared.events.routing import AssignmentInfo, CaseAssigned, CaseMembersChanged
+from shared.events.routing import AssignmentInfo, CaseAssigned, CaseMembersChanged, CaseStatusChanged
 from tests.intake.conftest import MEMBER_ID, MINIMAL_CASE
 from tests.support.credentials import grant
 
@@ -76,8 +76,10 @@ async def test_an_assigned_member_reads_the_case_and_its_child_data_with_an_audi
     assert read.status_code == 200 and read.json()["code"] == case["code"] and read.json()["has_child_data"]
     child = await intake.client.get(f"/v1/cases/{case['id']}/child", headers=on_case)
     assert child.status_code == 200 and child.json()["child"]["name"] == "Lê Văn Tú"
-    audit = await intake.rows("SELECT role, fields FROM intake.audit_log WHERE case_id = :c", c=uuid.UUID(case["id"]))
-    assert audit == [{"role": "member", "fields": ["age", "name"]}]
+    audit = await intake.rows(
+        "SELECT role, fields FROM intake.audit_log WHERE case_id = :c ORDER BY id", c=uuid.UUID(case["id"])
+    )
+    assert audit == [{"role": "member", "fields": ["summary"]}, {"role": "member", "fields": ["age", "name"]}]
 
     # Not the member's case, not the member: 404; the list of cases stays closed to members.
     assert (await intake.client.get(f"/v1/cases/{other['id']}", headers=on_case)).status_code == 404
@@ -102,3 +104,33 @@ async def test_members_changed_adds_and_removes_readers_and_a_late_older_event_c
     # A redelivered or late `case.assigned` from before the change does not put the first member back.
     await intake.deliver(assigned(case, first, at=t0 + timedelta(minutes=1)))
     assert (await intake.client.get(f"/v1/cases/{case['id']}", headers=first_headers)).status_code == 404
+
+
+def status_changed(case: dict, from_status: str, to_status: str, at: datetime) -> CaseStatusChanged:
+    return CaseStatusChanged(
+        case_id=uuid.UUID(case["id"]),
+        code=case["code"],
+        from_status=from_status,
+        to_status=to_status,
+        changed_at=at,
+    )
+
+
+async def test_a_closed_case_is_closed_to_its_members_until_reopened_and_the_committee_reads_only_forwarded(intake):
+    case = (await intake.client.post("/v1/cases", json=CHILD_CASE, headers=intake.headers["chair"])).json()
+    on_case, committee = intake.headers["member-on-case"], intake.headers["committee"]
+    at = datetime.now(UTC)
+    await intake.deliver(assigned(case, MEMBER_ID, at=at))
+    child_url = f"/v1/cases/{case['id']}/child"
+    assert (await intake.client.get(child_url, headers=on_case)).status_code == 200
+    assert (await intake.client.get(f"/v1/cases/{case['id']}", headers=committee)).status_code == 404
+    listed = (await intake.client.get("/v1/cases", headers=committee)).json()
+    assert case["id"] not in {c["id"] for c in listed}
+
+    await intake.deliver(status_changed(case, "in_progress", "forwarded", at + timedelta(minutes=1)))
+    assert (await intake.client.get(f"/v1/cases/{case['id']}", headers=committee)).status_code == 200
+    await intake.deliver(status_changed(case, "forwarded", "closed", at + timedelta(minutes=2)))
+    for url in (child_url, f"/v1/cases/{case['id']}", f"/v1/cases/{case['id']}/form-01"):
+        assert (await intake.client.get(url, headers=on_case)).status_code == 404, url
+    await intake.deliver(status_changed(case, "closed", "in_progress", at + timedelta(minutes=3)))
+    assert (await intake.client.get(child_url, headers=on_case)).status_code == 200

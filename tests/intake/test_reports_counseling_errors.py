@@ -16,6 +16,7 @@ from shared.events import Envelope
 from shared.events.routing import CounselingRequestAnswered
 from shared.topology import Topology
 from tests.intake.conftest import MINIMAL_CASE
+from tests.support.sealed import answer_for
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 
@@ -72,7 +73,7 @@ async def test_a_counseling_request_is_read_back_only_with_its_secret_and_shows_
     answered = CounselingRequestAnswered(
         request_id=request["id"],
         code=code,
-        answer_text="Chào em, em hãy nói với thầy cô chủ nhiệm nhé.",
+        answer=answer_for(request["id"], "Chào em, em hãy nói với thầy cô chủ nhiệm nhé."),
         answered_by=uuid.uuid4(),
         answered_at=datetime.now(UTC),
     )

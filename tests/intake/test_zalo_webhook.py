@@ -10,7 +10,9 @@ import uuid
 import pytest
 
 from devtools.waiting import eventually
+from shared.sealed import ZALO_USER_CONTEXT as ZALO
 from tests.intake.conftest import NOW, ZALO_APP_ID, ZALO_OA_SECRET
+from tests.support.sealed import opened
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 OA_ID = "579745863508352884"
@@ -66,10 +68,21 @@ async def test_a_signed_text_becomes_one_counseling_request_even_when_zalo_retri
     [same] = await eventually(joined)
     assert same["id"] == request["id"]
     [received] = await intake.events("counseling_request.received", str(request["id"]))
-    assert "bắt nạt" not in received and json.loads(received)["payload"]["reply_zalo_user_id"] == user
-    assert len(await intake.events("zalo.user_activity", user)) == 2
+    payload = json.loads(received)["payload"]
+    assert "bắt nạt" not in received and user not in received  # the Zalo id travels sealed for notify
+    assert opened("notify", payload["reply_to"], f"counseling:{request['id']}:reply_to") == user
+    activity = await intake.rows("SELECT key, envelope FROM intake.outbox WHERE type = 'zalo.user_activity'")
+    mine = [a for a in activity if opened("notify", json.loads(a["envelope"])["payload"]["user"], ZALO) == user]
+    assert len(mine) == 2 and all(user not in a["key"] and user not in a["envelope"] for a in mine)
     stored = await intake.rows("SELECT body FROM intake.counseling_messages WHERE request_id = :r", r=request["id"])
     assert all("bắt nạt" not in row["body"] for row in stored)  # the child's words are encrypted
+
+
+async def activities(intake, user: str) -> list[dict]:
+    """Payloads of the `zalo.user_activity` events about `user` in intake's outbox (its id sealed for notify)."""
+    rows = await intake.rows("SELECT envelope FROM intake.outbox WHERE type = 'zalo.user_activity' ORDER BY id")
+    payloads = [json.loads(row["envelope"])["payload"] for row in rows]
+    return [p for p in payloads if opened("notify", p["user"], ZALO) == user]
 
 
 async def test_a_tampered_or_unsigned_event_is_refused_and_not_stored(intake):
@@ -121,7 +134,7 @@ async def test_follow_unfollow_and_images_are_recorded(intake):
         rows = await intake.rows(
             "SELECT * FROM intake.zalo_users WHERE user_id = :u AND unfollowed_at IS NOT NULL", u=user
         )
-        return rows if rows and len(await intake.events("zalo.user_activity", user)) == 3 else []
+        return rows if rows and len(await activities(intake, user)) == 3 else []
 
     [row] = await eventually(recorded)
     assert row["following"] is False and row["followed_at"] is not None and row["last_interaction_at"] is not None
@@ -130,8 +143,7 @@ async def test_follow_unfollow_and_images_are_recorded(intake):
         "SELECT kind, body FROM intake.counseling_messages WHERE request_id = :r", r=request["id"]
     )
     assert message["kind"] == "image" and "https://z/1.jpg" not in message["body"]
-    activities = [json.loads(e)["payload"]["activity"] for e in await intake.events("zalo.user_activity", user)]
-    assert activities == ["follow", "message", "unfollow"]
+    assert [a["activity"] for a in await activities(intake, user)] == ["follow", "message", "unfollow"]
 
 
 async def test_timestamps_more_than_five_minutes_from_now_are_refused_and_not_stored(intake):

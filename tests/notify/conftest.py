@@ -20,6 +20,7 @@ from services.notify.settings import NotifySettings
 from shared.events import Envelope, Event, Recipient
 from shared.events.routing import AssignmentInfo, CaseAssigned
 from shared.topology import Topology
+from tests.support.sealed import seal
 
 
 @pytest.fixture
@@ -121,8 +122,14 @@ def case_assigned(
                 field="psychology",
                 member=m,
                 respond_by=now + timedelta(hours=4),
-                accept_url=f"https://caunoi.tinhdoan-tayninh.vn/assignments/{aid}/accept",
-                decline_url=f"https://caunoi.tinhdoan-tayninh.vn/assignments/{aid}/decline",
+                links=seal(
+                    "notify",
+                    {
+                        "accept": f"https://caunoi.tinhdoan-tayninh.vn/assignments/{aid}/accept",
+                        "decline": f"https://caunoi.tinhdoan-tayninh.vn/assignments/{aid}/decline",
+                    },
+                    f"assignment:{aid}:links",
+                ),
             )
             for m in members
         ),

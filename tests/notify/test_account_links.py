@@ -13,6 +13,7 @@ from services.notify.main import create_app
 from shared.events.intake import AccountLinkIssued
 from tests.notify.conftest import deliveries, holds, notify_env, publish, settings_from
 from tests.support.asgi import running
+from tests.support.sealed import seal
 
 LINK = "https://caunoi.tinhdoan-tayninh.vn/moi/" + "Zb9_" * 10 + "q-X"
 
@@ -20,9 +21,9 @@ LINK = "https://caunoi.tinhdoan-tayninh.vn/moi/" + "Zb9_" * 10 + "q-X"
 def link_issued(kind: str, email: str) -> AccountLinkIssued:
     now = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)  # 16:00 in Vietnam
     return AccountLinkIssued(
-        account_id=uuid.uuid4(),
+        account_id=(account_id := uuid.uuid4()),
         kind=kind,  # type: ignore[arg-type]
-        link=LINK,
+        sealed_link=seal("notify", LINK, f"account:{account_id}:link"),
         email=email,
         display_name="Võ Thị Hoa",
         issued_at=now,
@@ -48,6 +49,6 @@ async def test_a_reset_link_is_emailed_in_vietnamese_never_logged_and_forgotten_
 
         (row,) = await eventually(sent)
         assert (row.channel, row.template) == ("email", "account_reset")
-        assert "link" not in row.context and LINK not in str(row.context)
+        assert "link" not in row.context and "_sealed" not in row.context and LINK not in str(row.context)
     assert zalo.messages == []
     assert LINK not in caplog.text

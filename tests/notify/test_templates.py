@@ -32,6 +32,7 @@ from shared.events.routing import (
     TaskAssignee,
 )
 from tests.notify.conftest import case_assigned, member
+from tests.support.sealed import seal
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 # What intake keeps encrypted about a child (DOMAIN.md §5): none of it may appear in any message.
@@ -45,6 +46,10 @@ CHILD = {
     "guardian": "Nguyễn Văn Tư",
 }
 MOJIBAKE = re.compile(r"Ã|Æ|á»|áº|Ä'|\ufffd")
+
+SITE = "https://caunoi.tinhdoan-tayninh.vn"
+REQUEST = uuid.uuid4()
+ACCOUNT = uuid.uuid4()
 
 
 def every_message():
@@ -149,13 +154,19 @@ def every_message():
         ),
         planner.counseling_answered(
             CounselingRequestAnswered(
-                request_id=uuid.uuid4(),
+                request_id=REQUEST,
                 code="TV-2026-000031",
                 answered_by=uuid.uuid4(),
                 answered_at=now,
-                reply_zalo_user_id="z-requester",
-                answer_text="Chào bạn, cảm ơn bạn đã tin tưởng Câu lạc bộ. "
-                + "Bạn hãy nói chuyện với thầy cô chủ nhiệm. " * 80,
+                reply_to=seal("notify", "z-requester", f"counseling:{REQUEST}:reply_to"),
+                answer={
+                    "notify": seal(
+                        "notify",
+                        "Chào bạn, cảm ơn bạn đã tin tưởng Câu lạc bộ. "
+                        + "Bạn hãy nói chuyện với thầy cô chủ nhiệm. " * 80,
+                        f"counseling:{REQUEST}:answer",
+                    )
+                },
             )
         ),
         planner.monthly_report_reminder(
@@ -195,9 +206,11 @@ def every_message():
         *(
             planner.account_link(
                 AccountLinkIssued(
-                    account_id=uuid.uuid4(),
+                    account_id=ACCOUNT,
                     kind=kind,
-                    link=f"https://caunoi.tinhdoan-tayninh.vn/moi/{'x' * 43}",
+                    sealed_link=seal(
+                        "notify", f"https://caunoi.tinhdoan-tayninh.vn/moi/{'x' * 43}", f"account:{ACCOUNT}:link"
+                    ),
                     email="lan@tinhdoan-tayninh.vn",
                     display_name="Trần Thị Lan",
                     issued_at=now,

@@ -27,6 +27,7 @@ from shared.events.routing import (
     CaseStatusChanged,
     CounselingRequestAnswered,
 )
+from tests.support.sealed import answer_for
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 CATEGORIES = [r["code"] for r in csv.DictReader((DATA / "case-categories.csv").open(encoding="utf-8"))]
@@ -170,7 +171,7 @@ def generate(seed: int = 2025, cases_per_month: int = 5) -> Year:
                     CounselingRequestAnswered(
                         request_id=request.request_id,
                         code=f"TV-{len(requests)}",
-                        answer_text="Chào em, Câu lạc bộ đã nhận được câu hỏi.",
+                        answer=answer_for(request.request_id, "Chào em, Câu lạc bộ đã nhận được câu hỏi."),
                         answered_by=uuid.uuid4(),
                         answered_at=received + timedelta(days=1),
                     ),

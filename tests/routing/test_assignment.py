@@ -19,6 +19,7 @@ from tests.routing.support import (
     routing_settings,
     seeded,
 )
+from tests.support.sealed import links
 
 
 async def test_a_reported_case_gets_one_expert_per_field_preferring_those_covering_its_unit_once_despite_redelivery(
@@ -40,10 +41,11 @@ async def test_a_reported_case_gets_one_expert_per_field_preferring_those_coveri
         for info in assigned["assignments"]:
             assert info["member"]["email"].endswith("@club.example") and info["member"]["zalo_user_id"]
             assert info["respond_by"].startswith((START + timedelta(hours=4)).isoformat()[:19])
-            assert info["accept_url"].startswith(
+            assert "accept_url" not in info and "https://" not in info["links"]  # sealed for notify
+            assert links(info)["accept"].startswith(
                 f"https://caunoi.example/v1/links/assignments/{info['assignment_id']}/accept?"
             )
-            assert "signature=" in info["decline_url"]
+            assert "signature=" in links(info)["decline"]
         assert assigned["missing_fields"] == [] and assigned["chair"] == []
 
         async def both_deliveries_handled() -> bool:

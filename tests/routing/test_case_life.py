@@ -21,6 +21,7 @@ from tests.routing.support import (
     routing_settings,
     seeded,
 )
+from tests.support.sealed import links
 
 
 def local(url: str) -> str:
@@ -70,7 +71,7 @@ async def test_a_signed_link_answers_once_and_only_while_genuine_and_unexpired(b
         await publish(settings, case_reported("neglect", "phuong-go-dau", "medium"))
         assigned = (await eventually(lambda: emitted(app, "case.assigned")))[0]
         first, second = assigned["assignments"]
-        accept = local(first["accept_url"])
+        accept = local(links(first)["accept"])
 
         page = await client.get(accept)
         assert page.status_code == 200 and '<form method="post">' in page.text
@@ -79,7 +80,7 @@ async def test_a_signed_link_answers_once_and_only_while_genuine_and_unexpired(b
         assert (await client.post(accept.replace("signature=", "signature=0"))).status_code == 403
         assert (await client.post(accept)).status_code == 200
         assert (await client.post(accept)).status_code == 410  # single use
-        assert (await client.post(local(first["decline_url"]))).status_code == 409  # already accepted
+        assert (await client.post(local(links(first)["decline"]))).status_code == 409  # already accepted
 
         status = await emitted(app, "case.status_changed")
         assert [(s["from_status"], s["to_status"]) for s in status] == [
@@ -88,7 +89,7 @@ async def test_a_signed_link_answers_once_and_only_while_genuine_and_unexpired(b
         ]
 
         clock.advance(timedelta(hours=settings.link_ttl_hours, seconds=1))
-        assert (await client.post(local(second["accept_url"]))).status_code == 410  # expired
+        assert (await client.post(local(links(second)["accept"]))).status_code == 410  # expired
         assert len(await emitted(app, "assignment.answered")) == 1
 
 

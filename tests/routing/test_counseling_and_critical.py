@@ -27,6 +27,7 @@ from tests.routing.support import (
     routing_settings,
     seeded,
 )
+from tests.support.sealed import links, opened, reply_to
 
 
 async def test_a_counseling_request_goes_to_a_psychologist_whose_answer_is_emitted_for_the_requester(base_env):
@@ -40,12 +41,12 @@ async def test_a_counseling_request_goes_to_a_psychologist_whose_answer_is_emitt
             channel="zalo",
             age_band="11-15",
             received_at=START,
-            reply_zalo_user_id="8800000000000000123",
         )
+        request = request.model_copy(update={"reply_to": reply_to(request.request_id, "8800000000000000123")})
         await publish(settings, Envelope.wrap(request, producer="intake"))
         (assigned,) = await eventually(lambda: emitted(app, "counseling_request.assigned"))
         info = assigned["assignment"]
-        assert info["field"] == "psychology" and info["member"]["zalo_user_id"] and info["accept_url"]
+        assert info["field"] == "psychology" and info["member"]["zalo_user_id"] and links(info)["accept"]
 
         url = f"/v1/counseling-requests/{request.request_id}/answer"
         body = {"text": "Chào em, em hãy thử chia nhỏ thời gian ôn tập và nghỉ ngơi đủ."}
@@ -56,8 +57,16 @@ async def test_a_counseling_request_goes_to_a_psychologist_whose_answer_is_emitt
         assert (await client.post(url, json=body, headers=holder)).status_code == 200
         assert (await client.post(url, json=body, headers=holder)).status_code == 409
         (answered,) = await emitted(app, "counseling_request.answered")
-        assert answered["answer_text"] == body["text"]
-        assert answered["reply_zalo_user_id"] == "8800000000000000123"
+        # The answer travels sealed for intake and for notify; the requester's Zalo id as intake sealed it.
+        assert "answer_text" not in answered and "chia nhỏ" not in str(answered)
+        context = f"counseling:{request.request_id}:answer"
+        assert {c: opened(c, answered["answer"][c], context) for c in answered["answer"]} == {
+            "intake": body["text"],
+            "notify": body["text"],
+        }
+        assert opened("notify", answered["reply_to"], f"counseling:{request.request_id}:reply_to") == (
+            "8800000000000000123"
+        )
         assert answered["answered_by"] == info["member"]["member_id"]
 
 

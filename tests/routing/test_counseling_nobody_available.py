@@ -12,6 +12,7 @@ from shared.clock import FakeClock
 from shared.events import Envelope
 from shared.events.intake import CounselingRequestReceived
 from tests.routing.support import START, as_assignee, emitted, publish, routing_app, routing_settings
+from tests.support.sealed import reply_to
 
 ONE_PSYCHOLOGIST = """key,display_name,organisation,organisation_kind,club_role,fields,units,email,zalo_user_id,capacity
 chu-nhiem,Nguyễn Văn An,Tỉnh đoàn,provincial,chair,,,an@club.example,111,3
@@ -34,8 +35,8 @@ async def test_after_the_only_psychologist_declines_the_chair_is_told_nobody_can
             channel="zalo",
             age_band="11-15",
             received_at=START,
-            reply_zalo_user_id="8800000000000000456",
         )
+        request = request.model_copy(update={"reply_to": reply_to(request.request_id, "8800000000000000456")})
         await publish(settings, Envelope.wrap(request, producer="intake"))
         (assigned,) = await eventually(lambda: emitted(app, "counseling_request.assigned"))
         assert await emitted(app, "case.escalated") == []

@@ -20,6 +20,7 @@ from tests.routing.support import (
     routing_settings,
     seeded,
 )
+from tests.support.sealed import links
 
 
 async def test_a_member_lists_their_assignments_pending_and_most_urgent_first(base_env):
@@ -101,7 +102,7 @@ async def test_signed_links_answer_json_for_the_web_pages(base_env):
         await publish(settings, case_reported("neglect", "phuong-go-dau", "medium"))
         assigned = (await eventually(lambda: emitted(app, "case.assigned")))[0]
         first = assigned["assignments"][0]
-        parts = urlsplit(first["accept_url"])
+        parts = urlsplit(links(first)["accept"])
         accept = f"{parts.path}?{parts.query}"
         as_json = {"Accept": "application/json"}
 

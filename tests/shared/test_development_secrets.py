@@ -24,15 +24,16 @@ SETTINGS = {
 }
 # What each service must be given outside development mode.
 SECRETS = {
-    "intake": {"CHILD_DATA_KEYS", "DUPLICATE_HASH_KEY", "RABBITMQ_URL"},
-    "routing": {"LINK_SECRET", "RABBITMQ_URL"},
-    "notify": {"RABBITMQ_URL"},
+    "intake": {"CHILD_DATA_KEYS", "DUPLICATE_HASH_KEY", "EVENT_KEYS", "RABBITMQ_URL"},
+    "routing": {"CHILD_DATA_KEYS", "EVENT_KEYS", "LINK_SECRET", "RABBITMQ_URL"},
+    "notify": {"EVENT_KEYS", "RABBITMQ_URL"},
     "reporting": {"RABBITMQ_URL"},
 }
 OPERATOR_VALUES = {
     "child_data_keys": "k2026:b3BlcmF0b3ItY2hvc2VuLWNoaWxkLWRhdGEta2V5ISE=",
     "duplicate_hash_key": "b3BlcmF0b3ItZHVwbGljYXRlLWhhc2gta2V5",
     "link_secret": "an-operator-chosen-link-secret-0123456789",
+    "event_keys": "notify:k1:b3BlcmF0b3ItY2hvc2VuLW5vdGlmeS1ldmVudC1rISE=",
     "rabbitmq_url": "amqp://caunoi-svc:s3cret@127.0.0.1:5672/",
 }
 
@@ -49,7 +50,14 @@ def create_app_of(service: str):
 
 @pytest.fixture(autouse=True)
 def _no_development_mode_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("DEVELOPMENT_MODE", "CHILD_DATA_KEYS", "DUPLICATE_HASH_KEY", "LINK_SECRET", "RABBITMQ_URL"):
+    for name in (
+        "DEVELOPMENT_MODE",
+        "CHILD_DATA_KEYS",
+        "DUPLICATE_HASH_KEY",
+        "LINK_SECRET",
+        "RABBITMQ_URL",
+        "EVENT_KEYS",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
