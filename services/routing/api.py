@@ -77,6 +77,10 @@ class CaseOut(BaseModel):
     proposal_referrals: list[str]
     outcome: str | None
     learned_at: datetime | None = None
+    forwarded_at: datetime | None = None
+    closed_at: datetime | None = None
+    reopen_reason: str | None = None
+    reopened_at: datetime | None = None
     referrals: list[ReferralOut] = Field(default_factory=list, description="To whom the case was referred, and when.")
 
 
@@ -96,6 +100,10 @@ class ForwardIn(Strict):
 
 class CloseIn(Strict):
     outcome: Annotated[NfcStr, Field(min_length=1, max_length=2000)]
+
+
+class ReopenIn(Strict):
+    reason: Annotated[NfcStr, Field(min_length=1, max_length=2000)]
 
 
 class MemberOnCase(Strict):
@@ -265,9 +273,11 @@ async def close(request: Request, case_id: uuid.UUID, body: CloseIn, _chair: Cha
 
 
 @router.post("/cases/{case_id}/reopen", response_model=CaseOut, summary="Chair: reopen a closed case")
-async def reopen(request: Request, case_id: uuid.UUID, _chair: Chair) -> CaseOut:
+async def reopen(request: Request, case_id: uuid.UUID, _chair: Chair, body: ReopenIn | None = None) -> CaseOut:
+    """With a `reason` (kept on the case, shown on its page; not sent in events)."""
     async with unit_of_work(runtime_of(request)) as fx:
-        await move_case(fx, case_id, "in_progress")
+        values = {"reopen_reason": body.reason, "reopened_at": fx.now} if body else {}
+        await move_case(fx, case_id, "in_progress", **values)
     return await _case_view(request, case_id)
 
 

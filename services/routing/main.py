@@ -6,6 +6,8 @@ from fastapi import FastAPI
 
 from services.routing import store
 from services.routing.api import router
+from services.routing.api_chair import router as chair_router
+from services.routing.api_import import router as import_router
 from services.routing.api_links import link_router
 from services.routing.api_members import router as members_router
 from services.routing.api_mine import router as mine_router
@@ -34,7 +36,15 @@ def create_app(settings: RoutingSettings | None = None, *, clock: Clock | None =
         inbox_table=store.inbox,
         outbox_table=store.outbox,
         handlers=make_handlers(settings),
-        routers=[mine_router, router, members_router, referrals_router, link_router(settings.link_path)],
+        routers=[
+            mine_router,
+            router,
+            members_router,
+            chair_router,
+            import_router,
+            referrals_router,
+            link_router(settings.link_path),
+        ],
         workers=[timer_worker, assignment_worker, gauges_worker],
         title="Cầu Nối — routing",
         description="Club members, expert assignment, acceptance, deadlines and escalation, opinions.",
