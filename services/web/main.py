@@ -19,10 +19,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from services.web import sessions, store
 from services.web.api_admin import router as admin_router
 from services.web.api_cases import router as cases_router
+from services.web.api_chair import router as chair_router
 from services.web.api_links import link_router
 from services.web.api_links import router as links_router
 from services.web.api_member import router as member_router
 from services.web.api_public import router as public_router
+from services.web.api_registry import router as registry_router
 from services.web.api_reporter import router as reporter_router
 from services.web.api_signin import router as signin_router
 from services.web.clients import Apis
@@ -80,6 +82,8 @@ def create_app(settings: WebSettings | None = None, *, clock: Clock | None = Non
             links_router,
             link_router(settings.link_path),
             admin_router,
+            chair_router,
+            registry_router,
         ],
         workers=[session_sweeper],
         title="Cầu Nối — web",
