@@ -87,7 +87,7 @@ async def test_the_chair_sees_what_needs_them_and_reassigns_a_declined_case(
             protection_level="intervention",
             learned_at=learned.isoformat(),
         )
-        declined_case = await web_system.post_case(client, unit="phuong-go-dau")
+        declined_case = await web_system.post_case(client)
         simple = await web_system.post_case(
             client, category="physical_health", urgency="medium", protection_level="support"
         )
