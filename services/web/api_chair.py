@@ -62,9 +62,12 @@ async def _case_page(request: Request, session: Session, case_id: str, status: i
     r = routed.body
     member_names = {str(m["member_id"]): m["display_name"] for m in (members.body if members.ok else [])}
     member_names.update({str(a["member_id"]): a["display_name"] for a in r["assignments"]})
+    active = [a for a in r["assignments"] if a["status"] in ("pending", "accepted")]
+    holding = {(str(a["member_id"]), a["field"]) for a in active}
     by_field: dict[str, list[dict]] = {}
     for s in suggested.body if suggested.ok else []:
-        by_field.setdefault(s["field"], []).append(s)
+        if (str(s["member_id"]), s["field"]) not in holding:  # who holds the field already is no suggestion
+            by_field.setdefault(s["field"], []).append(s)
     assignable = [m for m in (members.body if members.ok else []) if m.get("club_role") != "committee"]
     return render(
         request,
@@ -73,7 +76,7 @@ async def _case_page(request: Request, session: Session, case_id: str, status: i
         title=f"Vụ việc {r['code']} — Chủ nhiệm",
         case=case.body,
         routed=r,
-        active=[a for a in r["assignments"] if a["status"] in ("pending", "accepted")],
+        active=active,
         ended=[a for a in r["assignments"] if a["status"] not in ("pending", "accepted")],
         suggestions=by_field,
         assignable=sorted(assignable, key=lambda m: str(m["display_name"]).casefold()),
