@@ -70,13 +70,14 @@ async def _edit_page(
     request: Request, session: Session, member: dict, status: int = 200, form: dict | None = None, errors=None
 ) -> Response:
     units = await reference(request, "units", session)
+    shown = {name: "" if value is None else value for name, value in (form or member).items()}  # never "None"
     return render(
         request,
         "registry_member.html",
         status,
         title=f"Sửa thông tin: {member['display_name']}",
         member=member,
-        form=form or member,
+        form=shown,
         errors=errors or {},
         former=[u for u in units if u.get("valid_to")],
         current=[u for u in units if not u.get("valid_to")],

@@ -28,7 +28,7 @@ from devtools.processes import last_line, run_cli
 from devtools.system import RunningSystem, email_to
 from devtools.waiting import eventually
 from services.routing.registry import parse_csv
-from tests.web.browser import PHONE, shot
+from tests.web.browser import PHONE, SHOTS, shot
 from tests.web.flows import email_with, invite, set_password
 
 pytestmark = [pytest.mark.e2e, pytest.mark.web]
@@ -283,6 +283,9 @@ async def test_the_chair_imports_members_from_a_csv_and_edits_one(
     await expect(calendar.locator("tr", has_text="Lý Thị Hồng").locator("td.off")).to_have_count(5)
     await expect(calendar.locator("tr", has_text="Trần Văn An").locator("td.off")).to_have_count(5)
     await shot(chair, "100-thanh-vien-lich-vang", desktop=True)
+    await chair.locator("section[aria-labelledby=lich]").screenshot(
+        path=str(SHOTS / "100-thanh-vien-lich-vang-lich.png")
+    )
 
     # Again the same file: nothing to change.
     await chair.goto(f"{web}/chu-nhiem/thanh-vien/nhap")
