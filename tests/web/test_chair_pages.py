@@ -28,7 +28,7 @@ from devtools.processes import last_line, run_cli
 from devtools.system import RunningSystem, email_to
 from devtools.waiting import eventually
 from services.routing.registry import parse_csv
-from tests.web.browser import PHONE, SHOTS, shot
+from tests.web.browser import DESKTOP, PHONE, SHOTS, shot
 from tests.web.flows import email_with, invite, set_password
 
 pytestmark = [pytest.mark.e2e, pytest.mark.web]
@@ -122,7 +122,7 @@ async def test_the_chair_sees_what_needs_them_and_reassigns_a_declined_case(
     overdue = chair.locator("#deadlines_passed li.card", has_text=critical["code"])
     await expect(overdue).to_contain_text("Can thiệp khẩn cấp 12 giờ")
     await expect(overdue).to_contain_text(re.compile(r"quá hạn (1 giờ|5\d phút)"))
-    await expect(chair.locator("#deadlines_passed-h .count")).to_have_text("1")
+    await expect(chair.locator("#deadlines_passed-h .tally-count")).to_have_text("1")
     await expect(chair.locator("#unanswered li.card", has_text=critical["code"]).first).to_be_visible()
     declined = chair.locator("#declined li.card", has_text=declined_case["code"])
     await expect(declined).to_contain_text(first["member"]["display_name"])
@@ -283,9 +283,9 @@ async def test_the_chair_imports_members_from_a_csv_and_edits_one(
     await expect(calendar.locator("tr", has_text="Lý Thị Hồng").locator("td.off")).to_have_count(5)
     await expect(calendar.locator("tr", has_text="Trần Văn An").locator("td.off")).to_have_count(5)
     await shot(chair, "100-thanh-vien-lich-vang", desktop=True)
-    await chair.locator("section[aria-labelledby=lich]").screenshot(
-        path=str(SHOTS / "100-thanh-vien-lich-vang-lich.png")
-    )
+    await chair.set_viewport_size(DESKTOP)
+    await chair.locator("section[aria-labelledby=lich]").screenshot(path=str(SHOTS / "100-thanh-vien-lich.png"))
+    await chair.set_viewport_size(PHONE)
 
     # Again the same file: nothing to change.
     await chair.goto(f"{web}/chu-nhiem/thanh-vien/nhap")
