@@ -203,6 +203,7 @@ async def running_system(
                 INTAKE_URL=f"http://127.0.0.1:{ports['intake']}",
                 ROUTING_URL=f"http://127.0.0.1:{ports['routing']}",
                 REPORTING_URL=f"http://127.0.0.1:{ports['reporting']}",
+                NOTIFY_URL=f"http://127.0.0.1:{ports['notify']}",
             )
         proxy = None
         service_env = dict(env)

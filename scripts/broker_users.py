@@ -65,7 +65,10 @@ def _apply_one(user: BrokerUser, vhost: str, password: str) -> None:
                 raise SystemExit(f"rabbitmqctl change_password {user.name}: {changed.stderr.strip()}")
         for args in (
             ("set_permissions", "-p", vhost, user.name, user.configure, user.write, user.read),
-            ("set_topic_permissions", "-p", vhost, user.name, user.exchange, user.topic_write, user.topic_read),
+            *(
+                ("set_topic_permissions", "-p", vhost, user.name, exchange, write, read)
+                for exchange, write, read in user.topic_permissions()
+            ),
         ):
             done = _rabbitmqctl(*args)
             if done.returncode != 0:
@@ -83,9 +86,9 @@ def apply_http(users: list[BrokerUser], vhost: str, passwords: dict[str, str], m
             for path, body in (
                 (f"/users/{u}", {"password": passwords[user.name], "tags": ""}),
                 (f"/permissions/{v}/{u}", {"configure": user.configure, "write": user.write, "read": user.read}),
-                (
-                    f"/topic-permissions/{v}/{u}",
-                    {"exchange": user.exchange, "write": user.topic_write, "read": user.topic_read},
+                *(
+                    (f"/topic-permissions/{v}/{u}", {"exchange": exchange, "write": write, "read": read})
+                    for exchange, write, read in user.topic_permissions()
                 ),
             ):
                 client.put(base + path, json=body).raise_for_status()

@@ -6,7 +6,9 @@ For service `s` in namespace `ns` (user `<ns>-<s>`):
   with the administrator's login; a service whose declaration is refused checks it exists instead);
 - write `^<ns>\\.events$` if it produces events, else nothing; topic permission on that exchange: write
   only the routing keys (event types) `s` produces, read only those it consumes;
-- read `^<ns>\\.<s>$`, its own queue, if it consumes events, else nothing.
+- read `^<ns>\\.<s>$`, its own queue, and `^<ns>\\.<s>\\.dead-letter$`, its dead letters, if it consumes events;
+- write `^<ns>\\.replay$` with the topic permission of its own name only, if it consumes events: an operator's
+  replay of its dead letters (`shared.deadletters`) goes back to its own queue, never to another's.
 
 So a service cannot publish another's event (the topic permission refuses the routing key), cannot
 publish into a queue through the default exchange, cannot declare or bind anything (no new route to
@@ -36,6 +38,15 @@ class BrokerUser:
     exchange: str  # the topic exchange the topic permissions are on
     topic_write: str
     topic_read: str
+    replay_exchange: str = ""  # a second topic exchange: the replay of the service's own dead letters
+    replay_topic_write: str = NOTHING
+
+    def topic_permissions(self) -> list[tuple[str, str, str]]:
+        """(exchange, write, read) of each topic permission."""
+        found = [(self.exchange, self.topic_write, self.topic_read)]
+        if self.replay_exchange:
+            found.append((self.replay_exchange, self.replay_topic_write, NOTHING))
+        return found
 
 
 def produced_by(service: str) -> list[str]:
@@ -57,11 +68,15 @@ def broker_user(topology: Topology, service: str) -> BrokerUser:
         service=service,
         name=user_name(topology.namespace, service),
         configure=NOTHING,
-        write=_exactly([topology.events_exchange]) if produces else NOTHING,
-        read=_exactly([topology.queue(service)]) if consumes else NOTHING,
+        write=_exactly(
+            ([topology.events_exchange] if produces else []) + ([topology.replay_exchange] if consumes else [])
+        ),
+        read=_exactly([topology.queue(service), topology.dead_letter_queue(service)]) if consumes else NOTHING,
         exchange=topology.events_exchange,
         topic_write=_exactly(produces),
         topic_read=_exactly(consumes),
+        replay_exchange=topology.replay_exchange if consumes else "",
+        replay_topic_write=_exactly([service]) if consumes else NOTHING,
     )
 
 

@@ -140,6 +140,7 @@ class EventConsumer:
         self._waiting: asyncio.Queue[RabbitMessage] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._busy = asyncio.Lock()
+        self._replay_exchange = ""  # set by `subscribe`: deliveries from there skip the routing-key check
         self._delivery_limit: int | None = None  # the queue's, known once subscribed
         self.stopping = False
         self.max_transient_retries = 40  # about 15 minutes with the back-off capped at 30 s
@@ -170,7 +171,7 @@ class EventConsumer:
         infra_wait, infra_attempts = 0.5, 0
         while True:
             try:
-                outcome = await self.process(message.body, _routing_key(message))
+                outcome = await self.process(message.body, _routing_key(message, self._replay_exchange))
             except RefusedEnvelope as exc:
                 log.error("dead-lettering refused message %s: %s", message.message_id, exc)
                 EVENTS_CONSUMED.labels(self.service, event_type, "refused").inc()
@@ -249,7 +250,7 @@ class EventConsumer:
         for message in batch:
             try:
                 envelope = Envelope.model_validate_json(message.body)
-                check_origin(envelope, _routing_key(message))
+                check_origin(envelope, _routing_key(message, self._replay_exchange))
                 handler = self._handlers.get((envelope.type, envelope.version))
                 event = envelope.event() if handler is not None else None
             except (ValidationError, UnknownEvent, RefusedEnvelope):
@@ -368,6 +369,7 @@ class EventConsumer:
         measurable share of a consumer's CPU (py-spy, reporting under load)."""
         queue = topology.rabbit_queue(self.service, declare=False)  # declared by the publisher, with its bindings
         self._delivery_limit = topology.delivery_limit
+        self._replay_exchange = topology.replay_exchange
         context = broker.context
 
         async def consume(body: bytes) -> None:
@@ -386,11 +388,13 @@ class EventConsumer:
         )(consume)
 
 
-def _routing_key(message: RabbitMessage) -> str | None:
+def _routing_key(message: RabbitMessage, replay_exchange: str = "") -> str | None:
     """The routing key the event was published with on the events exchange; None for the default exchange,
-    where only an operator may publish (a dead-letter replay, `scripts.dead_letters`, to one queue)."""
+    where only an operator may publish (`scripts.dead_letters`), and for the replay exchange, where only this
+    service (an operator's replay through `shared.deadletters`) may publish to this queue."""
     raw = message.raw_message
-    if not getattr(raw, "exchange", ""):
+    exchange = getattr(raw, "exchange", "")
+    if not exchange or exchange == replay_exchange:
         return None
     key = getattr(raw, "routing_key", None)
     return key if isinstance(key, str) else None

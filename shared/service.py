@@ -1,5 +1,6 @@
 """Wiring of one service process: database, broker topology, outbox relay, event consumer, background
-workers and the operational endpoints (`/healthz`, `/readyz`, `/metrics`).
+workers and the operational endpoints (`/healthz`, `/readyz`, `/metrics`, and for a service that consumes
+events its dead-letter queue for operators, `shared.deadletters`).
 
 A service's `main.py` calls `create_service_app(ServiceSpec(...), settings)` and gets a FastAPI app
 whose lifespan starts and stops everything in order.
@@ -23,9 +24,11 @@ from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.auth import Authenticator
 from shared.clock import Clock, clock_from_settings
 from shared.consumer import BeforeHandlers, EventConsumer, Handler
 from shared.db import make_engine, make_session_factory, ping
+from shared.deadletters import dead_letter_router
 from shared.events import Event
 from shared.http_errors import BodyLimitMiddleware, install_error_handlers
 from shared.logging import configure_logging
@@ -242,6 +245,9 @@ def create_service_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # outermost: 413 before reading
     install_error_handlers(app)
     app.include_router(operations_router())
+    credentials = next((t for t in spec.metadata.tables.values() if t.name == "credentials"), None)
+    if spec.inbox_table is not None and spec.handlers and credentials is not None:
+        app.include_router(dead_letter_router(spec.name, Authenticator(credentials)))
     for router in spec.routers:
         app.include_router(router)
     return app

@@ -3,6 +3,8 @@
 - `<ns>.events`: one durable topic exchange for every domain event; the routing key is the event type.
 - `<ns>.<service>`: one durable quorum queue per consuming service, bound to the types it listens to
   (`Event.CONSUMERS`), with a delivery limit and at-least-once dead-lettering.
+- `<ns>.replay`: a topic exchange binding each service's queue by the service's name, where an operator's
+  replay of a dead letter goes (`shared.deadletters`): back to that service only.
 - `<ns>.dead-letter`: a direct exchange feeding `<ns>.<service>.dead-letter`, one quorum queue per
   service, where messages that failed `delivery_limit` times (or could not be parsed) wait for an
   operator.
@@ -39,6 +41,12 @@ class Topology:
     def dead_letter_exchange(self) -> str:
         return f"{self.namespace}.dead-letter"
 
+    @property
+    def replay_exchange(self) -> str:
+        """Topic exchange binding each service's queue by the service's name: a dead letter replayed there
+        reaches that service only (`shared.deadletters`)."""
+        return f"{self.namespace}.replay"
+
     def queue(self, service: str) -> str:
         return f"{self.namespace}.{service}"
 
@@ -60,7 +68,7 @@ class Topology:
 
     async def check(self, channel: AbstractChannel) -> None:
         """Passive declarations (no permission needed): raise if the exchanges or a queue are missing."""
-        for exchange in (self.events_exchange, self.dead_letter_exchange):
+        for exchange in (self.events_exchange, self.dead_letter_exchange, self.replay_exchange):
             await channel.get_exchange(exchange, ensure=True)
         for service in SERVICES:
             if self.binding_keys(service):
@@ -98,6 +106,7 @@ class Topology:
         """Declare exchanges, every consuming service's queue, dead-letter queue and bindings."""
         events = await channel.declare_exchange(self.events_exchange, aio_pika.ExchangeType.TOPIC, durable=True)
         dlx = await channel.declare_exchange(self.dead_letter_exchange, aio_pika.ExchangeType.DIRECT, durable=True)
+        replay = await channel.declare_exchange(self.replay_exchange, aio_pika.ExchangeType.TOPIC, durable=True)
         for service in SERVICES:
             keys = self.binding_keys(service)
             if not keys:
@@ -111,3 +120,4 @@ class Topology:
             )
             for key in keys:
                 await queue.bind(events, routing_key=key)
+            await queue.bind(replay, routing_key=service)

@@ -36,6 +36,7 @@ UNIT = (
     "shared/test_asyncapi.py",
     "shared/test_error_shape.py",
     "shared/test_event_catalogue.py",
+    "web/test_admin_rules.py",
     "web/test_chair_rules.py",
 )
 SERVER_FIXTURES = {"amqp_vhost_url", "template_database", "database_url", "empty_database_url", "broker_namespace"}

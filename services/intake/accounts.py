@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text, true
+from sqlalchemy import func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import store
@@ -62,6 +62,23 @@ async def insert_account(
     email: str | None = None,
 ) -> uuid.UUID:
     """Check the role/unit/member combination (and that `email`, already normalised, is free) and insert."""
+    unit, member_id = await _binding(session, role, unit, member_id)
+    if email is not None:
+        await claim_email(session, email)
+    account_id = uuid.uuid4()
+    await session.execute(
+        store.accounts.insert().values(
+            id=account_id, name=nfc(name), role=role, unit=unit, member_id=member_id, created_at=now, email=email
+        )
+    )
+    return account_id
+
+
+async def _binding(
+    session: AsyncSession, role: str, unit: str | None, member_id: uuid.UUID | None
+) -> tuple[str | None, uuid.UUID | None]:
+    """The unit and member an account of `role` is bound to (a reporter to a known unit, a member to a member
+    id, no one else to either); raises `FieldErrors` for a bad combination."""
     if role not in ROLES:
         raise FieldErrors.one("body.role", f"Unknown role; one of {', '.join(ROLES)}.", "Vai trò không hợp lệ.")
     if role == "reporter":
@@ -83,15 +100,49 @@ async def insert_account(
             )
     else:
         member_id = None
-    if email is not None:
-        await claim_email(session, email)
-    account_id = uuid.uuid4()
-    await session.execute(
-        store.accounts.insert().values(
-            id=account_id, name=nfc(name), role=role, unit=unit, member_id=member_id, created_at=now, email=email
+    return unit, member_id
+
+
+async def change_account(
+    session: AsyncSession,
+    outbox: Outbox,
+    account_id: uuid.UUID,
+    *,
+    now: datetime,
+    name: str | None = None,
+    role: str | None = None,
+    unit: str | None = None,
+    member_id: uuid.UUID | None = None,
+) -> list[str] | None:
+    """Rename an account or change its role and binding (unit, member). A changed role, unit or member revokes
+    every live credential of the account (sessions included): a credential carries the role it was issued
+    with, so the person signs in again. Returns the revoked key ids, or None if there is no such account."""
+    a = store.accounts
+    row = (await session.execute(select(a).where(a.c.id == account_id).with_for_update())).first()
+    if row is None:
+        return None
+    new_role = role or row.role
+    if role is None and unit is None and member_id is None:
+        new_unit, new_member = row.unit, row.member_id
+    else:
+        new_unit, new_member = await _binding(
+            session,
+            new_role,
+            unit if unit is not None else row.unit,
+            member_id if member_id is not None else row.member_id,
         )
-    )
-    return account_id
+    values: dict[str, object] = {"role": new_role, "unit": new_unit, "member_id": new_member}
+    if name is not None:
+        values["name"] = nfc(name)
+    await session.execute(a.update().where(a.c.id == account_id).values(**values))
+    if (new_role, new_unit, new_member) == (row.role, row.unit, row.member_id):
+        return []
+    c = store.credentials.c
+    live = (await session.execute(select(c.key_id).where(c.account_id == account_id, c.revoked_at.is_(None)))).scalars()
+    key_ids = list(live)
+    for key_id in key_ids:
+        await revoke(session, outbox, key_id, now=now)
+    return key_ids
 
 
 async def claim_email(session: AsyncSession, email: str, account_id: uuid.UUID | None = None) -> None:
@@ -149,8 +200,16 @@ async def revoke(session: AsyncSession, outbox: Outbox, key_id: str, *, now: dat
     return True
 
 
-async def list_accounts(session: AsyncSession) -> list[dict]:
+async def list_accounts(session: AsyncSession, only: uuid.UUID | None = None) -> list[dict]:
+    """Every account (or `only` that one) with its credentials and last successful sign-in."""
     a, c = store.accounts.c, store.credentials.c
+    s = store.signin_attempts.c
+    signed_in = (
+        select(s.account_id, func.max(s.at).label("at"))
+        .where(s.outcome == "success", s.account_id.is_not(None))
+        .group_by(s.account_id)
+        .subquery()
+    )
     rows = await session.execute(
         select(
             a.id,
@@ -166,8 +225,14 @@ async def list_accounts(session: AsyncSession) -> list[dict]:
             c.issued_at,
             c.expires_at,
             c.revoked_at,
+            signed_in.c.at.label("last_sign_in_at"),
         )
-        .select_from(store.accounts.outerjoin(store.credentials, c.account_id == a.id))
+        .select_from(
+            store.accounts.outerjoin(store.credentials, c.account_id == a.id).outerjoin(
+                signed_in, signed_in.c.account_id == a.id
+            )
+        )
+        .where(a.id == only if only is not None else true())
         .order_by(a.created_at, c.issued_at)
     )
     accounts: dict[uuid.UUID, dict] = {}
@@ -184,6 +249,7 @@ async def list_accounts(session: AsyncSession) -> list[dict]:
                 "email": row.email,
                 "password_set": row.password_set_at is not None,
                 "disabled_at": row.disabled_at,
+                "last_sign_in_at": row.last_sign_in_at,
                 "credentials": [],
             },
         )

@@ -300,7 +300,7 @@ async def possible_duplicates(case_id: uuid.UUID, request: Request, principal: C
 @router.get(
     "/v1/audit-log",
     response_model=list[AuditEntry],
-    summary="Who read which child's data (admin)",
+    summary="Who read which child's data (admin): by case (id or code), person and time, newest first, paged",
     tags=["admin"],
     responses=problems(401, 403),
 )
@@ -308,17 +308,29 @@ async def audit_log(
     request: Request,
     _admin: Admin,
     case_id: uuid.UUID | None = None,
+    case_code: Annotated[str | None, Query(max_length=32)] = None,
     account_id: uuid.UUID | None = None,
+    since: Annotated[datetime | None, Query(description="from this instant on (inclusive)")] = None,
+    until: Annotated[datetime | None, Query(description="before this instant (exclusive)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[AuditEntry]:
-    a = store.audit_log.c
-    query = select(store.audit_log)
+    a, c = store.audit_log.c, store.cases.c
+    query = select(store.audit_log, c.code.label("case_code")).select_from(
+        store.audit_log.outerjoin(store.cases, c.id == a.case_id)
+    )
     if case_id is not None:
         query = query.where(a.case_id == case_id)
+    if case_code is not None:
+        query = query.where(c.code == case_code.strip().upper())
     if account_id is not None:
         query = query.where(a.account_id == account_id)
+    if since is not None:  # an instant without an offset is Vietnam's time
+        query = query.where(a.at >= (since if since.tzinfo else since.replace(tzinfo=domain.VN)))
+    if until is not None:
+        query = query.where(a.at < (until if until.tzinfo else until.replace(tzinfo=domain.VN)))
     async with runtime_of(request).sessions() as session:
-        rows = (await session.execute(query.order_by(a.id.desc()).limit(limit))).all()
+        rows = (await session.execute(query.order_by(a.id.desc()).limit(limit).offset(offset))).all()
     return [AuditEntry.model_validate(row._mapping) for row in rows]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.intake import store
+from services.intake.api_accounts import router as accounts_router
 from services.intake.api_admin import router as admin_router
 from services.intake.api_cases import auth
 from services.intake.api_cases import router as cases_router
@@ -43,7 +44,15 @@ def create_app(settings: IntakeSettings | None = None, *, clock: Clock | None = 
         inbox_table=store.inbox,
         outbox_table=store.outbox,
         handlers=make_handlers(settings),
-        routers=[cases_router, reports_router, counseling_router, zalo_router, admin_router, signin_router],
+        routers=[
+            cases_router,
+            reports_router,
+            counseling_router,
+            zalo_router,
+            admin_router,
+            accounts_router,
+            signin_router,
+        ],
         workers=[zalo_worker(context), change_listener(context)],
         title="Cầu Nối — intake",
         description="Cases, monthly reports, counseling requests and the Zalo webhook. See docs/intake.md.",

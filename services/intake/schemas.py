@@ -180,6 +180,7 @@ class AuditEntry(BaseModel):
     role: str
     action: str
     case_id: uuid.UUID | None
+    case_code: str | None = Field(default=None, description="The case's code (none for a counseling request)")
     fields: list[str]
 
 
@@ -290,7 +291,18 @@ class AccountOut(BaseModel):
     email: str | None = None
     password_set: bool = False
     disabled_at: datetime | None = None
+    last_sign_in_at: datetime | None = Field(default=None, description="The last successful sign-in (password)")
     credentials: list[CredentialOut]
+
+
+class AccountChange(Strict):
+    """What an administrator may change on an account. A change of role, unit or member revokes the account's
+    live credentials and sessions: the person signs in again and gets a credential with the new role."""
+
+    name: Text(200) | None = None  # type: ignore[valid-type]
+    role: Literal["reporter", "member", "chair", "committee", "operator", "admin"] | None = None
+    unit: UnitCode | None = None
+    member_id: uuid.UUID | None = None
 
 
 class UnitIn(Strict):

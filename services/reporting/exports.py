@@ -10,33 +10,19 @@ written with a leading apostrophe, in CSV and XLSX alike (numbers and dates are 
 
 from __future__ import annotations
 
-import csv
 import io
-from datetime import date
-from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from services.reporting.tables import Sheet
+from shared.spreadsheet import FORMULA_STARTS, csv_bytes, neutral
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutral(value: Any) -> Any:
-    """Text a spreadsheet would read as a formula, made plain text; anything else unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+__all__ = ["FORMULA_STARTS", "neutral", "to_csv", "to_xlsx"]
 
 
 def to_csv(sheet: Sheet) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([neutral(h) for h in sheet.headers])
-    for row in sheet.rows:
-        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, date) else neutral(v) for v in row])
-    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+    return csv_bytes(sheet.headers, sheet.rows)
 
 
 def to_xlsx(sheets: list[Sheet]) -> bytes:

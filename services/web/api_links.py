@@ -13,6 +13,7 @@ import re
 
 from fastapi import APIRouter, Query, Request, Response
 
+from services.web import access
 from services.web.clients import Answer
 from services.web.pages import PageRoute, api, message_page, person, render, web
 
@@ -54,6 +55,7 @@ def _outcome(request: Request, answer: Answer) -> Response:
 
 def link_router(link_path: str) -> APIRouter:
     r = APIRouter(prefix=link_path, route_class=PageRoute, include_in_schema=False)
+    access.register(f"{link_path}/assignments/{{assignment_id}}/{{action}}", access.PUBLIC)  # the signed link
 
     @r.get("/assignments/{assignment_id}/{action}")
     async def confirm(

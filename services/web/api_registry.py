@@ -61,59 +61,6 @@ async def registry(request: Request) -> Response:
     )
 
 
-async def _member(request: Request, session: Session, member_id: uuid.UUID) -> dict[str, Any] | None:
-    answer = await api(request, session, "routing", "GET", f"/v1/members/{member_id}")
-    return answer.body if answer.ok else None
-
-
-async def _edit_page(
-    request: Request, session: Session, member: dict, status: int = 200, form: dict | None = None, errors=None
-) -> Response:
-    units = await reference(request, "units", session)
-    shown = {name: "" if value is None else value for name, value in (form or member).items()}  # never "None"
-    return render(
-        request,
-        "registry_member.html",
-        status,
-        title=f"Sửa thông tin: {member['display_name']}",
-        member=member,
-        form=shown,
-        errors=errors or {},
-        former=[u for u in units if u.get("valid_to")],
-        current=[u for u in units if not u.get("valid_to")],
-    )
-
-
-@router.get(REGISTRY + "/{member_id:uuid}")
-async def edit_member(request: Request, member_id: uuid.UUID) -> Response:
-    session = await person(request, CHAIR)
-    member = await _member(request, session, member_id)
-    if member is None:
-        return message_page(request, 404, "Không tìm thấy", "Không có thành viên này.", link=(REGISTRY, "Về danh sách"))
-    return await _edit_page(request, session, member)
-
-
-@router.post(REGISTRY + "/{member_id:uuid}")
-async def save_member(request: Request, member_id: uuid.UUID) -> Response:
-    session = await person(request, CHAIR)
-    member = await _member(request, session, member_id)
-    if member is None:
-        return message_page(request, 404, "Không tìm thấy", "Không có thành viên này.", link=(REGISTRY, "Về danh sách"))
-    form = await request.form()
-    body, errors = domain.member_body(member, form)
-    shown = {**body, **{name: str(form.get(name) or "") for name in ("leave_starts_on", "leave_ends_on")}}
-    if errors:
-        return await _edit_page(request, session, member, 422, shown, errors)
-    answer = await api(request, session, "routing", "PUT", f"/v1/members/{member_id}", json=body)
-    if answer.ok:
-        log.info("chair %s changed member %s", session.account.get("id"), member_id)
-        return redirect(f"{REGISTRY}?da-luu={member_id}#tv-{member_id}")
-    found = domain.place_errors(domain.field_errors(answer.detail), EDIT_INPUTS)
-    if not found:
-        found = {"": str((answer.body or {}).get("detail") or "Chưa lưu được.")}
-    return await _edit_page(request, session, member, answer.status if answer.status < 500 else 422, shown, found)
-
-
 @router.get(IMPORT)
 async def import_form(request: Request) -> Response:
     await person(request, CHAIR)
@@ -182,3 +129,61 @@ async def import_preview(request: Request) -> Response:
 @router.post(IMPORT + "/ap-dung")
 async def import_apply(request: Request) -> Response:
     return await _import(request, apply=True)
+
+
+# After the import pages, so `/nhap` is never taken for a member id.
+async def _member(request: Request, session: Session, member_id: str) -> dict[str, Any] | None:
+    try:
+        uuid.UUID(member_id)
+    except ValueError:
+        return None
+    answer = await api(request, session, "routing", "GET", f"/v1/members/{member_id}")
+    return answer.body if answer.ok else None
+
+
+async def _edit_page(
+    request: Request, session: Session, member: dict, status: int = 200, form: dict | None = None, errors=None
+) -> Response:
+    units = await reference(request, "units", session)
+    shown = {name: "" if value is None else value for name, value in (form or member).items()}  # never "None"
+    return render(
+        request,
+        "registry_member.html",
+        status,
+        title=f"Sửa thông tin: {member['display_name']}",
+        member=member,
+        form=shown,
+        errors=errors or {},
+        former=[u for u in units if u.get("valid_to")],
+        current=[u for u in units if not u.get("valid_to")],
+    )
+
+
+@router.get(REGISTRY + "/{member_id}")
+async def edit_member(request: Request, member_id: str) -> Response:
+    session = await person(request, CHAIR)
+    member = await _member(request, session, member_id)
+    if member is None:
+        return message_page(request, 404, "Không tìm thấy", "Không có thành viên này.", link=(REGISTRY, "Về danh sách"))
+    return await _edit_page(request, session, member)
+
+
+@router.post(REGISTRY + "/{member_id}")
+async def save_member(request: Request, member_id: str) -> Response:
+    session = await person(request, CHAIR)
+    member = await _member(request, session, member_id)
+    if member is None:
+        return message_page(request, 404, "Không tìm thấy", "Không có thành viên này.", link=(REGISTRY, "Về danh sách"))
+    form = await request.form()
+    body, errors = domain.member_body(member, form)
+    shown = {**body, **{name: str(form.get(name) or "") for name in ("leave_starts_on", "leave_ends_on")}}
+    if errors:
+        return await _edit_page(request, session, member, 422, shown, errors)
+    answer = await api(request, session, "routing", "PUT", f"/v1/members/{member_id}", json=body)
+    if answer.ok:
+        log.info("chair %s changed member %s", session.account.get("id"), member_id)
+        return redirect(f"{REGISTRY}?da-luu={member_id}#tv-{member_id}")
+    found = domain.place_errors(domain.field_errors(answer.detail), EDIT_INPUTS)
+    if not found:
+        found = {"": str((answer.body or {}).get("detail") or "Chưa lưu được.")}
+    return await _edit_page(request, session, member, answer.status if answer.status < 500 else 422, shown, found)

@@ -28,7 +28,9 @@ from shared.service import runtime_of
 log = logging.getLogger(__name__)
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PASSWORD_MIN = 10
-HOME_BY_ROLE = {"reporter": "/vu-viec", "member": "/phan-cong", "admin": "/quan-tri/tai-khoan", "chair": "/chu-nhiem"}
+HOME_BY_ROLE = {"reporter": "/vu-viec", "member": "/phan-cong", "admin": "/quan-tri/tai-khoan"}
+HOME_BY_ROLE["operator"] = "/van-hanh/thu-chet"
+HOME_BY_ROLE["chair"] = "/chu-nhiem"
 GENERIC_FAILURE = "Email hoặc mật khẩu không đúng."
 
 

@@ -1,4 +1,4 @@
-"""Calls to the other services' public HTTP APIs (intake, routing, reporting), always with the signed-in
+"""Calls to the other services' public HTTP APIs (intake, routing, reporting, notify), always with the signed-in
 person's own bearer token, or none for the public endpoints. Nothing here logs a body: bodies may hold a
 child's data."""
 
@@ -13,7 +13,7 @@ import httpx
 
 from services.web.settings import WebSettings
 
-RETRIED_SERVICES = ("routing", "reporting")
+RETRIED_SERVICES = ("routing", "reporting", "notify")
 
 
 @dataclass
@@ -43,6 +43,7 @@ class Apis:
             "intake": settings.intake_url,
             "routing": settings.routing_url,
             "reporting": settings.reporting_url,
+            "notify": settings.notify_url,
         }
         self.retry_401_for = settings.sign_in_retry_seconds
         self.service_token = settings.web_service_token

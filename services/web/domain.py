@@ -467,3 +467,166 @@ def assignment_order(item: Mapping[str, Any]) -> tuple[int, int, float]:
     assigned = item.get("assigned_at") or ""
     stamp = datetime.fromisoformat(assigned).timestamp() if assigned else 0.0
     return (pending, URGENCY_RANK.get(str(item.get("urgency")), 9), -stamp)
+
+
+# ---- administration and operations ------------------------------------------------------------------
+
+AUDIT_ACTIONS = {
+    "read_child": "Xem thông tin của trẻ",
+    "form_01": "Tải Mẫu 01 (có thông tin của trẻ)",
+    "read_counseling": "Đọc nội dung yêu cầu tư vấn",
+}
+DEATH_REASONS = {
+    "rejected": "Bị từ chối (không đọc được hoặc sai nguồn gửi)",
+    "delivery_limit": "Xử lý lỗi quá số lần cho phép",
+    "expired": "Hết hạn",
+    "maxlen": "Hàng đợi đầy",
+}
+DELIVERY_STATUS = {
+    "pending": "Chờ gửi",
+    "sending": "Đang gửi",
+    "sent": "Đã gửi",
+    "fell_back": "Chuyển kênh khác",
+    "dead": "Gửi thất bại",
+    "skipped": "Bỏ qua",
+}
+CHANNELS = {"email": "Email", "zalo": "Zalo"}
+BROKER_SERVICES = {"intake": "Tiếp nhận", "routing": "Điều phối", "notify": "Thông báo", "reporting": "Báo cáo"}
+AUDIT_PAGE = 50
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """The audit-log page's filters, as the form gave them and as intake's query parameters."""
+
+    case_code: str = ""
+    account_id: str = ""
+    date_from: str = ""
+    date_to: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> tuple[AuditFilter, dict[str, str]]:
+        """The filters of `?ma-vu-viec=&nguoi=&tu=&den=&trang=` and the messages of those that are wrong."""
+        errors: dict[str, str] = {}
+        dates: dict[str, str] = {}
+        for name in ("tu", "den"):
+            value = (query.get(name) or "").strip()
+            if value:
+                try:
+                    date.fromisoformat(value)
+                except ValueError:
+                    errors[name] = "Ngày không hợp lệ (chọn ngày trong lịch)."
+                    value = ""
+            dates[name] = value
+        if dates["tu"] and dates["den"] and dates["tu"] > dates["den"]:
+            errors["den"] = "Ngày kết thúc không được trước ngày bắt đầu."
+        person = (query.get("nguoi") or "").strip()
+        if person and not _is_uuid(person):
+            errors["nguoi"] = "Hãy chọn người trong danh sách."
+            person = ""
+        raw_page = (query.get("trang") or "1").strip()
+        page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) <= 10_000 else 1
+        code = (query.get("ma-vu-viec") or "").strip().upper()[:32]
+        return cls(code, person, dates["tu"], dates["den"], page), errors
+
+    def params(self) -> dict[str, str]:
+        """Intake's `GET /v1/audit-log` parameters (days are Vietnam's: from 00:00 to the next day's 00:00)."""
+        params: dict[str, str] = {}
+        if self.case_code:
+            params["case_code"] = self.case_code
+        if self.account_id:
+            params["account_id"] = self.account_id
+        if self.date_from:
+            params["since"] = datetime.combine(date.fromisoformat(self.date_from), datetime.min.time(), VN).isoformat()
+        if self.date_to:
+            end = date.fromisoformat(self.date_to) + timedelta(days=1)
+            params["until"] = datetime.combine(end, datetime.min.time(), VN).isoformat()
+        return params
+
+    def query(self, page: int | None = None) -> str:
+        """This filter as the page's query string (for the pages' links and the CSV link)."""
+        from urllib.parse import urlencode
+
+        values = {"ma-vu-viec": self.case_code, "nguoi": self.account_id, "tu": self.date_from, "den": self.date_to}
+        kept = {k: v for k, v in values.items() if v}
+        if page is not None and page > 1:
+            kept["trang"] = str(page)
+        return urlencode(kept)
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+AUDIT_CSV_HEADERS = (
+    "Thời điểm",
+    "Mã tài khoản",
+    "Người đọc",
+    "Vai trò",
+    "Hành động",
+    "Mã vụ việc",
+    "Mã đối tượng",
+    "Trường đã đọc",
+)
+
+
+def audit_csv_rows(entries: Iterable[Mapping[str, Any]], people: Mapping[str, str]) -> list[list[Any]]:
+    """The audit log's rows for the CSV: times in Vietnam, names, words (never a child's data: only the names
+    of the fields that were read)."""
+    rows = []
+    for e in entries:
+        rows.append(
+            [
+                local(e.get("at")),
+                str(e.get("account_id") or ""),
+                people.get(str(e.get("account_id")), ""),
+                word(ROLES, e.get("role")),
+                word(AUDIT_ACTIONS, e.get("action")),
+                e.get("case_code") or "",
+                str(e.get("case_id") or ""),
+                field_names(e.get("fields") or []),
+            ]
+        )
+    return rows
+
+
+def field_names(fields: Iterable[str]) -> str:
+    """The child's fields that were read, by their Vietnamese labels in the form's order ('—' for none)."""
+    read = set(fields)
+    known = [CHILD_LABELS[f] for f in CHILD_FIELDS if f in read]
+    others = sorted(read - set(CHILD_FIELDS))
+    return ", ".join(known + others) or "—"
+
+
+def units_by_era(units: Iterable[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """(current units, former units): a unit with a `valid_to` is a former one (the nine districts and towns
+    that ended on 2025-06-30, shown with their successor communes)."""
+    current, former = [], []
+    for unit in units:
+        (former if unit.get("valid_to") else current).append(unit)
+    key = lambda u: str(u.get("name_vi", "")).casefold()  # noqa: E731
+    return sorted(current, key=key), sorted(former, key=key)
+
+
+MESSAGE_TEMPLATES = {
+    "case_assigned": "Phân công vụ việc",
+    "case_missing_experts": "Thiếu chuyên gia cho vụ việc",
+    "case_members_added": "Thêm thành viên vào vụ việc",
+    "case_members_removed": "Rút thành viên khỏi vụ việc",
+    "deadline_reminder": "Nhắc hạn",
+    "case_escalated": "Báo cáo lên cấp trên",
+    "case_forwarded": "Chuyển Ban Thường vụ",
+    "counseling_request_assigned": "Giao yêu cầu tư vấn",
+    "counseling_answer": "Trả lời tư vấn",
+    "monthly_report_reminder": "Nhắc báo cáo tháng",
+    "plan_reminder": "Nhắc kế hoạch",
+    "account_invitation": "Lời mời đăng nhập",
+    "account_reset": "Đặt lại mật khẩu",
+}

@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.web import domain, sessions
+from services.web import access, domain, sessions
 from services.web.clients import Apis, ServiceDown
 from services.web.domain import Lifetime
 from services.web.sessions import CSRF_COOKIE, CSRF_FIELD, Keys, Session
@@ -113,6 +113,12 @@ async def api(request: Request, session: Session | None, service: str, method: s
         **kwargs,
     )
     if answer.status == 401 and session is not None:
+        # The token was revoked (signed out elsewhere, a new role, a locked account) or expired: this session
+        # ends here too, or the sign-in page would send the person straight back (a redirect loop).
+        runtime = runtime_of(request)
+        async with runtime.sessions() as db, db.begin():
+            await sessions.end(db, session.id)
+        request.state.web_session = None
         raise SignInRequired()
     return answer
 
@@ -217,9 +223,25 @@ def safe_next(value: str | None) -> str:
 # ---- every route: CSRF on POST, errors as pages ------------------------------------------------------
 
 
+async def admit(request: Request, path: str) -> None:
+    """Let the request through only if `access.PAGES` allows the page to this person (an unregistered page
+    to no one): raises `SignInRequired` when signed out, `Forbidden` for another role."""
+    allowed = access.allowed_roles(path, request.method)
+    if allowed == access.PUBLIC:
+        return
+    if allowed is None:
+        log.error("page %s is not in services/web/access.py: refused to everyone", path)
+        raise Forbidden()
+    session = await current(request)
+    if session is None:
+        raise SignInRequired()
+    if session.role not in allowed:
+        raise Forbidden()
+
+
 class PageRoute(APIRoute):
-    """Every POST must carry the CSRF token of this browser (403 page otherwise); sign-in, permission and
-    unavailable-service errors become pages."""
+    """Only the roles `access.PAGES` names for the page get in; every POST must carry the CSRF token of this
+    browser (403 page otherwise); sign-in, permission and unavailable-service errors become pages."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -239,6 +261,7 @@ class PageRoute(APIRoute):
                         "Biểu mẫu đã hết hạn hoặc không được gửi từ trang này. Hãy tải lại trang và gửi lại.",
                     )
             try:
+                await admit(request, self.path)
                 return await handler(request)
             except SignInRequired:
                 return sign_in_redirect(request)

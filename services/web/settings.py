@@ -21,6 +21,7 @@ class WebSettings(ServiceSettings):
     intake_url: str = Field(default="http://127.0.0.1:8001", description="Intake's HTTP API.")
     routing_url: str = Field(default="http://127.0.0.1:8002", description="Routing's HTTP API.")
     reporting_url: str = Field(default="http://127.0.0.1:8004", description="Reporting's HTTP API.")
+    notify_url: str = Field(default="http://127.0.0.1:8003", description="Notify's HTTP API (operators' pages).")
     api_timeout: float = Field(default=10.0, gt=0, description="Seconds a call to another service may take.")
     web_session_key: str = Field(
         default="dev-only-web-session-key-change-me",

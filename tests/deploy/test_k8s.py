@@ -313,7 +313,7 @@ def test_network_policies_deny_by_default_and_open_only_the_database_broker_dns_
     from_ingress = policies["caunoi-from-ingress"]["spec"]["podSelector"]["matchExpressions"][0]["values"]
     assert sorted(from_ingress) == ["intake", "web"]
     web = policies["web-to-apis"]["spec"]["egress"][0]["to"][0]["podSelector"]["matchExpressions"][0]["values"]
-    assert sorted(web) == ["intake", "reporting", "routing"]
+    assert sorted(web) == ["intake", "notify", "reporting", "routing"]  # notify: the operator's delivery log
     external = [
         name
         for name, p in policies.items()

@@ -57,6 +57,8 @@ def matrix(case_id: str) -> list[tuple[str, str, dict | None, dict[str, object]]
         ),
         ("POST", "/v1/accounts", {"role": "committee", "name": "Ban Thường vụ"}, {"admin": 201}),
         ("GET", "/v1/accounts", None, {"admin": 200}),
+        ("PATCH", f"/v1/accounts/{uuid.UUID(int=7)}", {"name": "Không có"}, {"admin": 404}),
+        ("GET", "/v1/dead-letters", None, {"operator": 200}),
         ("DELETE", "/v1/credentials/0123456789abcdef", None, {"admin": 404}),
         ("PUT", "/v1/units/xa-moi", {"name_vi": "Xã Mới", "kind": "xã", "valid_from": "2026-01-01"}, {"admin": 200}),
         (

@@ -252,3 +252,86 @@ async def test_a_whole_service_runs_with_its_own_broker_user(applied: dict[str, 
 
         await eventually(known)
         assert (await client.get("/v1/members", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+
+
+async def test_a_service_replays_its_own_dead_letters_with_its_own_user_and_no_other_service_s(
+    applied: dict[str, str], users_namespace: str, amqp_vhost_url: str, base_env
+):
+    """`shared.deadletters` in routing, on routing's own broker user: an operator sees the dead letter's metadata
+    (never its body), replays it to routing's queue only (routing then handles it), and the user may publish to
+    the replay exchange with its own name only."""
+    from services.routing import store
+    from services.routing.main import create_app
+    from services.routing.settings import RoutingSettings
+    from shared.auth import new_token
+    from tests.support.asgi import running
+
+    topology = Topology(users_namespace)
+    with pytest.raises(ChannelClosed, match="ACCESS_REFUSED"):  # into notify's queue through the replay exchange
+        await _publish(applied["routing"], topology.replay_exchange, "notify")
+    with pytest.raises(ChannelClosed, match="ACCESS_REFUSED"):  # another service's dead letters
+        connection = await aio_pika.connect(applied["routing"])
+        async with connection:
+            channel = await connection.channel()
+            queue = await channel.get_queue(topology.dead_letter_queue("notify"), ensure=False)
+            await queue.get(no_ack=False, fail=False)
+
+    def issued(role: str) -> tuple[Envelope, str, str]:
+        key_id, token, digest = new_token()
+        event = CredentialIssued(
+            key_id=key_id,
+            token_sha256=digest,
+            account_id=uuid.uuid4(),
+            role=role,
+            issued_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        return Envelope.wrap(event, producer="intake"), token, key_id
+
+    values = {key.lower(): value for key, value in base_env.items()}
+    values.update(rabbitmq_url=applied["routing"], broker_namespace=users_namespace)
+    app = create_app(RoutingSettings(**values))
+    async with running(app) as client:
+        operator, operator_token, _ = issued("operator")
+        publisher = EventPublisher(applied["intake"], topology)
+        await publisher.connect()
+        try:
+            assert await publisher.publish_many([(operator, operator.model_dump_json().encode())]) == [True]
+        finally:
+            await publisher.close()
+        headers = {"Authorization": f"Bearer {operator_token}"}
+
+        async def operator_known() -> bool:
+            return (await client.get("/v1/dead-letters", headers=headers)).status_code == 200
+
+        await eventually(operator_known)
+        dead, _, dead_key = issued("chair")  # a dead letter in routing's queue, put there by the administrator
+        connection = await aio_pika.connect(amqp_vhost_url)
+        async with connection:
+            channel = await connection.channel(publisher_confirms=True)
+            await channel.default_exchange.publish(
+                aio_pika.Message(
+                    dead.model_dump_json().encode(), type=dead.type, message_id=str(dead.event_id), app_id="intake"
+                ),
+                routing_key=topology.dead_letter_queue("routing"),
+            )
+        listed = (await client.get("/v1/dead-letters", headers=headers)).json()
+        assert listed["count"] == 1 and listed["queue"] == topology.dead_letter_queue("routing")
+        (letter,) = listed["letters"]
+        assert letter["event_id"] == str(dead.event_id) and letter["event_type"] == "credential.issued"
+        assert letter["producer"] == "intake" and dead_key not in str(listed), "metadata only, never the body"
+        assert (await client.get("/v1/dead-letters", headers=headers)).json()["count"] == 1, "listing takes nothing"
+
+        assert (await client.post(f"/v1/dead-letters/{uuid.uuid4()}/replay", headers=headers)).status_code == 404
+        replayed = await client.post(f"/v1/dead-letters/{dead.event_id}/replay", headers=headers)
+        assert replayed.status_code == 200 and replayed.json() == {"service": "routing", "replayed": 1, "remaining": 0}
+
+        async def handled() -> bool:
+            async with app.state.runtime.sessions() as session:
+                found = await session.execute(select(store.credentials).where(store.credentials.c.key_id == dead_key))
+                return found.first() is not None
+
+        await eventually(handled)
+        chair = {"Authorization": f"Bearer {operator_token}"}
+        assert (await client.post("/v1/dead-letters/replay", headers=chair)).json()["replayed"] == 0
+        refused = await client.get("/v1/dead-letters", headers={"Authorization": "Bearer cn_x_y"})
+        assert refused.status_code == 401
