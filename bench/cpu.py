@@ -1,8 +1,9 @@
 """Where the CPU went during a load step: CPU seconds of every process on the machine, grouped.
 
 Read from `/proc/<pid>/stat` (user + system time, and that of reaped children) at the step's start and
-end. Groups: each service process by pid, PostgreSQL (every `postgres` backend, including the ones that
-ended during the step), RabbitMQ (the Erlang VM), this benchmark process (the load generator, the SMTP
+end. Groups: each service process by pid, PostgreSQL (the backends of the benchmark's own database;
+other databases' backends, which on a shared machine serve other people's work, and the server's own
+processes are their own groups), RabbitMQ (the Erlang VM), this benchmark process (the load generator, the SMTP
 server, the Zalo stand-in and the event tap, which stand for the outside world), kernel threads by name
 (loopback traffic is partly processed in `ksoftirqd`), and the rest by program name.
 """
@@ -37,9 +38,26 @@ def _processes() -> dict[int, tuple[str, float, int]]:
     return out
 
 
+PG_SERVER = "PostgreSQL (server processes, all databases)"
+PG_OTHERS = "PostgreSQL (other databases' backends)"
+
+
+def postgres_group(cmd: str, database: str | None) -> str:
+    """`postgres: 15/main: user db host(port) state` is a backend of `db`; `postgres: 15/main: walwriter` is
+    the server's. Without a database to single out, every postgres process is PostgreSQL."""
+    if database is None:
+        return "PostgreSQL"
+    parts = cmd.split(": ", 2)
+    words = parts[2].split() if len(parts) == 3 else []
+    if len(words) >= 3 and ("(" in words[2] or words[2] == "[local]"):
+        return "PostgreSQL" if words[1] == database else PG_OTHERS
+    return PG_SERVER
+
+
 class CpuMeter:
-    def __init__(self, services: dict[str, int]) -> None:
+    def __init__(self, services: dict[str, int], database: str | None = None) -> None:
         self.services = {pid: name for name, pid in services.items()}
+        self.database = database
         self.me = os.getpid()
         self._start: dict[int, tuple[str, float, int]] = {}
 
@@ -62,7 +80,7 @@ class CpuMeter:
         if pid == self.me:
             return "benchmark (load, SMTP server, Zalo stand-in, tap)"
         if cmd.startswith("postgres") or os.path.basename(cmd.split(" ")[0]) == "postgres":
-            return "PostgreSQL"
+            return postgres_group(cmd, self.database)
         if "beam.smp" in cmd:
             return "RabbitMQ"
         if "py-spy" in cmd:

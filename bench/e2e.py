@@ -32,6 +32,7 @@ from email.utils import getaddresses
 from typing import Any
 
 from bench import profile
+from bench.backlog import BacklogProbe
 from bench.cpu import CpuMeter
 from bench.http import HttpError, KeepAliveClient
 from bench.options import Options
@@ -39,7 +40,7 @@ from bench.procs import LOG_DIR, BareIntake, rss_mib
 from bench.results import RESULTS_DIR, Figure
 from devtools.infra import migrate, scratch
 
-RATES = (10, 50, 200)
+RATES = (10, 50)
 MAX_IN_FLIGHT = 300  # POSTs awaiting an answer; beyond it the step's next POSTs are not sent (counted)
 CONNECTIONS = 64  # keep-alive connections of the load generator; further POSTs in flight wait for one
 POST_GRACE = 20.0  # seconds after the step's end a POST may still take before it counts as refused
@@ -49,6 +50,13 @@ POST_GRACE = 20.0  # seconds after the step's end a POST may still take before i
 QUIET, CAP = 20.0, 420.0
 PROFILE_SECONDS = 20.0  # an extra, unmeasured load at the footprint rate while py-spy samples every service
 FOOTPRINT_RATE = 50
+STEADY_S = 2.0  # a step is held in steady state when its last notification arrives this soon after its last POST
+# After the measured steps, rates tried for STEP_SECONDS each, upwards until one is not held in steady state (or,
+# when 50/s is not held, downwards until one is): the highest rate held is reported, and on each stepping row the
+# stage where the backlog built up.
+STEPPING = (75, 100, 125, 150, 200)
+STEPPING_DOWN = (40, 30, 20)  # when the last measured rate (50/s) is not held
+STEP_SECONDS = 20.0
 
 
 class TimedList(list):
@@ -249,6 +257,14 @@ def _step_figures(system: Any, deliveries: Deliveries, step: Step, waited: Wait)
         if code in codes
         for t in times[:1]
     ]
+    first_by_case: dict[str, float] = {}
+    all_by_case: dict[str, float] = {}
+    for (_rcpt, code), times in deliveries.email.items():
+        if code in codes:
+            first_by_case[code] = min(first_by_case.get(code, times[0]), times[0])
+            all_by_case[code] = max(all_by_case.get(code, times[0]), times[0])
+    first_lat = [(t - step.accepted[code]) * 1000 for code, t in first_by_case.items()]
+    all_lat = [(t - step.accepted[code]) * 1000 for code, t in all_by_case.items()]
     missing = (emails - deliveries.email.keys()) | (zalos - deliveries.zalo.keys())
     lost_cases = (codes - assigned) | {code for _, code in missing}
     doubled = sum(len(t) - 1 for (_, c), t in deliveries.email.items() if c in codes and len(t) > 1) + sum(
@@ -262,6 +278,12 @@ def _step_figures(system: Any, deliveries: Deliveries, step: Step, waited: Wait)
             figs.append(
                 Figure("e2e", f"e2e {step.rate}/s to {channel} p{q}", "ms", pct(lat, q), note=note if q == 50 else "")
             )
+    targets = {10: (60.0, None), 50: (500.0, 1000.0)}.get(step.rate, (None, None))
+    for label, lat, target in (("first email", first_lat, targets[0]), ("all members' email", all_lat, targets[1])):
+        figs.append(
+            Figure("e2e", f"e2e {step.rate}/s {label} p99 (per case)", "ms", pct(lat, 99), target,
+                   "target (issue 17)" if target else "", note=f"p50 {pct(lat, 50) or 0:.0f} ms")
+        )  # fmt: skip
     if waited.complete:
         lost_note = ""
     elif waited.stalled:
@@ -273,7 +295,8 @@ def _step_figures(system: Any, deliveries: Deliveries, step: Step, waited: Wait)
                note=f"offered {step.rate}/s; the rest refused or not sent (below)")
     )  # fmt: skip
     figs.append(
-        Figure("e2e", f"e2e {step.rate}/s backlog drained", "s", waited.seconds,
+        Figure("e2e", f"e2e {step.rate}/s backlog drained", "s", waited.seconds, STEADY_S,
+               f"steady state: ≤ {STEADY_S:.0f} s",
                note="after the step's last POST, until the last notification arrived" if waited.complete else lost_note)
     )  # fmt: skip
     figs.append(Figure("e2e", f"e2e {step.rate}/s cases lost", "cases", float(len(lost_cases)), note=lost_note))
@@ -326,6 +349,28 @@ def _hops(system: Any, step: Step, deliveries: Deliveries) -> dict[str, dict[str
 def _say(text: str) -> None:
     """Progress on the real stdout (the harness's own output is swallowed while the system runs)."""
     print(text, file=sys.__stdout__, flush=True)
+
+
+SYSTEM_GROUPS = ("intake", "routing", "notify", "reporting", "web", "PostgreSQL", "RabbitMQ")
+
+
+def cpu_per_case_figures(rate: int, cpu: dict[str, float], cases: int) -> list[Figure]:
+    """Milliseconds of CPU per accepted case, per process group, from the step's start to its last
+    notification; the total counts the services, PostgreSQL's backends of this run's database and RabbitMQ
+    (not the load generator, the SMTP and Zalo stand-ins, nor other databases' backends). The server's own
+    processes (WAL writer, checkpointer) serve every database on the machine: shown, not in the total."""
+    if not cases:
+        return []
+    per_case = {group: 1000 * seconds / cases for group, seconds in cpu.items()}
+    total = sum(per_case.get(group, 0.0) for group in SYSTEM_GROUPS)
+    figs = [
+        Figure("cpu", f"CPU per case at {rate}/s: system total", "ms", total, 25.0,
+               "target (issue 17)", note=f"{cases} cases; services + PostgreSQL (this database) + RabbitMQ")
+    ]  # fmt: skip
+    for group, ms in sorted(per_case.items(), key=lambda kv: -kv[1]):
+        if ms >= 0.1:
+            figs.append(Figure("cpu", f"CPU per case at {rate}/s: {group}", "ms", ms))
+    return figs
 
 
 async def _members_take_everything_at_once(dsn: str) -> None:
@@ -411,20 +456,37 @@ async def run(opts: Options) -> list[Figure]:
 
                 client = KeepAliveClient(system.url("intake"), connections=CONNECTIONS)
                 try:
-                    for rate in rates:
-                        step = Step(rate, seconds)
+                    schedule = [(rate, seconds, False) for rate in rates]
+                    may_step = not opts.rates and not opts.quick
+                    stepping_seconds = min(STEP_SECONDS, opts.duration or STEP_SECONDS)
+                    upwards = True
+                    held: int | None = None
+                    for index, (rate, step_seconds, stepping) in enumerate(schedule):  # stepping extends it
+                        step = Step(rate, step_seconds)
                         stop = asyncio.Event()
                         sampler = asyncio.create_task(_sample_rss(system, step, stop))
-                        meter = CpuMeter({n: p.process.pid for n, p in system.services.services.items()})
+                        meter = CpuMeter(
+                            {n: p.process.pid for n, p in system.services.services.items()}, database=res.database
+                        )
                         meter.start()
+                        probe = BacklogProbe(res.pg_dsn, res.amqp_url, "bench")
+                        probe.start()
                         await _post_steadily(system, client, step)
                         stop.set()
                         await sampler
                         waited = await _wait_delivered(system, deliveries, step, quiet=QUIET, cap=CAP)
                         cpu = meter.stop()
                         figs, detail = _step_figures(system, deliveries, step, waited)
-                        figures.extend(figs)
+                        steady = waited.complete and waited.seconds <= STEADY_S
+                        detail["steady"] = steady
+                        if not stepping:
+                            figures.extend(figs)
                         detail["cpu_seconds"] = cpu
+                        detail["backlog"] = await probe.stop()
+                        detail["backlog_peaks"] = probe.peaks()
+                        _say(f"   {rate}/s backlog peaks: {detail['backlog_peaks']}")
+                        if not stepping:
+                            figures.extend(cpu_per_case_figures(rate, cpu, len(step.accepted)))
                         if rate == FOOTPRINT_RATE:
                             total = sum(cpu.values()) or 1.0
                             figures.extend(
@@ -434,6 +496,25 @@ async def run(opts: Options) -> list[Figure]:
                                 if 100 * sec / total >= 1
                             )  # fmt: skip
                         details.append(detail)
+                        if steady:
+                            held = max(held or 0, rate)
+                        if may_step and index == len(rates) - 1:
+                            # From the last measured rate: up while held, or down until held.
+                            upwards = steady
+                            ladder = STEPPING if steady else STEPPING_DOWN
+                            schedule += [(r, stepping_seconds, True) for r in ladder]
+                        if stepping:
+                            peaks = detail["backlog_peaks"]
+                            stage = max(peaks, key=lambda k: peaks[k]) if peaks else "?"
+                            first = next(f for f in figs if "first email p99" in f.name)
+                            figures.append(
+                                Figure("e2e", f"e2e stepping {rate}/s × {step_seconds:.0f} s: drained after", "s",
+                                       waited.seconds, STEADY_S, f"steady state: ≤ {STEADY_S:.0f} s",
+                                       note=f"first email p99 {first.ours or 0:.0f} ms; largest backlog: {stage} "
+                                       f"({peaks.get(stage, 0)})")
+                            )  # fmt: skip
+                            if steady != upwards:
+                                break  # upwards: the first rate not held; downwards: the first held
                         arrived = "all" if waited.complete else f"NOT all ({len(detail['lost_cases'])}+ cases missing)"
                         _say(
                             f"   {rate}/s: {len(step.accepted)} accepted, {detail['emails_expected']} emails and "
@@ -453,6 +534,11 @@ async def run(opts: Options) -> list[Figure]:
                                         "bare FastAPI process, idle",
                                     )
                                 )
+                    if any(stepping for *_, stepping in schedule):
+                        figures.append(
+                            Figure("e2e", "highest rate held in steady state (stepping)", "cases/s", held, 200.0,
+                                   "target (issue 17)", note="the next step's largest backlog is the next bottleneck")
+                        )  # fmt: skip
                     footprint_step = next((d for d in details if d["rate"] == FOOTPRINT_RATE), None)
                     if footprint_step is not None:
                         footprint_step.update(await _profile_step(system, client, deliveries, footprint_step))

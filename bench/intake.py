@@ -87,13 +87,13 @@ async def run(opts: Options) -> list[Figure]:
         if result is not None and result.errors:
             raise RuntimeError(f"{side}: {result.errors} of {result.requests} requests failed")
     ref = f"bare FastAPI + asyncpg ({b.tool}, {CONNECTIONS} connections)"
-    note = f"{seconds:.0f} s, best of {rounds}" + ("" if o else "; intake not built yet")
+    note = f"{seconds:.0f} s, best of {rounds}; target ratio ≥ 0.7" + ("" if o else "; intake not built yet")
     return [
         Figure(
             "intake", "intake POST /v1/cases throughput", "req/s", o and o.requests_per_s, b.requests_per_s, ref, note
         ),
         Figure("intake", "intake POST /v1/cases p50", "ms", o and o.p50_ms, b.p50_ms, ref),
-        Figure("intake", "intake POST /v1/cases p99", "ms", o and o.p99_ms, b.p99_ms, ref),
+        Figure("intake", "intake POST /v1/cases p99", "ms", o and o.p99_ms, b.p99_ms, ref, "target ratio ≤ 2"),
         Figure("intake", "intake RSS idle", "MiB", rss.get("ours idle"), rss["bare idle"], "bare endpoint process"),
         Figure("intake", "intake RSS after load", "MiB", rss.get("ours loaded"), rss["bare loaded"], "bare process"),
     ]

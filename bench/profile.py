@@ -100,7 +100,6 @@ async def record(service: str, pid: int, seconds: float, why: str = "") -> dict:
         "raw",
         "--output",
         str(out),
-        "--nonblocking",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )

@@ -26,6 +26,8 @@ from services.notify.catalog import load_catalog
 from services.notify.messages import Planned, Planner
 from services.notify.settings import DATA_DIR as NOTIFY_DATA
 from services.notify.templates import CLUB_NAME, render
+from services.reporting import funding
+from services.reporting.compilation import ClubSigning, Compilation, render_compilation
 from services.reporting.documents import ReviewData, Signing, docx_markdown, render_review, review_kind, to_bytes
 from services.reporting.domain import parse_period
 from services.reporting.seed import special_circumstance_names
@@ -36,12 +38,15 @@ from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
 from shared.events.routing import (
     AssignmentInfo,
     CaseAssigned,
+    CaseDecided,
     CaseEscalated,
     CaseForwarded,
     CaseMembersChanged,
     CounselingRequestAnswered,
     CounselingRequestAssigned,
     DeadlineReminder,
+    TaskAssigned,
+    TaskAssignee,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -213,6 +218,23 @@ def messages() -> list[MessageSample]:
             ),
         ),
         (
+            "case_decided",
+            "Ban Thường vụ quyết định về đề xuất (báo Chủ nhiệm)",
+            p.case_decided(
+                CaseDecided(
+                    case_id=case_id,
+                    code="TN-2026-000123",
+                    unit="phuong-tan-ninh",
+                    urgency="critical",
+                    outcome="amended",
+                    decided_by=_id(90),
+                    decided_at=NOW,
+                    forwarded_at=NOW,
+                    recipients=(DUC,),
+                )
+            ),
+        ),
+        (
             "counseling_request_assigned",
             "Phân công trả lời yêu cầu tư vấn",
             p.counseling_assigned(
@@ -271,6 +293,22 @@ def messages() -> list[MessageSample]:
                         Recipient(display_name="Xã Bến Cầu", email="doanxabencau@tayninh.vn", channels=("email",)),
                     ),
                     at=NOW,
+                )
+            ),
+        ),
+        (
+            "task_assigned",
+            "Nhiệm vụ do Ban Thường vụ Tỉnh đoàn giao Câu lạc bộ",
+            p.task_assigned(
+                TaskAssigned(
+                    task_id=_id(30),
+                    code="NV-2026-004",
+                    title_vi="Góp ý dự thảo Kế hoạch triển khai Tháng hành động vì trẻ em năm 2027",
+                    fields=("law", "psychology"),
+                    unit="xa-long-thuan",
+                    due_on=date(2026, 12, 15),
+                    assignees=(TaskAssignee(field="law", member=MINH), TaskAssignee(field="psychology", member=MINH)),
+                    assigned_at=NOW,
                 )
             ),
         ),
@@ -340,6 +378,7 @@ def message_markdown(sample: MessageSample) -> tuple[str, str]:
 
 def _sample_summary(year_cases: int) -> dict[str, Any]:
     return {
+        "tasks": {"assigned": 4, "done": 3, "done_late": 1},
         "cases": {
             "total": year_cases,
             "by_unit": {"ben-cau": 5, "tay-ninh": 4, "phuong-tan-ninh": 9, "xa-ben-cau": 3, "xa-long-thuan": 2},
@@ -406,6 +445,69 @@ def _sample_summary(year_cases: int) -> dict[str, Any]:
     }
 
 
+def _sample_funding(scale: int) -> dict[str, Any]:
+    """Made-up funding of a period (đồng), the shape of `funding.summary`."""
+    income = {"provincial_support": 20_000_000, "member_contributions": 3_600_000, "sponsor": 15_000_000}
+    expense = {
+        "thematic_programme": 18_500_000,
+        "meeting": 2_400_000,
+        "training": 6_000_000,
+        "child_support": 7_000_000,
+    }
+    income = {k: v * scale for k, v in income.items()}
+    expense = {k: v * scale for k, v in expense.items()}
+    opening = 4_250_000
+    return {
+        "opening_balance": opening,
+        "income": [{"category": k, "name_vi": n, "amount": income.get(k, 0)} for k, n in funding.SOURCES.items()],
+        "expense": [{"category": k, "name_vi": n, "amount": expense.get(k, 0)} for k, n in funding.ACTIVITIES.items()],
+        "total_income": sum(income.values()),
+        "total_expense": sum(expense.values()),
+        "closing_balance": opening + sum(income.values()) - sum(expense.values()),
+    }
+
+
+def _sample_notes() -> list[dict[str, Any]]:
+    """What the chair wrote for the review (made up)."""
+    notes = [
+        (
+            "strength",
+            "Các thành viên nhận vụ việc kịp thời, phối hợp chặt chẽ với công chức làm công tác bảo vệ trẻ em",
+        ),
+        (
+            "limitation",
+            "Một số đơn vị mới sau sắp xếp chưa quen quy trình báo cáo tháng, nguyên nhân do thay đổi nhân sự",
+        ),
+        ("lesson", "Giữ liên hệ thường xuyên với Đoàn các xã, phường giúp phát hiện sớm trẻ em cần hỗ trợ"),
+        ("recommendation", "Đề nghị Ủy ban nhân dân tỉnh hỗ trợ kinh phí tập huấn cho Ban Chủ nhiệm hằng năm"),
+    ]
+    return [{"year": 2025, "section": section, "text_vi": text} for section, text in notes]
+
+
+def _sample_council() -> list[dict[str, Any]]:
+    """Made-up requests of the provincial Children's Council and the club's advice."""
+    return [
+        {
+            "received_on": date(2025, 3, 10),
+            "subject_vi": "Góp ý nội dung Diễn đàn trẻ em tỉnh năm 2025 về phòng, chống bạo lực học đường",
+            "advised_on": date(2025, 3, 24),
+            "advised_by": "Võ Thị Mai, Trần Thị Lan",
+            "advice_vi": "Đề xuất bổ sung phần hỏi đáp với chuyên gia tâm lý và cách tìm sự giúp đỡ qua Tổng đài 111",
+            "follow_ups": [
+                {"on": date(2025, 6, 2), "note_vi": "Diễn đàn đã tổ chức, có phần hỏi đáp với chuyên gia"},
+            ],
+        },
+        {
+            "received_on": date(2025, 11, 18),
+            "subject_vi": "Tư vấn kiến nghị của trẻ em gửi Ủy ban nhân dân tỉnh về an toàn trên mạng",
+            "advised_on": None,
+            "advised_by": None,
+            "advice_vi": None,
+            "follow_ups": [],
+        },
+    ]
+
+
 def _sample_tracker() -> dict[str, Any]:
     return {
         "counts": {"done": 3, "due": 1, "overdue": 0},
@@ -446,7 +548,16 @@ def _sample_tracker() -> dict[str, Any]:
                 "title_vi": "Tập huấn cách bảo vệ trẻ em trên không gian mạng",
                 "kind": "thematic_programme",
                 "participants": 120,
-            }
+            },
+            {
+                "held_on": date(2025, 8, 16),
+                "title_vi": "Tập huấn kỹ năng tư vấn cho đội ngũ Ban Chủ nhiệm Câu lạc bộ",
+                "kind": "board_training",
+                "participants": 25,
+            },
+        ],
+        "local_clubs": [
+            {"unit": "xa-long-thuan", "first_on": date(2025, 9, 6), "activities": 2, "title_vi": "Ra mắt"},
         ],
     }
 
@@ -477,9 +588,9 @@ def reviews() -> list[tuple[str, ReviewData]]:
     categories = dict(load_catalog(NOTIFY_DATA).categories)
     groups = special_circumstance_names(REPORTING_DATA)
     out = []
-    for name, kind, year, today in (
-        ("so-ket-nam-2025", "annual", 2025, date(2026, 1, 8)),
-        ("tong-ket-5-nam-2023-2027", "five_year", None, date(2027, 12, 15)),
+    for name, kind, year, today, scale in (
+        ("so-ket-nam-2025", "annual", 2025, date(2026, 1, 8), 1),
+        ("tong-ket-5-nam-2023-2027", "five_year", None, date(2027, 12, 15), 5),
     ):
         chosen = review_kind(kind, year, SIGNING.club_name)
         out.append(
@@ -496,10 +607,58 @@ def reviews() -> list[tuple[str, ReviewData]]:
                     group_names=groups,
                     number="15",
                     signing=SIGNING,
+                    funding=_sample_funding(scale),
+                    council=_sample_council(),
+                    notes=_sample_notes(),
+                    proposals=6,
                 ),
             )
         )
     return out
+
+
+def compilation_sample() -> Compilation:
+    """The quarter IV/2026 compilation of members' opinions and proposals (made-up cases and proposals)."""
+    return Compilation(
+        period=parse_period("2026-Q4"),
+        today=date(2026, 12, 28),
+        forwarded=[
+            dict(
+                code="TN-2026-000102",
+                unit_name="Xã Long Thuận",
+                category_name="Xâm hại trên không gian mạng",
+                urgency="Cao",
+                level="Hỗ trợ",
+                referrals="Nhà trường",
+                forwarded_on=date(2026, 10, 20),
+            ),
+            dict(
+                code="TN-2026-000123",
+                unit_name="Xã Tân Hưng",
+                category_name="Xâm hại tình dục",
+                urgency="Khẩn cấp",
+                level="Can thiệp",
+                referrals="Ủy ban nhân dân cấp xã và Cơ quan công an",
+                forwarded_on=date(2026, 11, 30),
+            ),
+        ],
+        proposals=[
+            dict(
+                submitted_on=date(2026, 11, 20),
+                topic_vi="Phòng, chống xâm hại trẻ em trên môi trường mạng",
+                text_vi="Đề nghị tổ chức tập huấn kỹ năng an toàn trên mạng cho học sinh trung học cơ sở",
+                proposed_by="Lê Quang Minh (Sở Tư pháp)",
+            ),
+            dict(
+                submitted_on=date(2026, 12, 2),
+                topic_vi="Phòng, chống đuối nước trẻ em",
+                text_vi="Đề nghị Đoàn các xã ven sông Vàm Cỏ mở lớp dạy bơi miễn phí trong dịp hè 2027",
+                proposed_by="Huỳnh Văn Đức (Tỉnh đoàn)",
+            ),
+        ],
+        number="21",
+        signing=ClubSigning(SIGNING.club_name, "Huỳnh Văn Đức"),
+    )
 
 
 def form_01() -> form01.Form01:
@@ -551,6 +710,9 @@ def rendered() -> dict[str, str | bytes]:
         document = render_review(review)
         files[f"documents/{name}.md"] = docx_markdown(document)
         files[f"documents/{name}.docx"] = to_bytes(document)
+    document = render_compilation(compilation_sample())
+    files["documents/tong-hop-de-xuat-quy-4-2026.md"] = docx_markdown(document)
+    files["documents/tong-hop-de-xuat-quy-4-2026.docx"] = to_bytes(document)
     form = form01.render(form_01())
     files["documents/mau-01-nghi-dinh-56.docx"] = form
     files["documents/mau-01-nghi-dinh-56.md"] = _docx_text(form)

@@ -92,7 +92,7 @@ VI_FALLBACK = "Giá trị không hợp lệ."
 STATUS_SENTENCES = {
     400: ("Bad request.", "Yêu cầu không hợp lệ."),
     401: ("Sign in first: a valid bearer token is needed.", "Cần đăng nhập: thiếu mã truy cập hợp lệ."),
-    403: ("You may not do this.", "Bạn không có quyền làm việc này."),
+    403: ("You may not do this.", "Đồng chí không có quyền thực hiện việc này."),
     404: ("Not found.", "Không tìm thấy."),
     405: ("This method is not allowed here.", "Phương thức này không được phép ở đây."),
     409: ("This conflicts with the current state.", "Yêu cầu mâu thuẫn với trạng thái hiện tại."),
@@ -170,8 +170,12 @@ def _entry(loc: Sequence[Any], english: str, vietnamese: str, type_: str, lang: 
 
 def _vi(error: dict[str, Any]) -> str:
     template = VI_MESSAGES.get(error.get("type", ""), VI_FALLBACK)
+    ctx = dict(error.get("ctx") or {})
+    if isinstance(ctx.get("expected"), str):
+        # pydantic lists the choices in English ("'a', 'b' or 'c'"): a Vietnamese list says "hoặc"
+        ctx["expected"] = ctx["expected"].replace(" or ", " hoặc ")
     try:
-        return template.format(**(error.get("ctx") or {}))
+        return template.format(**ctx)
     except (KeyError, IndexError, ValueError):
         return VI_FALLBACK
 

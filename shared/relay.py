@@ -56,6 +56,7 @@ class OutboxRelay:
         self._wake = Signal()
         self.pending: int | None = None  # unpublished rows at the last housekeeping round (None: not known yet)
         self._stopping = asyncio.Event()
+        self._last_purge = 0.0
 
     async def relay_once(self) -> tuple[int, bool]:
         """Publish one batch. Returns (rows published, whether every claimed row went out)."""
@@ -165,29 +166,32 @@ class OutboxRelay:
         )
 
     async def _housekeeping(self) -> None:
-        """Refresh the backlog gauges and delete rows published longer ago than the retention."""
+        """Refresh the backlog gauges every 5 s and delete rows published longer ago than the retention."""
+        await run_worker(
+            f"{self.service} outbox housekeeping",
+            self._housekeeping_step,
+            interval=5.0,
+            min_backoff=5.0,
+            max_backoff=5.0,
+            on_error=lambda exc: log.debug("outbox housekeeping skipped: %r", exc),
+        )
+
+    async def _housekeeping_step(self) -> int:
         t = self._table
-        last_purge = 0.0
-        while True:
-            try:
-                async with self._engine.begin() as conn:
-                    count, oldest = (
-                        await conn.execute(
-                            select(func.count(), func.min(t.c.created_at)).where(t.c.published_at.is_(None))
-                        )
-                    ).one()
-                    OUTBOX_PENDING.labels(self.service).set(count)
-                    self.pending = int(count)
-                    age = (await conn.execute(select(func.extract("epoch", func.now() - oldest)))).scalar()
-                    OUTBOX_OLDEST_PENDING.labels(self.service).set(float(age or 0))
-                    if time.monotonic() - last_purge > 3600:
-                        await conn.execute(delete(t).where(t.c.published_at < func.now() - self._retention))
-                        last_purge = time.monotonic()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.debug("outbox housekeeping skipped: %r", exc)
-            await asyncio.sleep(5)
+        async with self._engine.begin() as conn:
+            # The age is computed by PostgreSQL: sending `min(created_at)` back as a parameter failed (an aware
+            # datetime bound as `timestamp`), so the gauge was never set while rows were pending.
+            age_of_oldest = func.extract("epoch", func.now() - func.min(t.c.created_at))
+            count, age = (
+                await conn.execute(select(func.count(), age_of_oldest).where(t.c.published_at.is_(None)))
+            ).one()
+            OUTBOX_PENDING.labels(self.service).set(count)
+            self.pending = int(count)
+            OUTBOX_OLDEST_PENDING.labels(self.service).set(float(age or 0))
+            if time.monotonic() - self._last_purge > 3600:
+                await conn.execute(delete(t).where(t.c.published_at < func.now() - self._retention))
+                self._last_purge = time.monotonic()
+        return 0
 
 
 class PublishIncomplete(Exception):

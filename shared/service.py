@@ -39,7 +39,7 @@ from shared.relay import OutboxRelay
 from shared.request_guard import TextGuardMiddleware
 from shared.settings import ServiceSettings, refuse_development_secrets
 from shared.topology import Topology
-from shared.worker import Signals
+from shared.worker import Signals, run_worker
 
 log = logging.getLogger(__name__)
 
@@ -255,14 +255,19 @@ def create_service_app(
 
 async def _database_gauges(engine: AsyncEngine, interval: float = 30.0) -> None:
     """Refresh the PostgreSQL server's connection gauges (one cheap query) until cancelled."""
-    while True:
-        try:
-            await refresh_server_connections(engine)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.debug("database gauges skipped: %r", exc)
-        await asyncio.sleep(interval)
+
+    async def step() -> int:
+        await refresh_server_connections(engine)
+        return 0
+
+    await run_worker(
+        "database gauges",
+        step,
+        interval=interval,
+        min_backoff=interval,
+        max_backoff=interval,
+        on_error=lambda exc: log.debug("database gauges skipped: %r", exc),
+    )
 
 
 def operations_router() -> APIRouter:

@@ -31,11 +31,16 @@ class Signal:
         self._event.set()
 
     async def wait(self, at_most: float) -> bool:
-        """Until set or `at_most` seconds; clears it. True if it was set."""
-        woken = False
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout=at_most)
-            woken = True
+        """Until set or `at_most` seconds; clears it. True if it was set.
+
+        Whether it was set is read from the flag, not from how the wait ended: a set that came before the
+        wait (while the step ran), or in the same turn of the loop as the timeout, is reported and consumed,
+        never cleared unseen (`asyncio.wait_for` with a zero timeout, or one that fires as the event is set,
+        ends with TimeoutError although the event is set)."""
+        if not self._event.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._event.wait(), timeout=at_most)
+        woken = self._event.is_set()
         self._event.clear()
         return woken
 

@@ -26,6 +26,7 @@ UNIT = (
     "deploy/test_k8s.py",
     "deploy/test_prometheus.py",
     "deploy/test_readme.py",
+    "docs/test_language.py",
     "reporting/test_periods_and_rollup.py",
     "routing/test_case_states.py",
     "routing/test_chair_rules.py",
@@ -33,10 +34,12 @@ UNIT = (
     "routing/test_policy.py",
     "shared/test_boundaries.py",
     "shared/test_clock.py",
+    "shared/test_worker.py",
     "shared/test_asyncapi.py",
     "shared/test_error_shape.py",
     "shared/test_event_catalogue.py",
     "web/test_admin_rules.py",
+    "web/test_report_charts.py",
     "web/test_chair_rules.py",
 )
 SERVER_FIXTURES = {"amqp_vhost_url", "template_database", "database_url", "empty_database_url", "broker_namespace"}

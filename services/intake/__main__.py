@@ -151,7 +151,11 @@ def invite(
                 store.accounts.update().where(store.accounts.c.id == account_id).values(email=address)
             )
         elif row.email is None:
-            raise FieldErrors.one("body.email", "The account has no email address: give --email.", "")
+            raise FieldErrors.one(
+                "body.email",
+                "The account has no email address: give --email.",
+                "Tài khoản chưa có địa chỉ email: hãy thêm --email.",
+            )
         return await signin.issue_link(session, outbox, settings, account_id, "invitation", now=now)
 
     link = _in_transaction(work)

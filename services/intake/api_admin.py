@@ -27,6 +27,7 @@ from shared.auth import Principal
 from shared.errors import FieldErrors, NotFound
 from shared.http_errors import problems
 from shared.service import runtime_of
+from shared.uow import unit_of_work
 
 router = APIRouter(tags=["admin"])
 Admin = Annotated[Principal, Depends(auth.require("admin"))]
@@ -49,7 +50,8 @@ def _issued(issued: accounts.Issued) -> IssuedOut:
 async def create_account(body: AccountIn, request: Request, _admin: Admin) -> IssuedOut | InvitedOut:
     runtime = runtime_of(request)
     if body.email is not None:
-        async with runtime.sessions() as session, session.begin():
+        async with unit_of_work(runtime) as uow:
+            session = uow.session
             account_id = await accounts.insert_account(
                 session,
                 role=body.role,
@@ -76,7 +78,8 @@ async def create_account(body: AccountIn, request: Request, _admin: Admin) -> Is
             email=body.email,
             invitation_expires_at=link.expires_at,
         )
-    async with runtime.sessions() as session, session.begin():
+    async with unit_of_work(runtime) as uow:
+        session = uow.session
         issued = await accounts.create_account(
             session,
             runtime.outbox,
@@ -110,7 +113,8 @@ async def list_accounts(request: Request, _admin: Admin) -> list[AccountOut]:
 )
 async def issue_credential(account_id: uuid.UUID, body: CredentialIn, request: Request, _admin: Admin) -> IssuedOut:
     runtime = runtime_of(request)
-    async with runtime.sessions() as session, session.begin():
+    async with unit_of_work(runtime) as uow:
+        session = uow.session
         exists = (await session.execute(select(store.accounts.c.id).where(store.accounts.c.id == account_id))).first()
         if exists is None:
             raise NotFound("No such account.", "Không tìm thấy tài khoản.")
@@ -134,7 +138,8 @@ async def revoke_credential(
     key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{1,32}$")], request: Request, _admin: Admin
 ) -> Response:
     runtime = runtime_of(request)
-    async with runtime.sessions() as session, session.begin():
+    async with unit_of_work(runtime) as uow:
+        session = uow.session
         if not await accounts.revoke(session, runtime.outbox, key_id, now=runtime.clock.now()):  # type: ignore[arg-type]
             raise NotFound("No such credential.", "Không tìm thấy mã truy cập.")
     auth.forget(key_id)  # committed: refused from the next request on, whatever the cache held
@@ -162,6 +167,7 @@ async def _unit_out(session, code: str) -> UnitOut | None:
         valid_to=row.valid_to,
         successors=sorted(successors),
         contact_email=row.contact_email,
+        contact_zalo_user_id=row.contact_zalo_user_id,
     )
 
 
@@ -188,6 +194,7 @@ async def list_units(request: Request, _who: Anyone) -> list[UnitOut]:
             valid_to=u.valid_to,
             successors=sorted(successors.get(u.code, [])),
             contact_email=u.contact_email,
+            contact_zalo_user_id=u.contact_zalo_user_id,
         )
         for u in units
     ]
@@ -205,7 +212,8 @@ async def put_unit(code: UnitCodePath, body: UnitIn, request: Request, _admin: A
     if code in body.successors:
         raise FieldErrors.one("body.successors", "A unit cannot succeed itself.", "Đơn vị không thể kế thừa chính nó.")
     runtime = runtime_of(request)
-    async with runtime.sessions() as session, session.begin():
+    async with unit_of_work(runtime) as uow:
+        session = uow.session
         if body.successors:
             known = set(
                 (
@@ -230,6 +238,7 @@ async def put_unit(code: UnitCodePath, body: UnitIn, request: Request, _admin: A
                 body.valid_to,
                 tuple(body.successors),
                 body.contact_email,
+                contact_zalo_user_id=body.contact_zalo_user_id,
             ),
         )
         out = await _unit_out(session, code)
@@ -265,7 +274,8 @@ async def list_categories(request: Request) -> list[CategoryOut]:
 )
 async def put_category(code: CategoryCode, body: CategoryIn, request: Request, _admin: Admin) -> CategoryOut:
     runtime = runtime_of(request)
-    async with runtime.sessions() as session, session.begin():
+    async with unit_of_work(runtime) as uow:
+        session = uow.session
         await reference.upsert_category(
             session,
             runtime.outbox,  # type: ignore[arg-type]

@@ -31,6 +31,7 @@ from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.http_errors import problems
 from shared.service import runtime_of
+from shared.uow import unit_of_work
 
 router = APIRouter(tags=["cases"])
 auth = CachingAuthenticator(store.credentials)  # one per process; TTL set by create_app
@@ -128,6 +129,8 @@ async def _visible_case(request: Request, principal: Principal, case_id: uuid.UU
     elif principal.role == "member":
         on_case = select(m.case_id).where(m.case_id == c.id, m.member_id == principal.member_id, m.on_case)
         query = query.where(on_case.exists())
+    elif principal.role == "committee":
+        query = query.where(c.status.in_(domain.COMMITTEE_SEES))
     async with runtime_of(request).sessions() as session:
         row = (await session.execute(query)).first()
     if row is None:
@@ -191,6 +194,8 @@ async def list_cases(
     )
     if principal.role == "reporter":
         query = query.where(c.unit == principal.unit)
+    if principal.role == "committee":
+        query = query.where(c.status.in_(domain.COMMITTEE_SEES))
     if unit is not None:
         query = query.where(c.unit == unit)
     if status is not None:
@@ -212,7 +217,8 @@ async def get_child(case_id: uuid.UUID, request: Request, principal: ChildReader
     await _visible_case(request, principal, case_id)
     runtime = runtime_of(request)
     cipher = intake_context(request).cipher
-    async with runtime.sessions() as session, session.begin():
+    async with unit_of_work(runtime) as uow:
+        session = uow.session
         values = await audit.child_fields(session, cipher, case_id)
         await audit.record_read(
             session, principal, action="read_child", subject_id=case_id, fields=values, at=runtime.clock.now()
@@ -231,7 +237,8 @@ async def get_form_01(case_id: uuid.UUID, request: Request, principal: ChildRead
     runtime = runtime_of(request)
     context = intake_context(request)
     cipher = context.cipher
-    async with runtime.sessions() as session, session.begin():
+    async with unit_of_work(runtime) as uow:
+        session = uow.session
         child = await audit.child_fields(session, cipher, case_id)
         reporter = (
             json.loads(cipher.decrypt(row.reporter_contact, child_context(case_id, "reporter_contact")))

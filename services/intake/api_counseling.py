@@ -23,6 +23,7 @@ from shared.auth import Principal
 from shared.errors import FieldErrors, NotFound, TooManyRequests
 from shared.http_errors import ErrorBody, problems
 from shared.service import runtime_of
+from shared.uow import unit_of_work
 
 router = APIRouter(tags=["counseling"])
 CodePath = Annotated[str, Path(pattern=r"^TV-\d{4}-[A-Z0-9]{8}$")]
@@ -61,7 +62,8 @@ async def create_request(body: CounselingIn, request: Request) -> JSONResponse:
         )
     secret = domain.counseling_secret()
     now = runtime.clock.now()
-    async with runtime.sessions() as session, session.begin():
+    async with unit_of_work(runtime) as uow:
+        session = uow.session
         request_id, code = await open_request(
             session,
             runtime.outbox,
@@ -141,7 +143,8 @@ async def request_messages(request_id: uuid.UUID, request: Request, principal: M
     if principal.role == "member":
         given = select(m.request_id).where(m.request_id == r.id, m.member_id == principal.member_id)
         query = query.where(given.exists())
-    async with runtime.sessions() as session, session.begin():
+    async with unit_of_work(runtime) as uow:
+        session = uow.session
         row = (await session.execute(query)).first()
         if row is None:  # unknown, or not given to this member: the same answer
             raise NotFound("No such counseling request.", "Không tìm thấy yêu cầu tư vấn này.")

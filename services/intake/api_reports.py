@@ -19,6 +19,7 @@ from shared.errors import FieldErrors, NotFound
 from shared.events.intake import MonthlyReportSubmitted
 from shared.http_errors import problems
 from shared.service import runtime_of
+from shared.uow import unit_of_work
 
 router = APIRouter(tags=["monthly reports"])
 Writer = Annotated[Principal, Depends(auth.require(*domain.REPORT_WRITERS))]
@@ -55,7 +56,8 @@ async def put_report(
     first_day, _ = domain.period_bounds(period)
     if first_day > domain.local_date(now):
         raise FieldErrors.one("path.period", "A month that has not started cannot be reported.", "Chưa đến tháng này.")
-    async with runtime.sessions() as session, session.begin():
+    async with unit_of_work(runtime) as uow:
+        session = uow.session
         row = (await session.execute(select(store.units).where(store.units.c.code == unit))).first()
         if row is None:
             raise NotFound(NOT_FOUND, NOT_FOUND_VI)
@@ -104,8 +106,7 @@ async def put_report(
             "notes": body.notes,
         }
         await session.execute(store.monthly_reports.insert().values(**values))
-        await runtime.outbox.add(  # type: ignore[union-attr]
-            session,
+        await uow.emit(
             MonthlyReportSubmitted(
                 report_id=values["id"],
                 unit=unit,

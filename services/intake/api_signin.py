@@ -29,6 +29,7 @@ from shared.errors import FieldErrors, NotFound, TooManyRequests, Unauthorized
 from shared.http_errors import problems
 from shared.outbox import Outbox
 from shared.service import ServiceRuntime, runtime_of
+from shared.uow import unit_of_work
 
 router = APIRouter(tags=["sign-in"])
 Admin = Annotated[Principal, Depends(auth.require("admin"))]
@@ -77,7 +78,8 @@ async def create_session(body: SessionIn, request: Request):
     address = await _client_address(request, body)
     # A refused attempt is recorded too: the refusal is raised after the transaction commits.
     refusal: TooManyRequests | Unauthorized | None = None
-    async with runtime.sessions() as session, session.begin():
+    async with unit_of_work(runtime) as uow:
+        session = uow.session
         now = runtime.clock.now()
         account = await signin.account_by_email(session, body.email)
         account_id = account.id if account is not None else None
@@ -113,7 +115,8 @@ async def create_session(body: SessionIn, request: Request):
 )
 async def delete_session(request: Request, who: Anyone) -> Response:
     runtime = runtime_of(request)
-    async with runtime.sessions() as session, session.begin():
+    async with unit_of_work(runtime) as uow:
+        session = uow.session
         await accounts.revoke(session, outbox_of(runtime), who.key_id, now=runtime.clock.now())
     auth.forget(who.key_id)
     return Response(status_code=204)
@@ -152,7 +155,8 @@ async def get_link(token: LinkToken, request: Request):
 async def use_link(token: LinkToken, body: SetPasswordIn, request: Request) -> Response:
     runtime = runtime_of(request)
     try:
-        async with runtime.sessions() as session, session.begin():
+        async with unit_of_work(runtime) as uow:
+            session = uow.session
             revoked = await signin.use_link(
                 session,
                 outbox_of(runtime),
@@ -178,7 +182,8 @@ async def use_link(token: LinkToken, body: SetPasswordIn, request: Request) -> R
 async def request_reset(body: ResetIn, request: Request) -> Response:
     runtime = runtime_of(request)
     settings = intake_context(request).settings
-    async with runtime.sessions() as session, session.begin():
+    async with unit_of_work(runtime) as uow:
+        session = uow.session
         now = runtime.clock.now()
         account = await signin.account_by_email(session, body.email)
         if account is not None and account.disabled_at is None:
@@ -201,7 +206,8 @@ async def resend_invitation(
 ) -> Response:
     runtime = runtime_of(request)
     settings = intake_context(request).settings
-    async with runtime.sessions() as session, session.begin():
+    async with unit_of_work(runtime) as uow:
+        session = uow.session
         row = (await session.execute(select(store.accounts).where(store.accounts.c.id == account_id))).first()
         if row is None:
             raise NotFound("No such account.", "Không có tài khoản này.")
@@ -247,7 +253,8 @@ async def enable_account(account_id: uuid.UUID, request: Request, _admin: Admin)
 
 async def _set_disabled(request: Request, account_id: uuid.UUID, disabled: bool) -> Response:
     runtime = runtime_of(request)
-    async with runtime.sessions() as session, session.begin():
+    async with unit_of_work(runtime) as uow:
+        session = uow.session
         revoked = await accounts.set_disabled(
             session, outbox_of(runtime), account_id, disabled, now=runtime.clock.now()
         )

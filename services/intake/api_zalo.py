@@ -24,6 +24,7 @@ from services.intake.zalo import TIMESTAMP_TOLERANCE, ZALO_INBOX
 from shared.errors import Unauthorized
 from shared.http_errors import ErrorBody
 from shared.service import runtime_of
+from shared.uow import unit_of_work
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["zalo"])
@@ -94,7 +95,8 @@ async def webhook(request: Request) -> JSONResponse:
     message = body.get("message") if isinstance(body.get("message"), dict) else {}
     msg_id = message.get("msg_id")
     dedupe = f"msg:{msg_id}"[:130] if isinstance(msg_id, str) and msg_id else f"sha:{hashlib.sha256(raw).hexdigest()}"
-    async with runtime.sessions() as session, session.begin():
+    async with unit_of_work(runtime) as uow:
+        session = uow.session
         result = await session.execute(
             insert(store.zalo_events)
             .values(

@@ -25,6 +25,9 @@ CASE_LISTERS = ("reporter", "chair", "committee")
 # Members additionally only the cases routing assigned them to.
 CASE_READERS = (*CASE_LISTERS, "member")
 CHILD_READERS = ("reporter", "chair", "member")
+# The Standing Committee reads a case only while it is forwarded to it, and once closed (routing's states,
+# from `case.status_changed`; a case returned to the club is the club's again until forwarded anew).
+COMMITTEE_SEES = ("forwarded", "closed")
 REPORT_WRITERS = ("reporter",)
 REPORT_READERS = ("reporter", "chair", "committee", "admin")
 

@@ -38,6 +38,7 @@ class Unit:
     successors: tuple[str, ...] = ()
     contact_email: str | None = None
     note: str | None = None
+    contact_zalo_user_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ async def upsert_unit(session: AsyncSession, outbox: Outbox, unit: Unit) -> bool
         "valid_from": unit.valid_from,
         "valid_to": unit.valid_to,
         "contact_email": unit.contact_email,
+        "contact_zalo_user_id": unit.contact_zalo_user_id,
         "note": unit.note,
     }
     unchanged = current is not None and all(getattr(current, key) == value for key, value in values.items())
@@ -95,6 +97,7 @@ async def upsert_unit(session: AsyncSession, outbox: Outbox, unit: Unit) -> bool
             valid_to=unit.valid_to,
             successors=successors,
             contact_email=unit.contact_email,
+            contact_zalo_user_id=unit.contact_zalo_user_id,
         ),
         key=f"unit:{unit.code}",
     )
@@ -151,8 +154,17 @@ def units_from_csv(data: Path = DATA) -> list[Unit]:
     successors: dict[str, list[str]] = defaultdict(list)
     for row in _rows("unit-successors-2025.csv", data):
         successors[row["old_unit"]].append(row["new_unit"])
+    contacts = {r["code"]: r for r in _rows("unit-contacts-2025.csv", data)}
     new = [
-        Unit(r["code"], r["name_vi"], r["type"], _date(r["valid_from"]) or NEW_UNITS_VALID_FROM, None)
+        Unit(
+            r["code"],
+            r["name_vi"],
+            r["type"],
+            _date(r["valid_from"]) or NEW_UNITS_VALID_FROM,
+            None,
+            contact_email=contacts.get(r["code"], {}).get("contact_email") or None,
+            contact_zalo_user_id=contacts.get(r["code"], {}).get("contact_zalo_user_id") or None,
+        )
         for r in _rows("units-tay-ninh-2025.csv", data)
     ]
     old = [

@@ -312,6 +312,7 @@ class UnitIn(Strict):
     valid_to: date | None = None
     successors: list[UnitCode] = Field(default_factory=list, max_length=50)
     contact_email: Text(254) | None = None  # type: ignore[valid-type]
+    contact_zalo_user_id: str | None = Field(default=None, pattern=r"^[0-9A-Za-z_-]{1,64}$")
 
 
 class UnitOut(BaseModel):
@@ -322,6 +323,7 @@ class UnitOut(BaseModel):
     valid_to: date | None
     successors: list[str]
     contact_email: str | None
+    contact_zalo_user_id: str | None = None
 
 
 class CategoryIn(Strict):

@@ -45,6 +45,7 @@ units = Table(
     Column("valid_from", Date, nullable=True),
     Column("valid_to", Date, nullable=True),
     Column("contact_email", String(254), nullable=True),
+    Column("contact_zalo_user_id", String(64), nullable=True),
     Column("note", Text, nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

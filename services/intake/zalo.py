@@ -29,6 +29,7 @@ from services.intake.counseling import add_message, open_request
 from shared.events.intake import ZaloUserActivity
 from shared.outbox import Outbox
 from shared.service import ServiceRuntime
+from shared.uow import unit_of_work
 from shared.worker import run_worker
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,8 @@ async def process_pending(runtime: ServiceRuntime, context: IntakeContext) -> in
     handled = 0
     z = store.zalo_events.c
     while True:
-        async with runtime.sessions() as session, session.begin():
+        async with unit_of_work(runtime) as uow:
+            session = uow.session
             row = (
                 await session.execute(
                     select(store.zalo_events)
@@ -153,7 +155,8 @@ async def prune_dedupe(runtime: ServiceRuntime) -> int:
     """Delete processed events received more than twice the timestamp tolerance ago. Returns how many."""
     z = store.zalo_events.c
     cutoff = runtime.clock.now() - 2 * TIMESTAMP_TOLERANCE
-    async with runtime.sessions() as session, session.begin():
+    async with unit_of_work(runtime) as uow:
+        session = uow.session
         result = await session.execute(
             delete(store.zalo_events).where(z.processed_at.is_not(None), z.received_at < cutoff)
         )

@@ -19,6 +19,11 @@ FIELDS = {
     "education": "giáo dục",
     "social_work": "công tác xã hội",
 }
+DECISION_OUTCOMES = {
+    "approved": "thông qua đề xuất của Câu lạc bộ",
+    "amended": "thông qua có điều chỉnh",
+    "returned": "trả lại để Câu lạc bộ bổ sung",
+}
 PROTECTION = {"prevention": "phòng ngừa", "support": "hỗ trợ", "intervention": "can thiệp"}
 DEADLINES = {
     "acceptance": "xác nhận nhận xử lý vụ việc",
@@ -41,30 +46,12 @@ REFERRALS = {
     "legal_aid": "trợ giúp pháp lý",
     "hotline_111": "Tổng đài quốc gia bảo vệ trẻ em 111",
 }
-# The Youth Union of a unit, by the unit's kind (the first words of its name).
-_YOUTH_UNION = (
-    ("Thành phố ", "Thành Đoàn "),
-    ("Thị xã ", "Thị Đoàn "),
-    ("Huyện ", "Huyện Đoàn "),
-    ("Phường ", "Đoàn phường "),
-    ("Xã ", "Đoàn xã "),
-    ("Thị trấn ", "Đoàn thị trấn "),
-)
-
-
-def youth_union(unit_name: str) -> str:
-    """A unit as its Youth Union's standing committee: "Phường Tân Ninh" → "Ban Thường vụ Đoàn phường Tân
-    Ninh", "Huyện Bến Cầu" → "Ban Thường vụ Huyện Đoàn Bến Cầu"."""
-    unit_name = nfc(unit_name)
-    for prefix, union in _YOUTH_UNION:
-        if unit_name.startswith(prefix):
-            return f"Ban Thường vụ {union}{unit_name[len(prefix) :]}"
-    return f"Ban Thường vụ Đoàn {unit_name}"
-
-
 PLAN_KINDS = {
     "board_meeting": "Họp Ban Chủ nhiệm hằng quý",
     "club_meeting": "Sinh hoạt Câu lạc bộ",
+    "board_training": "Tập huấn Ban Chủ nhiệm",
+    "thematic_programme": "Chương trình chuyên đề",
+    "children_council_support": "Hỗ trợ, tư vấn cho Hội đồng trẻ em tỉnh",
 }
 
 

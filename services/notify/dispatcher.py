@@ -122,22 +122,27 @@ class Dispatcher:
         return len(rows)
 
     async def _sender(self) -> None:
-        while True:
-            row = await self.queue.get()
-            self._space.set()
-            if row.lease_until - self.clock.now() < self._margin:
-                log.warning("delivery %s waited too long to be sent; its lease will bring it back", row.id)
-                continue
-            delivery = asyncio.ensure_future(self.deliver(row))
-            self._inflight.add(delivery)
-            delivery.add_done_callback(self._inflight.discard)
-            try:
-                await asyncio.shield(delivery)  # a stop lets it finish (see `run`)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # a bug: record a retry, or leave the row to its lease; never lose it
-                log.exception("delivery %s failed unexpectedly", row.id)
-                await self.recorder.add(Outcome(row, "retry", "internal_error", f"{type(exc).__name__}: {exc}"[:300]))
+        # Never idle by polling: a step waits for the next claimed row.
+        await run_worker("notify sender", self._send_next, interval=0, busy=lambda _done: True)
+
+    async def _send_next(self) -> int:
+        """Take the next claimed row from the queue (waiting for one) and send it."""
+        row = await self.queue.get()
+        self._space.set()
+        if row.lease_until - self.clock.now() < self._margin:
+            log.warning("delivery %s waited too long to be sent; its lease will bring it back", row.id)
+            return 0
+        delivery = asyncio.ensure_future(self.deliver(row))
+        self._inflight.add(delivery)
+        delivery.add_done_callback(self._inflight.discard)
+        try:
+            await asyncio.shield(delivery)  # a stop lets it finish (see `run`)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug: record a retry, or leave the row to its lease; never lose it
+            log.exception("delivery %s failed unexpectedly", row.id)
+            await self.recorder.add(Outcome(row, "retry", "internal_error", f"{type(exc).__name__}: {exc}"[:300]))
+        return 1
 
     async def claim(self, limit: int) -> list[Row[Any]]:
         now = self.clock.now()

@@ -30,12 +30,14 @@ from shared.events.intake import AccountLinkIssued, CredentialIssued, Credential
 from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
 from shared.events.routing import (
     CaseAssigned,
+    CaseDecided,
     CaseEscalated,
     CaseForwarded,
     CaseMembersChanged,
     CounselingRequestAnswered,
     CounselingRequestAssigned,
     DeadlineReminder,
+    TaskAssigned,
 )
 
 log = logging.getLogger(__name__)
@@ -68,10 +70,12 @@ class NotifyHandlers:
             DeadlineReminder: p.deadline_reminder,
             CaseEscalated: p.case_escalated,
             CaseForwarded: p.case_forwarded,
+            CaseDecided: p.case_decided,
             CounselingRequestAssigned: p.counseling_assigned,
             CounselingRequestAnswered: p.counseling_answered,
             MonthlyReportReminder: p.monthly_report_reminder,
             PlanItemReminder: p.plan_reminder,
+            TaskAssigned: p.task_assigned,
             AccountLinkIssued: p.account_link,
         }
         handlers: dict[type[Event], Handler] = {cls: self._planning(plan) for cls, plan in planners.items()}

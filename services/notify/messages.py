@@ -12,6 +12,7 @@ from typing import Any
 
 from services.notify.catalog import (
     DEADLINES,
+    DECISION_OUTCOMES,
     FIELDS,
     MEMBER_CHANGE_REASONS,
     PLAN_KINDS,
@@ -19,7 +20,6 @@ from services.notify.catalog import (
     REFERRALS,
     URGENCY,
     Catalog,
-    youth_union,
 )
 from shared.events.common import Recipient
 from shared.events.intake import AccountLinkIssued
@@ -27,13 +27,16 @@ from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
 from shared.events.routing import (
     AssignmentInfo,
     CaseAssigned,
+    CaseDecided,
     CaseEscalated,
     CaseForwarded,
     CaseMembersChanged,
     CounselingRequestAnswered,
     CounselingRequestAssigned,
     DeadlineReminder,
+    TaskAssigned,
 )
+from shared.text import joined, youth_union
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,47 @@ class Planner:
         return [
             Planned("case_forwarded", r, {**ctx, "recipient_name": r.display_name}, e.urgency, e.case_id, None, e.code)
             for r in e.recipients
+        ]
+
+    def case_decided(self, e: CaseDecided) -> list[Planned]:
+        """The chair learns the Standing Committee's outcome; the decision's text is on the case page."""
+        ctx = {
+            **self._case(e.case_id, e.code, e.urgency),
+            "outcome_label": DECISION_OUTCOMES[e.outcome],
+            "returned": e.outcome == "returned",
+            "decided_at": e.decided_at.isoformat(),
+        }
+        return [
+            Planned("case_decided", r, {**ctx, "recipient_name": r.display_name}, e.urgency, e.case_id, None, e.code)
+            for r in e.recipients
+        ]
+
+    def task_assigned(self, e: TaskAssigned) -> list[Planned]:
+        """Each assignee once, with every field of the task they hold."""
+        ctx = {
+            "code": e.code,
+            "title": e.title_vi,
+            "unit_name": self.catalog.unit(e.unit) if e.unit else "",
+            "due_on": e.due_on.isoformat(),
+            "link": f"{self.base}/tasks/{e.task_id}",
+        }
+        fields: dict[str, list[str]] = {}
+        members: dict[str, Recipient] = {}
+        for a in e.assignees:
+            key = str(a.member.member_id or a.member.display_name)
+            members.setdefault(key, a.member)
+            fields.setdefault(key, []).append(FIELDS.get(a.field, a.field))
+        return [
+            Planned(
+                "task_assigned",
+                member,
+                {**ctx, "recipient_name": member.display_name, "field_label": joined(fields[key])},
+                None,
+                None,
+                None,
+                e.code,
+            )
+            for key, member in members.items()
         ]
 
     def counseling_assigned(self, e: CounselingRequestAssigned) -> list[Planned]:

@@ -39,8 +39,10 @@ from services.notify.metrics import DEAD_LETTERED, NOTIFICATIONS
 from services.notify.settings import NotifySettings
 from shared.events import Event
 from shared.events.notify import NotificationFailed, NotificationSent
-from shared.outbox import Cause, Outbox
+from shared.outbox import Cause
 from shared.service import ServiceRuntime
+from shared.uow import UnitOfWork, unit_of_work
+from shared.worker import Signal, run_worker
 
 log = logging.getLogger(__name__)
 d = store.deliveries
@@ -85,7 +87,8 @@ class Recorder:
         self.on_fallback = on_fallback  # called after a batch inserted fallback rows (wakes the dispatcher)
         self.sent = 0  # deliveries this process recorded as sent (tests compare replicas with it)
         self._buffer: list[Outcome] = []
-        self._added = asyncio.Event()
+        self._added = asyncio.Event()  # an outcome came (while a batch fills)
+        self._arrived = Signal()  # an outcome came (wakes the recorder's loop)
         self._flushed = asyncio.Event()
 
     # -- batching ----------------------------------------------------------------------------------
@@ -93,23 +96,33 @@ class Recorder:
         """Queue an outcome; waits only when the database falls far behind (back-pressure on the senders)."""
         self._buffer.append(outcome)
         self._added.set()
+        self._arrived.set()
         while len(self._buffer) >= self.settings.notify_record_batch:
             self._flushed.clear()
             await self._flushed.wait()
 
     async def run(self) -> None:
+        """Record outcomes until cancelled: asleep while none is queued, then a batch at a time."""
+        await run_worker(
+            "notify recorder",
+            self._gather_and_flush,
+            interval=self.settings.notify_send_lease_seconds,
+            signal=self._arrived,
+            busy=lambda _done: bool(self._buffer),
+        )
+
+    async def _gather_and_flush(self) -> int:
+        """Wait up to `NOTIFY_RECORD_INTERVAL` for a full batch, then record it (or what came)."""
         loop = asyncio.get_running_loop()
         batch = self.settings.notify_record_batch
-        while True:
-            if not self._buffer:
-                self._added.clear()
-                await self._added.wait()
-            deadline = loop.time() + self.settings.notify_record_interval
-            while len(self._buffer) < batch and (left := deadline - loop.time()) > 0:
-                self._added.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._added.wait(), timeout=left)
-            await self.flush(batch)
+        deadline = loop.time() + self.settings.notify_record_interval
+        while self._buffer and len(self._buffer) < batch and (left := deadline - loop.time()) > 0:
+            self._added.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._added.wait(), timeout=left)
+        count = min(len(self._buffer), batch)
+        await self.flush(batch)
+        return count
 
     async def flush(self, most: int | None = None) -> None:
         """Record up to `most` queued outcomes (all when None)."""
@@ -123,32 +136,32 @@ class Recorder:
     async def _record_batch(self, items: list[Outcome]) -> None:
         fell_back = False
         try:
-            async with self.sessions() as session, session.begin():
+            async with unit_of_work(self.runtime) as uow:
                 for outcome in items:
                     if outcome.verdict != "sent":
-                        fell_back |= await self._apply(session, outcome)
-                sent = await self._mark_sent(session, [o for o in items if o.verdict == "sent"])
+                        fell_back |= await self._apply(uow, outcome)
+                sent = await self._mark_sent(uow, [o for o in items if o.verdict == "sent"])
         except Exception:
             log.exception("recording %d outcomes together failed; recording them one by one", len(items))
             sent = 0
             for outcome in items:
                 try:
-                    async with self.sessions() as session, session.begin():
+                    async with unit_of_work(self.runtime) as uow:
                         if outcome.verdict == "sent":
-                            sent += await self._mark_sent(session, [outcome])
+                            sent += await self._mark_sent(uow, [outcome])
                         else:
-                            fell_back |= await self._apply(session, outcome)
+                            fell_back |= await self._apply(uow, outcome)
                 except Exception:
                     log.exception("could not record delivery %s; its lease will bring it back", outcome.row.id)
         self.sent += sent
         if fell_back and self.on_fallback is not None:
             self.on_fallback()
 
-    async def _mark_sent(self, session: AsyncSession, items: list[Outcome]) -> int:
+    async def _mark_sent(self, uow: UnitOfWork, items: list[Outcome]) -> int:
         if not items:
             return 0
         now = self.clock.now()
-        result = await session.execute(
+        result = await uow.session.execute(
             _MARK_SENT,
             {
                 "now": now,
@@ -162,14 +175,15 @@ class Recorder:
         if len(ours) < len(items):
             log.warning("%d deliveries changed hands while being sent (their lease ran out)", len(items) - len(ours))
         if ours:
-            await self._outbox().add_many(session, [self._event(o.row, NotificationSent, sent_at=now) for o in ours])
+            await uow.emit_many([self._event(o.row, NotificationSent, sent_at=now) for o in ours])
         for o in ours:
             NOTIFICATIONS.labels(o.row.channel, o.row.template, "sent").inc()
         return len(ours)
 
     # -- the rare verdicts, one row at a time ------------------------------------------------------
-    async def _apply(self, session: AsyncSession, outcome: Outcome) -> bool:
+    async def _apply(self, uow: UnitOfWork, outcome: Outcome) -> bool:
         """Record a verdict other than `sent`; True when a fallback row was inserted."""
+        session = uow.session
         row, verdict, reason, detail = outcome.row, outcome.verdict, outcome.reason, outcome.detail
         now = self.clock.now()
         mine = (d.c.id == row.id) & (d.c.status == "sending") & (d.c.attempts == row.attempts)
@@ -187,7 +201,7 @@ class Recorder:
             NOTIFICATIONS.labels(row.channel, row.template, "deferred").inc()
             return False
         if verdict == "fallback":
-            return await self._fall_back(session, mine, row, reason, detail, now)
+            return await self._fall_back(uow, mine, row, reason, detail, now)
         if verdict != "dead" and row.attempts < self.settings.notify_max_attempts:
             delay = backoff(
                 row.attempts, self.settings.notify_backoff_base_seconds, self.settings.notify_backoff_max_seconds
@@ -198,12 +212,13 @@ class Recorder:
             await self._set(session, mine, status="pending", next_attempt_at=when, reason=reason, last_error=detail)
             NOTIFICATIONS.labels(row.channel, row.template, "retried").inc()
             return False
-        await self._dead(session, mine, row, reason, detail, now)
+        await self._dead(uow, mine, row, reason, detail, now)
         return False
 
     async def _fall_back(
-        self, session: AsyncSession, mine: Any, row: Row[Any], reason: str, detail: str, now: datetime
+        self, uow: UnitOfWork, mine: Any, row: Row[Any], reason: str, detail: str, now: datetime
     ) -> bool:
+        session = uow.session
         other = "email" if row.channel == "zalo" else "zalo"
         address = row.email if other == "email" else row.zalo_user_id
         usable = bool(address) and (other == "email" or self.settings.zalo_configured())
@@ -245,23 +260,21 @@ class Recorder:
                     reason=f"{reason}: waits for the tracking-code lookup",
                     last_error=detail,
                 )
-                await self._emit(session, row, NotificationFailed, reason=reason, final=True, failed_at=now)
+                await self._emit(uow, row, NotificationFailed, reason=reason, final=True, failed_at=now)
                 NOTIFICATIONS.labels(row.channel, row.template, "skipped").inc()
                 return False
-            await self._dead(session, mine, row, f"{reason}; no other channel", detail, now)
+            await self._dead(uow, mine, row, f"{reason}; no other channel", detail, now)
             return False
         await self._set(
             session, mine, status="fell_back", reason=f"{reason}: sent by {other} instead", last_error=detail
         )
-        await self._emit(session, row, NotificationFailed, reason=reason, final=False, failed_at=now)
+        await self._emit(uow, row, NotificationFailed, reason=reason, final=False, failed_at=now)
         NOTIFICATIONS.labels(row.channel, row.template, "fell_back").inc()
         return True
 
-    async def _dead(
-        self, session: AsyncSession, mine: Any, row: Row[Any], reason: str, detail: str, now: datetime
-    ) -> None:
-        await self._set(session, mine, status="dead", reason=reason, last_error=detail)
-        await self._emit(session, row, NotificationFailed, reason=reason, final=True, failed_at=now)
+    async def _dead(self, uow: UnitOfWork, mine: Any, row: Row[Any], reason: str, detail: str, now: datetime) -> None:
+        await self._set(uow.session, mine, status="dead", reason=reason, last_error=detail)
+        await self._emit(uow, row, NotificationFailed, reason=reason, final=True, failed_at=now)
         NOTIFICATIONS.labels(row.channel, row.template, "dead").inc()
         DEAD_LETTERED.labels(row.channel).inc()
         log.error("notification %s (%s by %s) dead-lettered: %s", row.id, row.template, row.channel, reason)
@@ -282,13 +295,8 @@ class Recorder:
         if result.rowcount == 0:
             log.warning("a delivery changed hands while being sent (its lease ran out): %s", values.get("status"))
 
-    async def _emit(self, session: AsyncSession, row: Row[Any], event_cls: Any, **fields: Any) -> None:
-        await self._outbox().add_many(session, [self._event(row, event_cls, **fields)])
-
-    def _outbox(self) -> Outbox:
-        outbox = self.runtime.outbox
-        assert outbox is not None
-        return outbox
+    async def _emit(self, uow: UnitOfWork, row: Row[Any], event_cls: Any, **fields: Any) -> None:
+        await uow.emit_many([self._event(row, event_cls, **fields)])
 
     def _event(self, row: Row[Any], event_cls: Any, **fields: Any) -> tuple[Event, Any, Cause]:
         """A `notification.*` event, its key, and its cause: the event the delivery answers."""

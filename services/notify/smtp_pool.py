@@ -15,13 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from email.message import Message
-from email.utils import getaddresses
 
 import aiosmtplib
 
 from services.notify.settings import NotifySettings
-from services.notify.smtp import SmtpOutcome, sender
+from services.notify.smtp import Email, SmtpOutcome, sender
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +50,7 @@ class SmtpPool:
         self.opened += 1
         return client
 
-    async def send(self, message: Message) -> SmtpOutcome:
+    async def send(self, message: Email) -> SmtpOutcome:
         """Send one message; the answer is what the dispatcher's verdict needs (ok, code, detail)."""
         async with self._slots:
             client = self._idle.pop() if self._idle else None
@@ -90,9 +88,8 @@ class SmtpPool:
             self._keep(client)
             return SmtpOutcome(True, 250, "accepted")
 
-    async def _transaction(self, client: aiosmtplib.SMTP, message: Message) -> None:
-        recipients = [address for _, address in getaddresses(message.get_all("To", []))]
-        await client.send_message(message, sender=sender(self.settings)[1], recipients=recipients)
+    async def _transaction(self, client: aiosmtplib.SMTP, message: Email) -> None:
+        await client.sendmail(sender(self.settings)[1], [message.to_address], message.data)
 
     def _keep(self, client: aiosmtplib.SMTP | None) -> None:
         if client is not None and client.is_connected:

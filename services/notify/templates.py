@@ -24,10 +24,12 @@ TEMPLATES = (
     "deadline_reminder",
     "case_escalated",
     "case_forwarded",
+    "case_decided",
     "counseling_request_assigned",
     "counseling_answer",
     "monthly_report_reminder",
     "plan_reminder",
+    "task_assigned",
     "account_invitation",
     "account_reset",
 )

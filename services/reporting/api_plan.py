@@ -29,11 +29,24 @@ class ActivityIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     held_on: date
-    kind: Literal["thematic_programme", "board_meeting", "club_meeting", "council_support", "other"]
+    kind: Literal[
+        "thematic_programme",
+        "board_meeting",
+        "club_meeting",
+        "council_support",
+        "board_training",
+        "local_club",
+        "other",
+    ]
     title_vi: NfcStr = Field(min_length=1, max_length=300)
     participants: int = Field(ge=0, le=100000)
     minutes: NfcStr = Field(default="", max_length=20000)
     plan_item_id: str | None = Field(default=None, max_length=64, description="Roadmap item this fulfils")
+    unit: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9-]{0,99}$",
+        description="The commune/ward of a local club (required for kind local_club)",
+    )
 
     @field_validator("title_vi", "minutes", "plan_item_id")
     @classmethod
@@ -60,8 +73,16 @@ async def record(request: Request, principal: Recorder, body: ActivityIn) -> Act
         raise FieldErrors.one(
             "body.held_on", "An activity is recorded once held.", "Chỉ ghi nhận hoạt động đã diễn ra."
         )
+    if body.kind == "local_club" and body.unit is None:
+        raise FieldErrors.one(
+            "body.unit", "A local club names its commune or ward.", "Cần ghi rõ xã, phường của Câu lạc bộ.", "missing"
+        )
     async with unit_of_work(runtime_of(request)) as uow:
         session = uow.session
+        if body.unit is not None:
+            u = store.units.c
+            if (await session.execute(select(u.code).where(u.code == body.unit))).first() is None:
+                raise FieldErrors.one("body.unit", "No such unit.", "Không có đơn vị này.")
         if body.plan_item_id is not None:
             known = (
                 await session.execute(

@@ -23,7 +23,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import figures, plan, suppression
+from services.reporting import club_sections, council, figures, funding, plan, suppression
 from services.reporting.domain import Period, parse_period
 from services.reporting.seed import special_circumstance_names
 from services.reporting.settings import DATA_DIR, ReportingSettings
@@ -206,6 +206,10 @@ class ReviewData:
     group_names: dict[str, str]
     number: str = "    "
     signing: Signing = Signing()
+    funding: dict[str, Any] | None = None  # funding.summary of the period
+    council: list[dict[str, Any]] | None = None  # council.requests of the period
+    notes: list[dict[str, Any]] | None = None  # review_notes of the period's years
+    proposals: int = 0  # members' proposals to the Standing Committee in the period
 
 
 async def gather(
@@ -234,6 +238,10 @@ async def gather(
         group_names=special_circumstance_names(DATA_DIR),
         number=number,
         signing=signing or Signing(),
+        funding=await funding.summary(session, period),
+        council=await council.requests(session, period),
+        notes=await club_sections.notes_of(session, period),
+        proposals=await club_sections.proposals_in(session, period),
     )
 
 
@@ -274,8 +282,23 @@ def render_review(review: ReviewData) -> Any:
     _cases_section(doc, data, period, names, cats, review.group_names)
     _counseling_section(doc, data, cats)
     _reporting_section(doc, data)
-    _plan_section(doc, tracker)
-    _direction_section(doc, kind, period)
+    _plan_section(doc, tracker, names)
+    numerals = iter(("V", "VI", "VII", "VIII", "IX", "X", "XI"))
+    if review.council is not None:
+        club_sections.council_section(doc, f"{next(numerals)}. HỖ TRỢ, TƯ VẤN CHO HỘI ĐỒNG TRẺ EM TỈNH", review.council)
+    if "tasks" in data:
+        club_sections.tasks_section(
+            doc, f"{next(numerals)}. THỰC HIỆN NHIỆM VỤ DO BAN THƯỜNG VỤ TỈNH ĐOÀN GIAO", data["tasks"]
+        )
+    if review.funding is not None:
+        club_sections.funding_section(doc, f"{next(numerals)}. KINH PHÍ HOẠT ĐỘNG", review.funding)
+    if review.notes is not None:
+        club_sections.assessment_section(doc, f"{next(numerals)}. ĐÁNH GIÁ CHUNG", data, tracker, review.notes)
+    _direction_section(doc, kind, period, next(numerals))
+    if review.notes is not None:
+        club_sections.recommendations_section(
+            doc, f"{next(numerals)}. KIẾN NGHỊ, ĐỀ XUẤT", review.notes, review.proposals
+        )
     _signature(doc, review.signing)
     return doc
 
@@ -413,7 +436,7 @@ def _reporting_section(doc: Any, data: dict[str, Any]) -> None:
     )
 
 
-def _plan_section(doc: Any, tracker: dict[str, Any]) -> None:
+def _plan_section(doc: Any, tracker: dict[str, Any], names: dict[str, str]) -> None:
     _heading(doc, "IV. KẾT QUẢ THỰC HIỆN KẾ HOẠCH")
     counts = tracker["counts"]
     _para(
@@ -445,10 +468,19 @@ def _plan_section(doc: Any, tracker: dict[str, Any]) -> None:
             f"({plan.ACTIVITY_KINDS.get(activity['kind'], activity['kind'])}, "
             f"{activity['participants']} người tham dự).",
         )
+    clubs = tracker.get("local_clubs", [])
+    _heading(doc, "4. Câu lạc bộ tư vấn, giúp đỡ trẻ em cấp xã, phường")
+    if not clubs:
+        _para(doc, "- Chưa có đơn vị thành lập Câu lạc bộ cấp xã, phường.")
+    else:
+        listed = "; ".join(
+            f"{names.get(c['unit'], c['unit'])}, từ ngày {c['first_on'].strftime('%d/%m/%Y')}" for c in clubs
+        )
+        _para(doc, f"- Số Câu lạc bộ cấp xã, phường đang hoạt động: {vn_number(len(clubs))} ({listed}).")
 
 
-def _direction_section(doc: Any, kind: ReviewKind, period: Period) -> None:
-    _heading(doc, "V. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI")
+def _direction_section(doc: Any, kind: ReviewKind, period: Period, numeral: str) -> None:
+    _heading(doc, f"{numeral}. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI")
     if kind.code == "five_year":
         _para(doc, "- Xây dựng chương trình hoạt động giai đoạn 2027–2032.")
     else:

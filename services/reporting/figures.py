@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import store
+from services.reporting import council, store
 from services.reporting.domain import Period, parse_period
 
 Row = dict[str, Any]
@@ -172,7 +173,7 @@ async def special_groups(session: AsyncSession, period: Period, *, rollup: bool 
 
 
 async def tallies(session: AsyncSession, period: Period, dimension: str) -> dict[str, int]:
-    """Cases of the period by one `case_tallies` dimension (`age_band`, `urgency_floor`)."""
+    """Cases of the period by one `case_tallies` dimension (`age_band`, `urgency_floor`, `decision`)."""
     t = store.case_tallies.c
     result = await session.execute(
         select(t.value, func.sum(t.cases))
@@ -391,6 +392,7 @@ async def completeness(
     for unit, month in reports:
         if unit not in expected_by_month.get(month, ()):
             unexpected += 1
+    grid = _grid(expected_by_month, reports, names) if not rollup else []
     rows = sorted(per_unit.values(), key=lambda r: r["unit"])
     values = ("expected", "received", "on_time", "late", "missing")
     if rollup:
@@ -407,13 +409,54 @@ async def completeness(
         for u in expected_by_month[period.last_key]
         if (u, period.last_key) not in reports
     ]
-    return dict(period=period.label, rows=rows, total=total, unexpected=unexpected, missing_last_month=missing_now)
+    return dict(
+        period=period.label,
+        rows=rows,
+        total=total,
+        unexpected=unexpected,
+        missing_last_month=missing_now,
+        months=list(expected_by_month),
+        grid=grid,
+    )
+
+
+def _grid(expected_by_month: dict[str, list[str]], reports: Reports, names: dict[str, str]) -> list[Row]:
+    """Each unit's months: `on_time`, `late`, `missing`, or None when the unit did not exist that month
+    (the month × unit grid of the reports pages; units as they were at the time, never rolled up)."""
+    units = sorted({code for codes in expected_by_month.values() for code in codes})
+    grid = []
+    for code in units:
+        months: dict[str, str | None] = {}
+        for month, codes in expected_by_month.items():
+            report = reports.get((code, month))
+            if code not in codes:
+                months[month] = None
+            elif report is None:
+                months[month] = "missing"
+            else:
+                months[month] = "on_time" if report["first"]["on_time"] else "late"
+        grid.append(dict(unit=code, unit_name=names.get(code, code), months=months))
+    return grid
 
 
 def _rates(row: Row) -> None:
     expected = row["expected"]
     row["rate"] = round(100 * row["received"] / expected, 1) if expected else None
     row["on_time_rate"] = round(100 * row["on_time"] / expected, 1) if expected else None
+
+
+async def units_without_contact(session: AsyncSession, today: date) -> list[Row]:
+    """Units valid on `today` whose Youth Union has neither an email nor a Zalo contact: their monthly
+    reminders would reach nobody, so the operator is shown them."""
+    u = store.units.c
+    rows = await session.execute(
+        select(u.code, u.name_vi, u.kind)
+        .where(or_(u.valid_from.is_(None), u.valid_from <= today), or_(u.valid_to.is_(None), u.valid_to >= today))
+        .where(or_(u.contact_email.is_(None), u.contact_email == ""))
+        .where(or_(u.contact_zalo_user_id.is_(None), u.contact_zalo_user_id == ""))
+        .order_by(u.code)
+    )
+    return [dict(code=r.code, name_vi=r.name_vi, kind=r.kind) for r in rows]
 
 
 async def missing_reports(session: AsyncSession, month_key: str) -> list[str]:
@@ -439,7 +482,10 @@ async def summary(session: AsyncSession, period: Period, *, rollup: bool = False
         special_groups=await special_groups(session, period, rollup=rollup),
         age_bands=await age_bands(session, period),
         below_suggested_urgency=(await tallies(session, period, "urgency_floor")).get("below", 0),
+        decisions=await tallies(session, period, "decision"),
         referrals=await referrals(session, period),
+        tasks=await tallies(session, period, "task"),
+        council=await council.counts(session, period),
         timings=await timings(session, period),
         breaches=await breaches(session, period),
         counseling=await counseling(session, period),

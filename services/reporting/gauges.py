@@ -32,6 +32,10 @@ CASES_BY_STATE = Gauge("caunoi_cases", "Cases by current state (every case ever 
 STATES = ("reported", "assigned", "accepted", "in_progress", "forwarded", "closed")
 COUNSELING_WAITING = Gauge("caunoi_counseling_requests_waiting", "Counseling requests not answered yet.")
 URGENCIES = ("critical", "high", "medium", "low")
+UNITS_WITHOUT_CONTACT = Gauge(
+    "caunoi_units_without_contact",
+    "Units valid today whose Youth Union has neither an email nor a Zalo contact (GET /v1/units/without-contact).",
+)
 
 
 async def refresh(session: AsyncSession, today: date, due_day: int) -> None:
@@ -51,6 +55,7 @@ async def refresh(session: AsyncSession, today: date, due_day: int) -> None:
     REPORTS_MISSING.set(missing)
     REPORTS_LATE.set(missing if today.day > due_day else 0)
     COUNSELING_WAITING.set(await figures.counseling_waiting(session))
+    UNITS_WITHOUT_CONTACT.set(len(await figures.units_without_contact(session, today)))
 
 
 async def gauges_worker(runtime: ServiceRuntime) -> None:

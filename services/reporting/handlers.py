@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,8 +53,18 @@ async def lock_subject(session: AsyncSession, event: Event) -> None:
     if event.TYPE not in projection.ORDERED_BY_SUBJECT:
         return
     subject = projection.subject_of(event)
-    if subject is not None:
-        await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(str(subject), 0))))
+    if subject is None:
+        return
+    held: set[Any] = session.info.setdefault(_LOCKED, set())
+    if subject in held:
+        return  # taken earlier in this transaction (a case's report and assignment in one batch): held till commit
+    await session.execute(_LOCK, {"subject": str(subject)})
+    held.add(subject)
+
+
+_LOCKED = "reporting_subjects_locked"
+# Built once: a statement built per event costs its construction and its cache key every time.
+_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("subject", type_=String), 0)))
 
 
 async def on_event(event: Any, ctx: HandlerContext) -> None:

@@ -6,7 +6,12 @@ from fastapi import FastAPI
 
 from services.reporting import projection, store
 from services.reporting.api import router
+from services.reporting.api_council import router as council_router
+from services.reporting.api_funding import router as funding_router
 from services.reporting.api_plan import router as plan_router
+from services.reporting.api_proposals import router as proposals_router
+from services.reporting.api_review_notes import router as notes_router
+from services.reporting.api_units import router as units_router
 from services.reporting.gauges import gauges_worker
 from services.reporting.handlers import keep, make_handlers
 from services.reporting.scheduler import scheduler_worker
@@ -30,7 +35,7 @@ def create_app(settings: ReportingSettings | None = None, *, clock: Clock | None
         inbox_table=store.inbox,
         outbox_table=store.outbox,
         handlers=make_handlers(settings),
-        routers=[router, plan_router],
+        routers=[router, plan_router, units_router, proposals_router, funding_router, council_router, notes_router],
         workers=[scheduler_worker, gauges_worker],
         title="Cầu Nối — reporting",
         on_startup=_seed,

@@ -1,8 +1,10 @@
 """The plan tracker: the 2023–2027 roadmap as data, what the club held, and the meeting cadence.
 
 An item is `done` when an activity recorded against it (`plan_item_id`) exists, or — for the yearly
-thematic programme and the Children's Council support — when an activity of that kind was held in the
-item's year. Otherwise it is `due` until its due date and `overdue` after it.
+thematic programme, the Children's Council support and the board's training (tập huấn Ban Chủ nhiệm) —
+when an activity of that kind was held in the item's year (for the Council: also advice recorded that
+year). Local clubs (commune/ward level; district level before 2025-07-01) are activities of kind
+`local_club` naming their unit; the tracker lists them. Otherwise it is `due` until its due date and `overdue` after it.
 
 Cadence (DOMAIN.md §1–2): a board meeting every quarter, in the quarter's last month; at least two
 club meetings a year.
@@ -17,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import store
+from services.reporting import council, store
 from services.reporting.domain import ROMAN, Month, Period, quarter_months
 
 ACTIVITY_KINDS = {
@@ -25,10 +27,16 @@ ACTIVITY_KINDS = {
     "board_meeting": "Họp Ban Chủ nhiệm",
     "club_meeting": "Sinh hoạt Câu lạc bộ",
     "council_support": "Hỗ trợ Hội đồng trẻ em",
+    "board_training": "Tập huấn Ban Chủ nhiệm",
+    "local_club": "Câu lạc bộ cấp xã, phường",
     "other": "Hoạt động khác",
 }
 # Activity kinds that complete the roadmap item of the same year by themselves.
-COMPLETES = {"thematic_programme": "thematic_programme", "council_support": "children_council_support"}
+COMPLETES = {
+    "thematic_programme": "thematic_programme",
+    "council_support": "children_council_support",
+    "board_training": "board_training",
+}
 CLUB_MEETINGS_A_YEAR = 2
 
 Row = dict[str, Any]
@@ -73,10 +81,14 @@ async def items(session: AsyncSession, period: Period, today: date) -> list[Row]
             by_item[activity["plan_item_id"]].append(activity)
         elif activity["kind"] in COMPLETES:
             by_item[f"{activity['held_on'].year}-{COMPLETES[activity['kind']]}"].append(activity)
+    advised = await council.advice_years(session, years[0], years[-1])
     for row in rows:
         fulfilled = sorted(by_item.get(row["item_id"], []), key=lambda x: x["held_on"])
-        row["status"] = item_status(bool(fulfilled), row["due_on"], today)
-        row["held_on"] = fulfilled[0]["held_on"] if fulfilled else None
+        # advice to the Children's Council recorded in the year fulfils the year's support item too
+        advice = advised.get(row["year"]) if row["kind"] == "children_council_support" else None
+        row["status"] = item_status(bool(fulfilled) or advice is not None, row["due_on"], today)
+        held = [x["held_on"] for x in fulfilled] + ([advice] if advice else [])
+        row["held_on"] = min(held) if held else None
         row["activities"] = [str(x["activity_id"]) for x in fulfilled]
     return rows
 
@@ -137,4 +149,18 @@ async def tracker(session: AsyncSession, period: Period, today: date) -> Row:
             {**a, "activity_id": str(a["activity_id"])} for a in held if period.start <= a["held_on"] <= period.end
         ],
         counts={s: sum(1 for r in roadmap if r["status"] == s) for s in ("done", "due", "overdue")},
+        local_clubs=local_clubs(held, period),
     )
+
+
+def local_clubs(held: list[Row], period: Period) -> list[Row]:
+    """Clubs at commune/ward level (before 2025-07-01: district level; plan: "tùy điều kiện thực tế từng đơn
+    vị có thể thành lập Câu lạc bộ ... cấp huyện"), one row per unit: first and latest activity recorded."""
+    by_unit: dict[str, list[Row]] = defaultdict(list)
+    for a in held:
+        if a["kind"] == "local_club" and a.get("unit") and a["held_on"] <= period.end:
+            by_unit[a["unit"]].append(a)
+    return [
+        dict(unit=unit, first_on=min(x["held_on"] for x in rows), activities=len(rows), title_vi=rows[0]["title_vi"])
+        for unit, rows in sorted(by_unit.items())
+    ]

@@ -16,12 +16,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import store
-from services.reporting.domain import month_key
+from services.reporting.domain import VN, month_key
 from shared.events import Envelope, Event
 from shared.events.intake import (
     CaseReported,
@@ -34,6 +34,7 @@ from shared.events.notify import NotificationFailed, NotificationSent
 from shared.events.routing import (
     AssignmentAnswered,
     CaseAssigned,
+    CaseDecided,
     CaseEscalated,
     CaseForwarded,
     CaseMembersChanged,
@@ -42,6 +43,8 @@ from shared.events.routing import (
     CounselingRequestAnswered,
     CounselingRequestAssigned,
     ReferralAcknowledged,
+    TaskAssigned,
+    TaskCompleted,
 )
 
 LEVELS = {"chair": 1, "committee": 2}
@@ -96,12 +99,18 @@ async def flush(session: AsyncSession) -> None:
             store.activity_counts,
         )
     }
+    # One multi-row upsert per table (and shape of row), its rows in key order: the same lock order as one
+    # statement per row, in a handful of statements per batch instead of one per counter row.
+    groups: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
     for (name, key), values in sorted(pending.items(), key=lambda item: (item[0][0], [str(v) for _, v in item[0][1]])):
+        shape = (name, tuple(k for k, _ in key), tuple(sorted(values)))
+        groups.setdefault(shape, []).append({**dict(key), **values})
+    for (name, key_names, _), rows in groups.items():
         table = tables[name]
-        stmt = insert(table).values(**dict(key), **values)
+        stmt = insert(table).values(rows)
         updates = {c: table.c[c] + stmt.excluded[c] for c in _ADDITIVE[name]}
         updates |= {c: _greatest(table.c[c], stmt.excluded[c]) for c in _MAXIMUM.get(name, ())}
-        await session.execute(stmt.on_conflict_do_update(index_elements=[k for k, _ in key], set_=updates))
+        await session.execute(stmt.on_conflict_do_update(index_elements=list(key_names), set_=updates))
 
 
 async def _bump(session: AsyncSession, table: Table, keys: dict[str, Any], column: str, by: int = 1) -> None:
@@ -124,8 +133,12 @@ def _greatest(a: Any, b: Any) -> Any:
 
 
 async def _case(session: AsyncSession, case_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (await session.execute(select(store.cases).where(store.cases.c.case_id == case_id).with_for_update())).first()
+    row = (await session.execute(_CASE_FOR_UPDATE, {"case_id": case_id})).first()
     return dict(row._mapping) if row else None
+
+
+# Built once (its construction and cache key were a measurable share of a batch).
+_CASE_FOR_UPDATE = select(store.cases).where(store.cases.c.case_id == bindparam("case_id")).with_for_update()
 
 
 # --- intake ------------------------------------------------------------------------------------------
@@ -222,6 +235,7 @@ async def unit_upserted(session: AsyncSession, event: UnitUpserted, envelope: En
         valid_from=event.valid_from,
         valid_to=event.valid_to,
         contact_email=event.contact_email,
+        contact_zalo_user_id=event.contact_zalo_user_id,
     )
     stmt = insert(store.units).values(code=event.code, **values)
     await session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=values))
@@ -285,6 +299,12 @@ async def case_forwarded(session: AsyncSession, event: CaseForwarded, envelope: 
         await _milestone(session, row, "forwarded_at", "forwarded", event.forwarded_at)
 
 
+async def case_decided(session: AsyncSession, event: CaseDecided, envelope: Envelope) -> None:
+    """The Standing Committee's decisions by outcome, in the month they were taken, under the case's unit."""
+    keys = dict(period=month_key(event.decided_at), unit=event.unit, dimension="decision", value=event.outcome)
+    await _bump(session, store.case_tallies, keys, "cases")
+
+
 async def case_referred(session: AsyncSession, event: CaseReferred, envelope: Envelope) -> None:
     """Referrals by recipient, in the month they were made, under the case's unit."""
     keys = dict(period=month_key(event.referred_at), unit=event.unit, dimension="referral", value=event.to)
@@ -293,6 +313,21 @@ async def case_referred(session: AsyncSession, event: CaseReferred, envelope: En
 
 async def referral_acknowledged(session: AsyncSession, event: ReferralAcknowledged, envelope: Envelope) -> None:
     keys = dict(period=month_key(event.referred_at), unit=event.unit, dimension="referral_ack", value=event.to)
+    await _bump(session, store.case_tallies, keys, "cases")
+
+
+async def task_assigned(session: AsyncSession, event: TaskAssigned, envelope: Envelope) -> None:
+    """A Standing Committee task, counted in the month it was assigned (`case_tallies`, dimension `task`)."""
+    keys = dict(period=month_key(event.assigned_at), unit=event.unit or "", dimension="task", value="assigned")
+    await _bump(session, store.case_tallies, keys, "cases")
+
+
+async def task_completed(session: AsyncSession, event: TaskCompleted, envelope: Envelope) -> None:
+    """Counted in the month it was completed, on time (by `due_on`, Vietnamese date) or late."""
+    on_time = event.completed_at.astimezone(VN).date() <= event.due_on
+    keys = dict(
+        period=month_key(event.completed_at), unit="", dimension="task", value="done" if on_time else "done_late"
+    )
     await _bump(session, store.case_tallies, keys, "cases")
 
 
@@ -399,6 +434,7 @@ PROJECTORS: dict[type[Event], Projector] = {
     CaseAssigned: case_assigned,
     AssignmentAnswered: assignment_answered,
     CaseForwarded: case_forwarded,
+    CaseDecided: case_decided,
     CaseReferred: case_referred,
     ReferralAcknowledged: referral_acknowledged,
     CaseStatusChanged: case_status_changed,
@@ -406,6 +442,8 @@ PROJECTORS: dict[type[Event], Projector] = {
     CaseMembersChanged: members_changed,
     CounselingRequestAssigned: counseling_assigned,
     CounselingRequestAnswered: counseling_answered,
+    TaskAssigned: task_assigned,
+    TaskCompleted: task_completed,
     NotificationSent: notification_sent,
     NotificationFailed: notification_failed,
 }

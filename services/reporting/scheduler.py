@@ -13,22 +13,26 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 
+from prometheus_client import Counter
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import figures, plan, store
 from services.reporting.domain import VN, Month, parse_period
 from services.reporting.settings import ReportingSettings
-from shared.clock import Clock
 from shared.events.common import Recipient
 from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
-from shared.outbox import Outbox
 from shared.service import ServiceRuntime
+from shared.uow import UnitOfWork, unit_of_work
 from shared.worker import run_worker
 
 log = logging.getLogger(__name__)
 JOB = "reminders"
+REMINDERS_WITHOUT_CONTACT = Counter(
+    "caunoi_unit_reminders_without_contact",
+    "Monthly report reminders for a unit that has neither an email nor a Zalo contact (they reach nobody).",
+)
 
 
 async def _first_time(session: AsyncSession, kind: str, subject: str, period: str, stage: str, now: datetime) -> bool:
@@ -47,9 +51,8 @@ def report_due_on(month: Month, due_day: int) -> date:
     return date(following.year, following.month, due_day)
 
 
-async def monthly_report_reminders(
-    session: AsyncSession, outbox: Outbox, now: datetime, settings: ReportingSettings
-) -> int:
+async def monthly_report_reminders(uow: UnitOfWork) -> int:
+    session, now, settings = uow.session, uow.now, uow.settings
     today = now.astimezone(VN).date()
     month = Month.of(today).previous()
     due_on = report_due_on(month, settings.monthly_report_due_day)
@@ -64,19 +67,25 @@ async def monthly_report_reminders(
         return 0
     u = store.units.c
     contacts = {
-        code: (name, email)
-        for code, name, email in await session.execute(
-            select(u.code, u.name_vi, u.contact_email).where(u.code.in_(missing))
+        row.code: row
+        for row in await session.execute(
+            select(u.code, u.name_vi, u.contact_email, u.contact_zalo_user_id).where(u.code.in_(missing))
         )
     }
     sent = 0
     for unit in missing:
         if not await _first_time(session, "monthly_report", unit, month.key, stage, now):
             continue
-        name, email = contacts.get(unit, (unit, None))
-        recipients = (Recipient(display_name=name, email=email, channels=("email",)),) if email else ()
-        await outbox.add(
-            session,
+        row = contacts.get(unit)
+        name = row.name_vi if row else unit
+        email, zalo = (row.contact_email, row.contact_zalo_user_id) if row else (None, None)
+        recipients = unit_recipients(name, email, zalo)
+        if not recipients:
+            # Not silently skipped: the operator sees the unit at GET /v1/units/without-contact and on
+            # the caunoi_units_without_contact gauge; the reminder is still recorded (and emitted, to nobody).
+            REMINDERS_WITHOUT_CONTACT.inc()
+            log.warning("monthly report reminder for unit %s (%s) reaches nobody: the unit has no contact", unit, stage)
+        await uow.emit(
             MonthlyReportReminder(
                 unit=unit, unit_name=name, period=month.key, due_on=due_on, stage=stage, recipients=recipients, at=now
             ),
@@ -86,12 +95,21 @@ async def monthly_report_reminders(
     return sent
 
 
+def unit_recipients(name: str, email: str | None, zalo_user_id: str | None) -> tuple[Recipient, ...]:
+    """A unit's Youth Union as the addressee of its reminders, on every channel it has a contact for."""
+    channels = tuple(ch for ch, value in (("zalo", zalo_user_id), ("email", email)) if value)
+    if not channels:
+        return ()
+    return (Recipient(display_name=name, email=email, zalo_user_id=zalo_user_id, channels=channels),)  # type: ignore[arg-type]
+
+
 def _plan_recipients(settings: ReportingSettings) -> tuple[Recipient, ...]:
     emails = [e.strip() for e in settings.plan_reminder_emails.split(",") if e.strip()]
     return tuple(Recipient(display_name="Chủ nhiệm Câu lạc bộ", email=e, channels=("email",)) for e in emails)
 
 
-async def plan_reminders(session: AsyncSession, outbox: Outbox, now: datetime, settings: ReportingSettings) -> int:
+async def plan_reminders(uow: UnitOfWork) -> int:
+    session, now, settings = uow.session, uow.now, uow.settings
     today = now.astimezone(VN).date()
     period = parse_period(f"{today.year - 1}..{today.year}")
     tracker = await plan.tracker(session, period, today)
@@ -113,8 +131,7 @@ async def plan_reminders(session: AsyncSession, outbox: Outbox, now: datetime, s
             continue
         if not await _first_time(session, "plan", item_id, row["due_on"].isoformat(), stage, now):
             continue
-        await outbox.add(
-            session,
+        await uow.emit(
             PlanItemReminder(
                 item_id=item_id,
                 kind=kind,
@@ -130,25 +147,25 @@ async def plan_reminders(session: AsyncSession, outbox: Outbox, now: datetime, s
     return sent
 
 
-async def run_once(
-    sessions: async_sessionmaker[AsyncSession], outbox: Outbox, clock: Clock, settings: ReportingSettings
-) -> int | None:
+async def run_once(runtime: ServiceRuntime) -> int | None:
     """Claim the reminders job if it is due and nobody holds it; run it. None if not claimed."""
-    now = clock.now()
     j = store.scheduler_jobs.c
-    async with sessions() as session, session.begin():
-        await session.execute(insert(store.scheduler_jobs).values(name=JOB, next_run_at=now).on_conflict_do_nothing())
-    async with sessions() as session, session.begin():
+    async with unit_of_work(runtime) as uow:
+        await uow.session.execute(
+            insert(store.scheduler_jobs).values(name=JOB, next_run_at=uow.now).on_conflict_do_nothing()
+        )
+    async with unit_of_work(runtime) as uow:
+        now, settings = uow.now, uow.settings
         claimed = (
-            await session.execute(
+            await uow.session.execute(
                 select(j.name).where(j.name == JOB, j.next_run_at <= now).with_for_update(skip_locked=True)
             )
         ).first()
         if claimed is None:
             return None
-        sent = await monthly_report_reminders(session, outbox, now, settings)
-        sent += await plan_reminders(session, outbox, now, settings)
-        await session.execute(
+        sent = await monthly_report_reminders(uow)
+        sent += await plan_reminders(uow)
+        await uow.session.execute(
             update(store.scheduler_jobs)
             .where(j.name == JOB)
             .values(last_run_at=now, next_run_at=now + timedelta(seconds=settings.scheduler_interval))
@@ -161,10 +178,8 @@ async def run_once(
 async def scheduler_worker(runtime: ServiceRuntime) -> None:
     """Background worker (ServiceSpec.workers): try the job every interval; never dies on an error."""
     settings: ReportingSettings = runtime.settings
-    outbox = runtime.outbox
-    assert outbox is not None
     await run_worker(
         "scheduler",
-        lambda: run_once(runtime.sessions, outbox, runtime.clock, settings),
+        lambda: run_once(runtime),
         interval=min(settings.scheduler_interval, 60.0),
     )

@@ -27,6 +27,8 @@ def _date(text: str | None) -> date | None:
 
 
 def default_units(data_dir: Path) -> list[dict[str, object]]:
+    """The 2023 districts (no contact: they ended on 2025-06-30) and the 2025 communes/wards with their
+    Youth Union's contacts from `unit-contacts-2025.csv`."""
     units: list[dict[str, object]] = []
     for row in _rows(data_dir / "units-tay-ninh-2023.csv"):
         units.append(
@@ -36,9 +38,13 @@ def default_units(data_dir: Path) -> list[dict[str, object]]:
                 kind=row["type"],
                 valid_from=_date(row["valid_from"]),
                 valid_to=_date(row["valid_to"]),
+                contact_email=None,
+                contact_zalo_user_id=None,
             )
         )
+    contacts = {r["code"]: r for r in _rows(data_dir / "unit-contacts-2025.csv")}
     for row in _rows(data_dir / "units-tay-ninh-2025.csv"):
+        contact = contacts.get(row["code"], {})
         units.append(
             dict(
                 code=row["code"],
@@ -46,6 +52,8 @@ def default_units(data_dir: Path) -> list[dict[str, object]]:
                 kind=row["type"],
                 valid_from=_date(row["valid_from"]),
                 valid_to=None,
+                contact_email=contact.get("contact_email") or None,
+                contact_zalo_user_id=contact.get("contact_zalo_user_id") or None,
             )
         )
     return units

@@ -40,6 +40,11 @@ class ReportingSettings(ServiceSettings):
         default="PHÓ BÍ THƯ", description="The signer's title under TM. BAN THƯỜNG VỤ TỈNH ĐOÀN in the reviews (DOCX)."
     )
     document_signer_name: str = Field(default="", description="The signer's full name printed under the signature.")
+    club_chair_name: str = Field(
+        default="",
+        description="The club chair's full name, signing the club's own documents (the quarterly compilation of "
+        "members' proposals to the Standing Committee).",
+    )
     document_recipients: str = Field(
         default="Ban Thanh thiếu nhi – Trường học Trung ương Đoàn; Ban Dân vận Tỉnh ủy; "
         "Các ban, đơn vị trực thuộc Tỉnh đoàn; Thành viên Câu lạc bộ; Lưu VT, TTNTH",

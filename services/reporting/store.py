@@ -17,10 +17,12 @@ from sqlalchemy import (
     ARRAY,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
     Float,
+    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -68,6 +70,7 @@ units = Table(
     Column("valid_from", Date, nullable=True),
     Column("valid_to", Date, nullable=True),
     Column("contact_email", String(320), nullable=True),
+    Column("contact_zalo_user_id", String(64), nullable=True),
 )
 
 unit_successors = Table(
@@ -234,6 +237,84 @@ plan_activities = Table(
     Column("plan_item_id", String(64), nullable=True),
     Column("recorded_by", UUID(as_uuid=True), nullable=True),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("unit", String(100), nullable=True),  # the commune/ward of a local club (kind local_club)
+)
+
+# Members' opinions and proposals to the Standing Committee that are not about one case (kiến nghị, đề xuất),
+# compiled quarterly into a document (services/reporting/compilation.py). Never child data.
+proposals = Table(
+    "proposals",
+    metadata,
+    Column("proposal_id", UUID(as_uuid=True), primary_key=True),
+    Column("submitted_on", Date, nullable=False, index=True),
+    Column("topic_vi", String(200), nullable=False),
+    Column("text_vi", Text, nullable=False),
+    Column("proposed_by", String(300), nullable=False),
+    Column("recorded_by", UUID(as_uuid=True), nullable=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+# The club's money (plan II.3), in đồng (integers): income by source, spending by activity, each with its
+# receipt's reference. Append-only: an entry is never changed or deleted (a database trigger refuses it);
+# a correction is a new entry (`corrects`) carrying the signed difference, under the corrected entry's
+# direction and category.
+funding_entries = Table(
+    "funding_entries",
+    metadata,
+    Column("entry_id", UUID(as_uuid=True), primary_key=True),
+    Column("seq", BigInteger, Identity(always=True), nullable=False, unique=True),
+    Column("entry_on", Date, nullable=False, index=True),
+    Column("direction", String(8), nullable=False),  # income | expense
+    Column("category", String(40), nullable=False),  # a source (income) or an activity (expense)
+    Column("amount", BigInteger, nullable=False),  # đồng; > 0 for an entry, ≠ 0 for a correction
+    Column("receipt_ref", String(100), nullable=False),  # số phiếu thu/chi, hóa đơn, chứng từ
+    Column("description_vi", Text, nullable=False),
+    Column("corrects", UUID(as_uuid=True), ForeignKey("reporting.funding_entries.entry_id"), nullable=True),
+    Column("plan_activity_id", UUID(as_uuid=True), nullable=True),
+    Column("recorded_by", UUID(as_uuid=True), nullable=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("direction IN ('income', 'expense')", name="direction"),
+    CheckConstraint("amount <> 0", name="amount_not_zero"),
+)
+
+# Support to the provincial Children's Council (Hội đồng trẻ em tỉnh, plan: "hỗ trợ và tư vấn cho Hội đồng
+# trẻ em cấp tỉnh"): what the Council asked, the club's advice, and the club's follow-up.
+council_requests = Table(
+    "council_requests",
+    metadata,
+    Column("request_id", UUID(as_uuid=True), primary_key=True),
+    Column("received_on", Date, nullable=False, index=True),
+    Column("subject_vi", Text, nullable=False),  # what the Council asked
+    Column("advice_vi", Text, nullable=True),
+    Column("advised_on", Date, nullable=True),
+    Column("advised_by", String(300), nullable=True),  # member(s) who advised
+    Column("recorded_by", UUID(as_uuid=True), nullable=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+council_follow_ups = Table(
+    "council_follow_ups",
+    metadata,
+    Column("follow_up_id", UUID(as_uuid=True), primary_key=True),
+    Column("request_id", UUID(as_uuid=True), ForeignKey("reporting.council_requests.request_id"), nullable=False),
+    Column("on", Date, nullable=False),
+    Column("note_vi", Text, nullable=False),
+    Column("recorded_by", UUID(as_uuid=True), nullable=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_council_follow_ups_request_id", "request_id"),
+)
+
+# What the club writes for its reviews (by year): strengths and limitations (đánh giá), lessons (bài học kinh
+# nghiệm) and recommendations (kiến nghị, đề xuất) — printed in the annual, 3-year and 5-year reviews.
+review_notes = Table(
+    "review_notes",
+    metadata,
+    Column("note_id", UUID(as_uuid=True), primary_key=True),
+    Column("year", Integer, nullable=False, index=True),
+    Column("section", String(20), nullable=False),  # strength | limitation | lesson | recommendation
+    Column("text_vi", Text, nullable=False),
+    Column("recorded_by", UUID(as_uuid=True), nullable=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 
 scheduler_jobs = Table(

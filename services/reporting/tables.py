@@ -121,7 +121,7 @@ async def sheet(
         return Sheet(
             "Vụ việc",
             f"Vụ việc {period.label_vi}",
-            ["Tháng", "Mã đơn vị", "Đơn vị", "Lĩnh vực", "Mức độ khẩn cấp", "Trạng thái", "Số vụ việc"],
+            ["Tháng", "Mã đơn vị", "Đơn vị", "Loại vụ việc", "Mức độ khẩn cấp", "Trạng thái", "Số vụ việc"],
             [
                 [
                     r["period"],
@@ -141,7 +141,7 @@ async def sheet(
         return Sheet(
             "Hoàn cảnh đặc biệt",
             f"Trẻ em có hoàn cảnh đặc biệt {period.label_vi}",
-            ["Mã đơn vị", "Đơn vị", "Nhóm", "Tên nhóm", "Số vụ việc"],
+            ["Mã đơn vị", "Đơn vị", "Mã nhóm", "Nhóm hoàn cảnh đặc biệt", "Số vụ việc"],
             [
                 [r["unit"], names.get(r["unit"], r["unit"]), r["grp"], groups.get(r["grp"], r["grp"]), r["cases"]]
                 for r in rows

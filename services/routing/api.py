@@ -14,6 +14,7 @@ from services.routing import store
 from services.routing.answers import answer_assignment, chair_changes_members
 from services.routing.api_referrals import ReferralOut, referral_out
 from services.routing.cases import locked_case, move_case
+from services.routing.committee import ensure_committee_may_read
 from services.routing.domain import summarise_opinions
 from services.routing.registry import FieldName
 from services.routing.roster import ACTIVE, committee_recipients
@@ -61,6 +62,14 @@ class OpinionOut(BaseModel):
     created_at: datetime
 
 
+class DecisionOut(BaseModel):
+    decision_id: uuid.UUID
+    outcome: str
+    text: str
+    forwarded_at: datetime
+    decided_at: datetime
+
+
 class CaseOut(BaseModel):
     case_id: uuid.UUID
     code: str
@@ -82,6 +91,10 @@ class CaseOut(BaseModel):
     reopen_reason: str | None = None
     reopened_at: datetime | None = None
     referrals: list[ReferralOut] = Field(default_factory=list, description="To whom the case was referred, and when.")
+    forwarded_at: datetime | None = None
+    decisions: list[DecisionOut] = Field(
+        default_factory=list, description="The Standing Committee's decisions, one per forwarding, oldest first."
+    )
 
 
 class OpinionIn(Strict):
@@ -141,6 +154,8 @@ async def _case_view(request: Request, case_id: uuid.UUID) -> CaseOut:
         )
         r = store.referrals.c
         referrals = await session.execute(select(store.referrals).where(r.case_id == case_id).order_by(r.referred_at))
+        d = store.decisions.c
+        decisions = await session.execute(select(store.decisions).where(d.case_id == case_id).order_by(d.decided_at))
         return CaseOut(
             **{k: v for k, v in case._mapping.items() if k in CaseOut.model_fields},
             assignments=[
@@ -148,6 +163,7 @@ async def _case_view(request: Request, case_id: uuid.UUID) -> CaseOut:
             ],
             opinions=[OpinionOut(**{k: row._mapping[k] for k in OpinionOut.model_fields}) for row in opinions],
             referrals=[referral_out(row) for row in referrals],
+            decisions=[DecisionOut(**{k: row._mapping[k] for k in DecisionOut.model_fields}) for row in decisions],
         )
 
 
@@ -163,10 +179,10 @@ async def _holds(session, case_id: uuid.UUID, member_id: uuid.UUID | None) -> bo
 
 @router.get("/cases/{case_id}", response_model=CaseOut, summary="A case as routing follows it")
 async def get_case(request: Request, case_id: uuid.UUID, principal: Reader) -> CaseOut:
-    if principal.role == "member":
-        async with runtime_of(request).sessions() as session:
-            if not await _holds(session, case_id, principal.member_id):
-                raise Forbidden(NO_ASSIGNMENT, NO_ASSIGNMENT_VI)
+    async with runtime_of(request).sessions() as session:
+        if principal.role == "member" and not await _holds(session, case_id, principal.member_id):
+            raise Forbidden(NO_ASSIGNMENT, NO_ASSIGNMENT_VI)
+        await ensure_committee_may_read(session, principal, case_id)
     return await _case_view(request, case_id)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import case, func, literal, select
 from services.routing import store
 from services.routing.api import CaseOut, OpinionIn, _case_view, _holds, auth
 from services.routing.cases import locked_case
+from services.routing.committee import ensure_committee_may_read
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.service import runtime_of
@@ -128,6 +129,7 @@ async def case_deadlines(request: Request, case_id: uuid.UUID, principal: Viewer
     async with request.app.state.runtime.sessions() as session:
         if principal.role == "member" and not await _holds(session, case_id, principal.member_id):
             raise Forbidden("You hold no assignment on this case.", "Đồng chí không được phân công vụ việc này.")
+        await ensure_committee_may_read(session, principal, case_id)
         rows = (
             await session.execute(
                 select(t.deadline, func.min(t.due_at).label("due_at"))

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing import store
 from services.routing.cases import locked_case
+from services.routing.committee import ensure_committee_may_read
 from services.routing.referrals import EMERGENCY_TARGETS
 from services.routing.roster import ACTIVE
 from shared.auth import Authenticator, Principal
@@ -200,6 +201,7 @@ async def list_referrals(request: Request, case_id: uuid.UUID, principal: Reader
     r = store.referrals.c
     async with runtime_of(request).sessions() as session:
         await _may_act(session, principal, case_id)
+        await ensure_committee_may_read(session, principal, case_id)
         if (
             await session.execute(select(store.cases.c.case_id).where(store.cases.c.case_id == case_id))
         ).first() is None:

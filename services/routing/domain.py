@@ -109,10 +109,14 @@ def choose(
 
 
 def covered_units(own: Iterable[str], successors: dict[str, Sequence[str]]) -> frozenset[str]:
-    """A member covering a former district also covers the units that succeeded it (2025 reorganisation)."""
+    """The 2025 reorganisation both ways: a member covering a former district also covers the communes that
+    succeeded it, and a member covering communes (data/member-areas-2025.csv) also covers a case filed for
+    a former district that one of them succeeded."""
     result = set(own)
     for unit in own:
         result.update(successors.get(unit, ()))
+    mine = set(own)
+    result.update(old for old, new in successors.items() if mine.intersection(new))
     return frozenset(result)
 
 
@@ -162,9 +166,23 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "assigned": frozenset({"accepted"}),
     "accepted": frozenset({"in_progress"}),
     "in_progress": frozenset({"forwarded"}),
-    "forwarded": frozenset({"closed"}),
+    "forwarded": frozenset({"closed", "in_progress"}),  # in_progress: the committee returned it to the club
     "closed": frozenset({"in_progress"}),  # reopen
 }
+
+
+# The Standing Committee's decision on a forwarded case, and the state it leaves the case in: approved
+# (as proposed or with changes) the case stays forwarded until the chair closes it with its outcome;
+# returned, it is in progress again, for the club to complete and forward anew.
+DECISION_OUTCOMES = ("approved", "amended", "returned")
+DECISION_MOVES_TO = {"returned": "in_progress"}
+# What the committee may read: a case while it is with the committee, and once closed (only a forwarded
+# case can be closed). A case returned to the club is the club's again until it is forwarded anew.
+COMMITTEE_SEES = ("forwarded", "closed")
+
+
+def committee_sees(status: str) -> bool:
+    return status in COMMITTEE_SEES
 
 
 class ForbiddenTransition(Conflict):

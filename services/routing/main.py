@@ -7,11 +7,13 @@ from fastapi import FastAPI
 from services.routing import store
 from services.routing.api import router
 from services.routing.api_chair import router as chair_router
+from services.routing.api_committee import router as committee_router
 from services.routing.api_import import router as import_router
 from services.routing.api_links import link_router
 from services.routing.api_members import router as members_router
 from services.routing.api_mine import router as mine_router
 from services.routing.api_referrals import router as referrals_router
+from services.routing.api_tasks import router as tasks_router
 from services.routing.assigner import assignment_worker
 from services.routing.gauges import gauges_worker
 from services.routing.handlers import make_handlers
@@ -43,6 +45,10 @@ def create_app(settings: RoutingSettings | None = None, *, clock: Clock | None =
             chair_router,
             import_router,
             referrals_router,
+            committee_router,
+            members_router,
+            referrals_router,
+            tasks_router,
             link_router(settings.link_path),
         ],
         workers=[timer_worker, assignment_worker, gauges_worker],

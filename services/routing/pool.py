@@ -60,7 +60,10 @@ def _pool_query(with_unit: bool) -> Select:
         u = store.units.c
         covers = or_(
             m.units.any_() == unit,
+            # a member who still lists a former district covers its successor communes
             exists().where(and_(u.code == m.units.any_(), u.successors.any_() == unit)),
+            # a member who covers communes covers a case filed for the former district they succeed
+            exists().where(and_(u.code == unit, u.successors.overlap(m.units))),
         )
     return (
         select(

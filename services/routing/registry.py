@@ -25,7 +25,7 @@ from shared.text import NfcStr
 
 FieldName = Literal["law", "psychology", "medicine", "education", "social_work"]
 ClubRole = Literal["chair", "vice_chair", "board_member", "member", "committee"]
-OrganisationKind = Literal["provincial", "department", "district", "committee"]
+OrganisationKind = Literal["provincial", "department", "district", "commune", "committee"]
 ChannelName = Literal["email", "zalo"]
 
 
@@ -151,6 +151,33 @@ async def import_members(session: AsyncSession, members: list[MemberIn]) -> int:
     return len(members)
 
 
+def parse_areas(path: Path) -> dict[str, tuple[str, ...]]:
+    """`data/member-areas-2025.csv`: which member covers which communes/wards of the merged province
+    (`member,area_vi,communes`, communes separated by `;`). A member on several rows covers them all."""
+    areas: dict[str, list[str]] = {}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            key, communes = (row.get("member") or "").strip(), _split(row.get("communes"))
+            if not key or not communes:
+                raise ValueError(f"line {line}: a row needs a member and at least one commune")
+            areas.setdefault(key, []).extend(communes)
+    return {key: tuple(dict.fromkeys(units)) for key, units in areas.items()}
+
+
+async def apply_areas(session: AsyncSession, areas: dict[str, tuple[str, ...]]) -> int:
+    """Set each listed member's units to the communes of their area (the unit criterion of assignment).
+    A member missing from the registry is an error: the file and the club must agree."""
+    missing = sorted(set(areas) - await member_keys(session))
+    if missing:
+        raise ValueError(f"members not in the registry: {', '.join(missing)}")
+    m = store.members.c
+    for key, units in areas.items():
+        await session.execute(
+            store.members.update().where(m.key == key).values(units=list(units), updated_at=func.now())
+        )
+    return len({unit for units in areas.values() for unit in units})
+
+
 async def load_default_categories(session: AsyncSession, path: Path) -> int:
     """The taxonomy's fields from the CSV, without overriding what `category.upserted` already said."""
     rows = []
@@ -163,7 +190,8 @@ async def load_default_categories(session: AsyncSession, path: Path) -> int:
 
 
 async def load_default_units(session: AsyncSession, units_path: Path, successors_path: Path) -> int:
-    """The nine former districts and their 2025 successors, so district representatives cover new units."""
+    """The nine former districts and their 2025 successors, so that a case filed for a former district
+    (before 2025-07-01) reaches the members who cover its successor communes, and the other way round."""
     successors: dict[str, list[str]] = {}
     with successors_path.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.routing.registry import import_members, load_default_categories, load_default_units, parse_csv
+from services.routing.registry import (
+    apply_areas,
+    import_members,
+    load_default_categories,
+    load_default_units,
+    parse_areas,
+    parse_csv,
+)
 from services.routing.settings import RoutingSettings
 from shared.db import make_engine, make_session_factory
 
@@ -22,6 +29,7 @@ async def import_file(settings: RoutingSettings, path: Path) -> int:
 
 async def seed(settings: RoutingSettings) -> dict[str, int]:
     members = parse_csv(settings.demo_club_file)
+    areas = parse_areas(settings.member_areas_file)
     engine = make_engine(settings.database_url, pool_size=1)
     try:
         async with make_session_factory(engine)() as session, session.begin():
@@ -29,6 +37,7 @@ async def seed(settings: RoutingSettings) -> dict[str, int]:
                 "categories": await load_default_categories(session, settings.categories_file),
                 "units": await load_default_units(session, settings.units_file, settings.unit_successors_file),
                 "members": await import_members(session, members),
+                "communes_covered": await apply_areas(session, areas),
             }
     finally:
         await engine.dispose()

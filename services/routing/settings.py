@@ -58,6 +58,10 @@ class RoutingSettings(ServiceSettings):
     assign_batch_size: int = Field(default=200, ge=1, description="Reported cases assigned per transaction.")
     categories_file: Path = Field(default=DATA / "case-categories.csv", description="Default taxonomy.")
     demo_club_file: Path = Field(default=DATA / "demo-club.csv", description="Members loaded by `seed`.")
+    member_areas_file: Path = Field(
+        default=DATA / "member-areas-2025.csv",
+        description="Which member covers which communes/wards of the merged province, applied by `seed`.",
+    )
     units_file: Path = Field(default=DATA / "units-tay-ninh-2023.csv", description="District units loaded by `seed`.")
     unit_successors_file: Path = Field(default=DATA / "unit-successors-2025.csv")
 

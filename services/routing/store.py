@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     Time,
+    UniqueConstraint,
     func,
     text,
 )
@@ -186,6 +187,50 @@ referrals = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("acknowledged_at", DateTime(timezone=True), nullable=True),
     Column("acknowledged_by", Text, nullable=True),  # who at that body took it up
+)
+
+# The Standing Committee's decisions on forwarded cases (several when a case was returned and forwarded
+# again); the text may name the child, so it stays here and never travels in an event.
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("decision_id", UUID(as_uuid=True), primary_key=True),
+    Column("case_id", UUID(as_uuid=True), ForeignKey("routing.cases.case_id"), nullable=False, index=True),
+    Column("outcome", String(16), nullable=False),  # approved | amended | returned
+    Column("text", Text, nullable=False),
+    Column("forwarded_at", DateTime(timezone=True), nullable=False),  # the forwarding it answers
+    Column("decided_by", UUID(as_uuid=True), nullable=False),  # the committee account
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("case_id", "forwarded_at", name="uq_decisions_case_id_forwarded_at"),
+)
+
+# Tasks the provincial Standing Committee assigns to the club (nhiệm vụ do Ban Thường vụ giao): routed like a
+# case to members by field, with no child data (a title, details, fields, an optional unit, a deadline).
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("task_id", UUID(as_uuid=True), primary_key=True),
+    Column("code", String(20), nullable=False, unique=True),  # NV-2026-001
+    Column("title_vi", Text, nullable=False),
+    Column("details_vi", Text, nullable=False, server_default=""),
+    Column("fields", ARRAY(String(20)), nullable=False),
+    Column("unit", String(100), nullable=True),
+    Column("due_on", Date, nullable=False),
+    Column("status", String(12), nullable=False),  # assigned | done
+    Column("created_by", UUID(as_uuid=True), nullable=False),  # the committee member's account
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("completed_at", DateTime(timezone=True), nullable=True),
+)
+
+task_assignments = Table(
+    "task_assignments",
+    metadata,
+    Column("task_id", UUID(as_uuid=True), ForeignKey("routing.tasks.task_id"), primary_key=True),
+    Column("field", String(20), primary_key=True),
+    Column("member_id", UUID(as_uuid=True), ForeignKey("routing.members.member_id"), nullable=False, index=True),
+    Column("assigned_at", DateTime(timezone=True), nullable=False),
+    Column("reported_at", DateTime(timezone=True), nullable=True),
+    Column("report_vi", Text, nullable=True),
 )
 
 timers = Table(

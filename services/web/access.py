@@ -26,6 +26,7 @@ def roles(*names: str) -> frozenset[str]:
 
 ADMIN = roles("admin")
 OPERATOR = roles("operator")
+READERS = roles("committee", "chair", "operator", "admin")  # of reports (reporting's own rule)
 
 PAGES: dict[str, frozenset[str]] = {
     # everyone
@@ -64,6 +65,14 @@ PAGES: dict[str, frozenset[str]] = {
     "/chu-nhiem/thanh-vien/nhap": roles("chair"),
     "/chu-nhiem/thanh-vien/nhap/ap-dung": roles("chair"),
     "/chu-nhiem/thanh-vien/{member_id}": roles("chair"),
+    # the Standing Committee (and the chair, who follows what was forwarded)
+    "/ban-thuong-vu": roles("committee", "chair"),
+    "/cases/{case_id}/quyet-dinh": roles("committee"),
+    # reports and their files
+    "/thong-ke": READERS,
+    "/thong-ke/{kind}": READERS,
+    "/thong-ke/{kind}/tai-ve/{report}.{fmt}": READERS,
+    "/thong-ke/{kind}/van-ban.docx": READERS,
     # administrators
     "/quan-tri/tai-khoan": ADMIN,
     "/quan-tri/tai-khoan/moi": ADMIN,

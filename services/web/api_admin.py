@@ -39,7 +39,7 @@ async def _accounts_page(
 ) -> Response:
     answer = await api(request, session, "intake", "GET", "/v1/accounts")
     if answer.status == 403:
-        return message_page(request, 403, "Không có quyền truy cập", "Bạn không có quyền xem trang này.")
+        return message_page(request, 403, "Không có quyền truy cập", "Đồng chí không có quyền xem trang này.")
     accounts = sorted(answer.body if answer.ok and isinstance(answer.body, list) else [], key=_order)
     sent_to = next((a for a in accounts if sent and str(a.get("account_id")) == sent), None)
 
@@ -82,7 +82,7 @@ async def resend_invitation(request: Request, account_id: uuid.UUID) -> Response
             request, 404, "Không tìm thấy tài khoản", "Tài khoản này không còn.", link=(ACCOUNTS, "Về danh sách")
         )
     if answer.status == 403:
-        return message_page(request, 403, "Không có quyền truy cập", "Bạn không có quyền xem trang này.")
+        return message_page(request, 403, "Không có quyền truy cập", "Đồng chí không có quyền xem trang này.")
     errors = domain.field_errors(answer.detail)
     message = errors.get("email") or next(iter(errors.values()), "Không gửi được lời mời.")
     return await _accounts_page(request, session, 422, errors={str(account_id): message})
@@ -132,7 +132,7 @@ async def create_account(request: Request) -> Response:
         log.info("account %s created account %s (%s)", session.account.get("id"), created, form["role"])
         return redirect(f"{ACCOUNTS}?da-tao={created}")
     if answer.status == 403:
-        return message_page(request, 403, "Không có quyền truy cập", "Bạn không có quyền xem trang này.")
+        return message_page(request, 403, "Không có quyền truy cập", "Đồng chí không có quyền xem trang này.")
     found = domain.place_errors(domain.field_errors(answer.detail), NEW_INPUTS)
     # A choice left empty is said in words, not with the API's codes; anything else is intake's own message.
     empty = {**CHOOSE, "name": "Hãy nhập họ tên."}

@@ -15,7 +15,7 @@ from services.web.sessions import Session
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 CASE_ROLES = ("reporter", "member", "chair", "committee")
-NO_ACCESS = "Bạn không mở được vụ việc này: vụ việc không có, hoặc không thuộc đơn vị hay phân công của bạn."
+NO_ACCESS = "Đồng chí không mở được vụ việc này: vụ việc không có, hoặc không thuộc đơn vị hay phân công của đồng chí."
 
 
 def _uuid(value: str) -> uuid.UUID | None:

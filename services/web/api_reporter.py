@@ -96,7 +96,7 @@ async def case_send(request: Request) -> Response:
     if answer.status == 201:
         return redirect(f"/cases/{answer.body['id']}?moi=1")
     if answer.status == 403:
-        errors = {"": "Bạn chỉ báo cáo được vụ việc của đơn vị mình."}
+        errors = {"": "Đồng chí chỉ báo cáo được vụ việc của đơn vị mình."}
     elif answer.status == 409:
         errors = {"": "Biểu mẫu này đã được gửi với nội dung khác. Hãy mở lại trang báo cáo."}
     else:
@@ -153,7 +153,9 @@ async def _monthly_page(
 ) -> Response:
     answer = await api(request, session, "intake", "GET", f"/v1/units/{unit}/monthly-reports/{period}")
     if answer.status in (403, 404) and not (answer.status == 404 and session.unit == unit):
-        return message_page(request, 403, "Không có quyền truy cập", "Bạn chỉ xem được báo cáo tháng của đơn vị mình.")
+        return message_page(
+            request, 403, "Không có quyền truy cập", "Đồng chí chỉ xem được báo cáo tháng của đơn vị mình."
+        )
     history = answer.body if answer.ok else None
     if not form and history:
         latest = history["latest"]
@@ -194,7 +196,9 @@ def _count(value: str) -> int | str:
 async def monthly_send(request: Request, unit: str, period: str) -> Response:
     session = await person(request, "reporter")
     if not UNIT.match(unit) or not PERIOD.match(period) or session.unit != unit:
-        return message_page(request, 403, "Không có quyền truy cập", "Bạn chỉ gửi được báo cáo tháng của đơn vị mình.")
+        return message_page(
+            request, 403, "Không có quyền truy cập", "Đồng chí chỉ gửi được báo cáo tháng của đơn vị mình."
+        )
     form = {k: str(v) for k, v in (await request.form()).items()}
     body = {
         "cases_by_category": {k[4:]: _count(v) for k, v in form.items() if k.startswith("cat.") and v.strip()},

@@ -28,9 +28,14 @@ from shared.service import runtime_of
 log = logging.getLogger(__name__)
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PASSWORD_MIN = 10
-HOME_BY_ROLE = {"reporter": "/vu-viec", "member": "/phan-cong", "admin": "/quan-tri/tai-khoan"}
-HOME_BY_ROLE["operator"] = "/van-hanh/thu-chet"
-HOME_BY_ROLE["chair"] = "/chu-nhiem"
+HOME_BY_ROLE = {
+    "reporter": "/vu-viec",
+    "member": "/phan-cong",
+    "admin": "/quan-tri/tai-khoan",
+    "committee": "/ban-thuong-vu",
+    "operator": "/van-hanh/thu-chet",
+    "chair": "/chu-nhiem",
+}
 GENERIC_FAILURE = "Email hoặc mật khẩu không đúng."
 
 
@@ -84,7 +89,7 @@ async def sign_in_page(request: Request, tiep: str | None = None, ra: str | None
     session = await current(request)
     if session is not None:
         return redirect(safe_next(tiep) if tiep else home_of(session.role))
-    note = "Bạn đã đăng xuất." if ra else None
+    note = "Đồng chí đã đăng xuất." if ra else None
     return render(request, "sign_in.html", title="Đăng nhập", next=safe_next(tiep), note=note, errors={}, email="")
 
 
@@ -144,7 +149,7 @@ def _invalid_link(request: Request) -> Response:
         request,
         404,
         "Liên kết không còn hiệu lực",
-        "Liên kết này đã được dùng, đã hết hạn hoặc không đúng. Bạn có thể xin một liên kết mới.",
+        "Liên kết này đã được dùng, đã hết hạn hoặc không đúng. Đồng chí có thể xin một liên kết mới.",
         link=("/quen-mat-khau", "Xin liên kết đặt lại mật khẩu"),
     )
 

@@ -63,9 +63,11 @@ class Apis:
         headers: dict[str, str] | None = None,
         params: dict[str, Any] | None = None,
         fresh_token: bool = False,
+        raw: bool = False,
     ) -> Answer:
         """`fresh_token`: the token was issued moments ago, so a 401 from routing or reporting may only mean
-        its `credential.issued` event has not arrived yet: retry for up to SIGN_IN_RETRY_SECONDS."""
+        its `credential.issued` event has not arrived yet: retry for up to SIGN_IN_RETRY_SECONDS. `raw`: the body
+        is the bytes as they came (a file to pass on), not JSON."""
         sent = {"Accept": "application/json", "Accept-Language": "vi", **(headers or {})}
         if token:
             sent["Authorization"] = f"Bearer {token}"
@@ -83,6 +85,8 @@ class Apis:
             break
         if response.status_code >= 500:
             raise ServiceDown(f"{service} answered {response.status_code}")
+        if raw:
+            return Answer(response.status_code, response.content, response.headers)
         try:
             body = response.json() if response.content else None
         except ValueError:

@@ -5,8 +5,6 @@ broker: `/readyz` checks its database only, and it needs no broker user."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +19,7 @@ from services.web.api_admin import router as admin_router
 from services.web.api_audit import router as audit_router
 from services.web.api_cases import router as cases_router
 from services.web.api_chair import router as chair_router
+from services.web.api_committee import router as committee_router
 from services.web.api_links import link_router
 from services.web.api_links import router as links_router
 from services.web.api_member import router as member_router
@@ -29,6 +28,7 @@ from services.web.api_public import router as public_router
 from services.web.api_reference import router as reference_router
 from services.web.api_registry import router as registry_router
 from services.web.api_reporter import router as reporter_router
+from services.web.api_reports import router as reports_router
 from services.web.api_signin import router as signin_router
 from services.web.clients import Apis
 from services.web.domain import Lifetime
@@ -37,6 +37,8 @@ from services.web.sessions import Keys
 from services.web.settings import WebSettings
 from shared.clock import Clock
 from shared.service import ServiceRuntime, ServiceSpec, create_service_app
+from shared.uow import unit_of_work
+from shared.worker import run_worker
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -59,14 +61,23 @@ async def _start(_app: FastAPI, runtime: ServiceRuntime) -> None:
 async def session_sweeper(runtime: ServiceRuntime) -> None:
     """Delete ended sessions now and then; closes the API client when the service stops."""
     context: WebContext = runtime.extras["web"]
+
+    async def sweep() -> int:
+        async with unit_of_work(runtime) as uow:
+            removed = await sessions.sweep(uow.session, context.lifetime, uow.now)
+        if removed:
+            log.info("removed %d ended sessions", removed)
+        return int(removed or 0)
+
     try:
-        while True:
-            with contextlib.suppress(Exception):
-                async with runtime.sessions() as db, db.begin():
-                    removed = await sessions.sweep(db, context.lifetime, runtime.clock.now())
-                if removed:
-                    log.info("removed %d ended sessions", removed)
-            await asyncio.sleep(SWEEP_SECONDS)
+        await run_worker(
+            "web session sweeper",
+            sweep,
+            interval=SWEEP_SECONDS,
+            min_backoff=SWEEP_SECONDS,
+            max_backoff=SWEEP_SECONDS,
+            on_error=lambda exc: log.debug("session sweep skipped: %r", exc),
+        )
     finally:
         await context.apis.close()
 
@@ -90,6 +101,8 @@ def create_app(settings: WebSettings | None = None, *, clock: Clock | None = Non
             audit_router,
             reference_router,
             ops_router,
+            committee_router,
+            reports_router,
         ],
         workers=[session_sweeper],
         title="Cầu Nối — web",

@@ -88,7 +88,7 @@ class SignInRequired(Exception):
 
 
 class Forbidden(Exception):
-    def __init__(self, message: str = "Bạn không có quyền xem trang này.") -> None:
+    def __init__(self, message: str = "Đồng chí không có quyền xem trang này.") -> None:
         super().__init__(message)
         self.message = message
 

@@ -130,9 +130,11 @@ class UnitUpserted(Event):
     """A reporting unit was added or changed (validity dates, successors after the 2025 reorganisation).
 
     Emitted by intake, which owns the unit registry; reporting and routing keep their own copies.
+    Version 2 adds `contact_zalo_user_id`: the unit's Youth Union on Zalo, so monthly reminders reach it there.
     """
 
     TYPE = "unit.upserted"
+    VERSION = 2
     PRODUCER = "intake"
     CONSUMERS = ("routing", "reporting")
 
@@ -143,6 +145,28 @@ class UnitUpserted(Event):
     valid_to: date | None = None
     successors: tuple[str, ...] = ()
     contact_email: str | None = None
+    contact_zalo_user_id: str | None = None
+
+
+class UnitUpsertedV1(Event):
+    """Version 1 of `unit.upserted` (email contact only), still read from queues and reporting's event store:
+    it upgrades itself to version 2 with no Zalo contact."""
+
+    TYPE = "unit.upserted"
+    VERSION = 1
+    PRODUCER = "intake"
+    CONSUMERS = ("routing", "reporting")
+
+    code: str
+    name_vi: str
+    kind: str
+    valid_from: date | None = None
+    valid_to: date | None = None
+    successors: tuple[str, ...] = ()
+    contact_email: str | None = None
+
+    def upgrade(self) -> UnitUpserted:
+        return UnitUpserted(**dict(self))
 
 
 class CategoryUpserted(Event):

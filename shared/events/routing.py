@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -171,6 +171,34 @@ class CaseForwarded(Event):
     forwarded_at: datetime
 
 
+DecisionOutcome = Literal["approved", "amended", "returned"]
+
+
+class CaseDecided(Event):
+    """The provincial Standing Committee (Ban Thường vụ Tỉnh đoàn) recorded its decision on a forwarded case:
+    `approved` (the chair's proposal as it stands), `amended` (approved with changes written in the decision)
+    or `returned` (sent back to the club to complete; the case is in progress again and may be forwarded anew).
+
+    Emitted by routing; notify tells the chair (the vice-chairs when the club has no chair), reporting counts
+    the decisions by outcome. The decision's text stays in routing (it may name the child); the event carries
+    the outcome only.
+    """
+
+    TYPE = "case.decided"
+    PRODUCER = "routing"
+    CONSUMERS = ("notify", "reporting")
+
+    case_id: uuid.UUID
+    code: str
+    unit: str
+    urgency: Urgency
+    outcome: DecisionOutcome
+    decided_by: uuid.UUID
+    decided_at: datetime
+    forwarded_at: datetime
+    recipients: tuple[Recipient, ...] = ()
+
+
 class CounselingRequestAssigned(Event):
     """A counseling request was given to a member. Emitted by routing; notify tells the member, intake lets
     that member read the request's words."""
@@ -254,3 +282,52 @@ class ReferralAcknowledged(Event):
     to: ReferralTarget
     referred_at: datetime
     acknowledged_at: datetime
+
+
+class TaskAssignee(BaseModel):
+    """A member given one field of a Standing Committee task."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    field: ExpertField
+    member: Recipient
+
+
+class TaskAssigned(Event):
+    """The provincial Standing Committee assigned the club a task (nhiệm vụ do Ban Thường vụ Tỉnh đoàn
+    giao), routed like a case to members by field. A task carries no child data: a title, the fields it
+    needs, an optional unit and a deadline.
+
+    Emitted by routing when a committee member creates a task; notify tells each assignee, reporting
+    counts tasks in the reviews.
+    """
+
+    TYPE = "task.assigned"
+    PRODUCER = "routing"
+    CONSUMERS = ("notify", "reporting")
+
+    task_id: uuid.UUID
+    code: str
+    title_vi: str = Field(max_length=300)
+    fields: tuple[ExpertField, ...]
+    unit: str | None = None
+    due_on: date
+    assignees: tuple[TaskAssignee, ...] = ()
+    missing_fields: tuple[str, ...] = ()  # fields no available member covers (the API shows them)
+    assigned_at: datetime
+
+
+class TaskCompleted(Event):
+    """Every assignee of a Standing Committee task reported their part done.
+
+    Emitted by routing; reporting counts it (on time or late against `due_on`).
+    """
+
+    TYPE = "task.completed"
+    PRODUCER = "routing"
+    CONSUMERS = ("reporting",)
+
+    task_id: uuid.UUID
+    code: str
+    due_on: date
+    completed_at: datetime

@@ -36,7 +36,7 @@ def matrix(case_id: str) -> list[tuple[str, str, dict | None, dict[str, object]]
                 "member": 404,
                 "member-on-case": 200,
                 "chair": 200,
-                "committee": 200,
+                "committee": 404,  # not forwarded to the Standing Committee (tests/web/test_committee_pages.py)
             },
         ),
         ("GET", "/v1/cases", None, {"reporter": 200, "reporter-other": 200, "chair": 200, "committee": 200}),

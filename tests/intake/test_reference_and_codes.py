@@ -5,7 +5,10 @@ through the admin API of this process or straight from the database (NOTIFY), th
 from __future__ import annotations
 
 import asyncio
+import csv
+import json
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -59,3 +62,22 @@ async def test_a_unit_changed_directly_in_the_database_is_applied_without_a_rest
     finally:
         async with intake.sessions() as session, session.begin():
             await session.execute(text("UPDATE intake.units SET valid_to = NULL WHERE code = 'xa-tan-bien'"))
+
+
+async def test_units_carry_their_youth_unions_email_and_zalo_and_the_event_says_so(intake):
+    units = {u["code"]: u for u in (await intake.client.get("/v1/units", headers=intake.headers["chair"])).json()}
+    with (Path(__file__).resolve().parents[2] / "data" / "units-tay-ninh-2025.csv").open(encoding="utf-8") as handle:
+        communes = [units[row["code"]] for row in csv.DictReader(handle)]
+    assert len(communes) == 96 and all(u["contact_email"] and u["contact_zalo_user_id"] for u in communes)
+    assert units["ben-cau"]["contact_email"] is None  # a former district: nobody to remind
+    body = {"name_vi": "Xã Thử Nghiệm", "kind": "xã", "valid_from": "2025-07-01", "contact_zalo_user_id": "5302999"}
+    admin = intake.headers["admin"]
+    put = await intake.client.put("/v1/units/xa-thu-nghiem", json=body, headers=admin)
+    assert put.status_code == 200 and put.json()["contact_zalo_user_id"] == "5302999"
+    [raw] = await intake.events("unit.upserted", "xa-thu-nghiem")
+    event = json.loads(raw)
+    assert event["payload"]["contact_zalo_user_id"] == "5302999" and event["payload"]["contact_email"] is None
+    bad = await intake.client.put(
+        "/v1/units/xa-thu-nghiem", json={**body, "contact_zalo_user_id": "có dấu"}, headers=admin
+    )
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "body.contact_zalo_user_id"

@@ -21,12 +21,15 @@ from shared.events.intake import AccountLinkIssued
 from shared.events.reporting import MonthlyReportReminder, PlanItemReminder
 from shared.events.routing import (
     AssignmentInfo,
+    CaseDecided,
     CaseEscalated,
     CaseForwarded,
     CaseMembersChanged,
     CounselingRequestAnswered,
     CounselingRequestAssigned,
     DeadlineReminder,
+    TaskAssigned,
+    TaskAssignee,
 )
 from tests.notify.conftest import case_assigned, member
 
@@ -122,6 +125,19 @@ def every_message():
                 forwarded_at=now,
             )
         ),
+        planner.case_decided(
+            CaseDecided(
+                case_id=case_id,
+                code="TN-2026-000124",
+                unit="phuong-tan-ninh",
+                urgency="high",
+                outcome="returned",
+                decided_by=uuid.uuid4(),
+                decided_at=now,
+                forwarded_at=now,
+                recipients=(chair,),
+            )
+        ),
         planner.counseling_assigned(
             CounselingRequestAssigned(
                 request_id=uuid.uuid4(),
@@ -162,6 +178,18 @@ def every_message():
                 stage="due",
                 recipients=(chair,),
                 at=now,
+            )
+        ),
+        planner.task_assigned(
+            TaskAssigned(
+                task_id=uuid.uuid4(),
+                code="NV-2026-003",
+                title_vi="Góp ý dự thảo Kế hoạch Tháng hành động vì trẻ em",
+                fields=("law", "psychology"),
+                unit="xa-long-thuan",
+                due_on=date(2026, 12, 15),
+                assignees=(TaskAssignee(field="law", member=lan), TaskAssignee(field="psychology", member=lan)),
+                assigned_at=now,
             )
         ),
         *(
@@ -300,3 +328,28 @@ def test_referrals_reach_the_committee_by_their_vietnamese_names_and_the_club_na
     assert "cơ quan công an, Ủy ban nhân dân cấp xã (công chức làm công tác bảo vệ trẻ em)" in rendered.text
     assert "police" not in rendered.text and "commune_social_services" not in rendered.html
     assert "Tin nhắn tự động của Câu lạc bộ thử nghiệm." in rendered.text
+
+
+def test_a_committee_task_reaches_each_assignee_once_with_all_their_fields_and_a_deadline_in_words():
+    planner = Planner(load_catalog(DATA_DIR), "https://caunoi.example")
+    lan, minh = member("Trần Thị Lan"), member("Lê Quang Minh")
+    planned = planner.task_assigned(
+        TaskAssigned(
+            task_id=uuid.uuid4(),
+            code="NV-2026-003",
+            title_vi="Góp ý dự thảo Kế hoạch Tháng hành động vì trẻ em",
+            fields=("law", "psychology", "education"),
+            due_on=date(2026, 12, 5),
+            assignees=(
+                TaskAssignee(field="law", member=lan),
+                TaskAssignee(field="psychology", member=minh),
+                TaskAssignee(field="education", member=lan),
+            ),
+            assigned_at=datetime(2026, 11, 30, 2, 0, tzinfo=UTC),
+        )
+    )
+    assert [p.recipient.display_name for p in planned] == ["Trần Thị Lan", "Lê Quang Minh"]
+    text = render(planned[0].template, planned[0].context).text
+    assert text.startswith("Kính gửi đồng chí Trần Thị Lan,")
+    assert "lĩnh vực pháp luật và giáo dục" in text and "chậm nhất ngày 05/12/2026" in text
+    assert "Ban Thường vụ Tỉnh đoàn giao" in text and "law" not in text

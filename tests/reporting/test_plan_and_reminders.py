@@ -96,6 +96,7 @@ async def test_plan_items_are_done_due_or_overdue_and_the_meeting_cadence_is_che
             "2025-thematic_programme": "done",
             "2025-children_council_support": "due",
             "2025-three_year_review": "due",
+            "2025-board_training": "due",
         }
         quarters = {q["quarter"]: (q["held"], q["status"]) for q in tracker["board_meetings"]}
         assert quarters == {1: (1, "done"), 2: (1, "done"), 3: (0, "overdue"), 4: (0, "due")}
@@ -167,9 +168,7 @@ async def test_scheduler_reminds_each_silent_unit_and_each_plan_item_once_even_w
 
         async def run_replicas() -> None:
             # The app's own worker and two more contenders, as with three replicas.
-            await asyncio.gather(
-                *(scheduler.run_once(runtime.sessions, runtime.outbox, clock, settings) for _ in range(2))
-            )
+            await asyncio.gather(*(scheduler.run_once(runtime) for _ in range(2)))
 
         async def after(moment: datetime, key: tuple[str, str, str], expected: int) -> Counter:
             clock.set(moment)

@@ -156,6 +156,15 @@ async def test_a_year_of_events_gives_figures_equal_to_an_independent_count(base
                 received[unit] - on_time[unit],
                 expected[unit] - received[unit],
             )
+        # The grid (the reports pages' month × unit view) says the same, month by month.
+        assert completeness["months"] == [f"2025-{m:02d}" for m in range(1, 13)]
+        grid = {g["unit"]: g["months"] for g in completeness["grid"]}
+        assert {u: sum(s is not None for s in months.values()) for u, months in grid.items()} == expected
+        for report in year.reports:
+            state = grid[report.unit][report.period]
+            assert state == ("on_time" if report.revisions[0].on_time else "late"), (report.unit, report.period)
+        missing = sum(s == "missing" for months in grid.values() for s in months.values())
+        assert missing == sum(expected.values()) - len(year.reports)
         total = completeness["total"]
         assert total["expected"] == sum(expected.values()) == 9 * 6 + 96 * 6
         assert total["received"] == len(year.reports)
@@ -224,7 +233,7 @@ async def test_a_year_of_events_gives_figures_equal_to_an_independent_count(base
         assert "giai đoạn 2023–2027" in "\n".join(p.text for p in docx.Document(io.BytesIO(five.content)).paragraphs)
 
         plan = await get("/v1/reports/plan", period="2025")
-        assert [i["status"] for i in plan["items"]] == ["overdue"] * 4  # nothing recorded as held in this test
+        assert [i["status"] for i in plan["items"]] == ["overdue"] * 5  # nothing held (board training too)
         plan_sheet = workbook["Kế hoạch"]
         statuses = {row[0]: row[4] for row in plan_sheet.iter_rows(min_row=3, values_only=True)}
         assert statuses["2025-three_year_review"] == "Quá hạn" and statuses["board-2025-Q4"] == "Quá hạn"

@@ -12,6 +12,7 @@ ALLOWED = {
     ("accepted", "in_progress"),
     ("in_progress", "forwarded"),
     ("forwarded", "closed"),
+    ("forwarded", "in_progress"),  # the Standing Committee returned it to the club
     ("closed", "in_progress"),  # reopen
 }
 

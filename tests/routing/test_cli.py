@@ -42,5 +42,5 @@ def test_members_import_refuses_a_bad_file_whole_and_accepts_a_good_one_idempote
     assert count_members(base_env["DATABASE_URL"]) == 1
 
     seeded = runner.invoke(cli, ["seed"], env=base_env)
-    assert seeded.exit_code == 0 and "17 members" in seeded.output
-    assert count_members(base_env["DATABASE_URL"]) == 18
+    assert seeded.exit_code == 0 and "21 members" in seeded.output
+    assert count_members(base_env["DATABASE_URL"]) == 22

@@ -87,7 +87,7 @@ async def test_fastapis_own_refusals_have_the_shape_in_vietnamese_too():
     assert legacy.json() == {
         "status": 403,
         "detail": "Your role may not do this.",
-        "message": {"vi": "Bạn không có quyền làm việc này.", "en": "Your role may not do this."},
+        "message": {"vi": "Đồng chí không có quyền thực hiện việc này.", "en": "Your role may not do this."},
     }
     conflict = await call("POST", "/things", json={"count": 1})
     assert (conflict.status_code, conflict.json()["detail"]) == (409, "Đã có rồi.")

@@ -156,3 +156,14 @@ def test_an_older_version_of_an_event_is_read_as_the_current_one():
     assert isinstance(upgraded, CaseReported) and upgraded.age_band == "16-17" and upgraded.suggested_urgency is None
     assert wire_versions(CaseReported) == [("case.reported", 1), ("case.reported", 2)]
     assert Envelope.wrap(case_reported("TN-2026-000001"), producer="intake").version == 2
+
+
+def test_a_unit_upserted_before_the_zalo_contact_is_read_as_version_2():
+    from shared.events.base import wire_versions
+    from shared.events.intake import UnitUpserted, UnitUpsertedV1
+
+    old = UnitUpsertedV1(code="xa-ben-cau", name_vi="Xã Bến Cầu", kind="xã", contact_email="doan@tayninh.example")
+    upgraded = Envelope.wrap(old, producer="intake").event()
+    assert isinstance(upgraded, UnitUpserted) and upgraded.contact_zalo_user_id is None
+    assert upgraded.contact_email == "doan@tayninh.example"
+    assert wire_versions(UnitUpserted) == [("unit.upserted", 1), ("unit.upserted", 2)]

@@ -204,7 +204,7 @@ async def test_a_reporter_reports_and_a_member_accepts_and_gives_an_opinion(
     await expect(reporter.get_by_role("heading", level=1)).to_have_text("Không có quyền truy cập")
     await shot(reporter, "40-vu-viec-don-vi-khac-403")
     await sign_out(reporter)
-    await expect(reporter.get_by_role("status")).to_have_text("Bạn đã đăng xuất.")
+    await expect(reporter.get_by_role("status")).to_have_text("Đồng chí đã đăng xuất.")
     await shot(reporter, "41-da-dang-xuat")
 
     # The member assigned first (by email) gets an account, then follows the email's case link.

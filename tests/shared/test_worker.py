@@ -1,0 +1,139 @@
+"""The one worker loop (`shared.worker.run_worker`): a wake-up is never lost, full batches run back to back,
+failures back off, `stop` ends the loop. The intervals are long (30 s) and every wait is bounded by 5 s, so
+a lost wake-up fails the test instead of being hidden by the fallback poll."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+
+from shared.worker import Signal, Signals, run_worker
+
+LONG = 30.0  # the fallback poll: a test that needs it to pass has lost a wake-up
+BOUND = 5.0
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    async def poll() -> None:
+        while not condition():
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(poll(), BOUND)
+
+
+async def test_a_wake_during_a_running_step_causes_another_step() -> None:
+    signal = Signal()
+    steps = 0
+    in_step = asyncio.Event()
+    release = asyncio.Event()
+
+    async def step() -> int:
+        nonlocal steps
+        steps += 1
+        if steps == 1:
+            in_step.set()
+            await release.wait()  # the step is running when the wake-up comes
+        return 1
+
+    worker = asyncio.create_task(run_worker("w", step, interval=LONG, signal=signal))
+    try:
+        await asyncio.wait_for(in_step.wait(), BOUND)
+        signal.set()  # e.g. a commit that made work while the step was reading
+        release.set()
+        await _until(lambda: steps >= 2)
+    finally:
+        worker.cancel()
+
+
+async def test_many_wakes_during_a_step_and_between_steps_are_each_served() -> None:
+    signals = Signals()
+    woken = signals["assigner"]
+    steps = 0
+    gate = asyncio.Queue[None]()
+
+    async def step() -> int:
+        nonlocal steps
+        steps += 1
+        await gate.get()
+        return 0
+
+    worker = asyncio.create_task(run_worker("w", step, interval=LONG, signal=woken))
+    try:
+        for round_ in range(1, 20):
+            await _until(lambda round_=round_: steps == round_)  # type: ignore[misc]
+            for _ in range(3):
+                signals.set("assigner")  # several commits while the step runs
+            gate.put_nowait(None)
+        await _until(lambda: steps == 20)
+    finally:
+        worker.cancel()
+
+
+async def test_a_wake_while_waiting_starts_a_step_at_once() -> None:
+    signal = Signal()
+    steps = 0
+
+    async def step() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    worker = asyncio.create_task(run_worker("w", step, interval=LONG, signal=signal))
+    try:
+        for n in range(1, 6):
+            await _until(lambda n=n: steps == n)  # type: ignore[misc]
+            await asyncio.sleep(0.02)  # now waiting
+            signal.set()
+        await _until(lambda: steps == 6)
+    finally:
+        worker.cancel()
+
+
+async def test_a_full_batch_runs_the_next_step_without_waiting() -> None:
+    left = [200, 200, 200, 13]
+    done: list[int] = []
+
+    async def step() -> int:
+        n = left.pop(0) if left else 0
+        done.append(n)
+        return n
+
+    worker = asyncio.create_task(run_worker("w", step, interval=LONG, busy=lambda n: n >= 200))
+    try:
+        await _until(lambda: len(done) == 4)
+        await asyncio.sleep(0.05)
+        assert done == [200, 200, 200, 13]  # and then it waits: no fifth step without a wake-up
+    finally:
+        worker.cancel()
+
+
+async def test_a_failing_step_is_retried_after_a_backoff_and_stop_ends_the_loop() -> None:
+    tries = 0
+    stop = asyncio.Event()
+    signal = Signal()
+
+    async def step() -> int:
+        nonlocal tries
+        tries += 1
+        if tries < 3:
+            raise ConnectionError("database restarting")
+        return 0
+
+    worker = asyncio.create_task(
+        run_worker("w", step, interval=LONG, signal=signal, min_backoff=0.01, max_backoff=0.02, stop=stop)
+    )
+    await _until(lambda: tries == 3)
+    stop.set()
+    signal.set()
+    await asyncio.wait_for(worker, BOUND)
+    assert worker.exception() is None
+
+
+@pytest.mark.parametrize("at_most", [0.0, 0.001])
+async def test_a_signal_set_before_the_wait_is_seen_whatever_the_timeout(at_most: float) -> None:
+    signal = Signal()
+    signal.set()
+    assert await signal.wait(at_most) is True
+    assert await signal.wait(0.001) is False  # and it was consumed
