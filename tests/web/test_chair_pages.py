@@ -129,7 +129,7 @@ async def test_the_chair_sees_what_needs_them_and_reassigns_a_declined_case(
     await expect(declined).to_contain_text(f"Đã giao lại cho: {holder['display_name']}")
     await expect(chair.locator("#opinions_in li.card", has_text=simple["code"])).to_contain_text("1 ý kiến")
     await expect(chair.locator("#deadlines_coming li.card", has_text=simple["code"])).to_contain_text("còn ")
-    await shot(chair, "90-chu-nhiem-viec-can-lam", desktop=True)
+    await shot(chair, "110-chu-nhiem-viec-can-lam", desktop=True)
 
     # The declined case: replace whoever took the field over with another member from the suggestion.
     await declined.get_by_role("link", name=f"Vụ việc {declined_case['code']}").click()
@@ -138,7 +138,7 @@ async def test_the_chair_sees_what_needs_them_and_reassigns_a_declined_case(
     await expect(field).to_contain_text(f"Đang giữ: {holder['display_name']}")
     await expect(field).to_contain_text("phụ trách đơn vị")
     await expect(field.locator("details")).to_contain_text("đã từ chối")  # the decliner, not suggested again
-    await shot(chair, "91-chu-nhiem-vu-viec", desktop=True)
+    await shot(chair, "111-chu-nhiem-vu-viec", desktop=True)
     cards_before = await chair.locator("#thanh-vien + ul li.card").count()
 
     # A forged member id: refused in Vietnamese, with a 4xx, and the case's members are unchanged.
@@ -165,7 +165,7 @@ async def test_the_chair_sees_what_needs_them_and_reassigns_a_declined_case(
     await expect(chair.get_by_role("status")).to_contain_text("Đã lưu thay đổi thành viên")
     await expect(chair.locator("#thanh-vien + ul")).to_contain_text(name)
     await expect(chair.locator("#thanh-vien + ul")).not_to_contain_text(holder["display_name"])
-    await shot(chair, "92-chu-nhiem-da-thay-thanh-vien")
+    await shot(chair, "112-chu-nhiem-da-thay-thanh-vien")
 
     told = await email_with(web_system, declined_case["code"], to=EMAILS[name])
     assert EMAILS[name] in email_to(told)
@@ -179,7 +179,7 @@ async def test_the_chair_sees_what_needs_them_and_reassigns_a_declined_case(
     await proposal.fill("")
     await chair.get_by_role("button", name="Chuyển Ban Thường vụ").click()
     await expect(chair.locator("#proposal-loi")).to_contain_text("Hãy viết đề xuất")
-    await shot(chair, "93-chu-nhiem-chuyen-loi")
+    await shot(chair, "113-chu-nhiem-chuyen-loi")
     await proposal.fill("Tổng hợp: khám y tế cho trẻ. Đề xuất: hỗ trợ, giao Công chức văn hóa - xã hội theo dõi.")
     await chair.get_by_label("Công chức văn hóa - xã hội cấp xã").check()
     await chair.get_by_role("button", name="Chuyển Ban Thường vụ").click()
@@ -190,10 +190,10 @@ async def test_the_chair_sees_what_needs_them_and_reassigns_a_declined_case(
     await expect(document).to_contain_text("Công chức văn hóa - xã hội cấp xã")
     await expect(document).to_contain_text(web_system.env.get("CLUB_NAME") or "Câu lạc bộ")
     assert "Nguyễn Thị Bé Hoa" not in await chair.content(), "no child's name on the document"
-    await shot(chair, "94-to-trinh-ban-thuong-vu", desktop=True)
+    await shot(chair, "114-to-trinh-ban-thuong-vu", desktop=True)
     await chair.emulate_media(media="print")
     await expect(chair.locator("header.top")).to_be_hidden()
-    await shot(chair, "95-to-trinh-khi-in", desktop=True)
+    await shot(chair, "115-to-trinh-khi-in", desktop=True)
     await chair.emulate_media(media="screen")
 
     await chair.get_by_role("link", name="Về vụ việc").click()
@@ -206,7 +206,7 @@ async def test_the_chair_sees_what_needs_them_and_reassigns_a_declined_case(
     await chair.get_by_role("button", name="Mở lại vụ việc").click()
     await expect(chair.get_by_role("status")).to_contain_text("Đã mở lại vụ việc")
     await expect(chair.locator(".facts")).to_contain_text("Gia đình báo trẻ lại đau")
-    await shot(chair, "96-chu-nhiem-mo-lai", desktop=True)
+    await shot(chair, "116-chu-nhiem-mo-lai", desktop=True)
 
     # Another role is refused the chair's pages.
     reporter_link = await invite(web_system, "reporter", "Cán bộ", "canbo.x@club.example", "--unit", "phuong-go-dau")
@@ -238,7 +238,7 @@ async def test_the_chair_imports_members_from_a_csv_and_edits_one(
     await expect(chair.get_by_role("heading", level=1)).to_have_text("Thành viên câu lạc bộ")
     await expect(chair.locator("li.card", has_text="Lý Thị Hồng")).to_contain_text("Tâm lý")
     await chair.get_by_role("link", name="Nhập từ tệp CSV").click()
-    await shot(chair, "97-thanh-vien-nhap-csv")
+    await shot(chair, "117-thanh-vien-nhap-csv")
 
     bad = tmp_path / "thanh-vien-loi.csv"
     bad.write_text("\n".join([CSV_HEADER, CHANGED, ADDED, BAD]) + "\n", encoding="utf-8")
@@ -254,7 +254,7 @@ async def test_the_chair_imports_members_from_a_csv_and_edits_one(
     await expect(rows.nth(2)).to_contain_text("email")
     await expect(rows.nth(2)).to_contain_text("Phải lớn hơn hoặc bằng 0")
     await expect(chair.get_by_role("button", name=re.compile("Áp dụng"))).to_have_count(0)
-    await shot(chair, "98-thanh-vien-xem-truoc-co-loi", desktop=True)
+    await shot(chair, "118-thanh-vien-xem-truoc-co-loi", desktop=True)
 
     # Applying a file with a bad row anyway is refused as a whole: 422, in Vietnamese, nothing written.
     csrf = await chair.locator("input[name=csrf]").first.get_attribute("value")
@@ -274,7 +274,7 @@ async def test_the_chair_imports_members_from_a_csv_and_edits_one(
     await expect(chair.locator(".tally-list")).to_contain_text("Thêm mới: 1")
     await expect(chair.locator(".tally-list")).to_contain_text("Thay đổi: 1")
     await expect(chair.locator("table.import-table")).to_contain_text("16/11/2026–20/11/2026")
-    await shot(chair, "99-thanh-vien-xem-truoc", desktop=True)
+    await shot(chair, "119-thanh-vien-xem-truoc", desktop=True)
     await chair.get_by_role("button", name="Áp dụng 2 thay đổi").click()
     await expect(chair.get_by_role("status")).to_contain_text("1 thành viên mới, 1 thành viên được cập nhật")
     await expect(chair.locator("li.card", has_text="Trần Văn An")).to_contain_text("Y tế")
@@ -282,9 +282,9 @@ async def test_the_chair_imports_members_from_a_csv_and_edits_one(
     calendar = chair.locator("table.calendar")
     await expect(calendar.locator("tr", has_text="Lý Thị Hồng").locator("td.off")).to_have_count(5)
     await expect(calendar.locator("tr", has_text="Trần Văn An").locator("td.off")).to_have_count(5)
-    await shot(chair, "100-thanh-vien-lich-vang", desktop=True)
+    await shot(chair, "120-thanh-vien-lich-vang", desktop=True)
     await chair.set_viewport_size(DESKTOP)
-    await chair.locator("section[aria-labelledby=lich]").screenshot(path=str(SHOTS / "100-thanh-vien-lich.png"))
+    await chair.locator("section[aria-labelledby=lich]").screenshot(path=str(SHOTS / "120-thanh-vien-lich.png"))
     await chair.set_viewport_size(PHONE)
 
     # Again the same file: nothing to change.
@@ -298,12 +298,12 @@ async def test_the_chair_imports_members_from_a_csv_and_edits_one(
     await chair.goto(f"{web}/chu-nhiem/thanh-vien")
     await chair.locator("li.card", has_text="Trần Văn An").get_by_role("link", name=re.compile("Sửa thông tin")).click()
     await expect(chair.get_by_role("heading", level=1)).to_have_text("Trần Văn An")
-    await shot(chair, "101-thanh-vien-sua", desktop=True)
+    await shot(chair, "121-thanh-vien-sua", desktop=True)
     await chair.locator("#quiet_start").fill("21:30")
     await chair.locator("#capacity").fill("2")
     await chair.get_by_role("button", name="Lưu thông tin").click()
     await expect(chair.locator("#quiet_end-loi")).to_contain_text("cả giờ bắt đầu và giờ kết thúc")
-    await shot(chair, "102-thanh-vien-sua-loi")
+    await shot(chair, "122-thanh-vien-sua-loi")
     await chair.locator("#quiet_end").fill("06:30")
     await chair.locator("#leave_starts_on").fill("2026-12-01")
     await chair.locator("#leave_ends_on").fill("2026-12-03")
