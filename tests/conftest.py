@@ -29,6 +29,7 @@ UNIT = (
     "docs/test_language.py",
     "reporting/test_periods_and_rollup.py",
     "routing/test_case_states.py",
+    "routing/test_chair_rules.py",
     "routing/test_deadlines.py",
     "routing/test_policy.py",
     "shared/test_boundaries.py",
@@ -40,6 +41,7 @@ UNIT = (
     "shared/test_event_catalogue.py",
     "web/test_admin_rules.py",
     "web/test_report_charts.py",
+    "web/test_chair_rules.py",
 )
 SERVER_FIXTURES = {"amqp_vhost_url", "template_database", "database_url", "empty_database_url", "broker_namespace"}
 SERVER_PORTS = {5432, 5672, 15672}

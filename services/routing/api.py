@@ -24,6 +24,7 @@ from services.routing.freetext import (
     opinion_context,
     outcome_context,
     proposal_context,
+    reopen_context,
 )
 from services.routing.registry import FieldName
 from services.routing.roster import ACTIVE, committee_recipients
@@ -101,6 +102,10 @@ class CaseOut(BaseModel):
     proposal_referrals: list[str]
     outcome: str | None
     learned_at: datetime | None = None
+    forwarded_at: datetime | None = None
+    closed_at: datetime | None = None
+    reopen_reason: str | None = None
+    reopened_at: datetime | None = None
     referrals: list[ReferralOut] = Field(default_factory=list, description="To whom the case was referred, and when.")
     forwarded_at: datetime | None = None
     decisions: list[DecisionOut] = Field(
@@ -124,6 +129,10 @@ class ForwardIn(Strict):
 
 class CloseIn(Strict):
     outcome: Annotated[NfcStr, Field(min_length=1, max_length=2000)]
+
+
+class ReopenIn(Strict):
+    reason: Annotated[NfcStr, Field(min_length=1, max_length=2000)]
 
 
 class MemberOnCase(Strict):
@@ -171,6 +180,7 @@ async def _case_view(request: Request, case_id: uuid.UUID, principal: Principal)
         values = {k: v for k, v in case._mapping.items() if k in CaseOut.model_fields}
         values["proposal"] = cipher.decrypt_optional(case.proposal, proposal_context(case_id))
         values["outcome"] = cipher.decrypt_optional(case.outcome, outcome_context(case_id))
+        values["reopen_reason"] = cipher.decrypt_optional(case.reopen_reason, reopen_context(case_id))
         out = CaseOut(
             **values,
             assignments=[
@@ -192,7 +202,9 @@ async def _case_view(request: Request, case_id: uuid.UUID, principal: Principal)
                 for row in decisions
             ],
         )
-        read = [f for f in ("proposal", "outcome") if values[f] is not None] + (["opinions"] if opinions else [])
+        read = [f for f in ("proposal", "outcome", "reopen_reason") if values[f] is not None] + (
+            ["opinions"] if opinions else []
+        )
         read += ["decisions"] if out.decisions else []
         if read:
             await record_read(
@@ -350,9 +362,14 @@ async def close(request: Request, case_id: uuid.UUID, body: CloseIn, principal: 
 
 
 @router.post("/cases/{case_id}/reopen", response_model=CaseOut, summary="Chair: reopen a closed case")
-async def reopen(request: Request, case_id: uuid.UUID, principal: Chair) -> CaseOut:
+async def reopen(request: Request, case_id: uuid.UUID, principal: Chair, body: ReopenIn | None = None) -> CaseOut:
+    """With a `reason` (encrypted under the case's key, shown on its page; not sent in events)."""
     async with unit_of_work(runtime_of(request)) as fx:
-        await move_case(fx, case_id, "in_progress")
+        values: dict[str, object] = {}
+        if body:
+            cipher = await case_cipher_of(fx.session, fx.settings, case_id, create_at=fx.now)
+            values = {"reopen_reason": cipher.encrypt(body.reason, reopen_context(case_id)), "reopened_at": fx.now}
+        await move_case(fx, case_id, "in_progress", **values)
     return await _case_view(request, case_id, principal)
 
 

@@ -225,3 +225,83 @@ def summarise_opinions(opinions: Iterable[tuple[str | None, Iterable[str]]]) -> 
             level = recommended
         referrals.update(dict.fromkeys(refs))
     return OpinionSummary(level=level, referrals=tuple(referrals))
+
+
+# --- what the chair sees: suggestions with their reasons, and what a case still lacks ------------------
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One member considered for one field of a case, with the policy's reasons (the same order as `choose`).
+
+    `eligible` is what `choose` would consider; `rank` is 1 for the member `choose` would pick."""
+
+    member_id: uuid.UUID
+    field: str
+    rank: int | None
+    eligible: bool
+    covers_unit: bool
+    load: int
+    capacity: int
+    available: bool
+    excluded: bool  # declined this field of the case, or the chair removed them from it
+    on_case: bool  # already holds another field of the case: no extra load
+
+
+def suggest(
+    wanted: str,
+    unit: str | None,
+    candidates: Sequence[Candidate],
+    *,
+    excluded: Iterable[uuid.UUID] = (),
+    on_case: Iterable[uuid.UUID] = (),
+) -> list[Suggestion]:
+    """Every member with the field `wanted`, best first by `choose`'s own order (the unit, then the load,
+    then the least recently assigned); those `choose` would skip come last, unranked."""
+    out, on, recent = set(excluded), set(on_case), {}
+    for c in candidates:
+        recent[c.member_id] = c.last_assigned_at.timestamp() if c.last_assigned_at else -math.inf
+    order = {c.member_id: i for i, c in enumerate(candidates)}
+    having = [c for c in candidates if wanted in c.fields]
+
+    def eligible(c: Candidate) -> bool:
+        return c.available and c.member_id not in out and (c.member_id in on or c.load < c.capacity)
+
+    def covers(c: Candidate) -> bool:
+        return unit is not None and unit in c.units
+
+    ranked = sorted(
+        having,
+        key=lambda c: (not eligible(c), not covers(c), c.load, recent[c.member_id], order[c.member_id]),
+    )
+    result, rank = [], 0
+    for c in ranked:
+        ok = eligible(c)
+        rank += ok
+        result.append(
+            Suggestion(
+                member_id=c.member_id,
+                field=wanted,
+                rank=rank if ok else None,
+                eligible=ok,
+                covers_unit=covers(c),
+                load=c.load,
+                capacity=c.capacity,
+                available=c.available,
+                excluded=c.member_id in out,
+                on_case=c.member_id in on,
+            )
+        )
+    return result
+
+
+def missing_fields(required: Iterable[str], held: Iterable[str | None]) -> tuple[str, ...]:
+    """The case's required fields that no member holds (pending or accepted)."""
+    have = set(held)
+    return tuple(f for f in dict.fromkeys(required) if f not in have)
+
+
+def opinions_complete(holders: Iterable[uuid.UUID], pending: int, authors: Iterable[uuid.UUID]) -> bool:
+    """Every member who accepted a field of the case wrote an opinion, and nobody is still to answer."""
+    expected, wrote = set(holders), set(authors)
+    return pending == 0 and bool(expected) and expected <= wrote

@@ -23,6 +23,10 @@ def outcome_context(case_id: uuid.UUID) -> str:
     return f"case:{case_id}:outcome"
 
 
+def reopen_context(case_id: uuid.UUID) -> str:
+    return f"case:{case_id}:reopen_reason"
+
+
 def opinion_context(opinion_id: uuid.UUID) -> str:
     return f"opinion:{opinion_id}:text"
 
@@ -56,7 +60,7 @@ async def erase_case(session: AsyncSession, case_id: uuid.UUID, at: datetime, wh
     await destroy(session, store.case_keys, case_id, at=at, why=why)
     own = f"{PREFIX}:{CASE_KEY_ID}:%"
     c, o = store.cases.c, store.opinions.c
-    for column in (c.proposal, c.outcome):
+    for column in (c.proposal, c.outcome, c.reopen_reason):
         await session.execute(
             update(store.cases).where(c.case_id == case_id, column.not_like(own)).values({column: None})
         )

@@ -6,7 +6,9 @@ from fastapi import FastAPI
 
 from services.routing import store
 from services.routing.api import router
+from services.routing.api_chair import router as chair_router
 from services.routing.api_committee import router as committee_router
+from services.routing.api_import import router as import_router
 from services.routing.api_links import link_router
 from services.routing.api_members import router as members_router
 from services.routing.api_mine import router as mine_router
@@ -39,6 +41,10 @@ def create_app(settings: RoutingSettings | None = None, *, clock: Clock | None =
         routers=[
             mine_router,
             router,
+            members_router,
+            chair_router,
+            import_router,
+            referrals_router,
             committee_router,
             members_router,
             referrals_router,

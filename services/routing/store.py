@@ -117,6 +117,8 @@ cases = Table(
     Column("forwarded_at", DateTime(timezone=True), nullable=True),
     Column("outcome", Text, nullable=True),
     Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("reopen_reason", Text, nullable=True),  # the chair's reason, when a closed case was reopened
+    Column("reopened_at", DateTime(timezone=True), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     # Recorded by the `case.reported` handler, assigned in batches by `assigner.assignment_worker`.
     Column("assign_pending", Boolean, nullable=False, server_default=text("false")),

@@ -53,6 +53,18 @@ PAGES: dict[str, frozenset[str]] = {
     "/counseling/{request_id}": roles("member", "chair"),
     "/counseling/{request_id}/tra-loi": roles("member"),
     "/plan/{item_id}": roles("chair", "committee", "operator", "admin"),
+    # the chair and vice-chairs (the forwarding document is the committee's to print too)
+    "/chu-nhiem": roles("chair"),
+    "/chu-nhiem/vu-viec/{case_id}": roles("chair"),
+    "/chu-nhiem/vu-viec/{case_id}/thanh-vien": roles("chair"),
+    "/chu-nhiem/vu-viec/{case_id}/chuyen": roles("chair"),
+    "/chu-nhiem/vu-viec/{case_id}/ket-thuc": roles("chair"),
+    "/chu-nhiem/vu-viec/{case_id}/mo-lai": roles("chair"),
+    "/chu-nhiem/vu-viec/{case_id}/to-trinh": roles("chair", "committee"),
+    "/chu-nhiem/thanh-vien": roles("chair"),
+    "/chu-nhiem/thanh-vien/nhap": roles("chair"),
+    "/chu-nhiem/thanh-vien/nhap/ap-dung": roles("chair"),
+    "/chu-nhiem/thanh-vien/{member_id}": roles("chair"),
     # the Standing Committee (and the chair, who follows what was forwarded)
     "/ban-thuong-vu": roles("committee", "chair"),
     "/cases/{case_id}/quyet-dinh": roles("committee"),

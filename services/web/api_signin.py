@@ -34,6 +34,7 @@ HOME_BY_ROLE = {
     "admin": "/quan-tri/tai-khoan",
     "committee": "/ban-thuong-vu",
     "operator": "/van-hanh/thu-chet",
+    "chair": "/chu-nhiem",
 }
 GENERIC_FAILURE = "Email hoặc mật khẩu không đúng."
 

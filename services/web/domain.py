@@ -144,6 +144,204 @@ def time_left(deadline: datetime | str, now: datetime) -> str:
     return f"quá hạn {text}" if late else f"còn {text}"
 
 
+# ---- the chair's pages ------------------------------------------------------------------------------
+
+CLUB_ROLES = {
+    "chair": "Chủ nhiệm",
+    "vice_chair": "Phó Chủ nhiệm",
+    "board_member": "Ủy viên Ban Chủ nhiệm",
+    "member": "Thành viên",
+    "committee": "Ban Thường vụ",
+}
+ORGANISATION_KINDS = {
+    "provincial": "Cấp tỉnh",
+    "department": "Sở, ngành",
+    "district": "Cấp huyện (cũ)",
+    "committee": "Ban Thường vụ",
+}
+CHANNELS = {"email": "Email", "zalo": "Zalo"}
+DEADLINE_SHORT = {
+    "emergency_intervention": "Can thiệp khẩn cấp 12 giờ",
+    "support_plan": "Kế hoạch hỗ trợ 5 ngày làm việc",
+    "acceptance": "Hạn trả lời phân công",
+    "answer": "Hạn trả lời tư vấn",
+}
+ESCALATION_LEVEL = {"chair": "Đã báo Chủ nhiệm", "committee": "Đã báo Ban Thường vụ"}
+# The dashboard's lists, in the order shown: (key of routing's answer, heading, said when empty).
+DASHBOARD_LISTS = (
+    ("deadlines_passed", "Quá hạn", "Không có thời hạn nào đã qua."),
+    ("escalated", "Đã báo lên cấp trên", "Không có việc nào bị báo lên."),
+    ("waiting", "Chờ phân công hoặc thiếu chuyên gia", "Không có vụ việc nào chờ phân công."),
+    ("declined", "Bị từ chối", "Không có phân công nào bị từ chối."),
+    ("unanswered", "Phân công chưa trả lời", "Mọi phân công đã được trả lời."),
+    ("deadlines_coming", "Thời hạn sắp tới", "Không có thời hạn nào sắp tới."),
+    ("opinions_in", "Đã đủ ý kiến, chờ tổng hợp", "Chưa có vụ việc nào đủ ý kiến."),
+    ("counseling", "Yêu cầu tư vấn chưa trả lời", "Mọi yêu cầu tư vấn đã được trả lời."),
+)
+
+
+def long_date(value: datetime | str | None) -> str:
+    """`ngày 10 tháng 11 năm 2026` (Vietnam's date of an instant), as documents are dated."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    day = value.astimezone(VN)
+    return f"ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
+
+
+def shown_value(value: Any) -> str:
+    """A value of a member's record as the import preview shows it: lists joined, leave periods as dates."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(
+            f"{local_date(v['starts_on'])}–{local_date(v['ends_on'])}" if isinstance(v, dict) else str(v) for v in value
+        )
+    return str(value)
+
+
+def overdue(deadline: datetime | str | None, now: datetime) -> bool:
+    if deadline is None or deadline == "":
+        return False
+    if isinstance(deadline, str):
+        deadline = datetime.fromisoformat(deadline)
+    return deadline < now
+
+
+def suggestion_reasons(s: Mapping[str, Any]) -> list[str]:
+    """Why the policy ranks a member where it does (field, unit, load), in words."""
+    reasons = [f"lĩnh vực {word(FIELDS, str(s.get('field'))).lower()}"]
+    reasons.append("phụ trách đơn vị của vụ việc" if s.get("covers_unit") else "không phụ trách đơn vị này")
+    reasons.append(f"đang xử lý {s.get('load', 0)}/{s.get('capacity', 0)} việc")
+    if s.get("on_case"):
+        reasons.append("đã ở trong vụ việc (không tính thêm)")
+    if s.get("excluded"):
+        reasons.append("đã từ chối hoặc đã rút khỏi lĩnh vực này")
+    elif not s.get("available"):
+        reasons.append("đang nghỉ hoặc ngoài thời gian hoạt động")
+    elif not s.get("eligible"):
+        reasons.append("đã đủ số việc tối đa")
+    return reasons
+
+
+def compile_opinions(opinions: Iterable[Mapping[str, Any]], names: Mapping[str, str]) -> str:
+    """The chair's draft proposal: every member's opinion, under their name."""
+    parts = [
+        f"- Ý kiến của đồng chí {names.get(str(o.get('member_id')), 'thành viên')}: {str(o.get('text', '')).strip()}"
+        for o in opinions
+    ]
+    return "Tổng hợp ý kiến chuyên môn:\n" + "\n".join(parts) + "\n\nĐề xuất của Chủ nhiệm:\n" if parts else ""
+
+
+def strongest_level(opinions: Iterable[Mapping[str, Any]]) -> str | None:
+    """The strongest protection level any member recommended (routing's default for the proposal)."""
+    order = {"prevention": 0, "support": 1, "intervention": 2}
+    levels = [str(o["recommended_level"]) for o in opinions if o.get("recommended_level") in order]
+    return max(levels, key=order.__getitem__) if levels else None
+
+
+def month_of(value: str | None, today: date) -> date:
+    """`2026-12` as the first day of that month; anything else: this month."""
+    try:
+        year, month = (int(part) for part in (value or "").split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return today.replace(day=1)
+
+
+def shift_month(first: date, months: int) -> date:
+    index = first.year * 12 + first.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class AwayRow:
+    """One member in a month's leave calendar: for each day of the month, whether they are away."""
+
+    member_id: str
+    name: str
+    days: tuple[bool, ...]
+
+
+def away_calendar(first: date, members: Iterable[Mapping[str, Any]]) -> tuple[list[date], list[AwayRow]]:
+    """The days of `first`'s month, and the members away on at least one of them (on leave, or outside
+    their active period), by name."""
+    days = []
+    day = first
+    while day.month == first.month:
+        days.append(day)
+        day += timedelta(days=1)
+    rows = []
+    for m in members:
+        leaves = [(date.fromisoformat(p["starts_on"]), date.fromisoformat(p["ends_on"])) for p in m["leave_periods"]]
+        start = date.fromisoformat(m["active_from"]) if m.get("active_from") else None
+        end = date.fromisoformat(m["active_to"]) if m.get("active_to") else None
+        away = tuple(
+            any(a <= d <= b for a, b in leaves) or (start is not None and d < start) or (end is not None and d > end)
+            for d in days
+        )
+        if any(away):
+            rows.append(AwayRow(str(m["member_id"]), str(m["display_name"]), away))
+    return days, sorted(rows, key=lambda r: r.name.casefold())
+
+
+def member_body(current: Mapping[str, Any], form: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """The PUT body of a member from the edit form (the key stays), and errors found before sending."""
+    text = {name: str(form.get(name) or "").strip() for name in MEMBER_TEXT}
+    body: dict[str, Any] = {"key": current["key"]}
+    for name in ("display_name", "organisation", "organisation_kind", "club_role"):
+        body[name] = text[name]
+    for name in ("email", "zalo_user_id", "phone", "quiet_start", "quiet_end", "active_from", "active_to"):
+        body[name] = text[name] or None
+    body["fields"] = [str(v) for v in form.getlist("fields")]
+    body["units"] = [str(v) for v in form.getlist("units")]
+    body["channels"] = [str(v) for v in form.getlist("channels")]
+    errors: dict[str, str] = {}
+    try:
+        body["capacity"] = int(text["capacity"])
+    except ValueError:
+        body["capacity"] = text["capacity"]
+        errors["capacity"] = "Hãy nhập số việc tối đa là một số nguyên (0 trở lên)."
+    removed = set(form.getlist("remove_leave"))
+    body["leave_periods"] = [p for i, p in enumerate(current.get("leave_periods", [])) if str(i) not in removed]
+    starts, ends = text["leave_starts_on"], text["leave_ends_on"]
+    if starts or ends:
+        if not (starts and ends):
+            errors["leave_starts_on"] = "Hãy nhập cả ngày bắt đầu và ngày kết thúc nghỉ."
+        elif ends < starts:
+            errors["leave_ends_on"] = "Ngày kết thúc nghỉ phải sau hoặc bằng ngày bắt đầu."
+        else:
+            body["leave_periods"].append({"starts_on": starts, "ends_on": ends})
+    if bool(body["quiet_start"]) != bool(body["quiet_end"]):
+        errors["quiet_end"] = "Giờ yên lặng cần cả giờ bắt đầu và giờ kết thúc."
+    if body["active_from"] and body["active_to"] and body["active_to"] < body["active_from"]:
+        errors["active_to"] = "Ngày kết thúc hoạt động phải sau ngày bắt đầu."
+    if not (body["email"] or body["zalo_user_id"]):
+        errors["email"] = "Thành viên cần có email hoặc tài khoản Zalo để nhận thông báo."
+    if not body["display_name"]:
+        errors["display_name"] = "Hãy nhập họ tên."
+    return body, errors
+
+
+MEMBER_TEXT = (
+    "display_name",
+    "organisation",
+    "organisation_kind",
+    "club_role",
+    "email",
+    "zalo_user_id",
+    "phone",
+    "quiet_start",
+    "quiet_end",
+    "active_from",
+    "active_to",
+    "capacity",
+    "leave_starts_on",
+    "leave_ends_on",
+)
+
+
 def local_input_to_iso(value: str) -> str | None:
     """A `datetime-local` input (`2026-11-30T08:15`, Vietnam time) as an aware ISO 8601 string."""
     value = value.strip()

@@ -18,6 +18,7 @@ from services.web import sessions, store
 from services.web.api_admin import router as admin_router
 from services.web.api_audit import router as audit_router
 from services.web.api_cases import router as cases_router
+from services.web.api_chair import router as chair_router
 from services.web.api_committee import router as committee_router
 from services.web.api_links import link_router
 from services.web.api_links import router as links_router
@@ -25,6 +26,7 @@ from services.web.api_member import router as member_router
 from services.web.api_ops import router as ops_router
 from services.web.api_public import router as public_router
 from services.web.api_reference import router as reference_router
+from services.web.api_registry import router as registry_router
 from services.web.api_reporter import router as reporter_router
 from services.web.api_reports import router as reports_router
 from services.web.api_signin import router as signin_router
@@ -94,6 +96,8 @@ def create_app(settings: WebSettings | None = None, *, clock: Clock | None = Non
             links_router,
             link_router(settings.link_path),
             admin_router,
+            chair_router,
+            registry_router,
             audit_router,
             reference_router,
             ops_router,
