@@ -167,7 +167,12 @@ async def figures(request: Request, _who: Reader, period: PeriodQ) -> dict[str, 
     return total | {"entries": [_out(e).model_dump(mode="json") for e in ledger]}
 
 
-@router.get("/export", summary="The funding summary and ledger of a period as XLSX")
+@router.get(
+    "/export",
+    summary="The funding summary and ledger of a period as XLSX",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
 async def export(request: Request, _who: Reader, period: PeriodQ) -> Response:
     async with runtime_of(request).sessions() as session:
         sheets = funding.sheets(await funding.summary(session, period), await funding.entries(session, period))

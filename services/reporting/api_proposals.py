@@ -104,6 +104,8 @@ async def list_proposals(request: Request, _who: Reader, quarter: Quarter) -> li
 @router.get(
     "/compilation",
     summary="The quarter's compilation of members' opinions and proposals to the Standing Committee (DOCX)",
+    response_class=Response,
+    responses={200: {"content": {DOCX: {}}}},
 )
 async def compilation_docx(
     request: Request,

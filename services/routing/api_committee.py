@@ -14,6 +14,8 @@ from services.routing import store
 from services.routing.api import CaseOut, Strict, _case_view, auth
 from services.routing.committee import record_decision
 from services.routing.domain import COMMITTEE_SEES
+from services.routing.freetext import case_cipher_of, proposal_context
+from shared.audit import record_read
 from shared.auth import Principal
 from shared.events.routing import DecisionOutcome
 from shared.service import runtime_of
@@ -33,7 +35,7 @@ class DecisionIn(Strict):
     text: Annotated[NfcStr, Field(min_length=1, max_length=8000)]
 
 
-OWN = ("opinions", "outcome", "decided_at")  # computed here, not the case's columns of the same name
+OWN = ("opinions", "outcome", "decided_at", "proposal")  # computed here, not the case's columns of the same name
 
 
 class InboxCase(BaseModel):
@@ -58,7 +60,7 @@ class InboxCase(BaseModel):
     response_model=list[InboxCase],
     summary="The Standing Committee's inbox: forwarded cases (undecided first, oldest first), then closed ones",
 )
-async def committee_inbox(request: Request, _principal: InboxReader) -> list[InboxCase]:
+async def committee_inbox(request: Request, principal: InboxReader) -> list[InboxCase]:
     c, d, o = store.cases.c, store.decisions.c, store.opinions.c
     opinions = select(func.count()).where(o.case_id == c.case_id).scalar_subquery()
     query = (
@@ -72,8 +74,25 @@ async def committee_inbox(request: Request, _principal: InboxReader) -> list[Inb
         .where(c.status.in_(COMMITTEE_SEES))
         .limit(500)
     )
-    async with runtime_of(request).sessions() as session:
+    runtime = runtime_of(request)
+    proposals: dict[uuid.UUID, str | None] = {}
+    async with runtime.sessions() as session, session.begin():
         rows = (await session.execute(query)).all()
+        for row in rows:  # the chair's proposal is encrypted under the case's key; each read is audited
+            if row.proposal is None:
+                continue
+            cipher = await case_cipher_of(session, runtime.settings, row.case_id)
+            proposals[row.case_id] = cipher.decrypt_optional(row.proposal, proposal_context(row.case_id))
+            await record_read(
+                session,
+                store.audit_log,
+                principal,
+                action="read_case",
+                subject_id=row.case_id,
+                fields=["proposal"],
+                at=runtime.clock.now(),
+                address=request.client.host if request.client else None,
+            )
 
     def order(row) -> tuple:
         waiting = row.status == "forwarded" and row.decision_outcome is None
@@ -83,6 +102,7 @@ async def committee_inbox(request: Request, _principal: InboxReader) -> list[Inb
     return [
         InboxCase(
             **{k: row._mapping[k] for k in InboxCase.model_fields if k in row._mapping and k not in OWN},
+            proposal=proposals.get(row.case_id),
             opinions=row.opinion_count,
             outcome=row.decision_outcome,
             decided_at=row.decision_at,
