@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 from devtools.waiting import eventually
 from services.notify import store
 from services.notify.main import create_app
+from shared.sealed import SEALED, Sealer, delivery_context
 from tests.notify.conftest import case_assigned, holds, member, notify_env, publish, settings_from
 from tests.support.asgi import running
 
@@ -35,11 +36,21 @@ async def test_a_delivery_inserted_by_another_replica_wakes_the_dispatcher_throu
         d = store.deliveries
         async with sessions() as session:
             model = (await session.execute(select(d).where(d.c.email == "mau@x.vn"))).one()._asdict()
+        sealer = Sealer.from_settings(app.state.runtime.settings)
+        secrets = sealer.open(
+            "notify", model["context"][SEALED], delivery_context(model["source_event_id"], model["recipient_key"])
+        )
         for i in range(2):  # written straight to the table, as another replica's consumer would: no in-process wake
+            source = uuid.uuid4()  # its sealed links are bound to the event and recipient, so sealed again for it
+            context = {
+                **model["context"],
+                SEALED: sealer.seal("notify", secrets, delivery_context(source, model["recipient_key"])),
+            }
             row = {
                 **model,
                 "id": uuid.uuid4(),
-                "source_event_id": uuid.uuid4(),
+                "source_event_id": source,
+                "context": context,
                 "email": f"r{i}@x.vn",
                 "status": "pending",
                 "attempts": 0,
