@@ -27,6 +27,7 @@ from devtools.system import RunningSystem, email_to
 from devtools.waiting import eventually
 from shared.events import Envelope
 from shared.events.intake import AccountLinkIssued
+from shared.sealed import account_link_context, development_sealer
 from shared.topology import Topology
 from tests.web.browser import PHONE, shot
 from tests.web.flows import PASSWORD, invite, links_in, set_password, sign_in, sign_out
@@ -72,7 +73,8 @@ async def test_an_admin_keeps_the_accounts_audit_log_and_reference_data(web_syst
     link = await _invitation_to(web_system, NEW_EMAIL)
     assert link.startswith(web + "/moi/")
     await set_password(newcomer, link)
-    await newcomer.wait_for_url("**/tai-khoan")
+    await newcomer.wait_for_url("**/ban-thuong-vu")  # the committee's home: its inbox
+    await newcomer.goto(f"{web}/tai-khoan")
     await expect(newcomer.locator("main")).to_contain_text(NEW_NAME)
 
     # The admin sees the last sign-in, and makes the newcomer chair: the old session ends.
@@ -173,10 +175,11 @@ async def test_an_operator_replays_a_dead_letter_and_reads_the_delivery_log(
     # A dead letter: an invitation email event that came with the wrong routing key, so notify refused it.
     account_id = uuid.uuid4()
     now = web_system.clock.now()
+    lost_link = f"{web}/moi/thu-phat-lai-{account_id.hex}"
     lost = AccountLinkIssued(
         account_id=account_id,
         kind="invitation",
-        link=f"{web}/moi/thu-phat-lai-{account_id.hex}",
+        sealed_link=development_sealer().seal("notify", lost_link, account_link_context(account_id)),
         email="phat.lai@club.example",
         display_name="Người Được Phát Lại",
         issued_at=now,
@@ -220,7 +223,7 @@ async def test_an_operator_replays_a_dead_letter_and_reads_the_delivery_log(
     await expect(operator.locator(".cards")).to_have_count(0)
     await shot(operator, "99-van-hanh-da-phat-lai")
     replayed = await _invitation_to(web_system, "phat.lai@club.example")
-    assert replayed == lost.link, "the replayed event was delivered: its email went out"
+    assert replayed == lost_link, "the replayed event was delivered: its email went out"
 
     # The delivery log: the invitation emails, to whom, on which channel, sent.
     await operator.get_by_role("link", name="Nhật ký gửi tin").first.click()

@@ -1,5 +1,5 @@
-"""The Standing Committee in a real browser against the five real services: the chair's forwarding is done
-through routing's API in the setup (members accept and give opinions, the chair compiles and forwards); the
+"""The Standing Committee in a real browser against the five real services: in the setup a member accepts and
+gives an opinion through routing's API, and the chair compiles and forwards in the browser (the chair's case page); the
 committee signs in through its invitation, finds the case in its inbox with the proposal and the opinions,
 records a decision (a missing choice is said beside it), the case page shows it and the chair is told (by
 Zalo, the demo chair's channel); a case never forwarded is refused to the committee. Then the committee
@@ -55,7 +55,7 @@ async def _call(client: httpx.AsyncClient, method: str, url: str, headers: dict[
     return response
 
 
-async def _forwarded_case(system: RunningSystem, client: httpx.AsyncClient) -> dict[str, Any]:
+async def _forwarded_case(system: RunningSystem, client: httpx.AsyncClient, browser: Browser) -> dict[str, Any]:
     """A case reported, accepted by one member who gives an opinion, compiled and forwarded by the chair."""
     routing = system.url("routing")
     created = await system.post_case(client)
@@ -74,11 +74,17 @@ async def _forwarded_case(system: RunningSystem, client: httpx.AsyncClient) -> d
     opinion = {"text": OPINION, "recommended_level": "support", "referrals": ["school"]}
     given = await _call(client, "POST", f"{routing}/v1/cases/{created['id']}/opinions", member, json=opinion)
     assert given.status_code == 201, given.text
-    chair = await _token(system, "chair")
-    forwarded = await _call(
-        client, "POST", f"{routing}/v1/cases/{created['id']}/forward", chair, json={"proposal": PROPOSAL}
-    )
-    assert forwarded.status_code == 200, forwarded.text
+    # The chair compiles and forwards it in the browser, from the chair's page of the case.
+    link = await invite(system, "chair", "Nguyễn Văn Chủ", "chu-nhiem-btv@doan.tayninh.example")
+    chair = await (await browser.new_context(viewport=PHONE, locale="vi-VN")).new_page()
+    await set_password(chair, link)
+    await chair.wait_for_url("**/chu-nhiem")
+    await chair.goto(f"{system.url('web')}/chu-nhiem/vu-viec/{created['id']}")
+    await chair.locator("#proposal").fill(PROPOSAL)
+    await chair.get_by_role("button", name="Chuyển Ban Thường vụ").click()
+    await chair.wait_for_url(f"**/chu-nhiem/vu-viec/{created['id']}/to-trinh?moi=1")
+    await expect(chair.locator("article.document")).to_contain_text(PROPOSAL)
+    await chair.context.close()
 
     async def with_the_committee() -> bool:  # intake learns the state from `case.status_changed`
         response = await client.get(f"{system.url('intake')}/v1/cases/{created['id']}", headers=system.committee)
@@ -129,7 +135,7 @@ async def test_the_committee_decides_a_forwarded_case_and_downloads_the_annual_r
 ):
     web = web_system.url("web")
     async with httpx.AsyncClient(timeout=15) as client:
-        case = await _forwarded_case(web_system, client)
+        case = await _forwarded_case(web_system, client, browser)
         other = await web_system.post_case(client, category="neglect", urgency="medium")
         for category, urgency in MORE_CASES[1:]:
             await web_system.post_case(client, category=category, urgency=urgency)
