@@ -16,7 +16,9 @@ from __future__ import annotations
 import base64
 import os
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Column, DateTime, MetaData, Table, Text, select
@@ -101,6 +103,19 @@ async def case_cipher(
         statement = insert(table).values(case_id=case_id, wrapped=wrapped, created_at=create_at)
         await session.execute(statement.on_conflict_do_nothing(index_elements=["case_id"]))
         row = (await session.execute(select(table).where(table.c.case_id == case_id))).first()
+    return _from_row(master, case_id, row)
+
+
+async def case_ciphers(
+    session: Db, table: Table, master: FieldCipher, case_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, CaseCipher]:
+    """The ciphers of several cases in one query (a list page), by case id; none is made."""
+    wanted = list(set(case_ids))
+    rows = {row.case_id: row for row in await session.execute(select(table).where(table.c.case_id.in_(wanted)))}
+    return {case_id: _from_row(master, case_id, rows.get(case_id)) for case_id in wanted}
+
+
+def _from_row(master: FieldCipher, case_id: uuid.UUID, row: Any) -> CaseCipher:
     if row is None:
         return CaseCipher(master, case_id, None, destroyed=False)
     if row.wrapped is None:

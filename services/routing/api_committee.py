@@ -14,7 +14,7 @@ from services.routing import store
 from services.routing.api import CaseOut, Strict, _case_view, auth
 from services.routing.committee import record_decision
 from services.routing.domain import COMMITTEE_SEES
-from services.routing.freetext import case_cipher_of, proposal_context
+from services.routing.freetext import case_ciphers_of, proposal_context
 from shared.audit import record_read
 from shared.auth import Principal
 from shared.events.routing import DecisionOutcome
@@ -78,10 +78,10 @@ async def committee_inbox(request: Request, principal: InboxReader) -> list[Inbo
     proposals: dict[uuid.UUID, str | None] = {}
     async with runtime.sessions() as session, session.begin():
         rows = (await session.execute(query)).all()
-        for row in rows:  # the chair's proposal is encrypted under the case's key; each read is audited
-            if row.proposal is None:
-                continue
-            cipher = await case_cipher_of(session, runtime.settings, row.case_id)
+        proposed = [row for row in rows if row.proposal is not None]
+        ciphers = await case_ciphers_of(session, runtime.settings, [row.case_id for row in proposed])
+        for row in proposed:  # the chair's proposal is encrypted under the case's key; each read is audited
+            cipher = ciphers[row.case_id]
             proposals[row.case_id] = cipher.decrypt_optional(row.proposal, proposal_context(row.case_id))
             await record_read(
                 session,

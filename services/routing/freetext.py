@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing import store
-from shared.case_keys import CASE_KEY_ID, PREFIX, CaseCipher, case_cipher, destroy
+from shared.case_keys import CASE_KEY_ID, PREFIX, CaseCipher, case_cipher, case_ciphers, destroy
 from shared.crypto import FieldCipher
 
 
@@ -52,6 +52,11 @@ async def case_cipher_of(
 ) -> CaseCipher:
     """The case's own cipher; `create_at` makes its key when it has none (writing)."""
     return await case_cipher(session, store.case_keys, cipher_of(settings), case_id, create_at=create_at)
+
+
+async def case_ciphers_of(session: AsyncSession, settings, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, CaseCipher]:  # type: ignore[no-untyped-def]
+    """The ciphers of several cases in one query (a list page)."""
+    return await case_ciphers(session, store.case_keys, cipher_of(settings), case_ids)
 
 
 async def erase_case(session: AsyncSession, case_id: uuid.UUID, at: datetime, why: str = "consent_withdrawn") -> None:
