@@ -66,13 +66,13 @@ async def _accounts_page(
 
 @router.get(ACCOUNTS)
 async def accounts_page(request: Request) -> Response:
-    session = await person(request, "admin")
+    session = await person(request)
     return await _accounts_page(request, session, sent=request.query_params.get("da-gui"))
 
 
 @router.post(ACCOUNTS + "/{account_id}/loi-moi")
 async def resend_invitation(request: Request, account_id: uuid.UUID) -> Response:
-    session = await person(request, "admin")
+    session = await person(request)
     answer = await api(request, session, "intake", "POST", f"/v1/accounts/{account_id}/invitation")
     if answer.status == 202:
         log.info("account %s re-sent the invitation of account %s", session.account.get("id"), account_id)
@@ -106,13 +106,13 @@ async def _new_form(request: Request, session, status: int, form: dict, errors: 
 
 @router.get(ACCOUNTS + "/moi")
 async def new_account(request: Request) -> Response:
-    session = await person(request, "admin")
+    session = await person(request)
     return await _new_form(request, session, 200, {}, {})
 
 
 @router.post(ACCOUNTS + "/moi")
 async def create_account(request: Request) -> Response:
-    session = await person(request, "admin")
+    session = await person(request)
     form = {k: str(v).strip() for k, v in (await request.form()).items() if k in NEW_INPUTS}
     errors: dict[str, str] = {}
     if not form.get("email"):
@@ -175,7 +175,7 @@ def _gone(request: Request) -> Response:
 
 @router.get(ACCOUNTS + "/{account_id}")
 async def edit_account(request: Request, account_id: uuid.UUID) -> Response:
-    session = await person(request, "admin")
+    session = await person(request)
     account = await _account(request, session, account_id)
     if account is None:
         return _gone(request)
@@ -185,7 +185,7 @@ async def edit_account(request: Request, account_id: uuid.UUID) -> Response:
 
 @router.post(ACCOUNTS + "/{account_id}")
 async def change_account(request: Request, account_id: uuid.UUID) -> Response:
-    session = await person(request, "admin")
+    session = await person(request)
     account = await _account(request, session, account_id)
     if account is None:
         return _gone(request)
@@ -213,7 +213,7 @@ async def change_account(request: Request, account_id: uuid.UUID) -> Response:
 
 
 async def _lock(request: Request, account_id: uuid.UUID, locked: bool) -> Response:
-    session = await person(request, "admin")
+    session = await person(request)
     if locked and str(account_id) == str(session.account.get("id")):
         return message_page(
             request,

@@ -35,7 +35,7 @@ def _refused(request: Request) -> Response:
 
 @router.get(AUDIT)
 async def audit_page(request: Request) -> Response:
-    session = await person(request, "admin")
+    session = await person(request)
     chosen, errors = AuditFilter.from_query(request.query_params)
     params = {**chosen.params(), "limit": AUDIT_PAGE + 1, "offset": (chosen.page - 1) * AUDIT_PAGE}
     answer = await api(request, session, "intake", "GET", "/v1/audit-log", params=params)
@@ -61,7 +61,7 @@ async def audit_page(request: Request) -> Response:
 
 @router.get(AUDIT + ".csv")
 async def audit_csv(request: Request) -> Response:
-    session = await person(request, "admin")
+    session = await person(request)
     chosen, errors = AuditFilter.from_query(request.query_params)
     if errors:
         return message_page(request, 422, "Bộ lọc không hợp lệ", next(iter(errors.values())), link=(AUDIT, "Quay lại"))

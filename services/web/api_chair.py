@@ -20,7 +20,6 @@ from services.web.sessions import Session
 
 log = logging.getLogger(__name__)
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-CHAIR = "chair"
 HOME = "/chu-nhiem"
 NO_CASE = "Không có vụ việc này."
 
@@ -34,7 +33,7 @@ def _id(value: str) -> str | None:
 
 @router.get(HOME)
 async def dashboard(request: Request) -> Response:
-    session = await person(request, CHAIR)
+    session = await person(request)
     answer = await api(request, session, "routing", "GET", "/v1/chair/dashboard")
     if not answer.ok:
         return message_page(request, 403, "Không có quyền truy cập", "Bạn không có quyền xem trang này.")
@@ -94,7 +93,7 @@ async def _case_page(request: Request, session: Session, case_id: str, status: i
 
 @router.get(HOME + "/vu-viec/{case_id}")
 async def case_page(request: Request, case_id: str) -> Response:
-    session = await person(request, CHAIR)
+    session = await person(request)
     if _id(case_id) is None:
         return message_page(request, 404, "Không tìm thấy", NO_CASE)
     return await _case_page(request, session, case_id)
@@ -112,7 +111,7 @@ async def _change(
     request: Request, case_id: str, path: str, body: dict, *, form: str, done: str, fallback: str
 ) -> Response:
     """POST to routing; on success back to the case page (with `done`), else the page again with the error."""
-    session = await person(request, CHAIR)
+    session = await person(request)
     if _id(case_id) is None:
         return message_page(request, 404, "Không tìm thấy", NO_CASE)
     answer = await api(request, session, "routing", "POST", f"/v1/cases/{case_id}/{path}", json=body)
@@ -138,7 +137,7 @@ async def change_members(request: Request, case_id: str) -> Response:
         add.append({"member_id": extra, "field": str(form.get("extra_field") or "") or None})
     remove = [str(v) for v in form.getlist("remove")]
     if not add and not remove:
-        session = await person(request, CHAIR)
+        session = await person(request)
         message = "Hãy chọn thành viên cần thêm hoặc cần rút khỏi vụ việc."
         return await _case_page(request, session, case_id, 422, errors={"members": message})
     return await _change(
@@ -162,7 +161,7 @@ async def forward(request: Request, case_id: str) -> Response:
     if level := str(form.get("recommended_level") or ""):
         body["recommended_level"] = level
     if not body["proposal"]:
-        session = await person(request, CHAIR)
+        session = await person(request)
         message = "Hãy viết đề xuất của Chủ nhiệm gửi Ban Thường vụ."
         return await _case_page(request, session, case_id, 422, errors={"proposal": message}, posted=body)
     return await _change(
@@ -180,7 +179,7 @@ async def forward(request: Request, case_id: str) -> Response:
 async def close(request: Request, case_id: str) -> Response:
     outcome = str((await request.form()).get("outcome") or "").strip()
     if not outcome:
-        session = await person(request, CHAIR)
+        session = await person(request)
         message = "Hãy ghi lý do, kết quả khi kết thúc vụ việc."
         return await _case_page(request, session, case_id, 422, errors={"outcome": message})
     return await _change(
@@ -198,7 +197,7 @@ async def close(request: Request, case_id: str) -> Response:
 async def reopen(request: Request, case_id: str) -> Response:
     reason = str((await request.form()).get("reason") or "").strip()
     if not reason:
-        session = await person(request, CHAIR)
+        session = await person(request)
         return await _case_page(request, session, case_id, 422, errors={"reason": "Hãy ghi lý do mở lại vụ việc."})
     return await _change(
         request,
@@ -215,7 +214,7 @@ async def reopen(request: Request, case_id: str) -> Response:
 async def forwarding_document(request: Request, case_id: str) -> Response:
     """The forwarding as a document (tờ trình) to print: the case's facts without the child's identity, every
     opinion, the chair's proposal, level and referrals."""
-    session = await person(request, CHAIR, "committee")
+    session = await person(request)
     if _id(case_id) is None:
         return message_page(request, 404, "Không tìm thấy", NO_CASE)
     case = await api(request, session, "intake", "GET", f"/v1/cases/{case_id}")

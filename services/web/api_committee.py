@@ -27,7 +27,7 @@ DECISION_INPUTS = ("outcome", "text")
 
 @router.get(INBOX)
 async def inbox(request: Request) -> Response:
-    session = await person(request, "committee", "chair")
+    session = await person(request)
     answer = await api(request, session, "routing", "GET", "/v1/committee/cases")
     if answer.status == 403:
         return message_page(request, 403, "Không có quyền truy cập", "Bạn không có quyền xem trang này.")
@@ -53,7 +53,7 @@ async def inbox(request: Request) -> Response:
 
 @router.post("/cases/{case_id}/quyet-dinh")
 async def decide(request: Request, case_id: str) -> Response:
-    session = await person(request, "committee")
+    session = await person(request)
     try:
         uuid.UUID(case_id)
     except ValueError:

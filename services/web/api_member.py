@@ -25,7 +25,7 @@ def _uuid(value: str) -> bool:
 
 @router.get("/phan-cong")
 async def my_assignments(request: Request) -> Response:
-    session = await person(request, "member")
+    session = await person(request)
     answer = await api(request, session, "routing", "GET", "/v1/assignments/mine")
     items = sorted(answer.body if answer.ok else [], key=domain.assignment_order)
     return render(
@@ -41,7 +41,7 @@ async def my_assignments(request: Request) -> Response:
 
 @router.post("/phan-cong/{assignment_id}/{action}")
 async def answer_assignment(request: Request, assignment_id: str, action: str) -> Response:
-    session = await person(request, "member")
+    session = await person(request)
     if not _uuid(assignment_id) or action not in ACTIONS:
         return message_page(request, 404, "Không tìm thấy", "Không có phân công này.")
     answer = await api(request, session, "routing", "POST", f"/v1/assignments/{assignment_id}/{ACTIONS[action]}")
@@ -82,7 +82,7 @@ async def _request_page(request: Request, session, request_id: str, status: int 
 
 @router.get("/counseling/{request_id}")
 async def counseling_request(request: Request, request_id: str) -> Response:
-    session = await person(request, "member", "chair")
+    session = await person(request)
     if not _uuid(request_id):
         return message_page(request, 404, "Không tìm thấy", "Không có yêu cầu tư vấn này.")
     return await _request_page(request, session, request_id)
@@ -90,7 +90,7 @@ async def counseling_request(request: Request, request_id: str) -> Response:
 
 @router.post("/counseling/{request_id}/tra-loi")
 async def counseling_answer(request: Request, request_id: str) -> Response:
-    session = await person(request, "member")
+    session = await person(request)
     if not _uuid(request_id):
         return message_page(request, 404, "Không tìm thấy", "Không có yêu cầu tư vấn này.")
     text = str((await request.form()).get("text", ""))

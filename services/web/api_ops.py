@@ -34,7 +34,7 @@ def _unknown(request: Request) -> Response:
 
 @router.get(DEAD)
 async def dead_letters(request: Request) -> Response:
-    session = await person(request, "operator")
+    session = await person(request)
     queues: list[dict[str, Any]] = []
     for service, name in domain.BROKER_SERVICES.items():
         entry: dict[str, Any] = {"service": service, "name": name, "count": None, "queue": ""}
@@ -52,7 +52,7 @@ async def dead_letters(request: Request) -> Response:
 
 @router.get(DEAD + "/{service}")
 async def dead_letter_queue(request: Request, service: str) -> Response:
-    session = await person(request, "operator")
+    session = await person(request)
     if service not in domain.BROKER_SERVICES:
         return _unknown(request)
     answer = await api(request, session, service, "GET", "/v1/dead-letters", params={"limit": SHOWN})
@@ -74,7 +74,7 @@ async def dead_letter_queue(request: Request, service: str) -> Response:
 
 
 async def _replay(request: Request, service: str, path: str) -> Response:
-    session = await person(request, "operator")
+    session = await person(request)
     if service not in domain.BROKER_SERVICES:
         return _unknown(request)
     answer = await api(request, session, service, "POST", path)
@@ -115,7 +115,7 @@ def _uuid(value: str | None) -> str | None:
 
 @router.get(DELIVERIES)
 async def deliveries(request: Request) -> Response:
-    session = await person(request, "operator")
+    session = await person(request)
     query = request.query_params
     status = query.get("trang-thai") if query.get("trang-thai") in domain.DELIVERY_STATUS else None
     case_id, member_id = _uuid(query.get("vu-viec")), _uuid(query.get("thanh-vien"))
@@ -145,7 +145,7 @@ async def deliveries(request: Request) -> Response:
 
 @router.post(DELIVERIES + "/{delivery_id}/gui-lai")
 async def retry(request: Request, delivery_id: uuid.UUID) -> Response:
-    session = await person(request, "operator")
+    session = await person(request)
     answer = await api(request, session, "notify", "POST", f"/v1/deliveries/{delivery_id}/retry")
     if answer.status == 403:
         return _refused(request)

@@ -31,7 +31,7 @@ async def _fresh(request: Request, what: str, session) -> list[dict[str, Any]]:
 
 @router.get(REFERENCE)
 async def reference_page(request: Request) -> Response:
-    session = await person(request, "admin")
+    session = await person(request)
     units = await _fresh(request, "units", session)
     current, former = domain.units_by_era(units)
     return render(
@@ -84,7 +84,7 @@ async def _unit_form(request: Request, session, code: str, status: int, form: di
 
 @router.get(REFERENCE + "/don-vi/{code}")
 async def unit_page(request: Request, code: str) -> Response:
-    session = await person(request, "admin")
+    session = await person(request)
     if not CODE.match(code):
         return _gone(request, "đơn vị")
     unit = next((u for u in await _fresh(request, "units", session) if u["code"] == code), None)
@@ -97,7 +97,7 @@ async def unit_page(request: Request, code: str) -> Response:
 
 @router.post(REFERENCE + "/don-vi/{code}")
 async def save_unit(request: Request, code: str) -> Response:
-    session = await person(request, "admin")
+    session = await person(request)
     if not CODE.match(code):
         return _gone(request, "đơn vị")
     posted = await request.form()
@@ -139,7 +139,7 @@ def _category_form(request: Request, code: str, status: int, form: dict, errors:
 
 @router.get(REFERENCE + "/loai-vu-viec/{code}")
 async def category_page(request: Request, code: str) -> Response:
-    session = await person(request, "admin")
+    session = await person(request)
     if not CODE.match(code):
         return _gone(request, "loại vụ việc")
     found = next((c for c in await _fresh(request, "categories", session) if c["code"] == code), None)
@@ -150,7 +150,7 @@ async def category_page(request: Request, code: str) -> Response:
 
 @router.post(REFERENCE + "/loai-vu-viec/{code}")
 async def save_category(request: Request, code: str) -> Response:
-    session = await person(request, "admin")
+    session = await person(request)
     if not CODE.match(code):
         return _gone(request, "loại vụ việc")
     posted = await request.form()

@@ -18,7 +18,6 @@ from services.web.sessions import Session
 
 log = logging.getLogger(__name__)
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-CHAIR = "chair"
 REGISTRY = "/chu-nhiem/thanh-vien"
 IMPORT = REGISTRY + "/nhap"
 MAX_CSV_BYTES = 500_000
@@ -35,7 +34,7 @@ async def _members(request: Request, session: Session) -> list[dict[str, Any]]:
 
 @router.get(REGISTRY)
 async def registry(request: Request) -> Response:
-    session = await person(request, CHAIR)
+    session = await person(request)
     members = await _members(request, session)
     loads = await api(request, session, "routing", "GET", "/v1/chair/members/loads")
     load = {str(item["member_id"]): item for item in (loads.body if loads.ok else [])}
@@ -63,7 +62,7 @@ async def registry(request: Request) -> Response:
 
 @router.get(IMPORT)
 async def import_form(request: Request) -> Response:
-    await person(request, CHAIR)
+    await person(request)
     return render(request, "registry_import.html", title=IMPORT_TITLE, preview=None, errors={})
 
 
@@ -85,7 +84,7 @@ async def _csv_text(form: Any) -> tuple[str | None, str | None]:
 
 
 async def _import(request: Request, apply: bool) -> Response:
-    session = await person(request, CHAIR)
+    session = await person(request)
     text, problem = await _csv_text(await request.form())
     if text is None:
         return render(request, "registry_import.html", 422, title=IMPORT_TITLE, preview=None, errors={"file": problem})
@@ -161,7 +160,7 @@ async def _edit_page(
 
 @router.get(REGISTRY + "/{member_id}")
 async def edit_member(request: Request, member_id: str) -> Response:
-    session = await person(request, CHAIR)
+    session = await person(request)
     member = await _member(request, session, member_id)
     if member is None:
         return message_page(request, 404, "Không tìm thấy", "Không có thành viên này.", link=(REGISTRY, "Về danh sách"))
@@ -170,7 +169,7 @@ async def edit_member(request: Request, member_id: str) -> Response:
 
 @router.post(REGISTRY + "/{member_id}")
 async def save_member(request: Request, member_id: str) -> Response:
-    session = await person(request, CHAIR)
+    session = await person(request)
     member = await _member(request, session, member_id)
     if member is None:
         return message_page(request, 404, "Không tìm thấy", "Không có thành viên này.", link=(REGISTRY, "Về danh sách"))

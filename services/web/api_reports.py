@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 from services.web import report_tables, reports
 from services.web.domain import VN
 from services.web.pages import PageRoute, api, message_page, names, now, person, render
-from services.web.reports import EXPORTS, READERS, BadPeriod
+from services.web.reports import EXPORTS, BadPeriod
 from services.web.sessions import Session
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def _today(request: Request) -> date:
 
 @router.get(BASE)
 async def reports_index(request: Request) -> Response:
-    await person(request, *READERS)
+    await person(request)
     today = _today(request)
     return render(
         request,
@@ -62,7 +62,7 @@ async def _get(request: Request, session: Session, path: str, period: str) -> An
 
 @router.get(BASE + "/{kind}")
 async def report_page(request: Request, kind: str) -> Response:
-    session = await person(request, *READERS)
+    session = await person(request)
     if kind not in KINDS:
         return message_page(request, 404, "Không tìm thấy trang", "Không có loại báo cáo này.")
     today = _today(request)
@@ -120,7 +120,7 @@ def _refused(request: Request, status: int) -> Response:
 @router.get(BASE + "/{kind}/tai-ve/{report}.{fmt}")
 async def download(request: Request, kind: str, report: str, fmt: str) -> Response:
     """A table as CSV or XLSX (`summary`: every table, XLSX), for the page's period."""
-    session = await person(request, *READERS)
+    session = await person(request)
     if kind not in KINDS or report not in EXPORTS or fmt not in ("csv", "xlsx") or (report, fmt) == ("summary", "csv"):
         return message_page(request, 404, "Không tìm thấy trang", "Không có tệp này.")
     try:
@@ -146,7 +146,7 @@ async def download(request: Request, kind: str, report: str, fmt: str) -> Respon
 @router.get(BASE + "/{kind}/van-ban.docx")
 async def document(request: Request, kind: str) -> Response:
     """The review as a Word document (annual, 3-year, 5-year), in the Youth Union's format."""
-    session = await person(request, *READERS)
+    session = await person(request)
     if kind not in KINDS:
         return message_page(request, 404, "Không tìm thấy trang", "Không có tệp này.")
     try:

@@ -7,13 +7,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from services.web import access
-
 ROMAN = ("I", "II", "III", "IV")
 MONTH = re.compile(r"^(20[2-9][0-9])-(0[1-9]|1[0-2])$")
 QUARTER = re.compile(r"^(20[2-9][0-9])-Q([1-4])$")
 YEAR = re.compile(r"^(20[2-9][0-9])$")
-READERS = access.READERS
 FIRST_YEAR = 2023
 
 STAGES = {  # from the report (the table's caption says so)
