@@ -43,7 +43,13 @@ def parse(argv: list[str]) -> Options:
         "--at", type=datetime.fromisoformat, default=None, metavar="INSTANT",
         help="run the e2e system as if at this instant, e.g. 2026-12-01T23:00+07:00 (default: a weekday morning)",
     )  # fmt: skip
+    parser.add_argument(
+        "--replicas", type=int, default=1, metavar="N",
+        help="e2e: run N instances of every service, cases posted round robin to the N intakes (sizing run)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.replicas < 1:
+        parser.error("--replicas must be at least 1")
     if args.at is not None and args.at.tzinfo is None:
         parser.error("--at needs a UTC offset, e.g. 2026-12-01T23:00+07:00")
     return Options(
@@ -55,6 +61,7 @@ def parse(argv: list[str]) -> Options:
         rates=tuple(args.rate),
         service_env=tuple(tuple(item.split("=", 1)) for item in args.env),  # type: ignore[misc]
         at=args.at,
+        replicas=args.replicas,
     )
 
 

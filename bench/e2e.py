@@ -94,7 +94,16 @@ def pct(values: list[float], q: float) -> float | None:
     return statistics.quantiles(values, n=100, method="inclusive")[round(q) - 1]
 
 
-async def _post_steadily(system: Any, client: KeepAliveClient, step: Step) -> None:
+def _processes(system: Any, replicas: list[Any]) -> dict[str, Any]:
+    """Every service process of the run by name: `intake`, … for the first group, `intake-2`, … for the
+    replicas started beside it (`--replicas`)."""
+    procs = dict(system.services.services)
+    for k, group in enumerate(replicas, start=2):
+        procs.update({f"{name}-{k}": proc for name, proc in group.services.items()})
+    return procs
+
+
+async def _post_steadily(system: Any, clients: list[KeepAliveClient], step: Step) -> None:
     from devtools.system import CATEGORY, REPORTER_UNIT
 
     loop = asyncio.get_running_loop()
@@ -111,6 +120,7 @@ async def _post_steadily(system: Any, client: KeepAliveClient, step: Step) -> No
             {**body, "summary": f"Trẻ bị đánh nhiều lần, báo tin số {i} (đo hiệu năng)."}, ensure_ascii=False
         ).encode()
         try:
+            client = clients[i % len(clients)]  # round robin over the intakes (one unless --replicas)
             status, answer = await client.post_json("/v1/cases", content, system.reporter)
         except HttpError as exc:
             step.refused += 1
@@ -142,9 +152,9 @@ async def _post_steadily(system: Any, client: KeepAliveClient, step: Step) -> No
     step.refused += len(pending)
 
 
-async def _sample_rss(system: Any, step: Step, stop: asyncio.Event) -> None:
+async def _sample_rss(procs: dict[str, Any], step: Step, stop: asyncio.Event) -> None:
     while not stop.is_set():
-        for name, proc in system.services.services.items():
+        for name, proc in procs.items():
             if proc.process is not None and proc.running:
                 with contextlib.suppress(OSError, RuntimeError):
                     step.rss_max[name] = max(step.rss_max.get(name, 0.0), rss_mib(proc.process.pid))
@@ -362,7 +372,7 @@ def cpu_per_case_figures(rate: int, cpu: dict[str, float], cases: int) -> list[F
     if not cases:
         return []
     per_case = {group: 1000 * seconds / cases for group, seconds in cpu.items()}
-    total = sum(per_case.get(group, 0.0) for group in SYSTEM_GROUPS)
+    total = sum(ms for group, ms in per_case.items() if group.split("-")[0] in SYSTEM_GROUPS)  # replicas: intake-2
     figs = [
         Figure("cpu", f"CPU per case at {rate}/s: system total", "ms", total, 25.0,
                "target (issue 17)", note=f"{cases} cases; services + PostgreSQL (this database) + RabbitMQ")
@@ -386,7 +396,7 @@ async def _members_take_everything_at_once(dsn: str) -> None:
         await conn.close()
 
 
-async def _profile_step(system: Any, client: KeepAliveClient, deliveries: Deliveries, measured: dict) -> dict:
+async def _profile_step(system: Any, clients: list[KeepAliveClient], deliveries: Deliveries, measured: dict) -> dict:
     """The same load again for PROFILE_SECONDS with py-spy attached to every service (after the measured
     steps, so the sampling does not slow them). Returns the profile of the service behind the slowest hop
     of the measured step, and where the others' profiles are."""
@@ -397,7 +407,7 @@ async def _profile_step(system: Any, client: KeepAliveClient, deliveries: Delive
         name: asyncio.create_task(profile.record(name, proc.process.pid, PROFILE_SECONDS, f"{step.rate}/s load"))
         for name, proc in system.services.services.items()
     }
-    await _post_steadily(system, client, step)
+    await _post_steadily(system, clients, step)
     profiles = {name: await task for name, task in recorders.items()}
     await _wait_delivered(system, deliveries, step, quiet=QUIET, cap=CAP)
     service = SERVICE_OF_HOP[slowest]
@@ -436,7 +446,7 @@ async def run(opts: Options) -> list[Figure]:
             "OUTBOX_POLL_INTERVAL": "0.5",
             **dict(opts.service_env),
         }
-        from devtools.processes import free_port
+        from devtools.processes import ServiceGroup, free_port
 
         bare = BareIntake(res.pg_dsn, free_port())
         await bare.start()
@@ -449,12 +459,18 @@ async def run(opts: Options) -> list[Figure]:
                 )
                 system.zalo.messages = TimedList()
                 await _members_take_everything_at_once(res.pg_dsn)
+                replicas = [ServiceGroup(system.env, LOG_DIR / f"e2e-replica-{k}") for k in range(2, opts.replicas + 1)]
+                for group in replicas:  # stopped before the system (the stack unwinds in reverse)
+                    stack.push_async_callback(asyncio.to_thread, group.stop)
+                    await group.start()
+                procs = _processes(system, replicas)
                 await asyncio.sleep(3)
-                idle = {n: rss_mib(p.process.pid) for n, p in system.services.services.items()}
+                idle = {n: rss_mib(p.process.pid) for n, p in procs.items()}
                 bare_idle = rss_mib(bare.process.pid)  # type: ignore[union-attr]
                 deliveries = Deliveries(system)
 
-                client = KeepAliveClient(system.url("intake"), connections=CONNECTIONS)
+                intakes = [system.url("intake")] + [group.url("intake") for group in replicas]
+                clients = [KeepAliveClient(url, connections=CONNECTIONS // len(intakes)) for url in intakes]
                 try:
                     schedule = [(rate, seconds, False) for rate in rates]
                     may_step = not opts.rates and not opts.quick
@@ -464,14 +480,12 @@ async def run(opts: Options) -> list[Figure]:
                     for index, (rate, step_seconds, stepping) in enumerate(schedule):  # stepping extends it
                         step = Step(rate, step_seconds)
                         stop = asyncio.Event()
-                        sampler = asyncio.create_task(_sample_rss(system, step, stop))
-                        meter = CpuMeter(
-                            {n: p.process.pid for n, p in system.services.services.items()}, database=res.database
-                        )
+                        sampler = asyncio.create_task(_sample_rss(procs, step, stop))
+                        meter = CpuMeter({n: p.process.pid for n, p in procs.items()}, database=res.database)
                         meter.start()
                         probe = BacklogProbe(res.pg_dsn, res.amqp_url, "bench")
                         probe.start()
-                        await _post_steadily(system, client, step)
+                        await _post_steadily(system, clients, step)
                         stop.set()
                         await sampler
                         waited = await _wait_delivered(system, deliveries, step, quiet=QUIET, cap=CAP)
@@ -541,9 +555,10 @@ async def run(opts: Options) -> list[Figure]:
                         )  # fmt: skip
                     footprint_step = next((d for d in details if d["rate"] == FOOTPRINT_RATE), None)
                     if footprint_step is not None:
-                        footprint_step.update(await _profile_step(system, client, deliveries, footprint_step))
+                        footprint_step.update(await _profile_step(system, clients, deliveries, footprint_step))
                 finally:
-                    await client.aclose()
+                    for client in clients:
+                        await client.aclose()
                 for name, mib in idle.items():
                     figures.insert(
                         0, Figure("footprint", f"RSS {name} idle", "MiB", mib, bare_idle, "bare FastAPI process, idle")

@@ -22,6 +22,7 @@ class Options:
     cases: int | None = None
     rates: tuple[int, ...] = ()  # e2e steps in cases/s (default 10, 50, 200)
     service_env: tuple[tuple[str, str], ...] = ()  # extra settings for the e2e services (--env KEY=VALUE)
+    replicas: int = 1  # e2e: instances of every service (the second and later ones beside the first)
     at: datetime | None = None  # the instant the e2e system lives at (default: the e2e tests' weekday morning)
 
     def seconds(self, full: float, quick: float) -> float:
