@@ -62,6 +62,9 @@ def _child_env(env: Mapping[str, str]) -> dict[str, str]:
     merged = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
     merged.update(env)
     merged.setdefault("PYTHONUNBUFFERED", "1")
+    # As in the image (Dockerfile): glibc's per-thread malloc arenas (up to 8 per core) hold freed memory that
+    # the main arena would reuse; two keep the RSS of a mostly single-threaded asyncio process down.
+    merged.setdefault("MALLOC_ARENA_MAX", "2")
     return merged
 
 

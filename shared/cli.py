@@ -12,7 +12,6 @@ import typer
 import uvicorn
 from fastapi import FastAPI
 
-from shared.migrations import alembic_config, upgrade
 from shared.settings import ServiceSettings, refuse_development_secrets
 
 
@@ -27,6 +26,8 @@ def service_cli(
     @cli.command()
     def migrate() -> None:
         """Apply this service's database migrations (idempotent; safe with replicas starting together)."""
+        from shared.migrations import upgrade  # alembic (and mako) only where migrations run: ~10 MiB of RSS
+
         upgrade(migrations, settings_factory().database_url)
         typer.echo(f"{name}: database schema is up to date")
 
@@ -40,6 +41,8 @@ def service_cli(
         settings = settings_factory()
         refuse_development_secrets(settings)  # before migrating (create_service_app checks it too)
         if migrate_first:
+            from shared.migrations import upgrade  # not imported by `serve --no-migrate` (production)
+
             upgrade(migrations, settings.database_url)
         uvicorn.run(
             app_factory(settings),
@@ -54,6 +57,8 @@ def service_cli(
     def revision(message: str, autogenerate: bool = True) -> None:
         """Create a migration from the difference between the models and the database (for developers)."""
         from alembic import command
+
+        from shared.migrations import alembic_config
 
         command.revision(
             alembic_config(migrations, settings_factory().database_url), message=message, autogenerate=autogenerate

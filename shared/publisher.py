@@ -8,7 +8,9 @@ what the broker took.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from datetime import datetime
 
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
@@ -32,6 +34,24 @@ def to_message(envelope: Envelope, body: bytes | None = None) -> aio_pika.Messag
         timestamp=envelope.occurred_at,
         app_id=envelope.producer,
         headers={"version": envelope.version},
+    )
+
+
+def message_from_json(body: str) -> tuple[str, aio_pika.Message]:
+    """(routing key, message) of an envelope stored as JSON, with `to_message`'s properties, read from the JSON
+    without validating the envelope again (the outbox only holds envelopes the model serialised)."""
+    envelope = json.loads(body)
+    return envelope["type"], aio_pika.Message(
+        body=body.encode(),
+        content_type="application/json",
+        content_encoding="utf-8",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=envelope["event_id"],
+        correlation_id=envelope["correlation_id"],
+        type=envelope["type"],
+        timestamp=datetime.fromisoformat(envelope["occurred_at"]),
+        app_id=envelope["producer"],
+        headers={"version": envelope["version"]},
     )
 
 
@@ -79,20 +99,24 @@ class EventPublisher:
         self._connection = self._channel = self._exchange = None
 
     async def publish_many(self, items: list[tuple[Envelope, bytes]]) -> list[bool]:
-        """Publish (envelope, body) pairs; True where the broker confirmed the message.
+        """Publish (envelope, body) pairs; True where the broker confirmed the message."""
+        return await self.publish_messages([(envelope.type, to_message(envelope, body)) for envelope, body in items])
+
+    async def publish_messages(self, items: list[tuple[str, aio_pika.Message]]) -> list[bool]:
+        """Publish (routing key, message) pairs, pipelined, in order; True where the broker confirmed the message.
 
         `mandatory` turns an unroutable event (no queue bound) into a failure instead of a silent drop.
         """
         if self._exchange is None:
             raise RuntimeError("publisher is not connected")
         exchange = self._exchange
-
-        async def one(envelope: Envelope, body: bytes) -> None:
-            await exchange.publish(to_message(envelope, body), routing_key=envelope.type, mandatory=True)
-
         # One timer for the whole batch rather than one per message: a confirm not back by then counts as
-        # not published (the row stays pending and is published again; consumers deduplicate).
-        tasks = [asyncio.ensure_future(one(*item)) for item in items]
+        # not published (the row stays pending and is published again; consumers deduplicate). The tasks
+        # write their frames in the order they were created (nothing before the write suspends while the
+        # connection is up), so a key's events go out in the batch's order.
+        tasks = [
+            asyncio.ensure_future(exchange.publish(message, routing_key=key, mandatory=True)) for key, message in items
+        ]
         if not tasks:
             return []
         _done, pending = await asyncio.wait(tasks, timeout=self._timeout)

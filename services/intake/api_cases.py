@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from services.intake import audit, domain, form01, store
+from services.intake import audit, domain, store
 from services.intake.authcache import CachingAuthenticator
 from services.intake.cases import child_context, record_case
 from services.intake.context import intake_context
@@ -315,6 +315,8 @@ async def get_form_01(case_id: uuid.UUID, request: Request, principal: ChildRead
             at=runtime.clock.now(),
             address=request.client.host if request.client else None,
         )
+    from services.intake import form01  # python-docx (~8 MiB of RSS) only once a form is asked for
+
     body = form01.render(
         form01.Form01(
             code=row.code,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import documents, exports, figures, plan, store, suppression, tables
+from services.reporting import exports, figures, plan, store, suppression, tables
 from services.reporting.domain import VN, Period, PeriodError, parse_period
 from shared.auth import Authenticator, Principal
 from shared.errors import FieldErrors, NotFound
@@ -206,6 +206,8 @@ async def review(
     year: Annotated[int | None, Query(ge=2023, le=2100)] = None,
     number: Annotated[str, Query(max_length=12, pattern=r"^[0-9 ]*$", description="Document number (Số)")] = "    ",
 ) -> Response:
+    from services.reporting import documents  # python-docx (~8 MiB of RSS) only once a document is asked for
+
     runtime = runtime_of(request)
     signing = documents.Signing.of(runtime.settings)
     try:

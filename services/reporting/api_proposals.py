@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
-from services.reporting import compilation, documents, store
+from services.reporting import store
 from services.reporting.api import DOCX, auth, today
 from services.reporting.domain import parse_period
 from shared.auth import Principal
@@ -113,6 +113,8 @@ async def compilation_docx(
     quarter: Quarter,
     number: Annotated[str, Query(max_length=12, pattern=r"^[0-9 ]*$", description="Document number (Số)")] = "    ",
 ) -> Response:
+    from services.reporting import compilation, documents  # python-docx only once a document is asked for
+
     period = parse_period(_quarter(quarter))
     runtime = runtime_of(request)
     async with runtime.sessions() as session:

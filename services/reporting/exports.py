@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import io
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from services.reporting.tables import Sheet
 from shared.spreadsheet import FORMULA_STARTS, csv_bytes, neutral
 
@@ -26,6 +23,10 @@ def to_csv(sheet: Sheet) -> bytes:
 
 
 def to_xlsx(sheets: list[Sheet]) -> bytes:
+    # openpyxl (~6 MiB of RSS) only once a spreadsheet is asked for, not in every reporting process.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     bold = Font(bold=True, name="Times New Roman")

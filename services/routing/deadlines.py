@@ -6,7 +6,9 @@
   Working days come from the `holidays` library's Vietnamese calendar: weekends and public holidays
   (Tết included) are skipped, days off swapped by the government are skipped, and the Saturdays
   worked in exchange (2024-05-04, 2025-04-26, 2026-08-22 ...) count as working days. The deadline
-  falls at the same local time of day on the last working day counted.
+  falls at the same local time of day on the last working day counted. For 2020–2040 the calendar is read
+  from `vn_calendar.py`, written from the library by `python -m scripts.vn_calendar` (importing the library
+  loads every country's calendar, ~16 MiB per process); other years ask the library itself.
 
 When a deadline passes, three timers fire one after another: a reminder to whoever holds it, then an
 escalation to the chair, then to the Standing Committee. The step between them is the deadline's own
@@ -17,19 +19,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
-import holidays
+from services.routing import vn_calendar
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 STAGES = ("reminder", "chair", "committee")
-_VN_HOLIDAYS = holidays.country_holidays("VN")
+
+
+@cache
+def _library_calendar() -> Any:
+    import holidays
+
+    return holidays.country_holidays("VN")
 
 
 def is_working_day(day: date) -> bool:
     """A Vietnamese working day: the library knows the weekend, the holidays, the swapped days off
     (`special_public_holidays`) and the make-up working Saturdays (`weekend_workdays`)."""
-    return _VN_HOLIDAYS.is_working_day(day)
+    if vn_calendar.FIRST_YEAR <= day.year <= vn_calendar.LAST_YEAR:
+        return (day.weekday() < 5) != (day in vn_calendar.EXCEPTIONS)
+    return bool(_library_calendar().is_working_day(day))
 
 
 def add_working_days(start: datetime, days: int) -> datetime:

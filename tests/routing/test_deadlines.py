@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from scripts.vn_calendar import exceptions
+from services.routing import vn_calendar
 from services.routing.deadlines import VN, add_working_days, is_working_day, ladder
 
 
@@ -91,3 +93,13 @@ def test_the_2024_make_up_saturday_counts():
     # Fri 3/5/2024 → Sat 4/5 (worked, in exchange for Mon 29/4).
     assert add_working_days(vn(2024, 5, 3, 8, 0), 1) == vn(2024, 5, 4, 8, 0)
     assert add_working_days(vn(2024, 4, 26, 8, 0), 1) == vn(2024, 5, 2, 8, 0)
+
+
+def test_the_stored_calendar_is_the_librarys_for_every_day_of_its_years():
+    # A library upgrade with new swapped days fails here: `python -m scripts.vn_calendar` writes the table again.
+    assert sorted(vn_calendar.EXCEPTIONS) == exceptions(vn_calendar.FIRST_YEAR, vn_calendar.LAST_YEAR)
+
+
+def test_a_year_beyond_the_stored_calendar_asks_the_library():
+    assert not is_working_day(date(2041, 1, 1))  # New Year's Day, a Tuesday
+    assert is_working_day(date(2041, 1, 2))

@@ -144,6 +144,34 @@ async def test_relay_wakes_on_notify_and_keeps_each_key_in_order_with_two_replic
         await p.close()
 
 
+async def test_a_key_waits_for_its_middle_row_held_by_another_replica(
+    toy, channel, database_url, amqp_vhost_url, broker_namespace
+):
+    """Rows 1, 2, 3 of one case; another replica holds row 2 (a row lock, as its claim takes). The relay
+    claims 1 and 3 and must publish 1 only: its key's first pending row being its own is not enough."""
+    engine, schema = toy
+    topology = Topology(broker_namespace)
+    publisher = EventPublisher(amqp_vhost_url, topology)
+    await publisher.connect()
+    outbox = Outbox(schema.outbox, "intake")
+    sessions = make_session_factory(engine)
+    case_id = uuid.uuid4()
+    codes = [f"TN-2026-{i:06d}" for i in range(1, 4)]
+    async with sessions() as session, session.begin():
+        for code in codes:
+            await outbox.add(session, case_reported(code, case_id), key=case_id)
+    relay = make_relay(engine, schema, database_url, publisher)
+    t = schema.outbox
+    async with engine.connect() as other_replica, other_replica.begin():
+        second = select(t.c.id).order_by(t.c.id).offset(1).limit(1).scalar_subquery()
+        await other_replica.execute(select(t.c.id).where(t.c.id == second).with_for_update())
+        assert await relay.drain() == 1
+    assert await relay.drain() == 2
+    messages = await drain_queue(channel, topology.queue("routing"))
+    assert [json.loads(m.body)["payload"]["code"] for m in messages] == codes
+    await publisher.close()
+
+
 @pytest.mark.parametrize("batch_size", [1, 20])
 async def test_consumer_applies_an_event_once_however_often_it_is_delivered(
     toy, channel, database_url, amqp_vhost_url, broker_namespace, batch_size
