@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
@@ -151,7 +152,9 @@ async def assign_batch(uow: UnitOfWork) -> int:
 
 async def _covering(session: Any, units: set[str], pool: Pool) -> dict[str, set[uuid.UUID]]:
     """For each unit, the members covering it (directly or through a former district it succeeded)."""
-    successors = {row.code: list(row.successors) for row in await session.execute(_SQL.successors)}
+    successors: dict[str, Sequence[str]] = {
+        row.code: list(row.successors) for row in await session.execute(_SQL.successors)
+    }
     result: dict[str, set[uuid.UUID]] = {unit: set() for unit in units}
     for row in pool.rows.values():
         for unit in units & covered_units(row.units, successors):
