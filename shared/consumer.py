@@ -137,6 +137,9 @@ class EventConsumer:
         self._before_handlers = before_handlers
         self._settings = settings
         self._signals = signals
+        # Built once, run as one multi-row INSERT for a batch (SQLAlchemy's "insertmanyvalues"); a `.values(list)`
+        # construct per transaction was built, cache-keyed and compiled for each batch size anew.
+        self._record = insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
         self._waiting: asyncio.Queue[RabbitMessage] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._busy = asyncio.Lock()
@@ -306,12 +309,7 @@ class EventConsumer:
         async with self._sessions() as session, session.begin():
             ids = list(dict.fromkeys(envelope.event_id for envelope, _, _ in work))
             types = {envelope.event_id: envelope.type for envelope, _, _ in work}
-            inserted = await session.execute(
-                insert(self._inbox)
-                .values([{"event_id": i, "type": types[i]} for i in ids])
-                .on_conflict_do_nothing()
-                .returning(self._inbox.c.event_id)
-            )
+            inserted = await session.execute(self._record, [{"event_id": i, "type": types[i]} for i in ids])
             fresh = set(inserted.scalars().all())
             if self._before_handlers is not None:
                 first: dict[Any, tuple[Envelope, Event]] = {}

@@ -31,29 +31,27 @@ async def record_new_case(fx: UnitOfWork, event: CaseReported, envelope: Envelop
     """Record the case, once however often `case.reported` arrives (False for a repeat). Its fields,
     experts and deadlines are settled by `assigner.assign_pending`, many cases per transaction: this
     handler is one INSERT, so the consumer keeps up with a burst of reports."""
-    inserted = (
-        await fx.session.execute(
-            pg_insert(store.cases)
-            .values(
-                case_id=event.case_id,
-                code=event.code,
-                unit=event.unit,
-                category=event.category,
-                urgency=event.urgency,
-                protection_level=event.protection_level,
-                status="reported",
-                reported_at=event.reported_at,
-                learned_at=event.learned_at or event.reported_at,
-                updated_at=fx.now,
-                assign_pending=True,
-                reported_event_id=envelope.event_id if envelope else None,
-                correlation_id=envelope.correlation_id if envelope else None,
-            )
-            .on_conflict_do_nothing()
-            .returning(store.cases.c.case_id)
-        )
-    ).first()
+    values = {
+        "case_id": event.case_id,
+        "code": event.code,
+        "unit": event.unit,
+        "category": event.category,
+        "urgency": event.urgency,
+        "protection_level": event.protection_level,
+        "status": "reported",
+        "reported_at": event.reported_at,
+        "learned_at": event.learned_at or event.reported_at,
+        "updated_at": fx.now,
+        "assign_pending": True,
+        "reported_event_id": envelope.event_id if envelope else None,
+        "correlation_id": envelope.correlation_id if envelope else None,
+    }
+    inserted = (await fx.session.execute(_RECORD_CASE, values)).first()
     return inserted is not None
+
+
+# Built once: the statement's columns come from the parameters (the same keys for every case).
+_RECORD_CASE = pg_insert(store.cases).on_conflict_do_nothing().returning(store.cases.c.case_id)
 
 
 def case_deadlines(settings: RoutingSettings, case: Any) -> list[Any]:
