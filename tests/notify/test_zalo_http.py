@@ -136,3 +136,20 @@ def test_a_proxy_for_the_zalo_origin_leaves_the_calls_to_httpx(monkeypatch):
     monkeypatch.setenv("NO_PROXY", "openapi.zalo.me")
     light = LightHttp.for_url("https://openapi.zalo.me/v3.0/oa/message/cs", 5)
     assert light is not None and (light.host, light.port, light.tls) == ("openapi.zalo.me", 443, True)
+
+
+def test_it_works_on_uvloop_as_the_services_run():
+    import uvloop
+
+    async def call() -> tuple[int, bytes]:
+        answer = _json(200, {"error": 0})
+        server = await asyncio.start_server(lambda r, w: RawServer(lambda h, b: answer).handle(r, w), "127.0.0.1", 0)
+        async with server:
+            client = LightHttp(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", 5)
+            first = await client.post_json("/m", {}, {})
+            assert first == await client.post_json("/m", {}, {})
+            await client.aclose()
+            return first
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        assert runner.run(call()) == (200, b'{"error": 0}')
