@@ -310,6 +310,17 @@ def _step_figures(system: Any, deliveries: Deliveries, step: Step, waited: Wait)
                note="after the step's last POST, until the last notification arrived" if waited.complete else lost_note)
     )  # fmt: skip
     figs.append(Figure("e2e", f"e2e {step.rate}/s cases lost", "cases", float(len(lost_cases)), note=lost_note))
+    # What the broker carries per case (each event is a publish and a delivery per consuming queue).
+    by_type: dict[str, int] = {}
+    for envelope in system.tap.envelopes:
+        if envelope.payload.get("case_id") in step.case_ids:
+            by_type[envelope.type] = by_type.get(envelope.type, 0) + 1
+    if by_type and n:
+        sent = by_type.get("notification.sent", 0) / n
+        figs.append(
+            Figure("e2e", f"e2e {step.rate}/s events about a case on the broker", "events/case",
+                   sum(by_type.values()) / n, note=f"of which notification.sent {sent:.2f}")
+        )  # fmt: skip
     figs.append(Figure("e2e", f"e2e {step.rate}/s notifications doubled", "msgs", float(doubled)))
     figs.append(
         Figure("e2e", f"e2e {step.rate}/s POSTs refused or not sent", "requests", float(step.refused + step.not_sent),

@@ -1,9 +1,12 @@
 """Micro-benchmark: reporting's CPU per case for the events one case brings it at 50/s (`case.reported`,
-`case.assigned`, `case.status_changed` and six `notification.sent`), through the real consumer transaction
-(`EventConsumer._transaction`: inbox, event store, handlers, counters) in batches of 50, in-process.
+`case.assigned`, `case.status_changed` and its six deliveries in one `notification.sent`), through the real
+consumer transaction (`EventConsumer._transaction`: inbox, event store, handlers, counters) in batches of 50,
+in-process. `--per-delivery` sends the six deliveries as six version-1 events instead (what notify emitted
+before one event per batch and cause), for the comparison.
 
 CPU is this process's (`time.process_time`), so it is robust to a busy machine; PostgreSQL's share is not in
-it. `python -m bench.micro_reporting [--cases 600] [--rounds 3]` prints the best round's ms per case.
+it, nor the AMQP path of each message (which the batched event saves five times per case). `python -m
+bench.micro_reporting [--cases 600] [--rounds 3] [--per-delivery]` prints the best round's ms per case.
 """
 
 from __future__ import annotations
@@ -23,17 +26,17 @@ from services.reporting.seed import seed_defaults
 from services.reporting.settings import ReportingSettings
 from shared.consumer import EventConsumer
 from shared.db import make_engine, make_session_factory
-from shared.events import Envelope
+from shared.events import Envelope, Event
 from shared.events.common import Recipient
 from shared.events.intake import CaseReported
-from shared.events.notify import NotificationSent
+from shared.events.notify import NotificationSent, NotificationSentV1, SentDelivery
 from shared.events.routing import AssignmentInfo, CaseAssigned, CaseStatusChanged
 
 BATCH = 50
 STATEMENTS: list[float] = []  # statements per case, each round
 
 
-def case_events(n: int) -> list[Envelope]:
+def case_events(n: int, per_delivery: bool = False) -> list[Envelope]:
     now = datetime(2026, 7, 15, 3, 0, tzinfo=UTC)
     out: list[Envelope] = []
     for i in range(n):
@@ -55,29 +58,31 @@ def case_events(n: int) -> list[Envelope]:
                               changed_at=assigned_at),
             producer="routing", caused_by=reported,
         )  # fmt: skip
-        sent = [
-            Envelope.wrap(
-                NotificationSent(
-                    notification_id=uuid.uuid4(),
-                    source_event_id=assigned.event_id,
-                    template="case_assigned",
-                    channel=channel,
-                    case_id=case_id,
-                    member_id=m.member_id,
-                    attempts=1,
-                    sent_at=assigned_at + timedelta(seconds=1),
-                ),
-                producer="notify",
-                caused_by=assigned,
+        deliveries = tuple(
+            SentDelivery(
+                notification_id=uuid.uuid4(),
+                template="case_assigned",
+                channel=channel,
+                member_id=m.member_id,
+                attempts=1,
+                sent_at=assigned_at + timedelta(seconds=1),
             )
             for m in members
             for channel in ("email", "zalo")
-        ]
-        out += [reported, assigned, changed, *sent]
+        )
+        sent: list[Event] = (
+            [
+                NotificationSentV1(**d.model_dump(), source_event_id=assigned.event_id, case_id=case_id)
+                for d in deliveries
+            ]
+            if per_delivery
+            else [NotificationSent(source_event_id=assigned.event_id, case_id=case_id, deliveries=deliveries)]
+        )
+        out += [reported, assigned, changed, *(Envelope.wrap(e, producer="notify", caused_by=assigned) for e in sent)]
     return out
 
 
-async def run(cases: int, rounds: int) -> list[float]:
+async def run(cases: int, rounds: int, per_delivery: bool = False) -> list[float]:
     settings = ReportingSettings()
     per_case: list[float] = []
     async with scratch("micro") as res:
@@ -105,7 +110,7 @@ async def run(cases: int, rounds: int) -> list[float]:
             )
             handlers = consumer._handlers
             for _ in range(rounds + 1):  # the first round warms the caches and is not counted
-                envelopes = case_events(cases)
+                envelopes = case_events(cases, per_delivery)
                 work = [(env, env.event(), handlers[(env.type, env.version)]) for env in envelopes]
                 started, before = time.process_time(), statements[0]
                 for i in range(0, len(work), BATCH):
@@ -121,10 +126,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--per-delivery", action="store_true", help="six version-1 notification.sent per case")
     args = parser.parse_args()
-    rounds = asyncio.run(run(args.cases, args.rounds))
+    rounds = asyncio.run(run(args.cases, args.rounds, args.per_delivery))
     each = ", ".join(f"{r:.2f}" for r in rounds)
-    print(f"reporting: {min(rounds):.2f} ms CPU per case (best of {len(rounds)}: {each}); ", end="")
+    shape = "6 notification.sent v1" if args.per_delivery else "1 notification.sent v2"
+    print(f"reporting ({shape} per case): {min(rounds):.2f} ms CPU per case (best of {len(rounds)}: {each}); ", end="")
     print(f"{STATEMENTS[-1]:.1f} statements per case")
 
 

@@ -2,8 +2,9 @@
 
 Outcomes are recorded in small batches (`NOTIFY_RECORD_BATCH` rows or `NOTIFY_RECORD_INTERVAL` seconds,
 whichever comes first), each batch in one transaction: a commit per delivery was most of the dispatcher's
-database work. Sent rows, the common case, take one UPDATE and one multi-row outbox INSERT per batch; the rare
-verdicts (retry, fallback, dead, deferral) keep their per-row statements in the same transaction.
+database work. Sent rows, the common case, take one UPDATE and one multi-row outbox INSERT per batch, with one
+`notification.sent` per cause (a case's six messages together) rather than per message; the rare verdicts
+(retry, fallback, dead, deferral) keep their per-row statements and events in the same transaction.
 
 Every update is guarded by (status = 'sending', attempts = the claimed attempt), so an outcome whose lease ran
 out (another replica took the row) changes nothing and emits nothing. If a batch fails, its outcomes are
@@ -38,7 +39,7 @@ from services.notify.domain import Verdict, after_quiet_hours, backoff, next_loc
 from services.notify.metrics import DEAD_LETTERED, NOTIFICATIONS
 from services.notify.settings import NotifySettings
 from shared.events import Event
-from shared.events.notify import NotificationFailed, NotificationSent
+from shared.events.notify import MOST_SENT_PER_EVENT, NotificationFailed, NotificationSent, SentDelivery
 from shared.outbox import Cause
 from shared.service import ServiceRuntime
 from shared.uow import UnitOfWork, unit_of_work
@@ -175,7 +176,7 @@ class Recorder:
         if len(ours) < len(items):
             log.warning("%d deliveries changed hands while being sent (their lease ran out)", len(items) - len(ours))
         if ours:
-            await uow.emit_many([self._event(o.row, NotificationSent, sent_at=now) for o in ours])
+            await uow.emit_many(sent_events(ours, now))
         for o in ours:
             NOTIFICATIONS.labels(o.row.channel, o.row.template, "sent").inc()
         return len(ours)
@@ -310,8 +311,43 @@ class Recorder:
             attempts=row.attempts,
             **fields,
         )
-        key = row.case_id or row.request_id or row.source_event_id
-        return event, key, Cause(row.source_event_id, row.correlation_id)
+        return event, _key(row), Cause(row.source_event_id, row.correlation_id)
+
+
+def sent_events(outcomes: list[Outcome], now: datetime) -> list[tuple[Event, Any, Cause]]:
+    """One `notification.sent` per cause among a batch's sent rows (a case's six messages answer one
+    `case.assigned`), at most `MOST_SENT_PER_EVENT` deliveries each: the same cause, correlation and key as
+    one event per delivery had, a sixth of the events."""
+    groups: dict[tuple[uuid.UUID, Any, Any], list[Row[Any]]] = {}
+    for o in outcomes:
+        row = o.row
+        groups.setdefault((row.source_event_id, row.correlation_id, _key(row)), []).append(row)
+    events: list[tuple[Event, Any, Cause]] = []
+    for (source_event_id, correlation_id, key), rows in groups.items():
+        for start in range(0, len(rows), MOST_SENT_PER_EVENT):
+            part = rows[start : start + MOST_SENT_PER_EVENT]
+            event = NotificationSent(
+                source_event_id=source_event_id,
+                case_id=part[0].case_id,
+                deliveries=tuple(
+                    SentDelivery(
+                        notification_id=row.id,
+                        template=row.template,
+                        channel=row.channel,
+                        member_id=row.member_id,
+                        attempts=row.attempts,
+                        sent_at=now,
+                    )
+                    for row in part
+                ),
+            )
+            events.append((event, key, Cause(source_event_id, correlation_id)))
+    return events
+
+
+def _key(row: Row[Any]) -> Any:
+    """The outbox key of a delivery's events: they follow the earlier events of its case or request."""
+    return row.case_id or row.request_id or row.source_event_id
 
 
 _COPIED = (

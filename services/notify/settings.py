@@ -62,7 +62,10 @@ class NotifySettings(SealingSettings):
     notify_concurrency: int = Field(default=16, ge=1, description="Deliveries sent at the same time per process.")
     notify_record_batch: int = Field(default=50, ge=1, description="Most outcomes recorded in one transaction.")
     notify_record_interval: float = Field(
-        default=0.05, gt=0, description="Longest wait (seconds) before an outcome is recorded with others."
+        default=0.2,
+        gt=0,
+        description="Longest wait (seconds) before an outcome is recorded with others (a case's messages then "
+        "mostly share one `notification.sent`).",
     )
     notify_send_lease_seconds: float = Field(
         default=120.0,

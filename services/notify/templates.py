@@ -64,6 +64,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        auto_reload=False,  # the templates ship with the code: no stat() of the file on every render
     )
     env.filters["vn_datetime"] = _vn_datetime
     env.filters["vn_date"] = _vn_date

@@ -7,10 +7,12 @@ waited on the lock finds a new token and uses it instead of burning the refresh 
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
@@ -20,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.notify import store
 from services.notify.metrics import ZALO_TOKEN_REFRESHES
 from services.notify.settings import NotifySettings
+from services.notify.zalo_http import LightHttp
 from shared.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,14 @@ class ZaloClient:
         self.http = http
         self.clock = clock
         self._cached: tuple[float, tuple[str, datetime | None] | None] | None = None
+        self._message_url = f"{settings.zalo_api_base.rstrip('/')}/v3.0/oa/message/cs"
+        self._message_path = urlsplit(self._message_url).path
+        # Messages go through the light client unless a proxy applies (see zalo_http.py); the refresh uses httpx.
+        self.light = LightHttp.for_url(self._message_url, settings.zalo_timeout)
+
+    async def aclose(self) -> None:
+        if self.light is not None:
+            await self.light.aclose()
 
     async def seed(self) -> None:
         """Store the pair from the environment the first time; afterwards the table is the truth."""
@@ -138,19 +149,21 @@ class ZaloClient:
         return outcome
 
     async def _post(self, token: str, user_id: str, text: str) -> ZaloOutcome:
+        payload = {"recipient": {"user_id": user_id}, "message": {"text": text}}
         try:
-            response = await self.http.post(
-                f"{self.settings.zalo_api_base.rstrip('/')}/v3.0/oa/message/cs",
-                json={"recipient": {"user_id": user_id}, "message": {"text": text}},
-                headers={"access_token": token},
-                timeout=self.settings.zalo_timeout,
-            )
-        except httpx.HTTPError as exc:
+            if self.light is not None:
+                status, content = await self.light.post_json(self._message_path, payload, {"access_token": token})
+            else:
+                response = await self.http.post(
+                    self._message_url, json=payload, headers={"access_token": token}, timeout=self.settings.zalo_timeout
+                )
+                status, content = response.status_code, response.content
+        except (httpx.HTTPError, OSError, TimeoutError, ValueError) as exc:
             return ZaloOutcome(None, f"{type(exc).__name__}: {exc}"[:300])
-        if response.status_code != 200:
-            return ZaloOutcome(None, f"HTTP {response.status_code}")
+        if status != 200:
+            return ZaloOutcome(None, f"HTTP {status}")
         try:
-            body = response.json()
+            body = json.loads(content)
             code = int(body.get("error", -1))
         except (ValueError, AttributeError, TypeError):
             return ZaloOutcome(None, "unreadable answer")

@@ -405,12 +405,14 @@ async def counseling_answered(session: AsyncSession, event: CounselingRequestAns
 
 
 async def notification_sent(session: AsyncSession, event: NotificationSent, envelope: Envelope) -> None:
-    await _bump(
-        session,
-        store.activity_counts,
-        dict(period=month_key(event.sent_at), metric="notification", key=f"{event.channel}:sent"),
-        "n",
-    )
+    # Each delivery counts once: the event is projected once (inbox, event store) and lists a delivery once.
+    for delivery in event.deliveries:
+        await _bump(
+            session,
+            store.activity_counts,
+            dict(period=month_key(delivery.sent_at), metric="notification", key=f"{delivery.channel}:sent"),
+            "n",
+        )
 
 
 async def notification_failed(session: AsyncSession, event: NotificationFailed, envelope: Envelope) -> None:

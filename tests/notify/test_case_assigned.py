@@ -55,8 +55,12 @@ async def test_each_assigned_member_gets_one_email_and_one_zalo_message_and_each
         assert "TN-2026-000123" in text and "Phường Tân Ninh" in text and "Cao" in text and "/decline" in text
         assert zalo.messages_to("z-hung")[0]["access_token"] == zalo.access_token
 
-        sent = await eventually(lambda: _events(sessions, 4))
-        assert {e.payload["channel"] for e in sent} == {"email", "zalo"}
+        sent = await eventually(lambda: _sent(sessions, 4))
+        assert sorted(str(d["notification_id"]) for _, d in sent) == sorted(str(r.id) for r in rows), "each once"
+        assert {d["channel"] for _, d in sent} == {"email", "zalo"}
+        for env, _ in sent:  # one event per batch of outcomes, naming the event the messages answer
+            assert (env.causation_id, env.correlation_id) == (envelope.event_id, envelope.correlation_id)
+            assert (env.version, env.payload["case_id"]) == (2, str(event.case_id))
 
         chair = await grant(sessions, store.credentials, "chair")
         by_case = (await client.get(f"/v1/deliveries/by-case/{event.case_id}", headers=chair)).json()
@@ -73,9 +77,11 @@ async def test_each_assigned_member_gets_one_email_and_one_zalo_message_and_each
         assert sample(metrics, "caunoi_notifications_total", channel="zalo", **sent) >= 2
 
 
-async def _events(sessions, count):
+async def _sent(sessions, count):
+    """Every (envelope, delivery) of the `notification.sent` events in the outbox, once `count` are there."""
     events = await outbox_events(sessions, "notification.sent")
-    return events if len(events) == count else None
+    sent = [(e, d) for e in events for d in e.payload["deliveries"]]
+    return sent if len(sent) == count else None
 
 
 async def test_a_redelivered_case_assigned_event_sends_nothing_twice(base_env, smtp, zalo):

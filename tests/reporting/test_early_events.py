@@ -16,7 +16,7 @@ from services.reporting.settings import ReportingSettings
 from shared.events import Envelope
 from shared.events.common import Recipient
 from shared.events.intake import CaseReported
-from shared.events.notify import NotificationSent
+from shared.events.notify import NotificationSent, SentDelivery
 from shared.events.routing import AssignmentInfo, CaseAssigned
 from tests.reporting.test_monthly_counts import publish
 from tests.support.asgi import running
@@ -40,13 +40,17 @@ def _case(code: str) -> tuple[Envelope, Envelope, Envelope]:
         assigned_at=REPORTED_AT + timedelta(minutes=5),
     )
     sent = NotificationSent(
-        notification_id=uuid.uuid4(),
         source_event_id=uuid.uuid4(),
-        template="case_assigned",
-        channel="email",
         case_id=case_id,
-        attempts=1,
-        sent_at=REPORTED_AT + timedelta(minutes=6),
+        deliveries=(
+            SentDelivery(
+                notification_id=uuid.uuid4(),
+                template="case_assigned",
+                channel="email",
+                attempts=1,
+                sent_at=REPORTED_AT + timedelta(minutes=6),
+            ),
+        ),
     )
     wrap = Envelope.wrap
     return wrap(assigned, producer="routing"), wrap(sent, producer="notify"), wrap(reported, producer="intake")

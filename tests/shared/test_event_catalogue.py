@@ -167,3 +167,46 @@ def test_a_unit_upserted_before_the_zalo_contact_is_read_as_version_2():
     assert isinstance(upgraded, UnitUpserted) and upgraded.contact_zalo_user_id is None
     assert upgraded.contact_email == "doan@tayninh.example"
     assert wire_versions(UnitUpserted) == [("unit.upserted", 1), ("unit.upserted", 2)]
+
+
+def test_a_notification_sent_per_delivery_is_read_as_version_2_with_one_delivery():
+    from shared.events.base import wire_versions
+    from shared.events.notify import NotificationSent, NotificationSentV1
+
+    sent_at = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    old = NotificationSentV1(
+        notification_id=uuid.uuid4(),
+        source_event_id=uuid.uuid4(),
+        template="case_assigned",
+        channel="zalo",
+        case_id=uuid.uuid4(),
+        member_id=uuid.uuid4(),
+        attempts=2,
+        sent_at=sent_at,
+    )
+    upgraded = Envelope.wrap(old, producer="notify").event()
+    assert isinstance(upgraded, NotificationSent)
+    assert (upgraded.source_event_id, upgraded.case_id) == (old.source_event_id, old.case_id)
+    [delivery] = upgraded.deliveries
+    assert delivery.model_dump() == old.model_dump(exclude={"source_event_id", "case_id"})
+    assert wire_versions(NotificationSent) == [("notification.sent", 1), ("notification.sent", 2)]
+
+
+def test_a_notification_sent_lists_each_delivery_once_and_at_most_200():
+    from shared.events.notify import MOST_SENT_PER_EVENT, NotificationSent, SentDelivery
+
+    def delivery(notification_id: uuid.UUID) -> SentDelivery:
+        return SentDelivery(
+            notification_id=notification_id, template="case_assigned", channel="email", attempts=1,
+            sent_at=datetime(2026, 12, 1, tzinfo=UTC),
+        )  # fmt: skip
+
+    twice = delivery(uuid.uuid4())
+    with pytest.raises(ValidationError, match="listed twice"):
+        NotificationSent(source_event_id=uuid.uuid4(), deliveries=(twice, twice))
+    with pytest.raises(ValidationError):
+        NotificationSent(source_event_id=uuid.uuid4(), deliveries=())
+    most = tuple(delivery(uuid.uuid4()) for _ in range(MOST_SENT_PER_EVENT + 1))
+    with pytest.raises(ValidationError):
+        NotificationSent(source_event_id=uuid.uuid4(), deliveries=most)
+    assert len(NotificationSent(source_event_id=uuid.uuid4(), deliveries=most[:-1]).deliveries) == 200
