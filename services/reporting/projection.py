@@ -69,15 +69,46 @@ _ADDITIVE = {
     "case_tallies": ("cases",),
     "activity_counts": ("n",),
     "case_timings": ("cases", "seconds"),
+    "case_totals": ("cases",),
+    "stage_timings": ("cases", "seconds"),
 }
-_MAXIMUM = {"case_timings": ("max_seconds",)}
+_MAXIMUM = {"case_timings": ("max_seconds",), "stage_timings": ("max_seconds",)}
 
 
 def _buffer(session: AsyncSession) -> dict[tuple[str, tuple[tuple[str, Any], ...]], dict[str, Any]]:
     return session.info.setdefault(_BUFFER, {})
 
 
+def _totals(table: Table, keys: dict[str, Any]) -> list[tuple[Table, dict[str, Any]]]:
+    """The rows of `case_totals` and `stage_timings` a change of a counter row also changes (the month's and
+    the year's; see `store.case_totals`)."""
+    if table is store.case_counts:
+        marginals = [(d, "", keys[d]) for d in ("unit", "category", "urgency", "status")]
+    elif table is store.case_group_counts:
+        marginals = [("group", keys["unit"], keys["grp"])]
+    elif table is store.case_tallies:
+        marginals = [(keys["dimension"], "", keys["value"])]
+    elif table is store.case_timings:
+        return [
+            (store.stage_timings, dict(period=period, stage=keys["stage"], urgency=keys["urgency"]))
+            for period in (keys["period"], keys["period"][:4])
+        ]
+    else:
+        return []
+    return [
+        (store.case_totals, dict(period=period, dimension=dimension, unit=unit, value=value))
+        for period in (keys["period"], keys["period"][:4])
+        for dimension, unit, value in marginals
+    ]
+
+
 def _add(session: AsyncSession, table: Table, keys: dict[str, Any], values: dict[str, Any]) -> None:
+    _add_one(session, table, keys, values)
+    for total, total_keys in _totals(table, keys):
+        _add_one(session, total, total_keys, values)
+
+
+def _add_one(session: AsyncSession, table: Table, keys: dict[str, Any], values: dict[str, Any]) -> None:
     slot = _buffer(session).setdefault((table.name, tuple(keys.items())), {})
     for name, value in values.items():
         if name in _MAXIMUM.get(table.name, ()):
@@ -97,12 +128,16 @@ async def flush(session: AsyncSession) -> None:
             store.case_tallies,
             store.case_timings,
             store.activity_counts,
+            store.case_totals,
+            store.stage_timings,
         )
     }
     # One multi-row upsert per table (and shape of row), its rows in key order: the same lock order as one
     # statement per row, in a handful of statements per batch instead of one per counter row.
     groups: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
     for (name, key), values in sorted(pending.items(), key=lambda item: (item[0][0], [str(v) for _, v in item[0][1]])):
+        if name == "case_totals" and not values["cases"]:
+            continue  # a state change's -1 and +1 on the unit, category and urgency totals: nothing to write
         shape = (name, tuple(k for k, _ in key), tuple(sorted(values)))
         groups.setdefault(shape, []).append({**dict(key), **values})
     for (name, key_names, _), rows in groups.items():
