@@ -67,9 +67,31 @@ SELECT k.period, stage, urgency, sum(cases), sum(seconds), max(max_seconds) FROM
 LATERAL (VALUES (t.period), (left(t.period, 4))) AS k(period)
 GROUP BY k.period, stage, urgency
 """
+# The units' monthly reports in `case_totals`: the latest revision's sums by month and year, the first
+# revision's timeliness by month (as `projection.monthly_report` keeps them).
+_REPORT_TOTALS = """
+INSERT INTO reporting.case_totals (period, dimension, unit, value, cases)
+SELECT k.period, 'report', unit, name, sum(n) FROM (
+    SELECT period, unit, name, n FROM (
+        SELECT DISTINCT ON (unit, period) * FROM reporting.monthly_reports ORDER BY unit, period, revision DESC
+    ) AS latest, LATERAL (
+        SELECT 'reports' AS name, 1::bigint AS n
+        UNION ALL SELECT 'activities_held', activities_held
+        UNION ALL SELECT 'cases:' || key, value::bigint FROM jsonb_each_text(cases_by_category)
+        UNION ALL SELECT 'special:' || key, value::bigint FROM jsonb_each_text(special_circumstances_known)
+    ) AS sums
+) AS t, LATERAL (VALUES (t.period), (left(t.period, 4))) AS k(period)
+GROUP BY k.period, unit, name
+"""
+_REPORT_FIRST = """
+INSERT INTO reporting.case_totals (period, dimension, unit, value, cases)
+SELECT DISTINCT ON (unit, period) period, 'report_first', unit,
+       CASE WHEN on_time <> 0 THEN 'on_time' ELSE 'late' END, 1
+FROM reporting.monthly_reports ORDER BY unit, period, revision
+"""
 # Every statement `recount` runs after emptying the counters, in order (the totals last: they sum the others).
 COUNTERS = (_COUNTS, _GROUPS, _AGE_BANDS, _BELOW_FLOOR, _TIMINGS)
-TOTALS = (_TOTALS, _STAGE_TIMINGS)
+TOTALS = (_TOTALS, _STAGE_TIMINGS, _REPORT_TOTALS, _REPORT_FIRST)
 
 
 async def recount(session: AsyncSession) -> None:

@@ -304,46 +304,25 @@ class Reports:
     sums: dict[str, Row]
 
 
-# One statement: the first revision of each unit and month (timeliness), and per unit the sums of the latest
-# revisions, their JSON summed by PostgreSQL (`month` is NULL on the sums' rows, `name` on the first revisions').
-# The revisions are picked by sorting under the "C" collation: sorting a few thousand text keys under the
-# database's linguistic collation was most of the statement's time (anti-joins instead were planned as
-# thousands of index probes once the prepared statement's generic plan took over).
-_REPORTS = text("""
-WITH found AS (
-    SELECT unit COLLATE "C" AS unit, period COLLATE "C" AS period, revision, on_time, activities_held,
-           cases_by_category, special_circumstances_known
-    FROM reporting.monthly_reports WHERE period BETWEEN :first AND :last
-), latest AS (
-    SELECT DISTINCT ON (unit, period) * FROM found ORDER BY unit, period, revision DESC
-)
-(SELECT DISTINCT ON (unit, period) unit, period AS month, NULL AS name, on_time AS n FROM found
- ORDER BY unit, period, revision)
-UNION ALL
-SELECT unit, NULL, name, sum(n) FROM (
-    SELECT unit, 'reports' AS name, 1 AS n FROM latest
-    UNION ALL SELECT unit, 'activities_held', activities_held FROM latest
-    UNION ALL SELECT unit, 'cases:' || key, value::bigint FROM latest, jsonb_each_text(cases_by_category)
-    UNION ALL SELECT unit, 'special:' || key, value::bigint FROM latest, jsonb_each_text(special_circumstances_known)
-) AS s GROUP BY unit, name
-""")
-
-
-async def _reports(session: AsyncSession, period: Period) -> Reports:
-    """First and latest revision of each unit's report per month, with only what the figures use: timeliness
-    from the first revision, sums from the latest. PostgreSQL picks the revisions and sums the latest ones'
-    JSON, so a few hundred small rows come back besides one per unit and month."""
-    on_time: dict[tuple[str, str], bool] = {}
+async def _reports(session: AsyncSession, period: Period, *, found: Totals | None = None) -> Reports:
+    """Whether each unit-month's first revision was on time, and the sums of the latest revisions per unit:
+    both kept in `case_totals` by the projection (`report_first` by month, `report` by month and year), so a
+    period's reports are one unit-month row each (the grid needs them) and a few hundred sums."""
+    t = store.case_totals.c
+    query = select(t.period, t.unit, t.value).where(
+        t.period.in_([m.key for m in period.months()]), t.dimension == "report_first", t.cases > 0
+    )
+    on_time = {(unit, month): value == "on_time" for month, unit, value in (await session.execute(query)).tuples()}
+    if found is None:
+        found = await totals(session, period, ("report",))
     sums: dict[str, Row] = {}
-    result = await session.execute(_REPORTS, {"first": period.first_key, "last": period.last_key})
-    for unit, month, name, n in result.tuples():
-        if month is not None:
-            on_time[(unit, month)] = bool(n)
+    for (dimension, unit, name), n in found.items():
+        if dimension != "report" or not n:
             continue
         row = sums.setdefault(unit, dict(unit=unit, reports=0, activities_held=0, cases=0))
-        row[name] = int(n)
+        row[name] = n
         if name.startswith("cases:"):
-            row["cases"] += int(n)
+            row["cases"] += n
     return Reports(on_time, sums)
 
 
@@ -500,8 +479,8 @@ async def missing_reports(session: AsyncSession, month_key: str) -> list[str]:
 
 
 async def summary(session: AsyncSession, period: Period, *, rollup: bool = False) -> Row:
-    reports = await _reports(session, period)
     found = await totals(session, period)
+    reports = await _reports(session, period, found=found)
     return dict(
         period=period.label,
         label_vi=period.label_vi,

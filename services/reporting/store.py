@@ -208,7 +208,10 @@ case_timings = Table(
 # year ("2026") in the same table: a year or five years read a few hundred rows of a dozen whole years and
 # months instead of the month × unit × category × urgency × state rows of `case_counts` (240,000 for five
 # years at a million cases). `dimension` is one of the report's breakdowns: `unit`, `category`, `urgency`,
-# `status` (unit ''), the `case_tallies` dimensions (unit ''), and `group` (special circumstances, by unit).
+# `status` (unit ''), the `case_tallies` dimensions (unit ''), `group` (special circumstances, by unit), and
+# the units' monthly reports: `report` (the latest revisions' sums by unit, value `reports`, `activities_held`,
+# `cases:<category>`, `special:<group>`) and `report_first` (by month only: the first revision `on_time` or
+# `late`, 1 on the row that holds).
 # Kept by the projection with the counters it sums; read with `period = ANY(keys)` only (a month range
 # would also take year rows).
 case_totals = Table(

@@ -1,4 +1,5 @@
-"""case totals and stage timings by month and by year (the figures a report prints, summed over units)
+"""case totals and stage timings by month and by year (the figures a report prints, summed over units,
+and the units' monthly reports)
 
 Revision ID: 0011
 Revises: 0010
@@ -61,6 +62,32 @@ def upgrade() -> None:
         SELECT k.period, stage, urgency, sum(cases), sum(seconds), max(max_seconds) FROM reporting.case_timings AS t,
         LATERAL (VALUES (t.period), (left(t.period, 4))) AS k(period)
         GROUP BY k.period, stage, urgency
+        """
+    )
+
+    op.execute(
+        """
+        INSERT INTO reporting.case_totals (period, dimension, unit, value, cases)
+        SELECT k.period, 'report', unit, name, sum(n) FROM (
+            SELECT period, unit, name, n FROM (
+                SELECT DISTINCT ON (unit, period) * FROM reporting.monthly_reports
+                ORDER BY unit, period, revision DESC
+            ) AS latest, LATERAL (
+                SELECT 'reports' AS name, 1::bigint AS n
+                UNION ALL SELECT 'activities_held', activities_held
+                UNION ALL SELECT 'cases:' || key, value::bigint FROM jsonb_each_text(cases_by_category)
+                UNION ALL SELECT 'special:' || key, value::bigint FROM jsonb_each_text(special_circumstances_known)
+            ) AS sums
+        ) AS t, LATERAL (VALUES (t.period), (left(t.period, 4))) AS k(period)
+        GROUP BY k.period, unit, name
+        """
+    )
+    op.execute(
+        """
+        INSERT INTO reporting.case_totals (period, dimension, unit, value, cases)
+        SELECT DISTINCT ON (unit, period) period, 'report_first', unit,
+               CASE WHEN on_time <> 0 THEN 'on_time' ELSE 'late' END, 1
+        FROM reporting.monthly_reports ORDER BY unit, period, revision
         """
     )
 
