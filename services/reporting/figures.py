@@ -344,9 +344,13 @@ async def unit_reports(
 # --- completeness and timeliness (DHIS2 style) ---------------------------------------------------------------
 
 
-def _valid(unit: Row, first_day: Any, last_day: Any) -> bool:
-    return (unit["valid_from"] is None or unit["valid_from"] <= last_day) and (
-        unit["valid_to"] is None or unit["valid_to"] >= first_day
+def _months_valid(unit: Row) -> tuple[str, str]:
+    """The first and last month a unit existed in, as month keys ("0000-00" and "9999-99" when open): a unit
+    existed during a month when it began on or before the month's last day and ended on or after its first."""
+    start, end = unit["valid_from"], unit["valid_to"]
+    return (
+        f"{start.year:04d}-{start.month:02d}" if start is not None else "0000-00",
+        f"{end.year:04d}-{end.month:02d}" if end is not None else "9999-99",
     )
 
 
@@ -365,8 +369,8 @@ async def expected_units(
     """Per month of the period, the units that existed during it (expected to report)."""
     if units is None:
         units = await _units(session)
-    months = [(m.key, m.first_day, m.last_day) for m in period.months()]  # computed once, not once per unit
-    return {key: [u["code"] for u in units if _valid(u, first, last)] for key, first, last in months}
+    spans = [(u["code"], *_months_valid(u)) for u in units]  # compared as month keys: one string test each
+    return {m.key: [code for code, first, last in spans if first <= m.key <= last] for m in period.months()}
 
 
 async def completeness(
@@ -396,10 +400,11 @@ async def completeness(
             else:
                 row["received"] += 1
                 row["on_time" if on_time else "late"] += 1
+    expected_sets = {month: set(codes) for month, codes in expected_by_month.items()}  # membership tests below
     for unit, month in reports.on_time:
-        if unit not in expected_by_month.get(month, ()):
+        if unit not in expected_sets.get(month, ()):
             unexpected += 1
-    grid = _grid(expected_by_month, reports, names) if not rollup else []
+    grid = _grid(expected_sets, reports, names) if not rollup else []
     rows = sorted(per_unit.values(), key=lambda r: r["unit"])
     values = ("expected", "received", "on_time", "late", "missing")
     if rollup:
@@ -427,7 +432,7 @@ async def completeness(
     )
 
 
-def _grid(expected_by_month: dict[str, list[str]], reports: Reports, names: dict[str, str]) -> list[Row]:
+def _grid(expected_by_month: dict[str, set[str]], reports: Reports, names: dict[str, str]) -> list[Row]:
     """Each unit's months: `on_time`, `late`, `missing`, or None when the unit did not exist that month
     (the month × unit grid of the reports pages; units as they were at the time, never rolled up)."""
     units = sorted({code for codes in expected_by_month.values() for code in codes})
