@@ -309,10 +309,17 @@ async def _reports(session: AsyncSession, period: Period, *, found: Totals | Non
     both kept in `case_totals` by the projection (`report_first` by month, `report` by month and year), so a
     period's reports are one unit-month row each (the grid needs them) and a few hundred sums."""
     t = store.case_totals.c
-    query = select(t.period, t.unit, t.value).where(
-        t.period.in_([m.key for m in period.months()]), t.dimension == "report_first", t.cases > 0
+    # One row per unit with its months and states as arrays: thousands of unit-months come back as ~100 rows.
+    query = (
+        select(t.unit, func.array_agg(t.period), func.array_agg(t.value))
+        .where(t.period.in_([m.key for m in period.months()]), t.dimension == "report_first", t.cases > 0)
+        .group_by(t.unit)
     )
-    on_time = {(unit, month): value == "on_time" for month, unit, value in (await session.execute(query)).tuples()}
+    on_time = {
+        (unit, month): value == "on_time"
+        for unit, months, values in (await session.execute(query)).tuples()
+        for month, value in zip(months, values, strict=True)
+    }
     if found is None:
         found = await totals(session, period, ("report",))
     sums: dict[str, Row] = {}
@@ -436,19 +443,18 @@ def _grid(expected_by_month: dict[str, set[str]], reports: Reports, names: dict[
     """Each unit's months: `on_time`, `late`, `missing`, or None when the unit did not exist that month
     (the month × unit grid of the reports pages; units as they were at the time, never rolled up)."""
     units = sorted({code for codes in expected_by_month.values() for code in codes})
-    grid = []
-    for code in units:
-        months: dict[str, str | None] = {}
-        for month, codes in expected_by_month.items():
-            on_time = reports.on_time.get((code, month))
-            if code not in codes:
-                months[month] = None
-            elif on_time is None:
-                months[month] = "missing"
-            else:
-                months[month] = "on_time" if on_time else "late"
-        grid.append(dict(unit=code, unit_name=names.get(code, code), months=months))
-    return grid
+    state = {key: "on_time" if on_time else "late" for key, on_time in reports.on_time.items()}
+    return [
+        dict(
+            unit=code,
+            unit_name=names.get(code, code),
+            months={
+                month: state.get((code, month), "missing") if code in codes else None
+                for month, codes in expected_by_month.items()
+            },
+        )
+        for code in units
+    ]
 
 
 def _rates(row: Row) -> None:
