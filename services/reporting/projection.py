@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -304,7 +304,7 @@ def _report_sums(activities_held: int, cases: dict[str, int], special: dict[str,
     }
 
 
-def _count_report(session: AsyncSession, event: MonthlyReportSubmitted, others: list[Any]) -> None:
+def _count_report(session: AsyncSession, event: MonthlyReportSubmitted, others: Sequence[Any]) -> None:
     """The report's share of `case_totals`: timeliness from the first revision of the unit's month (dimension
     `report_first`, by month), sums from the latest (dimension `report`, by month and year; `reports` counts
     unit-months). A revision that arrives out of order only replaces the one it precedes or follows."""
