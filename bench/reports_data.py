@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg
 
 from devtools.infra import REPO
+from services.reporting import aggregates
 
 DATA = REPO / "data"
 FIRST_MONTH, LAST_MONTH = (2023, 1), (2027, 12)
@@ -89,21 +90,12 @@ FROM (
 """
 
 
+# The counters, summed from these facts by the same statements as `aggregates.recount` (what the projection
+# would have summed event by event).
 COUNTERS = [
-    "TRUNCATE reporting.case_counts, reporting.case_group_counts, reporting.case_timings",
-    """INSERT INTO reporting.case_counts (period, unit, category, urgency, status, cases)
-       SELECT period, unit, category, urgency, status, count(*) FROM reporting.cases
-       GROUP BY period, unit, category, urgency, status""",
-    """INSERT INTO reporting.case_group_counts (period, unit, grp, cases)
-       SELECT period, unit, grp, count(*) FROM reporting.cases, unnest(special_circumstances) AS grp
-       GROUP BY period, unit, grp""",
-    *(
-        f"""INSERT INTO reporting.case_timings (period, unit, urgency, stage, cases, seconds, max_seconds)
-            SELECT period, unit, urgency, '{stage}', count(*),
-                   sum(extract(epoch FROM {stage}_at - reported_at)), max(extract(epoch FROM {stage}_at - reported_at))
-            FROM reporting.cases WHERE {stage}_at IS NOT NULL GROUP BY period, unit, urgency"""
-        for stage in ("assigned", "accepted", "forwarded")
-    ),
+    "TRUNCATE reporting.case_counts, reporting.case_group_counts, reporting.case_timings, reporting.case_tallies,"
+    " reporting.case_totals, reporting.stage_timings",
+    *aggregates.COUNTERS,
 ]
 
 
@@ -150,6 +142,8 @@ async def load(dsn: str, n: int) -> dict[str, float]:
                      "cases_by_category", "special_circumstances_known", "activities_held"],
             records=monthly_report_rows(),
         )  # fmt: skip
+        for statement in aggregates.TOTALS:  # after the monthly reports, which they also sum
+            await conn.execute(statement)
         await conn.execute("ANALYZE")
         timings["aggregate_s"] = time.perf_counter() - t0
     finally:

@@ -48,12 +48,58 @@ SELECT period, unit, urgency, stage, count(*), sum(s), max(s) FROM (
 ) AS t GROUP BY period, unit, urgency, stage
 """
 
+# The month's and the year's totals (`store.case_totals`, `store.stage_timings`), summed from the counters.
+_TOTALS = """
+INSERT INTO reporting.case_totals (period, dimension, unit, value, cases)
+SELECT k.period, dimension, unit, value, sum(cases) FROM (
+    SELECT period, 'unit' AS dimension, '' AS unit, unit AS value, cases FROM reporting.case_counts
+    UNION ALL SELECT period, 'category', '', category, cases FROM reporting.case_counts
+    UNION ALL SELECT period, 'urgency', '', urgency, cases FROM reporting.case_counts
+    UNION ALL SELECT period, 'status', '', status, cases FROM reporting.case_counts
+    UNION ALL SELECT period, 'group', unit, grp, cases FROM reporting.case_group_counts
+    UNION ALL SELECT period, dimension, '', value, cases FROM reporting.case_tallies
+) AS t, LATERAL (VALUES (t.period), (left(t.period, 4))) AS k(period)
+GROUP BY k.period, dimension, unit, value
+"""
+_STAGE_TIMINGS = """
+INSERT INTO reporting.stage_timings (period, stage, urgency, cases, seconds, max_seconds)
+SELECT k.period, stage, urgency, sum(cases), sum(seconds), max(max_seconds) FROM reporting.case_timings AS t,
+LATERAL (VALUES (t.period), (left(t.period, 4))) AS k(period)
+GROUP BY k.period, stage, urgency
+"""
+# The units' monthly reports in `case_totals`: the latest revision's sums by month and year, the first
+# revision's timeliness by month (as `projection.monthly_report` keeps them).
+_REPORT_TOTALS = """
+INSERT INTO reporting.case_totals (period, dimension, unit, value, cases)
+SELECT k.period, 'report', unit, name, sum(n) FROM (
+    SELECT period, unit, name, n FROM (
+        SELECT DISTINCT ON (unit, period) * FROM reporting.monthly_reports ORDER BY unit, period, revision DESC
+    ) AS latest, LATERAL (
+        SELECT 'reports' AS name, 1::bigint AS n
+        UNION ALL SELECT 'activities_held', activities_held
+        UNION ALL SELECT 'cases:' || key, value::bigint FROM jsonb_each_text(cases_by_category)
+        UNION ALL SELECT 'special:' || key, value::bigint FROM jsonb_each_text(special_circumstances_known)
+    ) AS sums
+) AS t, LATERAL (VALUES (t.period), (left(t.period, 4))) AS k(period)
+GROUP BY k.period, unit, name
+"""
+_REPORT_FIRST = """
+INSERT INTO reporting.case_totals (period, dimension, unit, value, cases)
+SELECT DISTINCT ON (unit, period) period, 'report_first', unit,
+       CASE WHEN on_time <> 0 THEN 'on_time' ELSE 'late' END, 1
+FROM reporting.monthly_reports ORDER BY unit, period, revision
+"""
+# Every statement `recount` runs after emptying the counters, in order (the totals last: they sum the others).
+COUNTERS = (_COUNTS, _GROUPS, _AGE_BANDS, _BELOW_FLOOR, _TIMINGS)
+TOTALS = (_TOTALS, _STAGE_TIMINGS, _REPORT_TOTALS, _REPORT_FIRST)
+
 
 async def recount(session: AsyncSession) -> None:
     """Replace the case counters with counts of the `cases` table (inside the caller's transaction)."""
-    for table in (store.case_counts, store.case_group_counts, store.case_timings):
+    counters = (store.case_counts, store.case_group_counts, store.case_timings, store.case_totals, store.stage_timings)
+    for table in counters:
         await session.execute(delete(table))
     # Referral tallies come from referral events, not from `cases`: only the case tallies are recounted.
     await session.execute(delete(store.case_tallies).where(store.case_tallies.c.dimension.in_(_CASE_DIMENSIONS)))
-    for statement in (_COUNTS, _GROUPS, _AGE_BANDS, _BELOW_FLOOR, _TIMINGS):
+    for statement in (*COUNTERS, *TOTALS):
         await session.execute(text(statement))

@@ -108,6 +108,15 @@ class Period:
     def years(self) -> list[int]:
         return list(range(self.first.year, self.last.year + 1))
 
+    def keys(self) -> list[str]:
+        """The period as its whole years ("2026") and its other months ("2027-01"): the keys of the counters
+        kept both by month and by year, so that five years are read as five rows per figure."""
+        out: list[str] = []
+        for year in self.years():
+            months = [m.key for m in self.months() if m.year == year]
+            out.extend([str(year)] if len(months) == 12 else months)
+        return out
+
     @property
     def label_vi(self) -> str:
         """How a Vietnamese report names the period (tháng 7/2025, quý III/2025, năm 2025, 2023–2025)."""

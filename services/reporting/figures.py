@@ -1,10 +1,11 @@
 """The report queries: plain async functions of a session and a period, returning plain data.
 
-Case figures read the pre-aggregated counters (`case_counts`, `case_group_counts`, `case_timings`),
-whose primary keys start with the month, so a month, a year or five years is one index range scan
-over at most (months × units × categories × urgencies × states) rows, independent of the number of
-cases. Completeness reads the unit registry and the monthly reports (a few thousand rows for
-2023–2027) and is computed here.
+Case figures read the pre-aggregated counters, independent of the number of cases: a report's totals from
+`case_totals` and `stage_timings`, kept by month and by year and summed over units where the report does not
+show them (one query reads every total of a report: five years are a few thousand rows), the finest grain
+(`case_counts`: month × unit × category × urgency × state) only for the tables that show it and for
+roll-ups. Completeness reads the unit registry and the monthly reports (a few thousand rows for 2023–2027)
+and is computed here.
 
 Units are reported under the unit that existed at the time. `rollup=True` re-attributes figures of the
 units that ended on 2025-06-30 to their successors: each old unit's figure is split in equal shares
@@ -16,10 +17,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import func, literal, or_, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import council, store
@@ -118,81 +120,84 @@ def totals_by(rows: Iterable[Row], dimension: str, value: str = "cases") -> dict
     return dict(sorted(out.items()))
 
 
-def _sum_into(totals: dict[str, Any], key: str, n: Any) -> None:
-    totals[key] = totals.get(key, 0) + n
+# (dimension, unit, value) → cases of the period, from `case_totals`; dimension "period" holds the months' totals.
+Totals = dict[tuple[str, str, str], int]
+_CASE_DIMENSIONS = ("unit", "category", "urgency", "status")
 
 
-async def cases_summary(session: AsyncSession, period: Period, *, rollup: bool = False) -> Row:
+async def totals(session: AsyncSession, period: Period, dimensions: tuple[str, ...] | None = None) -> Totals:
+    """Every total of a report in one query over `case_totals` (whole years from the year rows, the other
+    months from the month rows), and each month's number of cases (dimension `period`, summed from the
+    months' `status` totals). Rows come back in PostgreSQL's order of (dimension, unit, value), which the
+    figures keep. `dimensions` limits the read to those (`period` included when asked for)."""
+    t = store.case_totals.c
+    by_value = select(t.dimension, t.unit, t.value, func.sum(t.cases).label("cases")).where(t.period.in_(period.keys()))
+    if dimensions is not None:
+        by_value = by_value.where(t.dimension.in_(dimensions))
+    query = by_value.group_by(t.dimension, t.unit, t.value)
+    if dimensions is None or "period" in dimensions:
+        by_month = (
+            select(literal("period").label("dimension"), literal("").label("unit"), t.period, func.sum(t.cases))
+            .where(t.period.in_([m.key for m in period.months()]), t.dimension == "status")
+            .group_by(t.period)
+        )
+        query = union_all(query, by_month)  # type: ignore[assignment]
+    result = await session.execute(query.order_by(text("dimension, unit, value")))
+    return {(dimension, unit, value): int(n) for dimension, unit, value, n in result.tuples()}
+
+
+async def cases_summary(
+    session: AsyncSession, period: Period, *, rollup: bool = False, found: Totals | None = None
+) -> Row:
     """Total and cases by month, unit, category, urgency and state.
 
-    Without roll-up, PostgreSQL sums the counters in one pass with two grouping sets, (month, unit) and
-    (category, urgency, state), and Python only adds up the few thousand rows that come back: five years
-    at a million cases is one scan of ~240,000 counter rows instead of turning each into a dict (one
-    grouping set per dimension kept five hash tables and was slower; a `UNION ALL` of two `GROUP BY`s
-    paid for starting parallel workers even for one month). With roll-up the equal shares are rounded
-    per fine row (see `roll_up`), so the totals are summed from the rolled-up fine rows, exactly as
-    before.
+    Without roll-up, from `case_totals` (`found` lets `summary` read them once for every figure): five years
+    at a million cases are a few hundred rows instead of the ~240,000 fine counter rows. With roll-up the
+    equal shares are rounded per fine row (see `roll_up`), so the totals are summed from the rolled-up fine
+    rows, exactly as before.
     """
     if rollup:
         rows = await case_counts(session, period, rollup=True)
         return {"total": sum(r["cases"] for r in rows), **{f"by_{d}": totals_by(rows, d) for d in DIMENSIONS}}
-    c = store.case_counts.c
-    query = (
-        select(func.grouping(c.period), c.period, c.unit, c.category, c.urgency, c.status, func.sum(c.cases))
-        .where(_in(period, c.period), c.cases > 0)
-        .group_by(func.grouping_sets(tuple_(c.period, c.unit), tuple_(c.category, c.urgency, c.status)))
-    )
-    totals: dict[str, dict[str, Any]] = {d: {} for d in DIMENSIONS}
-    total = 0
-    # grouping(period) is 1 on the rows of the (category, urgency, state) set, where the month is summed away.
-    for by_kind, month, unit, category, urgency, status, n in (await session.execute(query)).tuples():
-        n = int(n)
-        if by_kind:
-            _sum_into(totals["category"], category, n)
-            _sum_into(totals["urgency"], urgency, n)
-            _sum_into(totals["status"], status, n)
-        else:
-            total += n
-            _sum_into(totals["period"], month, n)
-            _sum_into(totals["unit"], unit, n)
-    return {"total": total, **{f"by_{d}": dict(sorted(totals[d].items())) for d in DIMENSIONS}}
+    if found is None:
+        found = await totals(session, period, ("period", *_CASE_DIMENSIONS))
+    by: dict[str, dict[str, Any]] = {d: {} for d in DIMENSIONS}
+    for (dimension, _unit, value), n in found.items():
+        if dimension in by and n > 0:  # a value whose cases all moved on (a state) is not shown, as before
+            by[dimension][value] = n
+    return {"total": sum(by["period"].values()), **{f"by_{d}": dict(sorted(by[d].items())) for d in DIMENSIONS}}
 
 
-async def special_groups(session: AsyncSession, period: Period, *, rollup: bool = False) -> list[Row]:
+async def special_groups(
+    session: AsyncSession, period: Period, *, rollup: bool = False, found: Totals | None = None
+) -> list[Row]:
     """Cases by special-circumstance group (Law on Children Art. 10) and unit; a case may be in several."""
-    g = store.case_group_counts.c
-    total = func.sum(g.cases)
-    result = await session.execute(
-        select(g.unit, g.grp, total.label("cases"))
-        .where(_in(period, g.period))
-        .group_by(g.unit, g.grp)
-        .order_by(g.unit, g.grp)
-    )
-    rows = [{"unit": u, "grp": grp, "cases": int(n)} for u, grp, n in result.tuples()]
+    if found is None:
+        found = await totals(session, period, ("group",))
+    rows = [{"unit": u, "grp": grp, "cases": n} for (dimension, u, grp), n in found.items() if dimension == "group"]
     return roll_up(rows, await successors(session), ("cases",)) if rollup else rows
 
 
-async def tallies(session: AsyncSession, period: Period, dimension: str) -> dict[str, int]:
+async def tallies(
+    session: AsyncSession, period: Period, dimension: str, *, found: Totals | None = None
+) -> dict[str, int]:
     """Cases of the period by one `case_tallies` dimension (`age_band`, `urgency_floor`, `decision`)."""
-    t = store.case_tallies.c
-    result = await session.execute(
-        select(t.value, func.sum(t.cases))
-        .where(_in(period, t.period), t.dimension == dimension)
-        .group_by(t.value)
-        .order_by(t.value)
-    )
-    return {value: int(n) for value, n in result.tuples()}
+    if found is None:
+        found = await totals(session, period, (dimension,))
+    return {value: n for (d, _unit, value), n in found.items() if d == dimension}
 
 
-async def age_bands(session: AsyncSession, period: Period) -> dict[str, int]:
+async def age_bands(session: AsyncSession, period: Period, *, found: Totals | None = None) -> dict[str, int]:
     """Cases by age band. Children are under 16 (0-5, 6-10, 11-15); 16-17 are minors, counted apart."""
-    return await tallies(session, period, "age_band")
+    return await tallies(session, period, "age_band", found=found)
 
 
-async def referrals(session: AsyncSession, period: Period) -> list[Row]:
+async def referrals(session: AsyncSession, period: Period, *, found: Totals | None = None) -> list[Row]:
     """Referrals made in the period by recipient, and how many of them were acknowledged."""
-    made = await tallies(session, period, "referral")
-    acknowledged = await tallies(session, period, "referral_ack")
+    if found is None:
+        found = await totals(session, period, ("referral", "referral_ack"))
+    made = await tallies(session, period, "referral", found=found)
+    acknowledged = await tallies(session, period, "referral_ack", found=found)
     return [{"to": to, "referrals": n, "acknowledged": acknowledged.get(to, 0)} for to, n in made.items()]
 
 
@@ -211,11 +216,11 @@ STAGES = ("assigned", "accepted", "forwarded")
 
 async def timings(session: AsyncSession, period: Period) -> list[Row]:
     """Time from report to first assignment, first acceptance and forwarding, for cases reported in the period,
-    by urgency (hours: mean and maximum)."""
-    t = store.case_timings.c
+    by urgency (hours: mean and maximum). From `stage_timings` (by month and by year, summed over units)."""
+    t = store.stage_timings.c
     result = await session.execute(
         select(t.stage, t.urgency, func.sum(t.cases), func.sum(t.seconds), func.max(t.max_seconds))
-        .where(_in(period, t.period))
+        .where(t.period.in_(period.keys()))
         .group_by(t.stage, t.urgency)
     )
     rows = []
@@ -290,29 +295,42 @@ async def activity(session: AsyncSession, period: Period) -> list[Row]:
 # --- the units' monthly reports ---------------------------------------------------------------------------
 
 
-Reports = dict[tuple[str, str], dict[str, Row]]
+@dataclass(frozen=True)
+class Reports:
+    """The units' monthly reports of a period: whether each unit-month's first revision was on time, and the
+    sums of the latest revisions per unit (`unit_reports`' rows, before roll-up)."""
+
+    on_time: dict[tuple[str, str], bool]
+    sums: dict[str, Row]
 
 
-async def _reports(session: AsyncSession, period: Period) -> Reports:
-    """First and latest revision of each unit's report per month, with only the fields the figures use:
-    timeliness from the first revision, sums from the latest. PostgreSQL picks the revisions (one row per
-    unit and month comes back, so only the latest revision's JSON is decoded)."""
-    m = store.monthly_reports.c
-    by_month = (m.unit, m.period)
-    first_on_time = func.first_value(m.on_time).over(partition_by=by_month, order_by=m.revision)
-    result = await session.execute(
-        select(m.unit, m.period, first_on_time, m.activities_held, m.cases_by_category, m.special_circumstances_known)
-        .distinct(m.unit, m.period)
-        .where(_in(period, m.period))
-        .order_by(m.unit, m.period, m.revision.desc())
+async def _reports(session: AsyncSession, period: Period, *, found: Totals | None = None) -> Reports:
+    """Whether each unit-month's first revision was on time, and the sums of the latest revisions per unit:
+    both kept in `case_totals` by the projection (`report_first` by month, `report` by month and year), so a
+    period's reports are one unit-month row each (the grid needs them) and a few hundred sums."""
+    t = store.case_totals.c
+    # One row per unit with its months and states as arrays: thousands of unit-months come back as ~100 rows.
+    query = (
+        select(t.unit, func.array_agg(t.period), func.array_agg(t.value))
+        .where(t.period.in_([m.key for m in period.months()]), t.dimension == "report_first", t.cases > 0)
+        .group_by(t.unit)
     )
-    return {
-        (unit, month): {
-            "first": {"on_time": on_time},
-            "latest": {"activities_held": held, "cases_by_category": cases, "special_circumstances_known": special},
-        }
-        for unit, month, on_time, held, cases, special in result.tuples()
+    on_time = {
+        (unit, month): value == "on_time"
+        for unit, months, values in (await session.execute(query)).tuples()
+        for month, value in zip(months, values, strict=True)
     }
+    if found is None:
+        found = await totals(session, period, ("report",))
+    sums: dict[str, Row] = {}
+    for (dimension, unit, name), n in found.items():
+        if dimension != "report" or not n:
+            continue
+        row = sums.setdefault(unit, dict(unit=unit, reports=0, activities_held=0, cases=0))
+        row[name] = n
+        if name.startswith("cases:"):
+            row["cases"] += n
+    return Reports(on_time, sums)
 
 
 async def unit_reports(
@@ -323,18 +341,7 @@ async def unit_reports(
     `reports` lets `summary` read the monthly reports once for this and `completeness`."""
     if reports is None:
         reports = await _reports(session, period)
-    sums: dict[str, Row] = {}
-    for (unit, _month), revisions in sorted(reports.items()):
-        latest = revisions["latest"]
-        row = sums.setdefault(unit, dict(unit=unit, reports=0, activities_held=0, cases=0))
-        row["reports"] += 1
-        row["activities_held"] += latest["activities_held"]
-        for category, n in latest["cases_by_category"].items():
-            row[f"cases:{category}"] = row.get(f"cases:{category}", 0) + n
-            row["cases"] += n
-        for grp, n in latest["special_circumstances_known"].items():
-            row[f"special:{grp}"] = row.get(f"special:{grp}", 0) + n
-    rows = list(sums.values())
+    rows = [reports.sums[unit] for unit in sorted(reports.sums)]
     if rollup:
         keys = tuple(sorted({k for r in rows for k in r if k != "unit"}))
         rows = roll_up([{k: r.get(k, 0) for k in ("unit", *keys)} for r in rows], await successors(session), keys)
@@ -344,23 +351,33 @@ async def unit_reports(
 # --- completeness and timeliness (DHIS2 style) ---------------------------------------------------------------
 
 
-def _valid(unit: Row, first_day: Any, last_day: Any) -> bool:
-    return (unit["valid_from"] is None or unit["valid_from"] <= last_day) and (
-        unit["valid_to"] is None or unit["valid_to"] >= first_day
+def _months_valid(unit: Row) -> tuple[str, str]:
+    """The first and last month a unit existed in, as month keys ("0000-00" and "9999-99" when open): a unit
+    existed during a month when it began on or before the month's last day and ended on or after its first."""
+    start, end = unit["valid_from"], unit["valid_to"]
+    return (
+        f"{start.year:04d}-{start.month:02d}" if start is not None else "0000-00",
+        f"{end.year:04d}-{end.month:02d}" if end is not None else "9999-99",
     )
 
 
-async def expected_units(session: AsyncSession, period: Period) -> dict[str, list[str]]:
-    """Per month of the period, the units that existed during it (expected to report)."""
+async def _units(session: AsyncSession) -> list[Row]:
     col = store.units.c
-    units = [
-        {"code": code, "valid_from": valid_from, "valid_to": valid_to}
-        for code, valid_from, valid_to in (
-            await session.execute(select(col.code, col.valid_from, col.valid_to).order_by(col.code))
-        ).tuples()
+    query = select(col.code, col.name_vi, col.valid_from, col.valid_to).order_by(col.code)
+    return [
+        {"code": code, "name_vi": name, "valid_from": valid_from, "valid_to": valid_to}
+        for code, name, valid_from, valid_to in (await session.execute(query)).tuples()
     ]
-    months = [(m.key, m.first_day, m.last_day) for m in period.months()]  # computed once, not once per unit
-    return {key: [u["code"] for u in units if _valid(u, first, last)] for key, first, last in months}
+
+
+async def expected_units(
+    session: AsyncSession, period: Period, *, units: list[Row] | None = None
+) -> dict[str, list[str]]:
+    """Per month of the period, the units that existed during it (expected to report)."""
+    if units is None:
+        units = await _units(session)
+    spans = [(u["code"], *_months_valid(u)) for u in units]  # compared as month keys: one string test each
+    return {m.key: [code for code, first, last in spans if first <= m.key <= last] for m in period.months()}
 
 
 async def completeness(
@@ -375,24 +392,26 @@ async def completeness(
     """
     if reports is None:
         reports = await _reports(session, period)
-    names = await unit_names(session)
+    units = await _units(session)  # one read of the registry for the names and the units expected
+    names = {u["code"]: u["name_vi"] for u in units}
     per_unit: dict[str, Row] = {}
     unexpected = 0
-    expected_by_month = await expected_units(session, period)
+    expected_by_month = await expected_units(session, period, units=units)
     for month, codes in expected_by_month.items():
         for code in codes:
             row = per_unit.setdefault(code, dict(unit=code, expected=0, received=0, on_time=0, late=0, missing=0))
             row["expected"] += 1
-            report = reports.get((code, month))
-            if report is None:
+            on_time = reports.on_time.get((code, month))
+            if on_time is None:
                 row["missing"] += 1
             else:
                 row["received"] += 1
-                row["on_time" if report["first"]["on_time"] else "late"] += 1
-    for unit, month in reports:
-        if unit not in expected_by_month.get(month, ()):
+                row["on_time" if on_time else "late"] += 1
+    expected_sets = {month: set(codes) for month, codes in expected_by_month.items()}  # membership tests below
+    for unit, month in reports.on_time:
+        if unit not in expected_sets.get(month, ()):
             unexpected += 1
-    grid = _grid(expected_by_month, reports, names) if not rollup else []
+    grid = _grid(expected_sets, reports, names) if not rollup else []
     rows = sorted(per_unit.values(), key=lambda r: r["unit"])
     values = ("expected", "received", "on_time", "late", "missing")
     if rollup:
@@ -407,7 +426,7 @@ async def completeness(
     missing_now = [
         dict(unit=u, unit_name=names.get(u, u))
         for u in expected_by_month[period.last_key]
-        if (u, period.last_key) not in reports
+        if (u, period.last_key) not in reports.on_time
     ]
     return dict(
         period=period.label,
@@ -420,23 +439,22 @@ async def completeness(
     )
 
 
-def _grid(expected_by_month: dict[str, list[str]], reports: Reports, names: dict[str, str]) -> list[Row]:
+def _grid(expected_by_month: dict[str, set[str]], reports: Reports, names: dict[str, str]) -> list[Row]:
     """Each unit's months: `on_time`, `late`, `missing`, or None when the unit did not exist that month
     (the month × unit grid of the reports pages; units as they were at the time, never rolled up)."""
     units = sorted({code for codes in expected_by_month.values() for code in codes})
-    grid = []
-    for code in units:
-        months: dict[str, str | None] = {}
-        for month, codes in expected_by_month.items():
-            report = reports.get((code, month))
-            if code not in codes:
-                months[month] = None
-            elif report is None:
-                months[month] = "missing"
-            else:
-                months[month] = "on_time" if report["first"]["on_time"] else "late"
-        grid.append(dict(unit=code, unit_name=names.get(code, code), months=months))
-    return grid
+    state = {key: "on_time" if on_time else "late" for key, on_time in reports.on_time.items()}
+    return [
+        dict(
+            unit=code,
+            unit_name=names.get(code, code),
+            months={
+                month: state.get((code, month), "missing") if code in codes else None
+                for month, codes in expected_by_month.items()
+            },
+        )
+        for code in units
+    ]
 
 
 def _rates(row: Row) -> None:
@@ -472,19 +490,20 @@ async def missing_reports(session: AsyncSession, month_key: str) -> list[str]:
 
 
 async def summary(session: AsyncSession, period: Period, *, rollup: bool = False) -> Row:
-    reports = await _reports(session, period)
+    found = await totals(session, period)
+    reports = await _reports(session, period, found=found)
     return dict(
         period=period.label,
         label_vi=period.label_vi,
         first_month=period.first_key,
         last_month=period.last_key,
-        cases=await cases_summary(session, period, rollup=rollup),
-        special_groups=await special_groups(session, period, rollup=rollup),
-        age_bands=await age_bands(session, period),
-        below_suggested_urgency=(await tallies(session, period, "urgency_floor")).get("below", 0),
-        decisions=await tallies(session, period, "decision"),
-        referrals=await referrals(session, period),
-        tasks=await tallies(session, period, "task"),
+        cases=await cases_summary(session, period, rollup=rollup, found=found),
+        special_groups=await special_groups(session, period, rollup=rollup, found=found),
+        age_bands=await age_bands(session, period, found=found),
+        below_suggested_urgency=(await tallies(session, period, "urgency_floor", found=found)).get("below", 0),
+        decisions=await tallies(session, period, "decision", found=found),
+        referrals=await referrals(session, period, found=found),
+        tasks=await tallies(session, period, "task", found=found),
         council=await council.counts(session, period),
         timings=await timings(session, period),
         breaches=await breaches(session, period),

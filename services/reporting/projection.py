@@ -11,12 +11,14 @@ about it are replayed (`_catch_up`), so the outcome does not depend on arrival o
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Table, TextClause, bindparam, delete, func, select, text, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -69,15 +71,46 @@ _ADDITIVE = {
     "case_tallies": ("cases",),
     "activity_counts": ("n",),
     "case_timings": ("cases", "seconds"),
+    "case_totals": ("cases",),
+    "stage_timings": ("cases", "seconds"),
 }
-_MAXIMUM = {"case_timings": ("max_seconds",)}
+_MAXIMUM = {"case_timings": ("max_seconds",), "stage_timings": ("max_seconds",)}
 
 
 def _buffer(session: AsyncSession) -> dict[tuple[str, tuple[tuple[str, Any], ...]], dict[str, Any]]:
     return session.info.setdefault(_BUFFER, {})
 
 
+def _totals(table: Table, keys: dict[str, Any]) -> list[tuple[Table, dict[str, Any]]]:
+    """The rows of `case_totals` and `stage_timings` a change of a counter row also changes (the month's and
+    the year's; see `store.case_totals`)."""
+    if table is store.case_counts:
+        marginals = [(d, "", keys[d]) for d in ("unit", "category", "urgency", "status")]
+    elif table is store.case_group_counts:
+        marginals = [("group", keys["unit"], keys["grp"])]
+    elif table is store.case_tallies:
+        marginals = [(keys["dimension"], "", keys["value"])]
+    elif table is store.case_timings:
+        return [
+            (store.stage_timings, dict(period=period, stage=keys["stage"], urgency=keys["urgency"]))
+            for period in (keys["period"], keys["period"][:4])
+        ]
+    else:
+        return []
+    return [
+        (store.case_totals, dict(period=period, dimension=dimension, unit=unit, value=value))
+        for period in (keys["period"], keys["period"][:4])
+        for dimension, unit, value in marginals
+    ]
+
+
 def _add(session: AsyncSession, table: Table, keys: dict[str, Any], values: dict[str, Any]) -> None:
+    _add_one(session, table, keys, values)
+    for total, total_keys in _totals(table, keys):
+        _add_one(session, total, total_keys, values)
+
+
+def _add_one(session: AsyncSession, table: Table, keys: dict[str, Any], values: dict[str, Any]) -> None:
     slot = _buffer(session).setdefault((table.name, tuple(keys.items())), {})
     for name, value in values.items():
         if name in _MAXIMUM.get(table.name, ()):
@@ -97,20 +130,41 @@ async def flush(session: AsyncSession) -> None:
             store.case_tallies,
             store.case_timings,
             store.activity_counts,
+            store.case_totals,
+            store.stage_timings,
         )
     }
     # One multi-row upsert per table (and shape of row), its rows in key order: the same lock order as one
     # statement per row, in a handful of statements per batch instead of one per counter row.
     groups: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
     for (name, key), values in sorted(pending.items(), key=lambda item: (item[0][0], [str(v) for _, v in item[0][1]])):
+        if name == "case_totals" and not values["cases"]:
+            continue  # a state change's -1 and +1 on the unit, category and urgency totals: nothing to write
         shape = (name, tuple(k for k, _ in key), tuple(sorted(values)))
         groups.setdefault(shape, []).append({**dict(key), **values})
-    for (name, key_names, _), rows in groups.items():
-        table = tables[name]
-        stmt = insert(table).values(rows)
-        updates = {c: table.c[c] + stmt.excluded[c] for c in _ADDITIVE[name]}
-        updates |= {c: _greatest(table.c[c], stmt.excluded[c]) for c in _MAXIMUM.get(name, ())}
-        await session.execute(stmt.on_conflict_do_update(index_elements=list(key_names), set_=updates))
+    for (name, key_names, value_names), rows in groups.items():
+        columns = (*key_names, *value_names)
+        statement = _upsert(tables[name], key_names, value_names)
+        await session.execute(statement, {c: [row[c] for row in rows] for c in columns})
+
+
+@functools.cache
+def _upsert(table: Table, key_names: tuple[str, ...], value_names: tuple[str, ...]) -> TextClause:
+    """One upsert of many counter rows, its rows passed as one array per column (`unnest` keeps their order).
+    Built once per table: a multi-row `VALUES` was compiled anew for every batch (its number of rows
+    changes), which cost more CPU than the rest of a batch's counters."""
+    columns = (*key_names, *value_names)
+    arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=postgresql.dialect())}[])" for c in columns)
+    updates = [f'"{c}" = t."{c}" + excluded."{c}"' for c in value_names if c in _ADDITIVE[table.name]]
+    updates += [f'"{c}" = greatest(t."{c}", excluded."{c}")' for c in value_names if c in _MAXIMUM.get(table.name, ())]
+    return text(
+        f"INSERT INTO {table.schema}.{table.name} AS t ({_quoted(columns)}) SELECT * FROM unnest({arrays})"
+        f" ON CONFLICT ({_quoted(key_names)}) DO UPDATE SET {', '.join(updates)}"
+    )
+
+
+def _quoted(names: tuple[str, ...]) -> str:
+    return ", ".join(f'"{name}"' for name in names)
 
 
 async def _bump(session: AsyncSession, table: Table, keys: dict[str, Any], column: str, by: int = 1) -> None:
@@ -210,22 +264,73 @@ async def counseling_received(session: AsyncSession, event: CounselingRequestRec
 
 
 async def monthly_report(session: AsyncSession, event: MonthlyReportSubmitted, envelope: Envelope) -> None:
-    await session.execute(
-        insert(store.monthly_reports)
-        .values(
-            unit=event.unit,
-            period=event.period,
-            revision=event.revision,
-            report_id=event.report_id,
-            submitted_at=event.submitted_at,
-            due_on=event.due_on,
-            on_time=int(event.on_time),
-            cases_by_category=dict(event.cases_by_category),
-            special_circumstances_known=dict(event.special_circumstances_known),
-            activities_held=event.activities_held,
+    m = store.monthly_reports.c
+    created = (
+        await session.execute(
+            insert(store.monthly_reports)
+            .values(
+                unit=event.unit,
+                period=event.period,
+                revision=event.revision,
+                report_id=event.report_id,
+                submitted_at=event.submitted_at,
+                due_on=event.due_on,
+                on_time=int(event.on_time),
+                cases_by_category=dict(event.cases_by_category),
+                special_circumstances_known=dict(event.special_circumstances_known),
+                activities_held=event.activities_held,
+            )
+            .on_conflict_do_nothing()
+            .returning(m.revision)
         )
-        .on_conflict_do_nothing()
-    )
+    ).first()
+    if created is None:
+        return
+    others = (
+        await session.execute(
+            select(m.revision, m.on_time, m.activities_held, m.cases_by_category, m.special_circumstances_known)
+            .where(m.unit == event.unit, m.period == event.period, m.revision != event.revision)
+            .order_by(m.revision)
+        )
+    ).all()
+    _count_report(session, event, others)
+
+
+def _report_sums(activities_held: int, cases: dict[str, int], special: dict[str, int]) -> dict[str, int]:
+    return {
+        "activities_held": activities_held,
+        **{f"cases:{k}": n for k, n in cases.items()},
+        **{f"special:{k}": n for k, n in special.items()},
+    }
+
+
+def _count_report(session: AsyncSession, event: MonthlyReportSubmitted, others: Sequence[Any]) -> None:
+    """The report's share of `case_totals`: timeliness from the first revision of the unit's month (dimension
+    `report_first`, by month), sums from the latest (dimension `report`, by month and year; `reports` counts
+    unit-months). A revision that arrives out of order only replaces the one it precedes or follows."""
+    unit, month = event.unit, event.period
+
+    def add(dimension: str, value: str, n: int, periods: tuple[str, ...]) -> None:
+        for period in periods:
+            keys = dict(period=period, dimension=dimension, unit=unit, value=value)
+            _add_one(session, store.case_totals, keys, {"cases": n})
+
+    both = (month, month[:4])
+    if not others or event.revision < others[0].revision:
+        if others:
+            add("report_first", "on_time" if others[0].on_time else "late", -1, (month,))
+        add("report_first", "on_time" if event.on_time else "late", 1, (month,))
+    if not others or event.revision > others[-1].revision:
+        if others:
+            old = others[-1]
+            sums = _report_sums(old.activities_held, old.cases_by_category, old.special_circumstances_known)
+            for name, n in sums.items():
+                add("report", name, -n, both)
+        else:
+            add("report", "reports", 1, both)
+        sums = _report_sums(event.activities_held, event.cases_by_category, event.special_circumstances_known)
+        for name, n in sums.items():
+            add("report", name, n, both)
 
 
 async def unit_upserted(session: AsyncSession, event: UnitUpserted, envelope: Envelope) -> None:
@@ -474,5 +579,5 @@ async def _catch_up(session: AsyncSession, subject_id: uuid.UUID, creator: Envel
     rows = await session.execute(
         select(e.envelope).where(e.subject_id == subject_id, e.type.in_(types), e.seq < creator_seq).order_by(e.seq)
     )
-    for (text,) in rows.all():
-        await apply(session, Envelope.model_validate_json(text))
+    for (body,) in rows.all():
+        await apply(session, Envelope.model_validate_json(body))

@@ -204,6 +204,38 @@ case_timings = Table(
     Column("max_seconds", Float, nullable=False),
 )
 
+# What a report prints, summed over units where the report does not show them, by month ("2026-07") and by
+# year ("2026") in the same table: a year or five years read a few hundred rows of a dozen whole years and
+# months instead of the month × unit × category × urgency × state rows of `case_counts` (240,000 for five
+# years at a million cases). `dimension` is one of the report's breakdowns: `unit`, `category`, `urgency`,
+# `status` (unit ''), the `case_tallies` dimensions (unit ''), `group` (special circumstances, by unit), and
+# the units' monthly reports: `report` (the latest revisions' sums by unit, value `reports`, `activities_held`,
+# `cases:<category>`, `special:<group>`) and `report_first` (by month only: the first revision `on_time` or
+# `late`, 1 on the row that holds).
+# Kept by the projection with the counters it sums; read with `period = ANY(keys)` only (a month range
+# would also take year rows).
+case_totals = Table(
+    "case_totals",
+    metadata,
+    Column("period", String(7), primary_key=True),
+    Column("dimension", String(20), primary_key=True),
+    Column("unit", String(100), primary_key=True),
+    Column("value", String(100), primary_key=True),
+    Column("cases", BigInteger, nullable=False),
+)
+
+# `case_timings` summed over units, by month and by year (as `case_totals`).
+stage_timings = Table(
+    "stage_timings",
+    metadata,
+    Column("period", String(7), primary_key=True),
+    Column("stage", String(16), primary_key=True),
+    Column("urgency", String(16), primary_key=True),
+    Column("cases", BigInteger, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("max_seconds", Float, nullable=False),
+)
+
 activity_counts = Table(
     "activity_counts",
     metadata,
@@ -349,4 +381,6 @@ DERIVED = (
     case_tallies,
     case_timings,
     activity_counts,
+    case_totals,
+    stage_timings,
 )
