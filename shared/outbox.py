@@ -96,6 +96,10 @@ def _row(envelope: Envelope, key: str | uuid.UUID | None) -> dict[str, object]:
     }
 
 
+_SLOT = "\u0000slot\u0000"  # NUL: no value of an event holds it (requests with NUL are refused before)
+_SLOT_JSON = json.dumps(_SLOT)
+
+
 class RowTemplate(NamedTuple):
     """An outbox row whose envelope holds one string the database makes in the same statement (a case's code
     from its sequence): the envelope is `before || to_json(<value>)::text || after` (see `Outbox.template`)."""
@@ -148,13 +152,12 @@ class Outbox:
         """The outbox row of `event` for a statement that also makes the value of its string field `slot`
         (one round trip instead of a write, a read back and another write). The statement inserts the row
         into `self.table` in the caller's transaction; this is the only other way an outbox row is made."""
-        marker = f"\u0000{uuid.uuid4()}"  # NUL: no real value holds it
         envelope = Envelope.wrap(
-            event.model_copy(update={slot: marker}), producer=self.producer, occurred_at=self.clock.now()
+            event.model_copy(update={slot: _SLOT}), producer=self.producer, occurred_at=self.clock.now()
         )
-        before, found, after = envelope.model_dump_json().partition(json.dumps(marker))
-        if not found or json.dumps(marker) in after:
-            raise ValueError(f"{event.TYPE}: field {slot!r} is not a string of the payload")
+        before, found, after = envelope.model_dump_json().partition(_SLOT_JSON)
+        if not found or _SLOT_JSON in after:
+            raise ValueError(f"{event.TYPE}: field {slot!r} is not a string of the payload, or another holds NUL")
         return RowTemplate(envelope.event_id, envelope.type, str(key) if key is not None else None, before, after)
 
     async def add_many(
