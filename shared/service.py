@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import hmac
 import json
 import logging
@@ -220,10 +219,6 @@ def create_service_app(
             runtime.tasks.append(asyncio.create_task(worker(runtime), name=f"{spec.name}-{worker.__name__}"))
         watch_pool(spec.name, engine)
         runtime.tasks.append(asyncio.create_task(_database_gauges(engine), name=f"{spec.name}-database-gauges"))
-        # What exists now (modules, routes, models, table metadata: ~150,000 objects) lives as long as the
-        # process; moved out of the collector's generations, a full collection no longer walks it, which took
-        # 60-70 ms of a stalled event loop (every request in flight waited: intake's p99).
-        gc.freeze()
         log.info("%s started", spec.name)
         try:
             yield
