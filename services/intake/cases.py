@@ -197,7 +197,9 @@ async def _suggested_urgency(session: Db, snapshot: Snapshot, category: str) -> 
     return (await session.execute(select(c.suggested_urgency).where(c.code == category))).scalar_one_or_none()
 
 
-async def _floor_errors(session: Db, snapshot: Snapshot, body: CaseIn) -> tuple[str | None, list[tuple[str, ...]]]:
+async def _floor_errors(
+    session: Db, snapshot: Snapshot, body: CaseIn
+) -> tuple[str | None, list[tuple[str, str, str, str]]]:
     """The category's urgency floor when the case is filed below it, and the error if no reason is given."""
     floor = domain.urgency_floor(await _suggested_urgency(session, snapshot, body.category))
     if not domain.below_floor(body.urgency, floor):
