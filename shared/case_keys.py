@@ -57,24 +57,24 @@ class CaseCipher:
     def __init__(self, master: FieldCipher, case_id: uuid.UUID, key: bytes | None, destroyed: bool) -> None:
         self.master = master
         self.case_id = case_id
-        self._key = key
+        self._aead = AESGCM(key) if key is not None else None  # built once for the case's several values
         self.destroyed = destroyed
 
     def encrypt(self, plaintext: str, context: str) -> str:
-        if self._key is None:
+        if self._aead is None:
             raise Shredded(f"case {self.case_id}: its key was destroyed")
         nonce = os.urandom(12)
-        sealed = AESGCM(self._key).encrypt(nonce, pad(plaintext.encode()), context.encode())
+        sealed = self._aead.encrypt(nonce, pad(plaintext.encode()), context.encode())
         return f"{PREFIX}:{CASE_KEY_ID}:{base64.b64encode(nonce + sealed).decode()}"
 
     def decrypt(self, stored: str, context: str) -> str:
         prefix, key_id, encoded = stored.split(":", 2)
         if key_id != CASE_KEY_ID:
             return self.master.decrypt(stored, context)
-        if self._key is None or prefix != PREFIX:
+        if self._aead is None or prefix != PREFIX:
             raise Shredded(f"case {self.case_id}: its key was destroyed")
         raw = base64.b64decode(encoded)
-        return unpad(AESGCM(self._key).decrypt(raw[:12], raw[12:], context.encode())).decode()
+        return unpad(self._aead.decrypt(raw[:12], raw[12:], context.encode())).decode()
 
     def encrypt_optional(self, plaintext: str | None, context: str) -> str | None:
         return None if plaintext is None else self.encrypt(plaintext, context)
@@ -138,11 +138,18 @@ async def destroy(session: Db, table: Table, case_id: uuid.UUID, *, at: datetime
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def new_case_key(master: FieldCipher, case_id: uuid.UUID) -> tuple[CaseCipher, str]:
+    """A new case's cipher and its key wrapped by the master key, for the caller to store in the case's
+    `case_keys` row in the transaction that writes the case's first encrypted value."""
+    key = AESGCM.generate_key(bit_length=256)
+    wrapped = master.encrypt(base64.b64encode(key).decode(), wrap_context(case_id))
+    return CaseCipher(master, case_id, key, destroyed=False), wrapped
+
+
 async def new_case_cipher(
     session: Db, table: Table, master: FieldCipher, case_id: uuid.UUID, at: datetime
 ) -> CaseCipher:
     """The cipher of a case being created: its key made and stored wrapped (one INSERT, no read back)."""
-    key = AESGCM.generate_key(bit_length=256)
-    wrapped = master.encrypt(base64.b64encode(key).decode(), wrap_context(case_id))
+    cipher, wrapped = new_case_key(master, case_id)
     await session.execute(insert(table).values(case_id=case_id, wrapped=wrapped, created_at=at))
-    return CaseCipher(master, case_id, key, destroyed=False)
+    return cipher

@@ -22,7 +22,7 @@ OpenAPI (`problems(404, 409)`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -279,7 +279,12 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self._limit(scope["path"])
-        too_big = _plain(413, f"Request body larger than {limit} bytes.", f"Nội dung vượt quá {limit} byte.", scope)
+
+        def too_big(scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+            # Built only when refusing (it parses the headers for the language and renders JSON).
+            english, vietnamese = f"Request body larger than {limit} bytes.", f"Nội dung vượt quá {limit} byte."
+            return _plain(413, english, vietnamese, scope)(scope, receive, send)
+
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:

@@ -48,7 +48,10 @@ class ServiceSettings(BaseSettings):
         json_schema_extra=DEVELOPMENT_SECRET,
     )
     db_pool_size: int = Field(
-        default=5, ge=1, description="Database connections kept per process (as many again may open under load)."
+        default=5,
+        ge=1,
+        description="Database connections per process: up to twice this many open under load, and stay open "
+        "(until recycled after 30 minutes) instead of being closed and opened again.",
     )
     db_pool_pre_ping: bool = Field(
         default=False,

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.intake import audit, domain, store
 from services.intake.authcache import CachingAuthenticator
-from services.intake.cases import child_context, record_case
+from services.intake.cases import Idempotency, child_context, record_case
 from services.intake.context import intake_context
 from services.intake.refcache import Db
 from services.intake.schemas import (
@@ -70,48 +70,48 @@ async def create_case(
         raise _forbidden_unit()
     runtime = runtime_of(request)
     context = intake_context(request)
-    fingerprint = ""
+    idempotency = None
     if idempotency_key is not None:
         fingerprint = hashlib.sha256(json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+        idempotency = Idempotency(principal.account_id, idempotency_key, fingerprint)
     now = runtime.clock.now()
     try:
-        # One connection, one transaction: the idempotency lookup (only with the header), the case, the event.
-        # A plain connection, not an ORM session: nothing here needs the session's bookkeeping.
-        async with runtime.engine.begin() as session:
-            if idempotency_key is not None and (
-                stored := await _replay(session, principal, idempotency_key, fingerprint)
-            ):
-                return stored  # nothing was written: the transaction ends empty
-            case_id, code, status = await record_case(session, runtime.outbox, context, body, principal, now)  # type: ignore[arg-type]
-            answer = {"id": str(case_id), "code": code, "status": status}
-            if idempotency_key is not None:
-                await session.execute(
-                    store.idempotency_keys.insert().values(
-                        account_id=principal.account_id,
-                        key=idempotency_key,
-                        request_sha256=fingerprint,
-                        status_code=201,
-                        response=answer,
-                    )
-                )
+        # A plain connection in autocommit: the idempotency lookup (only with the header), then one statement
+        # that writes the case, its key, its event and the idempotency key together (`cases.write_statement`).
+        async with runtime.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            if idempotency is not None and (stored := await _replay(conn, idempotency)):
+                return stored  # nothing was written
+            case_id, code, status = await record_case(
+                conn,
+                runtime.outbox,  # type: ignore[arg-type]
+                context,
+                body,
+                principal,
+                now,
+                idempotency,
+            )
     except IntegrityError:
         # A concurrent request with the same key won the race: answer as it did (nothing of ours was kept).
-        if idempotency_key is not None:
+        if idempotency is not None:
             async with runtime.sessions() as session:
-                if stored := await _replay(session, principal, idempotency_key, fingerprint):
+                if stored := await _replay(session, idempotency):
                     return stored
         raise
+    answer = {"id": str(case_id), "code": code, "status": status}
     return JSONResponse(answer, status_code=201, headers={"Location": f"/v1/cases/{case_id}"})
 
 
-async def _replay(session: Db, principal: Principal, key: str, fingerprint: str) -> JSONResponse | None:
+async def _replay(session: Db, idempotency: Idempotency) -> JSONResponse | None:
     k = store.idempotency_keys.c
     row = (
-        await session.execute(select(store.idempotency_keys).where(k.account_id == principal.account_id, k.key == key))
+        await session.execute(
+            select(store.idempotency_keys).where(k.account_id == idempotency.account_id, k.key == idempotency.key)
+        )
     ).first()
     if row is None:
         return None
-    if row.request_sha256 != fingerprint:
+    if row.request_sha256 != idempotency.request_sha256:
         raise Conflict(
             "This Idempotency-Key was used with a different body.",
             "Idempotency-Key này đã được dùng với nội dung khác.",

@@ -1,21 +1,24 @@
 """Recording a case: validation against reference data, consent, the code sequence, encryption of the
-child's data, the possible-duplicate link, and `case.reported` — all in the caller's transaction, so a
-refused case leaves nothing behind."""
+child's data, the possible-duplicate link, and `case.reported` — written by one statement, so a refused
+case leaves nothing behind."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import Integer, bindparam, func, select
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake import domain, store
 from services.intake.context import IntakeContext
 from services.intake.refcache import Db, ReferenceCache, Snapshot
 from services.intake.schemas import CaseIn
 from shared.auth import Principal
-from shared.case_keys import new_case_cipher
+from shared.case_keys import new_case_key
 from shared.crypto import identity_hash
 from shared.events.intake import CaseReported
 from shared.http_errors import FieldErrors
@@ -60,13 +63,83 @@ async def successor_names(session: Db, unit: str) -> list[str]:
     return list((await session.execute(query)).scalars().all())
 
 
-# Built once (statement construction was a visible share of the request's time). The code comes from the
-# year's SEQUENCE inside the INSERT: no counter row to lock, no extra round trip.
-INSERT_CASE = (
-    store.cases.insert()
-    .values(code=func.intake.next_case_code(bindparam("code_year", type_=Integer)))
-    .returning(store.cases.c.code)
+# The columns of a new case, in the order of the write statement's parameters after the case key's three.
+CASE_COLUMNS = (
+    "unit",
+    "category",
+    "urgency",
+    "protection_level",
+    "special_circumstances",
+    "occurred_on",
+    "occurred_at",
+    "learned_at",
+    "summary",
+    "suggested_urgency",
+    "urgency_reason",
+    "status",
+    "age_band",
+    "legal_basis",
+    "emergency_reason",
+    "child_consent",
+    "guardian_consent",
+    "reporter_contact",
+    "reported_by",
+    "identity_hash",
+    "possible_duplicate_of",
 )
+JSONB_COLUMNS = ("child_consent", "guardian_consent")
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """The `Idempotency-Key` of the request and the SHA-256 of its body: stored with the answer."""
+
+    account_id: uuid.UUID
+    key: str
+    request_sha256: str
+
+
+@lru_cache(maxsize=16)
+def write_statement(*, followup: bool, child_fields: tuple[str, ...], idempotency: bool) -> str:
+    """One statement that writes a new case: its key, the case with its code from the year's sequence, the
+    follow-up of an emergency case, the child's row, `case.reported` in the outbox (the code spliced into
+    the envelope, `Outbox.template`) and the idempotency key with the answer. One round trip, one implicit
+    transaction: all of it commits or none does; a second use of an idempotency key fails the whole
+    statement. Parameters: $1 case id, $2 wrapped key, $3 now, $4 the code's year, then `CASE_COLUMNS`,
+    then the outbox row (event id, type, key, envelope before and after the code), then the child's
+    fields, then the idempotency key's account, key and body hash. Built once per shape."""
+    n = 4
+    columns = ", ".join(CASE_COLUMNS)
+    values = []
+    for column in CASE_COLUMNS:
+        n += 1
+        values.append(f"${n}::jsonb" if column in JSONB_COLUMNS else f"${n}")
+    o = n  # the outbox row's parameters are $o+1 … $o+5
+    n += 5
+    parts = [
+        f"WITH k AS (INSERT INTO {store.case_keys.fullname} (case_id, wrapped, created_at) VALUES ($1, $2, $3))",
+        f"c AS (INSERT INTO {store.cases.fullname} (id, code, reported_at, {columns}) "
+        f"VALUES ($1, intake.next_case_code($4), $3, {', '.join(values)}) RETURNING code)",
+        f"o AS (INSERT INTO {store.outbox.fullname} (event_id, type, key, envelope) "
+        f"SELECT ${o + 1}, ${o + 2}, ${o + 3}, ${o + 4} || to_json(c.code)::text || ${o + 5} FROM c)",
+    ]
+    if followup:
+        parts.append(f"f AS (INSERT INTO {store.consent_followups.fullname} (case_id, opened_at) VALUES ($1, $3))")
+    if child_fields:
+        placeholders = ", ".join(f"${n + i + 1}" for i in range(len(child_fields)))
+        n += len(child_fields)
+        parts.append(
+            f"ch AS (INSERT INTO {store.case_children.fullname} (case_id, {', '.join(child_fields)}) "
+            f"VALUES ($1, {placeholders}))"
+        )
+    if idempotency:
+        parts.append(
+            f"i AS (INSERT INTO {store.idempotency_keys.fullname} "
+            "(account_id, key, request_sha256, status_code, response) "
+            f"SELECT ${n + 1}, ${n + 2}, ${n + 3}, 201, "
+            "jsonb_build_object('id', $1::uuid::text, 'code', c.code, 'status', 'reported') FROM c)"
+        )
+    return ",\n".join(parts) + "\nSELECT code FROM c"
 
 
 def _reference_known(snapshot: Snapshot, body: CaseIn, today: date) -> bool:
@@ -124,7 +197,9 @@ async def _suggested_urgency(session: Db, snapshot: Snapshot, category: str) -> 
     return (await session.execute(select(c.suggested_urgency).where(c.code == category))).scalar_one_or_none()
 
 
-async def _floor_errors(session: Db, snapshot: Snapshot, body: CaseIn) -> tuple[str | None, list[tuple[str, ...]]]:
+async def _floor_errors(
+    session: Db, snapshot: Snapshot, body: CaseIn
+) -> tuple[str | None, list[tuple[str, str, str, str]]]:
     """The category's urgency floor when the case is filed below it, and the error if no reason is given."""
     floor = domain.urgency_floor(await _suggested_urgency(session, snapshot, body.category))
     if not domain.below_floor(body.urgency, floor):
@@ -208,10 +283,17 @@ async def _validate(
 
 
 async def record_case(
-    session: Db, outbox: Outbox, context: IntakeContext, body: CaseIn, principal: Principal, now: datetime
+    conn: AsyncConnection,
+    outbox: Outbox,
+    context: IntakeContext,
+    body: CaseIn,
+    principal: Principal,
+    now: datetime,
+    idempotency: Idempotency | None = None,
 ) -> tuple[uuid.UUID, str, str]:
-    """Validate and write the case; returns (id, code, status)."""
-    age, floor = await _validate(session, body, now, context.reference)
+    """Validate and write the case (with `idempotency`, its key and answer too); returns (id, code, status).
+    `conn` is in autocommit: the write is one statement (`write_statement`), atomic on its own."""
+    age, floor = await _validate(conn, body, now, context.reference)
     case_id = uuid.uuid4()
     child = body.child
     digest = None
@@ -222,7 +304,7 @@ async def record_case(
         )
         since = now - timedelta(days=context.settings.duplicate_window_days)
         duplicate_of = (
-            await session.execute(
+            await conn.execute(
                 select(store.cases.c.id)
                 .where(store.cases.c.identity_hash == digest, store.cases.c.reported_at >= since)
                 .order_by(store.cases.c.reported_at.desc())
@@ -230,76 +312,65 @@ async def record_case(
             )
         ).scalar_one_or_none()
     # The case's own data key (crypto-shredding on consent withdrawal), made before any value is encrypted.
-    cipher = await new_case_cipher(session, store.case_keys, context.cipher, case_id, now)
+    cipher, wrapped = new_case_key(context.cipher, case_id)
     learned_at = body.learned_at or now
     occurred_on = body.occurred_on or (domain.local_date(body.occurred_at) if body.occurred_at else None)
     protection_level = body.protection_level or domain.DEFAULT_PROTECTION_LEVEL[body.urgency]
     band = domain.child_age_band(age)
     consent = body.consent
     contact = body.reporter_contact.model_dump(exclude_none=True) if body.reporter_contact else None
-    code: str = (
-        await session.execute(
-            INSERT_CASE,
-            dict(
-                id=case_id,
-                code_year=now.astimezone(domain.VN).year,
-                unit=body.unit,
-                category=body.category,
-                urgency=body.urgency,
-                protection_level=protection_level,
-                special_circumstances=sorted(set(body.special_circumstances)),
-                occurred_on=occurred_on,
-                occurred_at=body.occurred_at,
-                learned_at=learned_at,
-                reported_at=now,
-                summary=cipher.encrypt(body.summary, child_context(case_id, "summary")),
-                suggested_urgency=floor,
-                urgency_reason=(
-                    cipher.encrypt(body.urgency_reason.strip(), child_context(case_id, "urgency_reason"))
-                    if floor and body.urgency_reason
-                    else None
-                ),
-                status="reported",
-                age_band=band,
-                legal_basis=body.legal_basis,
-                emergency_reason=(
-                    cipher.encrypt(body.emergency_reason.strip(), child_context(case_id, "emergency_reason"))
-                    if body.legal_basis == domain.EMERGENCY and body.emergency_reason
-                    else None
-                ),
-                child_consent=consent.child.model_dump(mode="json") if consent and consent.child else None,
-                guardian_consent=consent.guardian.model_dump(mode="json") if consent and consent.guardian else None,
-                reporter_contact=(
-                    cipher.encrypt(json.dumps(contact, ensure_ascii=False), child_context(case_id, "reporter_contact"))
-                    if contact
-                    else None
-                ),
-                reported_by=principal.account_id,
-                identity_hash=digest,
-                possible_duplicate_of=duplicate_of,
-            ),
-        )
-    ).scalar_one()
-    if body.legal_basis == domain.EMERGENCY:
-        await session.execute(store.consent_followups.insert().values(case_id=case_id, opened_at=now))
+    special = sorted(set(body.special_circumstances))
+    row = dict(
+        unit=body.unit,
+        category=body.category,
+        urgency=body.urgency,
+        protection_level=protection_level,
+        special_circumstances=special,
+        occurred_on=occurred_on,
+        occurred_at=body.occurred_at,
+        learned_at=learned_at,
+        summary=cipher.encrypt(body.summary, child_context(case_id, "summary")),
+        suggested_urgency=floor,
+        urgency_reason=(
+            cipher.encrypt(body.urgency_reason.strip(), child_context(case_id, "urgency_reason"))
+            if floor and body.urgency_reason
+            else None
+        ),
+        status="reported",
+        age_band=band,
+        legal_basis=body.legal_basis,
+        emergency_reason=(
+            cipher.encrypt(body.emergency_reason.strip(), child_context(case_id, "emergency_reason"))
+            if body.legal_basis == domain.EMERGENCY and body.emergency_reason
+            else None
+        ),
+        child_consent=_json(consent.child.model_dump(mode="json")) if consent and consent.child else None,
+        guardian_consent=_json(consent.guardian.model_dump(mode="json")) if consent and consent.guardian else None,
+        reporter_contact=(
+            cipher.encrypt(json.dumps(contact, ensure_ascii=False), child_context(case_id, "reporter_contact"))
+            if contact
+            else None
+        ),
+        reported_by=principal.account_id,
+        identity_hash=digest,
+        possible_duplicate_of=duplicate_of,
+    )
+    children = {}
     if child is not None:
-        values = {
+        children = {
             field: cipher.encrypt(str(value), child_context(case_id, field))
             for field in store.CHILD_FIELDS
             if (value := getattr(child, field)) is not None
         }
-        if values:
-            await session.execute(store.case_children.insert().values(case_id=case_id, **values))
-    await outbox.add(
-        session,  # type: ignore[arg-type]  # Outbox.add only executes a Core statement on it
+    event = outbox.template(
         CaseReported(
             case_id=case_id,
-            code=code,
+            code="",  # made by the statement
             unit=body.unit,
             category=body.category,
             urgency=body.urgency,
             protection_level=protection_level,  # type: ignore[arg-type]
-            special_circumstances=tuple(sorted(set(body.special_circumstances))),
+            special_circumstances=tuple(special),
             age_band=band,  # type: ignore[arg-type]
             reported_at=now,
             learned_at=learned_at,
@@ -307,6 +378,26 @@ async def record_case(
             possible_duplicate_of=duplicate_of,
             suggested_urgency=floor,  # type: ignore[arg-type]
         ),
+        "code",
         key=case_id,
     )
+    statement = write_statement(
+        followup=body.legal_basis == domain.EMERGENCY, child_fields=tuple(children), idempotency=idempotency is not None
+    )
+    parameters = (
+        case_id,
+        wrapped,
+        now,
+        now.astimezone(domain.VN).year,
+        *(row[column] for column in CASE_COLUMNS),
+        *event,
+        *children.values(),
+        *((idempotency.account_id, idempotency.key, idempotency.request_sha256) if idempotency else ()),
+    )
+    code: str = (await conn.exec_driver_sql(statement, parameters)).scalar_one()
     return case_id, code, "reported"
+
+
+def _json(value: object) -> str:
+    """A JSONB parameter as the driver takes it (the statement bypasses the table's column types)."""
+    return json.dumps(value, ensure_ascii=False)

@@ -51,8 +51,11 @@ async def test_minimal_case_is_accepted_with_a_yearly_code_and_sensible_defaults
     assert case["protection_level"] == "support"  # from urgency high
     assert case["learned_at"] == case["reported_at"] == "2026-11-20T03:00:00Z"
     assert case["has_child_data"] is False and case["age_band"] == "unknown"
-    [event] = [json.loads(e) for e in await intake.events("case.reported", created["id"])]
+    [stored] = await intake.events("case.reported", created["id"])
+    event = json.loads(stored)
     assert event["payload"]["case_id"] == created["id"] and event["payload"]["protection_level"] == "support"
+    # The code is made by the statement that writes the case and spliced into the envelope: the same code.
+    assert Envelope.model_validate_json(stored).event().code == created["code"]  # type: ignore[attr-defined]
 
 
 async def test_case_status_follows_routings_status_changed_events(intake):
