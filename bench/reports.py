@@ -10,6 +10,7 @@ for the period with plain asyncpg: what a report would cost without reporting's 
 
 from __future__ import annotations
 
+import gc
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -101,6 +102,10 @@ async def run(opts: Options) -> list[Figure]:
                 await seed_defaults(session, REPO / "data")
             load = await reports_data.load(res.pg_dsn, n)
             print(f"   loaded {n:,} cases: {', '.join(f'{k} {v:.1f}' for k, v in load.items())}", flush=True)
+            # The loader's objects are not a reporting service's: left in the heap, each full collection walks
+            # them (~75 ms at 1,000,000 cases), which fell in one timed run of a few and set its p95.
+            gc.collect()
+            gc.freeze()
             conn = await asyncpg.connect(res.pg_dsn)
             try:
                 parts = await _working_parts(sessions, parse_period("2026"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import store
@@ -28,12 +28,12 @@ async def requests(session: AsyncSession, period: Period) -> list[dict[str, Any]
     ]
     follow_ups: dict[Any, list[dict[str, Any]]] = {}
     if rows:
-        for row in await session.execute(
+        for follow_up in await session.execute(
             select(store.council_follow_ups)
             .where(f.request_id.in_([x["request_id"] for x in rows]))
             .order_by(f.on, f.recorded_at)
         ):
-            follow_ups.setdefault(row.request_id, []).append(dict(row._mapping))
+            follow_ups.setdefault(follow_up.request_id, []).append(dict(follow_up._mapping))
     for row in rows:
         row["follow_ups"] = follow_ups.get(row["request_id"], [])
     return rows
@@ -49,6 +49,23 @@ async def counts(session: AsyncSession, period: Period) -> dict[str, int]:
         "waiting": sum(1 for r in rows if r["advised_on"] is None),
         "follow_ups": sum(len(r["follow_ups"]) for r in rows),
     }
+
+
+def counts_query(period: Period) -> Select[Any]:
+    """`counts` as one row of one query (`figures.summary` reads it with the report's other figures)."""
+    r, f = store.council_requests.c, store.council_follow_ups.c
+    made = select(f.request_id, func.count().label("n")).group_by(f.request_id).subquery()
+    return (
+        select(
+            func.count().label("requests"),
+            func.count(r.advised_on).label("advised"),
+            func.count(made.c.n).label("followed_up"),
+            func.count().filter(r.advised_on.is_(None)).label("waiting"),
+            func.coalesce(func.sum(made.c.n), 0).label("follow_ups"),
+        )
+        .select_from(store.council_requests.outerjoin(made, made.c.request_id == r.request_id))
+        .where(r.received_on >= period.start, r.received_on <= period.end)
+    )
 
 
 async def advice_years(session: AsyncSession, first: int, last: int) -> dict[int, date]:

@@ -15,13 +15,16 @@ unit's share is an approximation; rolled-up rows carry `approximate: true`.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, literal, or_, select, text, union_all
+from sqlalchemy import Select, func, literal, or_, select, text, union_all
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import council, store
@@ -130,6 +133,16 @@ async def totals(session: AsyncSession, period: Period, dimensions: tuple[str, .
     months from the month rows), and each month's number of cases (dimension `period`, summed from the
     months' `status` totals). Rows come back in PostgreSQL's order of (dimension, unit, value), which the
     figures keep. `dimensions` limits the read to those (`period` included when asked for)."""
+    result = await session.execute(_totals_query(period, dimensions).order_by(text("dimension, unit, value")))
+    return _totals(result.tuples())
+
+
+def _totals(rows: Iterable[Sequence[Any]]) -> Totals:
+    return {(dimension, unit, value): int(n) for dimension, unit, value, n in rows}
+
+
+def _totals_query(period: Period, dimensions: tuple[str, ...] | None = None) -> Any:
+    """`totals`' query, unordered (a select or a union of two)."""
     t = store.case_totals.c
     by_value = select(t.dimension, t.unit, t.value, func.sum(t.cases).label("cases")).where(t.period.in_(period.keys()))
     if dimensions is not None:
@@ -141,9 +154,8 @@ async def totals(session: AsyncSession, period: Period, dimensions: tuple[str, .
             .where(t.period.in_([m.key for m in period.months()]), t.dimension == "status")
             .group_by(t.period)
         )
-        query = union_all(query, by_month)  # type: ignore[assignment]
-    result = await session.execute(query.order_by(text("dimension, unit, value")))
-    return {(dimension, unit, value): int(n) for dimension, unit, value, n in result.tuples()}
+        return union_all(query, by_month)
+    return query
 
 
 async def cases_summary(
@@ -217,12 +229,19 @@ STAGES = ("assigned", "accepted", "forwarded")
 async def timings(session: AsyncSession, period: Period) -> list[Row]:
     """Time from report to first assignment, first acceptance and forwarding, for cases reported in the period,
     by urgency (hours: mean and maximum). From `stage_timings` (by month and by year, summed over units)."""
+    return _timings((await session.execute(_timings_query(period))).tuples())
+
+
+def _timings_query(period: Period) -> Select[Any]:
     t = store.stage_timings.c
-    result = await session.execute(
+    return (
         select(t.stage, t.urgency, func.sum(t.cases), func.sum(t.seconds), func.max(t.max_seconds))
         .where(t.period.in_(period.keys()))
         .group_by(t.stage, t.urgency)
     )
+
+
+def _timings(result: Iterable[Sequence[Any]]) -> list[Row]:
     rows = []
     for stage, urgency, n, seconds, longest in result:
         rows.append(
@@ -241,15 +260,22 @@ async def timings(session: AsyncSession, period: Period) -> list[Row]:
 async def breaches(session: AsyncSession, period: Period) -> list[Row]:
     """Deadlines that passed with nobody acting (one per case/request, deadline and due time), by the
     month they fell due, deadline, urgency and the highest escalation level reached."""
+    query = _breaches_query(period).order_by(text("deadline, urgency, subject, level"))
+    return _breaches((await session.execute(query)).tuples())
+
+
+def _breaches_query(period: Period) -> Select[Any]:
     b = store.breaches.c
-    result = await session.execute(
+    return (
         select(b.deadline, b.urgency, b.subject, b.level, func.count().label("breaches"))
         .where(_in(period, b.period))
         .group_by(b.deadline, b.urgency, b.subject, b.level)
-        .order_by(b.deadline, b.urgency, b.subject, b.level)
     )
+
+
+def _breaches(result: Iterable[Sequence[Any]]) -> list[Row]:
     names = ("deadline", "urgency", "subject", "level", "breaches")
-    return [dict(zip(names, row, strict=True)) for row in result.tuples()]
+    return [dict(zip(names, row, strict=True)) for row in result]
 
 
 # --- counseling and notifications ----------------------------------------------------------------------
@@ -257,21 +283,23 @@ async def breaches(session: AsyncSession, period: Period) -> list[Row]:
 
 async def counseling(session: AsyncSession, period: Period) -> list[Row]:
     """Counseling requests received in the period by topic and channel, with how many are answered."""
+    query = _counseling_query(period).order_by(text("topic, channel"))
+    return _counseling((await session.execute(query)).tuples())
+
+
+def _counseling_query(period: Period) -> Select[Any]:
     r = store.counseling_requests.c
-    result = await session.execute(
-        select(
-            r.topic,
-            r.channel,
-            func.count().label("requests"),
-            func.count(r.answered_at).label("answered"),
-        )
+    return (
+        select(r.topic, r.channel, func.count().label("requests"), func.count(r.answered_at).label("answered"))
         .where(_in(period, r.period))
         .group_by(r.topic, r.channel)
-        .order_by(r.topic, r.channel)
     )
+
+
+def _counseling(result: Iterable[Sequence[Any]]) -> list[Row]:
     return [
         {"topic": topic, "channel": channel, "requests": n, "answered": answered, "waiting": n - answered}
-        for topic, channel, n, answered in result.tuples()
+        for topic, channel, n, answered in result
     ]
 
 
@@ -282,14 +310,17 @@ async def counseling_waiting(session: AsyncSession) -> int:
 
 async def activity(session: AsyncSession, period: Period) -> list[Row]:
     """Notifications sent/failed by channel and member changes by reason."""
+    query = _activity_query(period).order_by(text("metric, key"))
+    return _activity((await session.execute(query)).tuples())
+
+
+def _activity_query(period: Period) -> Select[Any]:
     a = store.activity_counts.c
-    result = await session.execute(
-        select(a.metric, a.key, func.sum(a.n).label("n"))
-        .where(_in(period, a.period))
-        .group_by(a.metric, a.key)
-        .order_by(a.metric, a.key)
-    )
-    return [{"metric": metric, "key": key, "n": int(n)} for metric, key, n in result.tuples()]
+    return select(a.metric, a.key, func.sum(a.n).label("n")).where(_in(period, a.period)).group_by(a.metric, a.key)
+
+
+def _activity(result: Iterable[Sequence[Any]]) -> list[Row]:
+    return [{"metric": metric, "key": key, "n": int(n)} for metric, key, n in result]
 
 
 # --- the units' monthly reports ---------------------------------------------------------------------------
@@ -308,20 +339,28 @@ async def _reports(session: AsyncSession, period: Period, *, found: Totals | Non
     """Whether each unit-month's first revision was on time, and the sums of the latest revisions per unit:
     both kept in `case_totals` by the projection (`report_first` by month, `report` by month and year), so a
     period's reports are one unit-month row each (the grid needs them) and a few hundred sums."""
+    firsts = (await session.execute(_report_firsts_query(period))).tuples()
+    if found is None:
+        found = await totals(session, period, ("report",))
+    return _reports_of(firsts, found)
+
+
+def _report_firsts_query(period: Period) -> Select[Any]:
     t = store.case_totals.c
     # One row per unit with its months and states as arrays: thousands of unit-months come back as ~100 rows.
-    query = (
+    return (
         select(t.unit, func.array_agg(t.period), func.array_agg(t.value))
         .where(t.period.in_([m.key for m in period.months()]), t.dimension == "report_first", t.cases > 0)
         .group_by(t.unit)
     )
+
+
+def _reports_of(firsts: Iterable[Sequence[Any]], found: Totals) -> Reports:
     on_time = {
         (unit, month): value == "on_time"
-        for unit, months, values in (await session.execute(query)).tuples()
+        for unit, months, values in firsts
         for month, value in zip(months, values, strict=True)
     }
-    if found is None:
-        found = await totals(session, period, ("report",))
     sums: dict[str, Row] = {}
     for (dimension, unit, name), n in found.items():
         if dimension != "report" or not n:
@@ -362,11 +401,18 @@ def _months_valid(unit: Row) -> tuple[str, str]:
 
 
 async def _units(session: AsyncSession) -> list[Row]:
+    return _units_of((await session.execute(_units_query().order_by(text("code")))).tuples())
+
+
+def _units_query() -> Select[Any]:
     col = store.units.c
-    query = select(col.code, col.name_vi, col.valid_from, col.valid_to).order_by(col.code)
+    return select(col.code, col.name_vi, col.valid_from, col.valid_to)
+
+
+def _units_of(rows: Iterable[Sequence[Any]]) -> list[Row]:
     return [
         {"code": code, "name_vi": name, "valid_from": valid_from, "valid_to": valid_to}
-        for code, name, valid_from, valid_to in (await session.execute(query)).tuples()
+        for code, name, valid_from, valid_to in rows
     ]
 
 
@@ -377,11 +423,17 @@ async def expected_units(
     if units is None:
         units = await _units(session)
     spans = [(u["code"], *_months_valid(u)) for u in units]  # compared as month keys: one string test each
-    return {m.key: [code for code, first, last in spans if first <= m.key <= last] for m in period.months()}
+    keys = [m.key for m in period.months()]  # once per month, not once per unit and month
+    return {key: [code for code, first, last in spans if first <= key <= last] for key in keys}
 
 
 async def completeness(
-    session: AsyncSession, period: Period, *, rollup: bool = False, reports: Reports | None = None
+    session: AsyncSession,
+    period: Period,
+    *,
+    rollup: bool = False,
+    reports: Reports | None = None,
+    units: list[Row] | None = None,
 ) -> Row:
     """Expected, received, on time, late and missing monthly reports per unit and in total, with rates.
 
@@ -392,14 +444,17 @@ async def completeness(
     """
     if reports is None:
         reports = await _reports(session, period)
-    units = await _units(session)  # one read of the registry for the names and the units expected
+    if units is None:
+        units = await _units(session)  # one read of the registry for the names and the units expected
     names = {u["code"]: u["name_vi"] for u in units}
     per_unit: dict[str, Row] = {}
     unexpected = 0
     expected_by_month = await expected_units(session, period, units=units)
     for month, codes in expected_by_month.items():
         for code in codes:
-            row = per_unit.setdefault(code, dict(unit=code, expected=0, received=0, on_time=0, late=0, missing=0))
+            row = per_unit.get(code)
+            if row is None:  # not setdefault: that would build a row for every unit-month
+                row = per_unit[code] = dict(unit=code, expected=0, received=0, on_time=0, late=0, missing=0)
             row["expected"] += 1
             on_time = reports.on_time.get((code, month))
             if on_time is None:
@@ -490,8 +545,11 @@ async def missing_reports(session: AsyncSession, month_key: str) -> list[str]:
 
 
 async def summary(session: AsyncSession, period: Period, *, rollup: bool = False) -> Row:
-    found = await totals(session, period)
-    reports = await _reports(session, period, found=found)
+    """Every figure of a report. Its queries go to the database as one statement (each result set as a JSON
+    array, in the order the separate queries return): a report is one round trip, whatever its period."""
+    read = await _read_all(session, period)
+    found = _totals(read["totals"])
+    reports = _reports_of(read["report_firsts"], found)
     return dict(
         period=period.label,
         label_vi=period.label_vi,
@@ -504,12 +562,56 @@ async def summary(session: AsyncSession, period: Period, *, rollup: bool = False
         decisions=await tallies(session, period, "decision", found=found),
         referrals=await referrals(session, period, found=found),
         tasks=await tallies(session, period, "task", found=found),
-        council=await council.counts(session, period),
-        timings=await timings(session, period),
-        breaches=await breaches(session, period),
-        counseling=await counseling(session, period),
+        council=dict(zip(COUNCIL_COUNTS, read["council"][0], strict=True)),
+        timings=_timings(read["timings"]),
+        breaches=_breaches(read["breaches"]),
+        counseling=_counseling(read["counseling"]),
         unit_reports=await unit_reports(session, period, rollup=rollup, reports=reports),
-        completeness=await completeness(session, period, rollup=rollup, reports=reports),
-        activity=await activity(session, period),
+        completeness=await completeness(
+            session, period, rollup=rollup, reports=reports, units=_units_of(_dated(read["units"], (2, 3)))
+        ),
+        activity=_activity(read["activity"]),
         rollup=rollup,
     )
+
+
+COUNCIL_COUNTS = ("requests", "advised", "followed_up", "waiting", "follow_ups")
+
+
+def _json_rows(query: Any, order: tuple[str, ...] = ()) -> Any:
+    """A query's rows as one JSON array of arrays (`[]` when none), ordered by `order` as ORDER BY would."""
+    rows = query.subquery()
+    row = func.json_build_array(*rows.c)
+    agg = func.json_agg(aggregate_order_by(row, *(rows.c[name] for name in order)) if order else row)
+    return select(func.coalesce(agg, text("'[]'::json"))).scalar_subquery()
+
+
+@functools.lru_cache(maxsize=64)
+def _read_all_statement(period: Period) -> Any:
+    """`_read_all`'s statement, built once per period: building it and its cache key cost milliseconds."""
+    parts = {
+        "totals": _json_rows(_totals_query(period), ("dimension", "unit", "value")),
+        "report_firsts": _json_rows(_report_firsts_query(period)),
+        "council": _json_rows(council.counts_query(period)),
+        "timings": _json_rows(_timings_query(period)),
+        "breaches": _json_rows(_breaches_query(period), ("deadline", "urgency", "subject", "level")),
+        "counseling": _json_rows(_counseling_query(period), ("topic", "channel")),
+        "units": _json_rows(_units_query(), ("code",)),
+        "activity": _json_rows(_activity_query(period), ("metric", "key")),
+    }
+    return select(*(q.label(name) for name, q in parts.items()))
+
+
+async def _read_all(session: AsyncSession, period: Period) -> dict[str, list[list[Any]]]:
+    row = (await session.execute(_read_all_statement(period))).one()
+    # asyncpg hands JSON over as text unless a codec decodes it
+    return {name: json.loads(v) if isinstance(v, str) else v for name, v in row._mapping.items()}
+
+
+def _dated(rows: list[list[Any]], columns: tuple[int, ...]) -> list[list[Any]]:
+    """Rows whose `columns` are dates written as JSON strings (or null), with the dates back."""
+    for row in rows:
+        for i in columns:
+            if row[i] is not None:
+                row[i] = date.fromisoformat(row[i])
+    return rows

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from devtools.infra import REPO
 from devtools.waiting import eventually
-from services.reporting import aggregates, figures, store
+from services.reporting import aggregates, council, figures, store
 from services.reporting import gauges as business_gauges
 from services.reporting.domain import parse_period
 from services.reporting.main import create_app
@@ -273,6 +273,15 @@ async def test_a_year_of_events_gives_figures_equal_to_an_independent_count(base
             before = await figures.summary(session, parse_period("2023..2027"))
             before_rolled = await figures.summary(session, parse_period("2025"), rollup=True)
             empty = (await figures.summary(session, parse_period("2024")))["cases"]
+            # summary reads its figures in one statement: the same as each figure's own query
+            five_years = parse_period("2023..2027")
+            assert before["council"] == await council.counts(session, five_years)
+            assert before["cases"] == await figures.cases_summary(session, five_years)
+            assert before["completeness"] == await figures.completeness(session, five_years)
+            assert before["unit_reports"] == await figures.unit_reports(session, five_years)
+            for part in ("timings", "breaches", "counseling", "activity"):
+                assert before[part] == await getattr(figures, part)(session, five_years), part
+            assert before["breaches"] and before["timings"] and before["completeness"]["grid"]
         assert empty == {"total": 0, **{f"by_{d}": {} for d in ("period", "unit", "category", "urgency", "status")}}
         env = {**os.environ, **base_env}
         result = subprocess.run(
