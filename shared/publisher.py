@@ -22,37 +22,40 @@ from shared.topology import Topology
 log = logging.getLogger(__name__)
 
 
-def to_message(envelope: Envelope, body: bytes | None = None) -> aio_pika.Message:
+def _message(
+    body: bytes, event_id: str, correlation_id: str, type_: str, occurred_at: datetime, producer: str, version: int
+) -> aio_pika.Message:
+    """The one place an event's message properties are set."""
     return aio_pika.Message(
-        body=body if body is not None else envelope.model_dump_json().encode(),
+        body=body,
         content_type="application/json",
         content_encoding="utf-8",
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        message_id=str(envelope.event_id),
-        correlation_id=str(envelope.correlation_id),
-        type=envelope.type,
-        timestamp=envelope.occurred_at,
-        app_id=envelope.producer,
-        headers={"version": envelope.version},
+        message_id=event_id,
+        correlation_id=correlation_id,
+        type=type_,
+        timestamp=occurred_at,
+        app_id=producer,
+        headers={"version": version},
     )
+
+
+def to_message(envelope: Envelope, body: bytes | None = None) -> aio_pika.Message:
+    return _message(
+        body if body is not None else envelope.model_dump_json().encode(),
+        str(envelope.event_id), str(envelope.correlation_id), envelope.type, envelope.occurred_at,
+        envelope.producer, envelope.version,
+    )  # fmt: skip
 
 
 def message_from_json(body: str) -> tuple[str, aio_pika.Message]:
     """(routing key, message) of an envelope stored as JSON, with `to_message`'s properties, read from the JSON
     without validating the envelope again (the outbox only holds envelopes the model serialised)."""
-    envelope = json.loads(body)
-    return envelope["type"], aio_pika.Message(
-        body=body.encode(),
-        content_type="application/json",
-        content_encoding="utf-8",
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        message_id=envelope["event_id"],
-        correlation_id=envelope["correlation_id"],
-        type=envelope["type"],
-        timestamp=datetime.fromisoformat(envelope["occurred_at"]),
-        app_id=envelope["producer"],
-        headers={"version": envelope["version"]},
-    )
+    e = json.loads(body)
+    return e["type"], _message(
+        body.encode(), e["event_id"], e["correlation_id"], e["type"], datetime.fromisoformat(e["occurred_at"]),
+        e["producer"], e["version"],
+    )  # fmt: skip
 
 
 class EventPublisher:

@@ -210,3 +210,15 @@ def test_a_notification_sent_lists_each_delivery_once_and_at_most_200():
     with pytest.raises(ValidationError):
         NotificationSent(source_event_id=uuid.uuid4(), deliveries=most)
     assert len(NotificationSent(source_event_id=uuid.uuid4(), deliveries=most[:-1]).deliveries) == 200
+
+
+def test_the_relay_reads_from_stored_json_the_message_properties_the_envelope_gives():
+    from shared.publisher import message_from_json, to_message
+
+    envelope = Envelope.wrap(case_reported("TN-2026-000001"), producer="intake")
+    stored = envelope.model_dump_json()
+    key, read = message_from_json(stored)
+    built = to_message(envelope, stored.encode())
+    assert key == envelope.type
+    assert read.body == built.body
+    assert read.info() == built.info()
