@@ -55,7 +55,7 @@ STEADY_S = 2.0  # a step is held in steady state when its last notification arri
 # when 50/s is not held, downwards until one is): the highest rate held is reported, and on each stepping row the
 # stage where the backlog built up.
 STEPPING = (75, 100, 125, 150, 200)
-STEPPING_DOWN = (40, 30, 20)  # when the last measured rate (50/s) is not held
+STEPPING_DOWN = (40, 30, 25, 20, 15, 10)  # when the last measured rate (50/s) is not held
 STEP_SECONDS = 20.0
 
 
