@@ -88,16 +88,20 @@ class Recorder:
         self.on_fallback = on_fallback  # called after a batch inserted fallback rows (wakes the dispatcher)
         self.sent = 0  # deliveries this process recorded as sent (tests compare replicas with it)
         self._buffer: list[Outcome] = []
-        self._added = asyncio.Event()  # an outcome came (while a batch fills)
-        self._arrived = Signal()  # an outcome came (wakes the recorder's loop)
+        self._added = asyncio.Event()  # a full batch is waiting (ends the wait for one)
+        self._arrived = Signal()  # the first outcome of a batch came (wakes the recorder's loop)
         self._flushed = asyncio.Event()
 
     # -- batching ----------------------------------------------------------------------------------
     async def add(self, outcome: Outcome) -> None:
         """Queue an outcome; waits only when the database falls far behind (back-pressure on the senders)."""
         self._buffer.append(outcome)
-        self._added.set()
-        self._arrived.set()
+        # Wake the recorder only when it has something to do: the first outcome of a batch starts its wait, a
+        # full batch ends it (waking it on every outcome was a timer and a task switch per delivery).
+        if len(self._buffer) == 1:
+            self._arrived.set()
+        if len(self._buffer) >= self.settings.notify_record_batch:
+            self._added.set()
         while len(self._buffer) >= self.settings.notify_record_batch:
             self._flushed.clear()
             await self._flushed.wait()
@@ -114,13 +118,11 @@ class Recorder:
 
     async def _gather_and_flush(self) -> int:
         """Wait up to `NOTIFY_RECORD_INTERVAL` for a full batch, then record it (or what came)."""
-        loop = asyncio.get_running_loop()
         batch = self.settings.notify_record_batch
-        deadline = loop.time() + self.settings.notify_record_interval
-        while self._buffer and len(self._buffer) < batch and (left := deadline - loop.time()) > 0:
+        if self._buffer and len(self._buffer) < batch:
             self._added.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._added.wait(), timeout=left)
+                await asyncio.wait_for(self._added.wait(), timeout=self.settings.notify_record_interval)
         count = min(len(self._buffer), batch)
         await self.flush(batch)
         return count
