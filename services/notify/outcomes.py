@@ -130,7 +130,12 @@ class Recorder:
     async def flush(self, most: int | None = None) -> None:
         """Record up to `most` queued outcomes (all when None)."""
         count = len(self._buffer) if most is None else most
-        items, self._buffer[:count] = self._buffer[:count], []
+        items, rest = self._buffer[:count], self._buffer[count:]
+        if rest:  # a cause's outcomes already here go together: one `notification.sent`, not two
+            causes = {o.row.source_event_id for o in items}
+            items += [o for o in rest if o.row.source_event_id in causes]
+            rest = [o for o in rest if o.row.source_event_id not in causes]
+        self._buffer[:] = rest
         if items:
             # shielded: a stop arriving mid-write must not drop outcomes already taken from the buffer
             await asyncio.shield(self._record_batch(items))
