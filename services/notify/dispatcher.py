@@ -23,6 +23,8 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -94,7 +96,8 @@ class Dispatcher:
         self.zalo = zalo
         self.wakeup = runtime.signals[DISPATCHER]
         self.smtp = SmtpPool(self.settings)
-        self.recorder = Recorder(runtime, on_fallback=self.wakeup.set)
+        self._sending: Counter[uuid.UUID] = Counter()  # rows claimed and not yet given to the recorder, by cause
+        self.recorder = Recorder(runtime, on_fallback=self.wakeup.set, in_flight=self._sending.__contains__)
         self.queue: asyncio.Queue[Row[Any]] = asyncio.Queue(maxsize=self.settings.notify_batch_size)
         self._space = asyncio.Event()
         self._margin = min(LEASE_MARGIN, timedelta(seconds=self.settings.notify_send_lease_seconds / 4))
@@ -151,6 +154,7 @@ class Dispatcher:
         self._room = self.queue.maxsize - self.queue.qsize()
         rows = await self.claim(self._room)
         for row in rows:
+            self._sending[row.source_event_id] += 1
             self.queue.put_nowait(row)
         await self._update_gauges()
         return len(rows)
@@ -165,6 +169,7 @@ class Dispatcher:
         self._space.set()
         if row.lease_until - self.clock.now() < self._margin:
             log.warning("delivery %s waited too long to be sent; its lease will bring it back", row.id)
+            self._finished(row)
             return 0
         delivery = asyncio.ensure_future(self.deliver(row))
         self._inflight.add(delivery)
@@ -187,7 +192,18 @@ class Dispatcher:
 
     async def deliver(self, row: Row[Any]) -> None:
         """Send one claimed row and queue its outcome."""
-        await self.recorder.add(await self._send(row))
+        try:
+            outcome = await self._send(row)
+        finally:
+            self._finished(row)
+        await self.recorder.add(outcome)
+
+    def _finished(self, row: Row[Any]) -> None:
+        left = self._sending[row.source_event_id] - 1
+        if left > 0:
+            self._sending[row.source_event_id] = left
+        else:
+            self._sending.pop(row.source_event_id, None)
 
     def _opened(self, row: Row[Any]) -> dict[str, Any]:
         """The row's context with its sealed secrets (links, a child's answer) opened, for rendering only."""

@@ -70,3 +70,26 @@ async def test_a_full_batch_takes_every_queued_outcome_of_its_causes_and_leaves_
     await recorder.flush()
     assert sorted(id(o) for batch in batches for o in batch) == sorted(id(o) for o in queued)
     assert recorder._buffer == []
+
+
+async def test_a_cause_still_being_sent_waits_for_the_next_batch_once():
+    """A case's Zalo outcomes wait (once) for its emails, still at the SMTP pool: one `notification.sent`."""
+    from services.notify.outcomes import Recorder
+
+    sending: set[uuid.UUID] = set()
+    settings = SimpleNamespace(notify_timezone="Asia/Ho_Chi_Minh", notify_record_batch=50)
+    recorder = Recorder(SimpleNamespace(settings=settings, sessions=None, clock=None), in_flight=sending.__contains__)  # type: ignore[arg-type]
+    batches: list[list[uuid.UUID]] = []
+
+    async def record(items: list[Outcome]) -> None:
+        batches.append([o.row.source_event_id for o in items])
+
+    recorder._record_batch = record  # type: ignore[method-assign]
+    a, b = (uuid.uuid4(), uuid.uuid4(), uuid.uuid4()), (uuid.uuid4(), uuid.uuid4(), uuid.uuid4())
+    sending.add(a[0])  # a's emails are still being sent; b is done
+    recorder._buffer = [_sent(*a, channel="zalo"), _sent(*b), _sent(*a, channel="zalo")]
+    await recorder.flush(50, hold=True)
+    assert batches == [[b[0]]] and len(recorder._buffer) == 2
+    recorder._buffer.append(_sent(*a))  # one email came; another is still being sent
+    await recorder.flush(50, hold=True)  # the held ones go now (never held twice), with what came meanwhile
+    assert batches[1] == [a[0]] * 3 and recorder._buffer == []
