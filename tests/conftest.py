@@ -27,6 +27,7 @@ UNIT = (
     "deploy/test_prometheus.py",
     "deploy/test_readme.py",
     "docs/test_language.py",
+    "notify/test_email_wire.py",
     "notify/test_sent_events.py",
     "notify/test_zalo_http.py",
     "reporting/test_periods_and_rollup.py",

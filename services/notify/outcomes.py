@@ -13,7 +13,9 @@ lease (the row comes back and is sent again: at-least-once, never lost).
 
 Batching widens the kill window a little: outcomes waiting for their batch when the process dies are sent
 again, like the messages in flight. Senders wait while a full batch is queued, so at most two batches (one
-being written, one waiting) are unrecorded at any moment (see docs/notify.md, Reliability).
+being written, one waiting) are unrecorded at any moment (see docs/notify.md, Reliability). A cause's sent
+outcomes may wait for one more batch while its other rows are still being sent (`_hold_back`: one
+`notification.sent` per case rather than two); never more than once each.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import time as time_of_day
@@ -79,25 +82,33 @@ _MARK_SENT = text(
 
 
 class Recorder:
-    def __init__(self, runtime: ServiceRuntime, on_fallback: Any = None) -> None:
+    def __init__(
+        self, runtime: ServiceRuntime, on_fallback: Any = None, in_flight: Callable[[uuid.UUID], bool] | None = None
+    ) -> None:
         self.runtime = runtime
         self.settings: NotifySettings = runtime.settings
         self.sessions = runtime.sessions
         self.clock = runtime.clock
         self.tz = ZoneInfo(self.settings.notify_timezone)
         self.on_fallback = on_fallback  # called after a batch inserted fallback rows (wakes the dispatcher)
+        self.in_flight = in_flight  # whether the dispatcher is still sending rows of a cause (source event)
+        self._held: set[uuid.UUID] = set()  # deliveries whose outcome already waited for a later batch once
         self.sent = 0  # deliveries this process recorded as sent (tests compare replicas with it)
         self._buffer: list[Outcome] = []
-        self._added = asyncio.Event()  # an outcome came (while a batch fills)
-        self._arrived = Signal()  # an outcome came (wakes the recorder's loop)
+        self._added = asyncio.Event()  # a full batch is waiting (ends the wait for one)
+        self._arrived = Signal()  # the first outcome of a batch came (wakes the recorder's loop)
         self._flushed = asyncio.Event()
 
     # -- batching ----------------------------------------------------------------------------------
     async def add(self, outcome: Outcome) -> None:
         """Queue an outcome; waits only when the database falls far behind (back-pressure on the senders)."""
         self._buffer.append(outcome)
-        self._added.set()
-        self._arrived.set()
+        # Wake the recorder only when it has something to do: the first outcome of a batch starts its wait, a
+        # full batch ends it (waking it on every outcome was a timer and a task switch per delivery).
+        if len(self._buffer) == 1:
+            self._arrived.set()
+        if len(self._buffer) >= self.settings.notify_record_batch:
+            self._added.set()
         while len(self._buffer) >= self.settings.notify_record_batch:
             self._flushed.clear()
             await self._flushed.wait()
@@ -114,25 +125,54 @@ class Recorder:
 
     async def _gather_and_flush(self) -> int:
         """Wait up to `NOTIFY_RECORD_INTERVAL` for a full batch, then record it (or what came)."""
-        loop = asyncio.get_running_loop()
         batch = self.settings.notify_record_batch
-        deadline = loop.time() + self.settings.notify_record_interval
-        while self._buffer and len(self._buffer) < batch and (left := deadline - loop.time()) > 0:
+        if self._buffer and len(self._buffer) < batch:
             self._added.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._added.wait(), timeout=left)
+                await asyncio.wait_for(self._added.wait(), timeout=self.settings.notify_record_interval)
         count = min(len(self._buffer), batch)
-        await self.flush(batch)
+        await self.flush(batch, hold=True)
         return count
 
-    async def flush(self, most: int | None = None) -> None:
-        """Record up to `most` queued outcomes (all when None)."""
+    async def flush(self, most: int | None = None, hold: bool = False) -> None:
+        """Record up to `most` queued outcomes (all when None); with `hold`, see `_hold_back`."""
         count = len(self._buffer) if most is None else most
-        items, self._buffer[:count] = self._buffer[:count], []
+        items, rest = self._buffer[:count], self._buffer[count:]
+        if rest:  # a cause's outcomes already here go together: one `notification.sent`, not two
+            causes = {o.row.source_event_id for o in items}
+            items += [o for o in rest if o.row.source_event_id in causes]
+            rest = [o for o in rest if o.row.source_event_id not in causes]
+        if hold and self.in_flight is not None:
+            items, waiting = self._hold_back(items, self.in_flight)
+            rest = waiting + rest
+        self._buffer[:] = rest
         if items:
             # shielded: a stop arriving mid-write must not drop outcomes already taken from the buffer
             await asyncio.shield(self._record_batch(items))
         self._flushed.set()
+
+    def _hold_back(
+        self, items: list[Outcome], in_flight: Callable[[uuid.UUID], bool]
+    ) -> tuple[list[Outcome], list[Outcome]]:
+        """(to record now, to keep for the next batch). The sent outcomes of a cause whose other rows are still
+        being sent wait for the next batch, once: a case's emails, slower than its Zalo messages (they wait for
+        the SMTP pool), then share one `notification.sent` with them instead of making a second."""
+        waits = {
+            o.row.source_event_id
+            for o in items
+            if o.verdict == "sent" and o.row.id not in self._held and in_flight(o.row.source_event_id)
+        }
+        waits -= {o.row.source_event_id for o in items if o.row.id in self._held or o.verdict != "sent"}
+        now: list[Outcome] = []
+        later: list[Outcome] = []
+        for o in items:
+            if o.row.source_event_id in waits:
+                self._held.add(o.row.id)
+                later.append(o)
+            else:
+                self._held.discard(o.row.id)
+                now.append(o)
+        return now, later
 
     async def _record_batch(self, items: list[Outcome]) -> None:
         fell_back = False

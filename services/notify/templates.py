@@ -3,6 +3,7 @@ Zalo text of at most 2,000 characters. Output is NFC-normalised Vietnamese."""
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 from services.notify.domain import fit_zalo
 from shared.settings import ServiceSettings
@@ -48,10 +49,17 @@ class Rendered:
 def _vn_datetime(value: str | datetime | None, tz: str = "Asia/Ho_Chi_Minh") -> str:
     if value is None:
         return ""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.astimezone(ZoneInfo(tz)).strftime("%H:%M ngày %d/%m/%Y")
+    if isinstance(value, str):
+        return _vn_datetime_of(value, tz)
+    return value.astimezone(ZoneInfo(tz)).strftime("%H:%M ngày %d/%m/%Y")
 
 
+@functools.lru_cache(maxsize=1024)  # a case's members share its deadline: parsed and formatted once
+def _vn_datetime_of(value: str, tz: str) -> str:
+    return datetime.fromisoformat(value).astimezone(ZoneInfo(tz)).strftime("%H:%M ngày %d/%m/%Y")
+
+
+@functools.lru_cache(maxsize=1024)
 def _vn_date(value: str) -> str:
     return datetime.fromisoformat(value).strftime("%d/%m/%Y")
 
@@ -74,8 +82,13 @@ def _environment() -> Environment:
 _ENV = _environment()
 
 
+@functools.cache  # the compiled template of each part (the environment's own cache costs a lookup with a lock)
+def _template(template: str, part: str) -> Template:
+    return _ENV.get_template(f"{template}/{part}")
+
+
 def _part(template: str, part: str, context: dict[str, Any]) -> str:
-    return unicodedata.normalize("NFC", _ENV.get_template(f"{template}/{part}").render(**context))
+    return unicodedata.normalize("NFC", _template(template, part).render(context))
 
 
 def render(template: str, context: dict[str, Any], channel: str | None = None) -> Rendered:
