@@ -123,8 +123,12 @@ class SmtpPool:
 
 @functools.lru_cache(maxsize=4096)  # members recur: each address parsed and checked once
 def _quoted(address: str) -> bytes:
-    """`<address>` for MAIL FROM / RCPT TO (ASCII, as `sendmail` sends it; it refuses the others)."""
-    return quote_address(address).encode("ascii")
+    """`<address>` for MAIL FROM / RCPT TO (ASCII, as `sendmail` sends it without SMTPUTF8; an address it cannot
+    send is refused as the server would refuse it, a permanent failure)."""
+    try:
+        return quote_address(address).encode("ascii")
+    except UnicodeEncodeError:
+        raise aiosmtplib.SMTPRecipientRefused(553, "address is not ASCII (SMTPUTF8 not used)", address) from None
 
 
 async def _close(client: aiosmtplib.SMTP) -> None:

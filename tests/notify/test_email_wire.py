@@ -8,9 +8,11 @@ import uuid
 from email import message_from_bytes, policy
 from email.header import Header, decode_header, make_header
 
+import aiosmtplib
 import pytest
 
 from services.notify.smtp import _encoded, build_email
+from services.notify.smtp_pool import _quoted
 from services.notify.templates import Rendered
 from tests.notify.conftest import settings_from
 
@@ -71,3 +73,10 @@ def test_encoded_words_stay_within_75_characters_and_never_split_a_character() -
     assert all(word.startswith("=?utf-8?b?") and word.endswith("?=") for word in words)
     # each word decodes on its own (no character cut in two)
     assert "".join(base64.b64decode(word[10:-2]).decode("utf-8") for word in words) == LONG_SUBJECT * 3
+
+
+def test_an_address_that_cannot_go_without_smtputf8_is_refused_as_a_permanent_failure() -> None:
+    assert _quoted("lan@example.org") == b"<lan@example.org>"
+    with pytest.raises(aiosmtplib.SMTPRecipientRefused) as refused:
+        _quoted("ngọc.ánh@ví-dụ.vn")
+    assert refused.value.code == 553
