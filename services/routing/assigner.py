@@ -26,7 +26,7 @@ from sqlalchemy.engine import Row
 from services.routing import store
 from services.routing.assignments import AssignmentBatch, _serialise_assignment
 from services.routing.cases import case_deadlines
-from services.routing.domain import check_transition, covered_units, decide
+from services.routing.domain import check_transition, covered_units, decide, predecessors_of
 from services.routing.pool import Pool, load_pool
 from services.routing.roster import chair_of
 from services.routing.settings import RoutingSettings
@@ -102,14 +102,15 @@ async def assign_batch(uow: UnitOfWork) -> int:
     ids = [case.case_id for case in cases]
     await _serialise_assignment(session)
     pool = await load_pool(session, now, None)
-    covering = await _covering(session, {case.unit for case in cases}, pool)
+    await _cover(session, pool)
+    roster = _Roster(pool)
     batch = AssignmentBatch(settings, now)
     events: list[tuple[Event, uuid.UUID, Cause]] = []
     assigned: list[uuid.UUID] = []
     for row in cases:
         case = _with_fields(row, row.category_fields or [])
         batch.add_timers(case_deadlines(settings, case), case.case_id, None)
-        infos = _decide(now, case, pool, covering.get(case.unit, set()), batch)
+        infos = _decide(now, case, roster, batch)
         missing = infos.missing
         events.append(
             _caused_by_report(
@@ -122,7 +123,7 @@ async def assign_batch(uow: UnitOfWork) -> int:
                     protection_level=case.protection_level,
                     assignments=tuple(infos.infos),
                     missing_fields=missing,
-                    chair=chair_of(pool) if missing else (),
+                    chair=roster.chair if missing else (),
                     assigned_at=now,
                 ),
                 case,
@@ -150,16 +151,30 @@ async def assign_batch(uow: UnitOfWork) -> int:
     return len(cases)
 
 
-async def _covering(session: Any, units: set[str], pool: Pool) -> dict[str, set[uuid.UUID]]:
-    """For each unit, the members covering it (directly or through a former district it succeeded)."""
+async def _cover(session: Any, pool: Pool) -> None:
+    """Give each candidate the units they cover (directly or through a former district it succeeded), once
+    per batch: a case's unit is then looked up in them as is (`domain.choose`)."""
     successors: dict[str, Sequence[str]] = {
         row.code: list(row.successors) for row in await session.execute(_SQL.successors)
     }
-    result: dict[str, set[uuid.UUID]] = {unit: set() for unit in units}
-    for row in pool.rows.values():
-        for unit in units & covered_units(row.units, successors):
-            result[unit].add(row.member_id)
-    return result
+    predecessors = predecessors_of(successors)
+    pool.candidates[:] = [
+        replace(cand, units=covered_units(pool.rows[cand.member_id].units, successors, predecessors))
+        for cand in pool.candidates
+    ]
+
+
+class _Roster:
+    """What every case of a batch decides against: the pool (its candidates' load counted as cases are
+    decided) and, fixed for the batch, the available board, the available chairs and the chair to tell."""
+
+    def __init__(self, pool: Pool) -> None:
+        available = pool.available()
+        self.pool = pool
+        self.board = [m.member_id for m in pool.with_roles("chair", "vice_chair") if m.member_id in available]
+        self.chairs = [m.member_id for m in pool.with_roles("chair") if m.member_id in available]
+        self.chair = chair_of(pool)
+        self.index = {cand.member_id: i for i, cand in enumerate(pool.candidates)}
 
 
 class _Decision:
@@ -168,27 +183,23 @@ class _Decision:
         self.missing = missing
 
 
-def _decide(now: Any, case: Row, pool: Pool, covering: set[uuid.UUID], batch: AssignmentBatch) -> _Decision:
+def _decide(now: Any, case: Any, roster: _Roster, batch: AssignmentBatch) -> _Decision:
     """One case's decision (`domain.decide`, the same as a hand-over's), counted into the pool so the next
     case sees it, and its assignments added to the batch."""
-    view = [
-        replace(cand, units=frozenset({case.unit}) if cand.member_id in covering else frozenset())
-        for cand in pool.candidates
-    ]
-    available = pool.available()
+    pool = roster.pool
     decision = decide(
         list(case.required_fields),
         case.unit,
-        view,
+        pool.candidates,
         urgency=case.urgency,
-        board=[m.member_id for m in pool.with_roles("chair", "vice_chair") if m.member_id in available],
-        chairs=[m.member_id for m in pool.with_roles("chair") if m.member_id in available],
+        board=roster.board,
+        chairs=roster.chairs,
     )
     # The field picks now count: one more open case each and the most recent assignment.
-    picked = {member for member, field in decision.picks if field is not None}
-    for i, cand in enumerate(pool.candidates):
-        if cand.member_id in picked:
-            pool.candidates[i] = replace(cand, load=cand.load + 1, last_assigned_at=now)
+    for member in {member for member, field in decision.picks if field is not None}:
+        i = roster.index[member]
+        cand = pool.candidates[i]
+        pool.candidates[i] = replace(cand, load=cand.load + 1, last_assigned_at=now)
     infos = [
         batch.add(pool.rows[member], field, case.urgency, case_id=case.case_id) for member, field in decision.picks
     ]
