@@ -27,10 +27,12 @@ from shared.events.routing import (
 from shared.sealed import Sealer, links_context
 from shared.uow import UnitOfWork
 
+ASSIGNMENT_LOCK = "routing:assign"  # the advisory lock's name (the assigner takes it with its pending cases)
+
 
 async def _serialise_assignment(session: AsyncSession) -> None:
     """One assignment decision at a time across replicas, so two cases cannot both take a member's last slot."""
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('routing:assign'))"))
+    await session.execute(text(f"SELECT pg_advisory_xact_lock(hashtext('{ASSIGNMENT_LOCK}'))"))
 
 
 class AssignmentBatch:

@@ -108,34 +108,6 @@ def choose(
     return Choice(picks=picks, missing=tuple(missing))
 
 
-def predecessors_of(successors: dict[str, Sequence[str]]) -> dict[str, list[str]]:
-    """The former units each unit succeeded (the successors map turned around)."""
-    result: dict[str, list[str]] = {}
-    for old, new in successors.items():
-        for unit in new:
-            result.setdefault(unit, []).append(old)
-    return result
-
-
-def covered_units(
-    own: Iterable[str],
-    successors: dict[str, Sequence[str]],
-    predecessors: dict[str, list[str]] | None = None,
-) -> frozenset[str]:
-    """The 2025 reorganisation both ways: a member covering a former district also covers the communes that
-    succeeded it, and a member covering communes (data/member-areas-2025.csv) also covers a case filed for
-    a former district that one of them succeeded. `predecessors` (`predecessors_of(successors)`), when the
-    caller has it, spares turning the map around for each member."""
-    if predecessors is None:
-        predecessors = predecessors_of(successors)
-    mine = list(own)
-    result = set(mine)
-    for unit in mine:
-        result.update(successors.get(unit, ()))
-        result.update(predecessors.get(unit, ()))
-    return frozenset(result)
-
-
 # --- the case's life ---------------------------------------------------------------------------------
 
 
