@@ -18,12 +18,12 @@ from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, select, true
+from sqlalchemy import ARRAY, any_, bindparam, func, literal, select, true
 from sqlalchemy import case as when
 from sqlalchemy.engine import Row
 
 from services.routing import store
-from services.routing.assignments import ASSIGNMENT_LOCK, AssignmentBatch
+from services.routing.assignments import ASSIGNMENT_LOCK, WRITES, AssignmentBatch
 from services.routing.cases import case_deadlines
 from services.routing.domain import check_transition, decide
 from services.routing.pool import Pool, load_covering_pool
@@ -66,7 +66,9 @@ def _statements() -> SimpleNamespace:
     caching a construct per batch was a measurable share of routing's CPU)."""
     c, known = store.cases.c, store.categories.c
     fields_of_category = select(known.fields).where(known.code == c.category).scalar_subquery()
-    assigned = c.case_id.in_(bindparam("assigned", expanding=True)) & (c.status == "reported")
+    # Arrays, not IN lists: one statement whatever the batch's size (prepared once per connection).
+    case_ids = ARRAY(c.case_id.type)
+    assigned = (c.case_id == any_(bindparam("assigned", type_=case_ids))) & (c.status == "reported")
     # The assignment lock (`assignments._serialise_assignment`), taken by the statement that finds the pending
     # cases: a pending case comes back only once the lock is held, and the pool is read by a later statement
     # (so its snapshot sees every decision committed before). One round trip less per batch.
@@ -80,9 +82,11 @@ def _statements() -> SimpleNamespace:
         .limit(bindparam("limit"))
         .with_for_update(of=store.cases, skip_locked=True),
         # One UPDATE for the batch: every case leaves the pending set with its category's fields; those with
-        # an assignment that are still `reported` become `assigned`.
+        # an assignment that are still `reported` become `assigned`. The batch's assignments and timers are
+        # written by the same statement (`assignments.WRITES`).
         settle=store.cases.update()
-        .where(c.case_id.in_(bindparam("ids", expanding=True)))
+        .add_cte(*WRITES)
+        .where(c.case_id == any_(bindparam("ids", type_=case_ids)))
         .values(
             assign_pending=False,
             required_fields=func.coalesce(fields_of_category, c.required_fields),
@@ -145,9 +149,8 @@ async def assign_batch(uow: UnitOfWork) -> int:
                     case,
                 )
             )
-    await batch.write(session)
     await uow.emit_many(events)
-    await session.execute(_SQL.settle, {"ids": ids, "assigned": assigned, "now": now})
+    await session.execute(_SQL.settle, {"ids": ids, "assigned": assigned, "now": now, **batch.params()})
     return len(cases)
 
 
