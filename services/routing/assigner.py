@@ -14,20 +14,19 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
 from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import ARRAY, any_, bindparam, func, literal, select, true
 from sqlalchemy import case as when
 from sqlalchemy.engine import Row
 
 from services.routing import store
-from services.routing.assignments import AssignmentBatch, _serialise_assignment
+from services.routing.assignments import ASSIGNMENT_LOCK, WRITES, AssignmentBatch
 from services.routing.cases import case_deadlines
-from services.routing.domain import check_transition, covered_units, decide
-from services.routing.pool import Pool, load_pool
+from services.routing.domain import check_transition, decide
+from services.routing.pool import Pool, load_covering_pool
 from services.routing.roster import chair_of
 from services.routing.settings import RoutingSettings
 from shared.events import Event
@@ -65,21 +64,29 @@ async def assign_pending(runtime: ServiceRuntime) -> int:
 def _statements() -> SimpleNamespace:
     """The assigner's statements, built once (a batch runs them all inside the assignment lock; building and
     caching a construct per batch was a measurable share of routing's CPU)."""
-    c, known, u = store.cases.c, store.categories.c, store.units.c
+    c, known = store.cases.c, store.categories.c
     fields_of_category = select(known.fields).where(known.code == c.category).scalar_subquery()
-    assigned = c.case_id.in_(bindparam("assigned", expanding=True)) & (c.status == "reported")
+    # Arrays, not IN lists: one statement whatever the batch's size (prepared once per connection).
+    case_ids = ARRAY(c.case_id.type)
+    assigned = (c.case_id == any_(bindparam("assigned", type_=case_ids))) & (c.status == "reported")
+    # The assignment lock (`assignments._serialise_assignment`), taken by the statement that finds the pending
+    # cases: a pending case comes back only once the lock is held, and the pool is read by a later statement
+    # (so its snapshot sees every decision committed before). One round trip less per batch.
+    lock = select(func.pg_advisory_xact_lock(func.hashtext(literal(ASSIGNMENT_LOCK))).label("held")).cte("locked")
     return SimpleNamespace(
         # The pending cases with their category's fields as of now (NULL: a category routing does not know).
         pending=select(store.cases, fields_of_category.label("category_fields"))
+        .select_from(store.cases.join(lock, true()))
         .where(c.assign_pending)
         .order_by(c.reported_at, c.case_id)
         .limit(bindparam("limit"))
         .with_for_update(of=store.cases, skip_locked=True),
-        successors=select(u.code, u.successors),
         # One UPDATE for the batch: every case leaves the pending set with its category's fields; those with
-        # an assignment that are still `reported` become `assigned`.
+        # an assignment that are still `reported` become `assigned`. The batch's assignments and timers are
+        # written by the same statement (`assignments.WRITES`).
         settle=store.cases.update()
-        .where(c.case_id.in_(bindparam("ids", expanding=True)))
+        .add_cte(*WRITES)
+        .where(c.case_id == any_(bindparam("ids", type_=case_ids)))
         .values(
             assign_pending=False,
             required_fields=func.coalesce(fields_of_category, c.required_fields),
@@ -100,16 +107,14 @@ async def assign_batch(uow: UnitOfWork) -> int:
     if not cases:
         return 0
     ids = [case.case_id for case in cases]
-    await _serialise_assignment(session)
-    pool = await load_pool(session, now, None)
-    covering = await _covering(session, {case.unit for case in cases}, pool)
+    roster = _Roster(await load_covering_pool(session, now))
     batch = AssignmentBatch(settings, now)
     events: list[tuple[Event, uuid.UUID, Cause]] = []
     assigned: list[uuid.UUID] = []
     for row in cases:
         case = _with_fields(row, row.category_fields or [])
         batch.add_timers(case_deadlines(settings, case), case.case_id, None)
-        infos = _decide(now, case, pool, covering.get(case.unit, set()), batch)
+        infos = _decide(now, case, roster, batch)
         missing = infos.missing
         events.append(
             _caused_by_report(
@@ -122,7 +127,7 @@ async def assign_batch(uow: UnitOfWork) -> int:
                     protection_level=case.protection_level,
                     assignments=tuple(infos.infos),
                     missing_fields=missing,
-                    chair=chair_of(pool) if missing else (),
+                    chair=roster.chair if missing else (),
                     assigned_at=now,
                 ),
                 case,
@@ -144,22 +149,22 @@ async def assign_batch(uow: UnitOfWork) -> int:
                     case,
                 )
             )
-    await batch.write(session)
     await uow.emit_many(events)
-    await session.execute(_SQL.settle, {"ids": ids, "assigned": assigned, "now": now})
+    await session.execute(_SQL.settle, {"ids": ids, "assigned": assigned, "now": now, **batch.params()})
     return len(cases)
 
 
-async def _covering(session: Any, units: set[str], pool: Pool) -> dict[str, set[uuid.UUID]]:
-    """For each unit, the members covering it (directly or through a former district it succeeded)."""
-    successors: dict[str, Sequence[str]] = {
-        row.code: list(row.successors) for row in await session.execute(_SQL.successors)
-    }
-    result: dict[str, set[uuid.UUID]] = {unit: set() for unit in units}
-    for row in pool.rows.values():
-        for unit in units & covered_units(row.units, successors):
-            result[unit].add(row.member_id)
-    return result
+class _Roster:
+    """What every case of a batch decides against: the pool (its candidates' load counted as cases are
+    decided) and, fixed for the batch, the available board, the available chairs and the chair to tell."""
+
+    def __init__(self, pool: Pool) -> None:
+        available = pool.available()
+        self.pool = pool
+        self.board = [m.member_id for m in pool.with_roles("chair", "vice_chair") if m.member_id in available]
+        self.chairs = [m.member_id for m in pool.with_roles("chair") if m.member_id in available]
+        self.chair = chair_of(pool)
+        self.index = {cand.member_id: i for i, cand in enumerate(pool.candidates)}
 
 
 class _Decision:
@@ -168,27 +173,23 @@ class _Decision:
         self.missing = missing
 
 
-def _decide(now: Any, case: Row, pool: Pool, covering: set[uuid.UUID], batch: AssignmentBatch) -> _Decision:
+def _decide(now: Any, case: Any, roster: _Roster, batch: AssignmentBatch) -> _Decision:
     """One case's decision (`domain.decide`, the same as a hand-over's), counted into the pool so the next
     case sees it, and its assignments added to the batch."""
-    view = [
-        replace(cand, units=frozenset({case.unit}) if cand.member_id in covering else frozenset())
-        for cand in pool.candidates
-    ]
-    available = pool.available()
+    pool = roster.pool
     decision = decide(
         list(case.required_fields),
         case.unit,
-        view,
+        pool.candidates,
         urgency=case.urgency,
-        board=[m.member_id for m in pool.with_roles("chair", "vice_chair") if m.member_id in available],
-        chairs=[m.member_id for m in pool.with_roles("chair") if m.member_id in available],
+        board=roster.board,
+        chairs=roster.chairs,
     )
     # The field picks now count: one more open case each and the most recent assignment.
-    picked = {member for member, field in decision.picks if field is not None}
-    for i, cand in enumerate(pool.candidates):
-        if cand.member_id in picked:
-            pool.candidates[i] = replace(cand, load=cand.load + 1, last_assigned_at=now)
+    for member in {member for member, field in decision.picks if field is not None}:
+        i = roster.index[member]
+        cand = pool.candidates[i]
+        pool.candidates[i] = replace(cand, load=cand.load + 1, last_assigned_at=now)
     infos = [
         batch.add(pool.rows[member], field, case.urgency, case_id=case.case_id) for member, field in decision.picks
     ]

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import ARRAY, CTE, Table, bindparam, column, func, select, text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,16 +27,49 @@ from shared.events.routing import (
 from shared.sealed import Sealer, links_context
 from shared.uow import UnitOfWork
 
+ASSIGNMENT_LOCK = "routing:assign"  # the advisory lock's name (the assigner takes it with its pending cases)
+
 
 async def _serialise_assignment(session: AsyncSession) -> None:
     """One assignment decision at a time across replicas, so two cases cannot both take a member's last slot."""
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('routing:assign'))"))
+    await session.execute(text(f"SELECT pg_advisory_xact_lock(hashtext('{ASSIGNMENT_LOCK}'))"))
+
+
+# The columns `plan_assignment` and `_timer_rows` fill, in the order of `WRITES`'s parameters.
+ASSIGNMENT_COLUMNS = (
+    "assignment_id",
+    "case_id",
+    "request_id",
+    "member_id",
+    "field",
+    "status",
+    "assigned_at",
+    "respond_by",
+)
+TIMER_COLUMNS = ("case_id", "request_id", "assignment_id", "deadline", "stage", "due_at", "fire_at")
+
+
+def _rows_cte(table: Table, columns: tuple[str, ...], prefix: str) -> CTE:
+    """`INSERT INTO table (columns) SELECT * FROM unnest(:prefix_column, ...)`: any number of rows as one
+    array parameter per column, so the statement has one shape whatever the batch's size."""
+    arrays = [bindparam(f"{prefix}_{name}", type_=ARRAY(table.c[name].type)) for name in columns]
+    rows = func.unnest(*arrays).table_valued(*(column(name, table.c[name].type) for name in columns))
+    return table.insert().from_select(list(columns), select(rows.render_derived())).cte(f"{prefix}_rows")
+
+
+# A batch's assignments and timers as two INSERTs in the WITH clause of a statement of the caller's
+# (`AssignmentBatch.params`): the assigner writes them with the UPDATE that settles its cases, in one round trip.
+WRITES = (
+    _rows_cte(store.assignments, ASSIGNMENT_COLUMNS, "assignment"),
+    _rows_cte(store.timers, TIMER_COLUMNS, "timer"),
+)
 
 
 class AssignmentBatch:
     """The one writer of assignments: collects assignment rows, their acceptance timers and other timers
-    of the same transaction, then writes them with two INSERTs (`write`). New cases (the assigner, a batch
-    of cases at once), counseling requests and hand-overs all go through it."""
+    of the same transaction, then writes them with two INSERTs (`write`), or gives them as the parameters
+    of `WRITES` (`params`). New cases (the assigner, a batch of cases at once), counseling requests and
+    hand-overs all go through it."""
 
     def __init__(self, settings: RoutingSettings, now: datetime) -> None:
         self.settings = settings
@@ -64,6 +97,13 @@ class AssignmentBatch:
     def add_timers(self, planned: Iterable[Any], case_id: uuid.UUID | None, request_id: uuid.UUID | None) -> None:
         """Timers of the subject itself (a case's own deadlines), written with the assignments."""
         self.timers.extend(_timer_rows(planned, case_id, request_id))
+
+    def params(self) -> dict[str, list[Any]]:
+        """The parameters of `WRITES` for the rows collected (then forgotten, as after `write`)."""
+        result = {f"assignment_{name}": [row[name] for row in self.rows] for name in ASSIGNMENT_COLUMNS}
+        result |= {f"timer_{name}": [row.get(name) for row in self.timers] for name in TIMER_COLUMNS}
+        self.rows, self.timers = [], []
+        return result
 
     async def write(self, session: AsyncSession) -> None:
         if self.rows:

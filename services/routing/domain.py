@@ -108,18 +108,6 @@ def choose(
     return Choice(picks=picks, missing=tuple(missing))
 
 
-def covered_units(own: Iterable[str], successors: dict[str, Sequence[str]]) -> frozenset[str]:
-    """The 2025 reorganisation both ways: a member covering a former district also covers the communes that
-    succeeded it, and a member covering communes (data/member-areas-2025.csv) also covers a case filed for
-    a former district that one of them succeeded."""
-    result = set(own)
-    for unit in own:
-        result.update(successors.get(unit, ()))
-    mine = set(own)
-    result.update(old for old, new in successors.items() if mine.intersection(new))
-    return frozenset(result)
-
-
 # --- the case's life ---------------------------------------------------------------------------------
 
 

@@ -2,17 +2,18 @@
 assignment with a field, whether they are on leave today and whether they cover the case's unit.
 
 Why one query: routing must keep up with hundreds of `case.reported` a second, and this read happens
-inside the assignment lock (`assignments._serialise_assignment`), so its cost bounds throughput. The
+inside the assignment lock (`assignments.ASSIGNMENT_LOCK`), so its cost bounds throughput. The
 per-member subqueries are served by the partial indexes of migration 0002.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Date, Select, String, and_, bindparam, exists, func, literal, or_, select
+from sqlalchemy import ARRAY, Date, Select, String, and_, bindparam, exists, func, literal, literal_column, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -81,18 +82,48 @@ def _pool_query(with_unit: bool) -> Select:
 _QUERIES = {with_unit: _pool_query(with_unit) for with_unit in (False, True)}
 
 
+def _covering_query() -> Select:
+    """The pool with, for each member, every unit they cover: their own, the communes that succeeded a former
+    district they list, and the former districts succeeded by a commune they list (the 2025 reorganisation
+    both ways, as `covers` for one unit). For the assigner, whose batch holds cases of many units."""
+    members, units = store.members.fullname, store.units.fullname
+    covered = literal_column(
+        f"ARRAY(SELECT unnest({members}.units)"
+        f" UNION SELECT unnest(u.successors) FROM {units} AS u WHERE u.code = ANY({members}.units)"
+        f" UNION SELECT u.code FROM {units} AS u WHERE u.successors && {members}.units)",
+        ARRAY(String),
+    )
+    return _QUERIES[False].add_columns(covered.label("covered"))
+
+
+_COVERING = _covering_query()
+
+
 async def load_pool(session: AsyncSession, now: datetime, unit: str | None = None) -> Pool:
+    """The pool for a subject of `unit`: each candidate's `units` is that unit if they cover it, else empty."""
+    covering, none = frozenset({unit}) if unit is not None else frozenset(), frozenset[str]()
+    return await _load(session, now, _QUERIES[unit is not None], unit, lambda row: covering if row.covers else none)
+
+
+async def load_covering_pool(session: AsyncSession, now: datetime) -> Pool:
+    """The pool for subjects of any unit: each candidate's `units` is every unit they cover."""
+    return await _load(session, now, _COVERING, None, lambda row: frozenset(row.covered))
+
+
+async def _load(
+    session: AsyncSession, now: datetime, query: Select, unit: str | None, units: Callable[[Row], frozenset[str]]
+) -> Pool:
     today = now.astimezone(VN).date()
     rows: dict[uuid.UUID, Row] = {}
     candidates: list[Candidate] = []
-    for row in await session.execute(_QUERIES[unit is not None], {"today": today, "unit": unit}):
+    for row in await session.execute(query, {"today": today, "unit": unit}):
         rows[row.member_id] = row
         leaves = [(today, today)] if row.on_leave else []
         candidates.append(
             Candidate(
                 member_id=row.member_id,
                 fields=frozenset(row.fields),
-                units=frozenset({unit}) if unit is not None and row.covers else frozenset(),
+                units=units(row),
                 load=row.load or 0,
                 capacity=row.capacity,
                 last_assigned_at=row.last_assigned_at,

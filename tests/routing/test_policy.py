@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.routing.domain import FIELDS, Candidate, choose, covered_units, decide
+from services.routing.domain import FIELDS, Candidate, choose, decide
 
 UNITS = ("tay-ninh", "go-dau", "ben-cau")
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -138,15 +138,3 @@ def test_a_new_case_and_a_handed_over_field_take_the_same_decision():
     assert (nothing.picks, nothing.missing) == (((chair, None),), ())
     none_left = decide(["medicine"], "u", [law_a], urgency="high")
     assert (none_left.picks, none_left.missing) == ((), ("medicine",))
-
-
-def test_the_2025_map_is_covered_both_ways_between_former_districts_and_their_communes():
-    successors = {
-        "ben-cau": ["xa-ben-cau", "xa-long-chu", "xa-long-thuan"],
-        "chau-thanh": ["xa-long-chu", "xa-hoa-hoi"],
-    }
-    # a member still listing the former district covers its successor communes
-    assert covered_units(["ben-cau"], successors) == {"ben-cau", "xa-ben-cau", "xa-long-chu", "xa-long-thuan"}
-    # a member covering one commune covers the former districts it succeeded (cases filed before 2025-07-01)
-    assert covered_units(["xa-long-chu"], successors) == {"xa-long-chu", "ben-cau", "chau-thanh"}
-    assert covered_units(["xa-duc-hoa"], successors) == {"xa-duc-hoa"}
