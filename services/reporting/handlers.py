@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, select
+from sqlalchemy import String, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +25,9 @@ from shared.events.intake import CredentialIssued, CredentialRevoked
 
 async def keep(session: AsyncSession, items: list[tuple[Envelope, Event]]) -> None:
     """Append a transaction's new events to the event store in one statement (the consumer's
-    `before_handlers` hook); the handlers then project those the store did not already hold."""
+    `before_handlers` hook), take the locks of their subjects in one more, and let the projection read what
+    the batch's handlers need (`projection.prepare`); the handlers then project the events the store did not
+    already hold."""
     if not items:
         return
     rows = [
@@ -38,12 +40,30 @@ async def keep(session: AsyncSession, items: list[tuple[Envelope, Event]]) -> No
         }
         for envelope, event in items
     ]
-    stored = await session.execute(_STORE, rows)
-    session.info.setdefault(_STORED, set()).update(stored.scalars().all())
+    seqs = dict((await session.execute(_STORE, rows)).tuples().all())
+    session.info.setdefault(_STORED, set()).update(seqs)
+    await _lock_subjects(session, [event for _, event in items])
+    stored = [(envelope, event, seqs[envelope.event_id]) for envelope, event in items if envelope.event_id in seqs]
+    await projection.prepare(session, stored)
 
 
-_STORE = insert(store.events).on_conflict_do_nothing().returning(store.events.c.event_id)
+_STORE = insert(store.events).on_conflict_do_nothing().returning(store.events.c.event_id, store.events.c.seq)
 _STORED = "reporting_events_stored"
+
+
+async def _lock_subjects(session: AsyncSession, events: list[Event]) -> None:
+    """`lock_subject` for many events in one statement, in the subjects' order (a second transaction taking
+    some of the same locks waits on the first it meets, never holding one the first still needs)."""
+    held: set[Any] = session.info.setdefault(_LOCKED, set())
+    subjects = {
+        subject
+        for event in events
+        if event.TYPE in projection.ORDERED_BY_SUBJECT and (subject := projection.subject_of(event)) is not None
+    }
+    subjects -= held
+    if subjects:
+        await session.execute(_LOCK_MANY, {"subjects": sorted(str(s) for s in subjects)})
+        held.update(subjects)
 
 
 async def lock_subject(session: AsyncSession, event: Event) -> None:
@@ -65,6 +85,9 @@ async def lock_subject(session: AsyncSession, event: Event) -> None:
 _LOCKED = "reporting_subjects_locked"
 # Built once: a statement built per event costs its construction and its cache key every time.
 _LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("subject", type_=String), 0)))
+_LOCK_MANY = text(
+    "SELECT count(pg_advisory_xact_lock(hashtextextended(s, 0))) FROM unnest(CAST(:subjects AS text[])) AS s"
+)
 
 
 async def on_event(event: Any, ctx: HandlerContext) -> None:

@@ -17,12 +17,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, TextClause, bindparam, delete, func, select, text, update
+from sqlalchemy import Table, TextClause, any_, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import store
+from services.reporting import case_rows, store
 from services.reporting.domain import VN, month_key
 from shared.events import Envelope, Event
 from shared.events.intake import (
@@ -120,7 +120,8 @@ def _add_one(session: AsyncSession, table: Table, keys: dict[str, Any], values: 
 
 
 async def flush(session: AsyncSession) -> None:
-    """Write the buffered counter changes, in (table, key) order."""
+    """Write the changed case rows, then the buffered counter changes, in (table, key) order."""
+    await case_rows.write(session)
     pending = session.info.pop(_BUFFER, {})
     tables = {
         t.name: t
@@ -187,12 +188,11 @@ def _greatest(a: Any, b: Any) -> Any:
 
 
 async def _case(session: AsyncSession, case_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (await session.execute(_CASE_FOR_UPDATE, {"case_id": case_id})).first()
-    return dict(row._mapping) if row else None
+    return await case_rows.get(session, case_id)
 
 
-# Built once (its construction and cache key were a measurable share of a batch).
-_CASE_FOR_UPDATE = select(store.cases).where(store.cases.c.case_id == bindparam("case_id")).with_for_update()
+# Built once (a statement's construction and cache key were a measurable share of a batch).
+_INSERT_CASE = insert(store.cases).on_conflict_do_nothing().returning(store.cases.c.case_id)
 
 
 # --- intake ------------------------------------------------------------------------------------------
@@ -227,13 +227,10 @@ async def case_reported(session: AsyncSession, event: CaseReported, envelope: En
         special_circumstances=sorted(set(event.special_circumstances)),
         status_at=event.reported_at,
     )
-    created = (
-        await session.execute(
-            insert(store.cases).values(**row).on_conflict_do_nothing().returning(store.cases.c.case_id)
-        )
-    ).first()
+    created = (await session.execute(_INSERT_CASE, row)).first()
     if created is None:
         return
+    case_rows.remember(session, {**row, "assigned_at": None, "accepted_at": None, "forwarded_at": None})
     await _count_case(session, row, "reported", 1)
     for grp in row["special_circumstances"]:
         await _bump(session, store.case_group_counts, dict(period=row["period"], unit=row["unit"], grp=grp), "cases")
@@ -366,18 +363,18 @@ async def category_upserted(session: AsyncSession, event: CategoryUpserted, enve
 async def _set_status(session: AsyncSession, row: dict[str, Any], status: str, at: datetime) -> None:
     if row["status"] == status or (row["status_at"] is not None and at < row["status_at"]):
         return
-    await session.execute(
-        update(store.cases).where(store.cases.c.case_id == row["case_id"]).values(status=status, status_at=at)
-    )
     await _count_case(session, row, row["status"], -1)
     await _count_case(session, row, status, 1)
+    row.update(status=status, status_at=at)
+    case_rows.changed(session, row)
 
 
 async def _milestone(session: AsyncSession, row: dict[str, Any], column: str, stage: str, at: datetime) -> None:
     """Record the first time a case reached a stage, and add its duration to the timing counters."""
     if row[column] is not None:
         return
-    await session.execute(update(store.cases).where(store.cases.c.case_id == row["case_id"]).values({column: at}))
+    row[column] = at
+    case_rows.changed(session, row)
     await _time_stage(session, row, stage, at)
 
 
@@ -572,12 +569,53 @@ async def apply(session: AsyncSession, envelope: Envelope, event: Event | None =
         await projector(session, event, envelope)
 
 
+async def prepare(session: AsyncSession, stored: Sequence[tuple[Envelope, Event, int]]) -> None:
+    """Before the handlers of a batch whose events the store has just taken (with their `seq`), and whose
+    subjects' locks the transaction holds (`handlers.keep`): read the rows of the cases the events are about,
+    and the events stored before each case or request the batch creates (its catch-up), one statement each.
+    Under the locks neither can change before the handlers run, so they find what they would have read."""
+    about = {
+        case_id
+        for _, event, _ in stored
+        if event.TYPE in _NEEDS_CASE and (case_id := getattr(event, "case_id", None)) is not None
+    }
+    if about:
+        await case_rows.read(session, about)
+    creators = {
+        envelope.event_id: (subject, seq, _CREATES[event.TYPE])
+        for envelope, event, seq in stored
+        if event.TYPE in _CREATES and (subject := subject_of(event)) is not None
+    }
+    if not creators:
+        return
+    rows = (await session.execute(_EARLY, {"subjects": sorted({s for s, _, _ in creators.values()})})).all()
+    early: dict[uuid.UUID, list[str]] = session.info.setdefault(_EARLY_KEY, {})
+    for event_id, (subject, seq, types) in creators.items():
+        early[event_id] = [r.envelope for r in rows if r.subject_id == subject and r.seq < seq and r.type in types]
+
+
 async def _catch_up(session: AsyncSession, subject_id: uuid.UUID, creator: Envelope, types: tuple[str, ...]) -> None:
     """Replay stored events about a case or request that arrived (were stored) before it existed."""
-    e = store.events.c
-    creator_seq = select(e.seq).where(e.event_id == creator.event_id).scalar_subquery()
-    rows = await session.execute(
-        select(e.envelope).where(e.subject_id == subject_id, e.type.in_(types), e.seq < creator_seq).order_by(e.seq)
-    )
-    for (body,) in rows.all():
+    bodies = session.info.get(_EARLY_KEY, {}).pop(creator.event_id, None)  # read by `prepare`
+    if bodies is None:
+        e = store.events.c
+        creator_seq = select(e.seq).where(e.event_id == creator.event_id).scalar_subquery()
+        rows = await session.execute(
+            select(e.envelope).where(e.subject_id == subject_id, e.type.in_(types), e.seq < creator_seq).order_by(e.seq)
+        )
+        bodies = list(rows.scalars())
+    for body in bodies:
         await apply(session, Envelope.model_validate_json(body))
+
+
+_CREATES = {CaseReported.TYPE: _NEEDS_CASE, CounselingRequestReceived.TYPE: _NEEDS_REQUEST}
+_EARLY_KEY = "reporting_early_events"
+_e = store.events.c
+_EARLY = (
+    select(_e.subject_id, _e.seq, _e.type, _e.envelope)
+    .where(
+        _e.subject_id == any_(bindparam("subjects", type_=postgresql.ARRAY(postgresql.UUID(as_uuid=True)))),
+        _e.type.in_((*_NEEDS_CASE, *_NEEDS_REQUEST)),
+    )
+    .order_by(_e.seq)
+)
