@@ -21,6 +21,7 @@ from services.reporting import store
 
 _ROWS = "reporting_case_rows"
 _CHANGED = "reporting_case_rows_changed"
+_ABSENT = "reporting_case_rows_absent"
 # The columns events change after the case is reported (`projection._set_status`, `projection._milestone`).
 MUTABLE = ("status", "status_at", "assigned_at", "accepted_at", "forwarded_at")
 
@@ -48,21 +49,25 @@ def _rows(session: AsyncSession) -> dict[uuid.UUID, dict[str, Any]]:
 
 def remember(session: AsyncSession, row: dict[str, Any]) -> dict[str, Any]:
     """Keep a row the transaction holds locked (it has just inserted it); returns the kept copy."""
+    session.info.get(_ABSENT, set()).discard(row["case_id"])
     return _rows(session).setdefault(row["case_id"], row)
 
 
 async def read(session: AsyncSession, case_ids: Collection[uuid.UUID]) -> None:
-    """Read and lock the rows of these cases (those that exist) in one statement, in key order."""
+    """Read and lock the rows of these cases in one statement, in key order. The caller holds the cases'
+    subject locks (`handlers.keep`), which whoever reports a case takes first: a case not found stays absent
+    until this transaction reports it (`remember`)."""
     missing = sorted(set(case_ids) - _rows(session).keys())
     if missing:
         for row in (await session.execute(_READ_MANY, {"case_ids": missing})).mappings():
             remember(session, dict(row))
+        session.info.setdefault(_ABSENT, set()).update(set(missing) - _rows(session).keys())
 
 
 async def get(session: AsyncSession, case_id: uuid.UUID) -> dict[str, Any] | None:
     """The case's row (locked until commit; change it in place, then call `changed`), None if it does not exist."""
     row = _rows(session).get(case_id)
-    if row is None:
+    if row is None and case_id not in session.info.get(_ABSENT, ()):
         found = (await session.execute(_READ_ONE, {"case_id": case_id})).mappings().first()
         row = remember(session, dict(found)) if found is not None else None
     return row
@@ -76,6 +81,7 @@ async def write(session: AsyncSession) -> None:
     """Store the changed rows in one statement and forget every kept row (a rebuild writes per batch)."""
     rows = session.info.pop(_CHANGED, {})
     session.info.pop(_ROWS, None)
+    session.info.pop(_ABSENT, None)
     if rows:
         ordered = [rows[key] for key in sorted(rows)]
         await session.execute(_WRITE, {name: [row[name] for row in ordered] for name in ("case_id", *MUTABLE)})
