@@ -1,8 +1,8 @@
-"""The `cases` rows a transaction reads or writes, kept in the session until `write` (run by `projection.flush`).
+"""The `cases` rows a transaction reads or writes, kept in the session until `projection.flush` writes them.
 
 Every row here is locked by the transaction (inserted by it, or read `FOR UPDATE`), so the copy in memory is
 the row's latest state until commit. A batch reads the rows its events are about in one statement (`read`),
-the handlers change the copies (`changed`), and `write` stores every changed row in one `UPDATE`: a case's
+the handlers change the copies (`changed`), and `projection.flush` stores every changed row in one `UPDATE`: a case's
 report, assignment and status change in one batch then cost one `INSERT` and a share of one `UPDATE`, not a
 read and two updates per event.
 """
@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import any_, bindparam, select, text
+from sqlalchemy import any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,11 +34,14 @@ _READ_MANY = (
     .order_by(_c.case_id)
     .with_for_update()
 )
-_WRITE = text(
+# The changed rows' UPDATE, its parameters one array per column named `case_<column>` (`take`); `projection.flush`
+# sends it in one statement with the counters.
+UPDATE = (
     f"UPDATE {store.cases.schema}.{store.cases.name} AS c SET "
     + ", ".join(f"{name} = t.{name}" for name in MUTABLE)
-    + " FROM unnest(CAST(:case_id AS uuid[]), CAST(:status AS varchar[]), CAST(:status_at AS timestamptz[]),"
-    " CAST(:assigned_at AS timestamptz[]), CAST(:accepted_at AS timestamptz[]), CAST(:forwarded_at AS timestamptz[]))"
+    + " FROM unnest(CAST(:case_case_id AS uuid[]), CAST(:case_status AS varchar[]),"
+    " CAST(:case_status_at AS timestamptz[]), CAST(:case_assigned_at AS timestamptz[]),"
+    " CAST(:case_accepted_at AS timestamptz[]), CAST(:case_forwarded_at AS timestamptz[]))"
     f" AS t(case_id, {', '.join(MUTABLE)}) WHERE c.case_id = t.case_id"
 )
 
@@ -77,11 +80,11 @@ def changed(session: AsyncSession, row: dict[str, Any]) -> None:
     session.info.setdefault(_CHANGED, {})[row["case_id"]] = row
 
 
-async def write(session: AsyncSession) -> None:
-    """Store the changed rows in one statement and forget every kept row (a rebuild writes per batch)."""
+def take(session: AsyncSession) -> dict[str, list[Any]]:
+    """The changed rows as the parameters of `UPDATE` (empty if none changed), in key order; forgets every kept
+    row (a rebuild writes once per batch of events)."""
     rows = session.info.pop(_CHANGED, {})
     session.info.pop(_ROWS, None)
     session.info.pop(_ABSENT, None)
-    if rows:
-        ordered = [rows[key] for key in sorted(rows)]
-        await session.execute(_WRITE, {name: [row[name] for row in ordered] for name in ("case_id", *MUTABLE)})
+    ordered = [rows[key] for key in sorted(rows)]
+    return {f"case_{name}": [row[name] for row in ordered] for name in ("case_id", *MUTABLE)} if rows else {}

@@ -119,22 +119,24 @@ def _add_one(session: AsyncSession, table: Table, keys: dict[str, Any], values: 
             slot[name] = slot.get(name, 0) + value
 
 
+_COUNTERS = {
+    t.name: t
+    for t in (
+        store.case_counts,
+        store.case_group_counts,
+        store.case_tallies,
+        store.case_timings,
+        store.activity_counts,
+        store.case_totals,
+        store.stage_timings,
+    )
+}
+
+
 async def flush(session: AsyncSession) -> None:
-    """Write the changed case rows, then the buffered counter changes, in (table, key) order."""
-    await case_rows.write(session)
+    """Write the changed case rows and the buffered counter changes in one statement."""
+    params: dict[str, Any] = case_rows.take(session)
     pending = session.info.pop(_BUFFER, {})
-    tables = {
-        t.name: t
-        for t in (
-            store.case_counts,
-            store.case_group_counts,
-            store.case_tallies,
-            store.case_timings,
-            store.activity_counts,
-            store.case_totals,
-            store.stage_timings,
-        )
-    }
     # One multi-row upsert per table (and shape of row), its rows in key order: the same lock order as one
     # statement per row, in a handful of statements per batch instead of one per counter row.
     groups: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
@@ -143,22 +145,38 @@ async def flush(session: AsyncSession) -> None:
             continue  # a state change's -1 and +1 on the unit, category and urgency totals: nothing to write
         shape = (name, tuple(k for k, _ in key), tuple(sorted(values)))
         groups.setdefault(shape, []).append({**dict(key), **values})
-    for (name, key_names, value_names), rows in groups.items():
-        columns = (*key_names, *value_names)
-        statement = _upsert(tables[name], key_names, value_names)
-        await session.execute(statement, {c: [row[c] for row in rows] for c in columns})
+    shapes = tuple(groups)
+    for i, ((_, key_names, value_names), rows) in enumerate(groups.items()):
+        params.update({f"u{i}_{c}": [row[c] for row in rows] for c in (*key_names, *value_names)})
+    if params:
+        await session.execute(_flush_statement(shapes, bool(params.get("case_case_id"))), params)
 
 
 @functools.cache
-def _upsert(table: Table, key_names: tuple[str, ...], value_names: tuple[str, ...]) -> TextClause:
-    """One upsert of many counter rows, its rows passed as one array per column (`unnest` keeps their order).
-    Built once per table: a multi-row `VALUES` was compiled anew for every batch (its number of rows
-    changes), which cost more CPU than the rest of a batch's counters."""
+def _flush_statement(shapes: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...], cases: bool) -> TextClause:
+    """The case rows' `UPDATE` and one upsert per counter table in one statement (one round trip, where a
+    statement each took most of a small batch's time), each a data-modifying `WITH` query: PostgreSQL runs
+    them all, in an order fixed by the statement, so concurrent consumers still lock counter rows in one order
+    (tables in a fixed order, rows by key). Built once per set of shapes (a handful occur)."""
+    parts = [f"c AS ({case_rows.UPDATE})"] if cases else []
+    names = [name for name, _, _ in shapes]
+    assert len(set(names)) == len(names), names  # a row changed by two parts of one statement is an error
+    parts += [
+        f"u{i} AS ({_upsert(_COUNTERS[n], keys, values, f'u{i}_')})" for i, (n, keys, values) in enumerate(shapes)
+    ]
+    return text(f"WITH {', '.join(parts)} SELECT 1")
+
+
+def _upsert(table: Table, key_names: tuple[str, ...], value_names: tuple[str, ...], prefix: str) -> str:
+    """One upsert of many counter rows, its rows passed as one array per column (`unnest` keeps their order):
+    a multi-row `VALUES` was compiled anew for every batch (its number of rows changes), which cost more CPU
+    than the rest of a batch's counters."""
     columns = (*key_names, *value_names)
-    arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=postgresql.dialect())}[])" for c in columns)
+    compiled = {c: table.c[c].type.compile(dialect=postgresql.dialect()) for c in columns}
+    arrays = ", ".join(f"CAST(:{prefix}{c} AS {compiled[c]}[])" for c in columns)
     updates = [f'"{c}" = t."{c}" + excluded."{c}"' for c in value_names if c in _ADDITIVE[table.name]]
     updates += [f'"{c}" = greatest(t."{c}", excluded."{c}")' for c in value_names if c in _MAXIMUM.get(table.name, ())]
-    return text(
+    return (
         f"INSERT INTO {table.schema}.{table.name} AS t ({_quoted(columns)}) SELECT * FROM unnest({arrays})"
         f" ON CONFLICT ({_quoted(key_names)}) DO UPDATE SET {', '.join(updates)}"
     )
