@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, TextClause, any_, bindparam, delete, func, select, text, update
+from sqlalchemy import Table, TextClause, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -210,7 +210,32 @@ async def _case(session: AsyncSession, case_id: uuid.UUID) -> dict[str, Any] | N
 
 
 # Built once (a statement's construction and cache key were a measurable share of a batch).
-_INSERT_CASE = insert(store.cases).on_conflict_do_nothing().returning(store.cases.c.case_id)
+_CASE_COLUMNS = (
+    ("case_id", "uuid"),
+    ("code", "varchar"),
+    ("unit", "varchar"),
+    ("category", "varchar"),
+    ("urgency", "varchar"),
+    ("status", "varchar"),
+    ("period", "varchar"),
+    ("reported_at", "timestamptz"),
+    ("protection_level", "varchar"),
+    ("age_band", "varchar"),
+    ("below_suggested_urgency", "boolean"),
+    ("special_circumstances", "varchar[]"),
+    ("status_at", "timestamptz"),
+)
+# A new case's row and its catch-up in one round trip: the INSERT returns, if it created the row, the events
+# about the case stored before its `case.reported` (`_catch_up`'s query, seen from the same snapshot: after
+# the subject's lock was taken, as the separate query was).
+_CREATE_CASE = text(
+    f"WITH created AS (INSERT INTO {store.cases.schema}.{store.cases.name} ({', '.join(n for n, _ in _CASE_COLUMNS)})"
+    f" VALUES ({', '.join(f'CAST(:{n} AS {t})' for n, t in _CASE_COLUMNS)}) ON CONFLICT DO NOTHING RETURNING case_id)"
+    f" SELECT ARRAY(SELECT e.envelope FROM {store.events.schema}.{store.events.name} AS e"
+    " WHERE e.subject_id = created.case_id AND e.type = ANY(CAST(:early AS text[])) AND e.seq < ("
+    f"SELECT seq FROM {store.events.schema}.{store.events.name} WHERE event_id = CAST(:creator AS uuid))"
+    " ORDER BY e.seq) FROM created"
+)
 
 
 # --- intake ------------------------------------------------------------------------------------------
@@ -245,7 +270,7 @@ async def case_reported(session: AsyncSession, event: CaseReported, envelope: En
         special_circumstances=sorted(set(event.special_circumstances)),
         status_at=event.reported_at,
     )
-    created = (await session.execute(_INSERT_CASE, row)).first()
+    created = (await session.execute(_CREATE_CASE, {**row, "creator": envelope.event_id, "early": _NEEDS_CASE})).first()
     if created is None:
         return
     case_rows.remember(session, {**row, "assigned_at": None, "accepted_at": None, "forwarded_at": None})
@@ -255,7 +280,7 @@ async def case_reported(session: AsyncSession, event: CaseReported, envelope: En
     for dimension, value in case_tally_values(event):
         keys = dict(period=row["period"], unit=row["unit"], dimension=dimension, value=value)
         await _bump(session, store.case_tallies, keys, "cases")
-    await _catch_up(session, event.case_id, envelope, _NEEDS_CASE)
+    await _replay(session, created[0])  # its catch-up, read by the INSERT
 
 
 async def counseling_received(session: AsyncSession, event: CounselingRequestReceived, envelope: Envelope) -> None:
@@ -587,53 +612,29 @@ async def apply(session: AsyncSession, envelope: Envelope, event: Event | None =
         await projector(session, event, envelope)
 
 
-async def prepare(session: AsyncSession, stored: Sequence[tuple[Envelope, Event, int]]) -> None:
-    """Before the handlers of a batch whose events the store has just taken (with their `seq`), and whose
-    subjects' locks the transaction holds (`handlers.keep`): read the rows of the cases the events are about,
-    and the events stored before each case or request the batch creates (its catch-up), one statement each.
-    Under the locks neither can change before the handlers run, so they find what they would have read."""
+async def prepare(session: AsyncSession, events: Sequence[Event]) -> None:
+    """Before the handlers of a batch whose events the store has just taken, and whose subjects' locks the
+    transaction holds (`handlers.keep`): read the rows of the cases the events are about in one statement.
+    Under the locks they cannot change before the handlers run, so the handlers find what they would have read."""
     about = {
         case_id
-        for _, event, _ in stored
+        for event in events
         if event.TYPE in _NEEDS_CASE and (case_id := getattr(event, "case_id", None)) is not None
     }
     if about:
         await case_rows.read(session, about)
-    creators = {
-        envelope.event_id: (subject, seq, _CREATES[event.TYPE])
-        for envelope, event, seq in stored
-        if event.TYPE in _CREATES and (subject := subject_of(event)) is not None
-    }
-    if not creators:
-        return
-    rows = (await session.execute(_EARLY, {"subjects": sorted({s for s, _, _ in creators.values()})})).all()
-    early: dict[uuid.UUID, list[str]] = session.info.setdefault(_EARLY_KEY, {})
-    for event_id, (subject, seq, types) in creators.items():
-        early[event_id] = [r.envelope for r in rows if r.subject_id == subject and r.seq < seq and r.type in types]
 
 
 async def _catch_up(session: AsyncSession, subject_id: uuid.UUID, creator: Envelope, types: tuple[str, ...]) -> None:
     """Replay stored events about a case or request that arrived (were stored) before it existed."""
-    bodies = session.info.get(_EARLY_KEY, {}).pop(creator.event_id, None)  # read by `prepare`
-    if bodies is None:
-        e = store.events.c
-        creator_seq = select(e.seq).where(e.event_id == creator.event_id).scalar_subquery()
-        rows = await session.execute(
-            select(e.envelope).where(e.subject_id == subject_id, e.type.in_(types), e.seq < creator_seq).order_by(e.seq)
-        )
-        bodies = list(rows.scalars())
+    e = store.events.c
+    creator_seq = select(e.seq).where(e.event_id == creator.event_id).scalar_subquery()
+    rows = await session.execute(
+        select(e.envelope).where(e.subject_id == subject_id, e.type.in_(types), e.seq < creator_seq).order_by(e.seq)
+    )
+    await _replay(session, rows.scalars().all())
+
+
+async def _replay(session: AsyncSession, bodies: Sequence[str]) -> None:
     for body in bodies:
         await apply(session, Envelope.model_validate_json(body))
-
-
-_CREATES = {CaseReported.TYPE: _NEEDS_CASE, CounselingRequestReceived.TYPE: _NEEDS_REQUEST}
-_EARLY_KEY = "reporting_early_events"
-_e = store.events.c
-_EARLY = (
-    select(_e.subject_id, _e.seq, _e.type, _e.envelope)
-    .where(
-        _e.subject_id == any_(bindparam("subjects", type_=postgresql.ARRAY(postgresql.UUID(as_uuid=True)))),
-        _e.type.in_((*_NEEDS_CASE, *_NEEDS_REQUEST)),
-    )
-    .order_by(_e.seq)
-)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from devtools.infra import REPO
 from services.reporting import aggregates, figures, projection, store
@@ -111,11 +111,41 @@ async def test_a_batch_takes_a_few_statements_and_any_order_gives_the_same_figur
             assert (row["status"], row["status_at"], row["assigned_at"]) == ("assigned", at, at)
             assert row["accepted_at"] == at + timedelta(minutes=3)
         assert counted["cases"]["by_status"] == {"assigned": 3 * CASES}
+        assert counted["cases"]["total"] == 3 * CASES
         timings = {r["stage"]: r for r in counted["timings"]}
         assert timings["assigned"]["cases"] == timings["accepted"]["cases"] == 3 * CASES
         async with sessions() as session, session.begin():
             await aggregates.recount(session)  # the counters agree with a count of the case rows
         async with sessions() as session:
             assert await figures.summary(session, parse_period("2026-07")) == counted
+    finally:
+        await engine.dispose()
+
+
+async def test_keep_stores_new_events_and_locks_their_subjects_in_one_statement(database_url):
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    statements = [0]
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def count(*_args: object) -> None:
+        statements[0] += 1
+
+    locks = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+    first, second = _case(1), _case(2)
+
+    async def kept(envelopes: list[Envelope]) -> tuple[int, int]:
+        """`keep` in a transaction of its own: its statements, and the advisory locks it left held."""
+        async with sessions() as session, session.begin():
+            before = statements[0]
+            await keep(session, [(e, e.event()) for e in envelopes])
+            return statements[0] - before, await session.scalar(locks)
+
+    try:
+        assert await kept([first[0], second[0]]) == (1, 2)  # two reports: stored, each case locked, one statement
+        assert await kept(first) == (2, 1)  # its routing events stored and locked; then the case's row read
+        assert await kept(first) == (1, 0)  # nothing new: no lock, nothing to read
+        async with sessions() as session:
+            assert await session.scalar(select(text("count(*)")).select_from(store.events)) == 6
     finally:
         await engine.dispose()
