@@ -1,12 +1,14 @@
 """Micro-benchmark: reporting's CPU per case for the events one case brings it at 50/s (`case.reported`,
 `case.assigned`, `case.status_changed` and its six deliveries in one `notification.sent`), through the real
 consumer transaction (`EventConsumer._transaction`: inbox, event store, handlers, counters) in batches of 50,
-in-process. `--per-delivery` sends the six deliveries as six version-1 events instead (what notify emitted
-before one event per batch and cause), for the comparison.
+in-process (`--batch 1`: one event per transaction, as at a low rate). `--per-delivery` sends the six
+deliveries as six version-1 events instead (what notify emitted before one event per batch and cause), for
+the comparison.
 
 CPU is this process's (`time.process_time`), so it is robust to a busy machine; PostgreSQL's share is not in
 it, nor the AMQP path of each message (which the batched event saves five times per case). `python -m
-bench.micro_reporting [--cases 600] [--rounds 3] [--per-delivery]` prints the best round's ms per case.
+bench.micro_reporting [--cases 600] [--rounds 3] [--batch 50] [--per-delivery]` prints the best round's ms
+per case.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def case_events(n: int, per_delivery: bool = False) -> list[Envelope]:
     return out
 
 
-async def run(cases: int, rounds: int, per_delivery: bool = False) -> list[float]:
+async def run(cases: int, rounds: int, per_delivery: bool = False, batch: int = BATCH) -> list[float]:
     settings = ReportingSettings()
     per_case: list[float] = []
     async with scratch("micro") as res:
@@ -103,7 +105,7 @@ async def run(cases: int, rounds: int, per_delivery: bool = False) -> list[float
                 session_factory=sessions,
                 inbox=store.inbox,
                 handlers=make_handlers(settings),
-                batch_size=BATCH,
+                batch_size=batch,
                 before_commit=projection.flush,
                 before_handlers=keep,
                 settings=settings,
@@ -113,8 +115,8 @@ async def run(cases: int, rounds: int, per_delivery: bool = False) -> list[float
                 envelopes = case_events(cases, per_delivery)
                 work = [(env, env.event(), handlers[(env.type, env.version)]) for env in envelopes]
                 started, before = time.process_time(), statements[0]
-                for i in range(0, len(work), BATCH):
-                    await consumer._transaction(work[i : i + BATCH])
+                for i in range(0, len(work), batch):
+                    await consumer._transaction(work[i : i + batch])
                 per_case.append(1000 * (time.process_time() - started) / cases)
                 STATEMENTS.append((statements[0] - before) / cases)
         finally:
@@ -127,8 +129,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--per-delivery", action="store_true", help="six version-1 notification.sent per case")
+    parser.add_argument("--batch", type=int, default=BATCH, help="events per transaction (1: a low rate)")
     args = parser.parse_args()
-    rounds = asyncio.run(run(args.cases, args.rounds, args.per_delivery))
+    rounds = asyncio.run(run(args.cases, args.rounds, args.per_delivery, args.batch))
     each = ", ".join(f"{r:.2f}" for r in rounds)
     shape = "6 notification.sent v1" if args.per_delivery else "1 notification.sent v2"
     print(f"reporting ({shape} per case): {min(rounds):.2f} ms CPU per case (best of {len(rounds)}: {each}); ", end="")

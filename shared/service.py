@@ -192,6 +192,7 @@ def create_service_app(
                 outbox=outbox,
                 clock=runtime.clock,
                 batch_size=settings.consumer_batch_size,
+                batch_wait=settings.consumer_batch_wait,
                 before_commit=spec.before_commit,
                 before_handlers=spec.before_handlers,
                 settings=settings,

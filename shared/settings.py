@@ -94,6 +94,12 @@ class ServiceSettings(BaseSettings):
         ge=1,
         description="Events handled in one transaction when that many are waiting (1: one transaction per event).",
     )
+    consumer_batch_wait: float = Field(
+        default=0.0,
+        ge=0,
+        description="Seconds a batch's first event waits for more to join it when fewer than a batch are waiting "
+        "(0: at once); a few tenths make fewer, larger transactions at low rates, where latency does not matter.",
+    )
     outbox_batch_size: int = Field(default=200, ge=1)
     outbox_poll_interval: float = Field(
         default=1.0, gt=0, description="Seconds between outbox polls when no NOTIFY arrives."

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import String, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import projection, store
@@ -24,25 +23,49 @@ from shared.events.intake import CredentialIssued, CredentialRevoked
 
 
 async def keep(session: AsyncSession, items: list[tuple[Envelope, Event]]) -> None:
-    """Append a transaction's new events to the event store in one statement (the consumer's
-    `before_handlers` hook); the handlers then project those the store did not already hold."""
+    """Append a transaction's new events to the event store and take the locks of their subjects, in one
+    statement (the consumer's `before_handlers` hook), and let the projection read what the batch's handlers
+    need (`projection.prepare`); the handlers then project the events the store did not already hold."""
     if not items:
         return
-    rows = [
-        {
-            "event_id": envelope.event_id,
-            "type": envelope.type,
-            "subject_id": projection.subject_of(event),
-            "occurred_at": envelope.occurred_at,
-            "envelope": envelope.model_dump_json(),
-        }
-        for envelope, event in items
-    ]
-    stored = await session.execute(_STORE, rows)
-    session.info.setdefault(_STORED, set()).update(stored.scalars().all())
+    held: set[Any] = session.info.setdefault(_LOCKED, set())
+    subjects = {
+        subject
+        for _, event in items
+        if event.TYPE in projection.ORDERED_BY_SUBJECT and (subject := projection.subject_of(event)) is not None
+    }
+    subjects -= held
+    params = {
+        "event_id": [envelope.event_id for envelope, _ in items],
+        "type": [envelope.type for envelope, _ in items],
+        "subject_id": [projection.subject_of(event) for _, event in items],
+        "occurred_at": [envelope.occurred_at for envelope, _ in items],
+        "envelope": [envelope.model_dump_json() for envelope, _ in items],
+        "subjects": sorted(str(s) for s in subjects),
+    }
+    row = (await session.execute(_STORE, params)).first()
+    if row is None:
+        return  # nothing new to project (and no lock taken)
+    stored = set(row.event_ids)
+    held.update(subjects)
+    session.info.setdefault(_STORED, set()).update(stored)
+    await projection.prepare(session, [event for envelope, event in items if envelope.event_id in stored])
 
 
-_STORE = insert(store.events).on_conflict_do_nothing().returning(store.events.c.event_id)
+# The events in their order (`seq` follows `unnest`'s order); once every row is in, if any was new, the subjects'
+# locks in the subjects' order (a second transaction taking some of the same locks waits on the first it meets,
+# never holding one the first still needs; an uncorrelated subquery runs once, when its value is first needed).
+# Built once.
+_STORE = text(
+    f"WITH stored AS (INSERT INTO {store.events.schema}.{store.events.name}"
+    " (event_id, type, subject_id, occurred_at, envelope)"
+    " SELECT * FROM unnest(CAST(:event_id AS uuid[]), CAST(:type AS varchar[]), CAST(:subject_id AS uuid[]),"
+    " CAST(:occurred_at AS timestamptz[]), CAST(:envelope AS text[]))"
+    " ON CONFLICT DO NOTHING RETURNING event_id),"
+    " new AS (SELECT array_agg(event_id) AS event_ids FROM stored)"
+    " SELECT event_ids, (SELECT count(pg_advisory_xact_lock(hashtextextended(s, 0)))"
+    " FROM unnest(CAST(:subjects AS text[])) AS s) AS locked FROM new WHERE event_ids IS NOT NULL"
+)
 _STORED = "reporting_events_stored"
 
 

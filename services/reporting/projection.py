@@ -17,12 +17,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, TextClause, bindparam, delete, func, select, text, update
+from sqlalchemy import Table, TextClause, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import store
+from services.reporting import case_rows, store
 from services.reporting.domain import VN, month_key
 from shared.events import Envelope, Event
 from shared.events.intake import (
@@ -119,21 +119,24 @@ def _add_one(session: AsyncSession, table: Table, keys: dict[str, Any], values: 
             slot[name] = slot.get(name, 0) + value
 
 
+_COUNTERS = {
+    t.name: t
+    for t in (
+        store.case_counts,
+        store.case_group_counts,
+        store.case_tallies,
+        store.case_timings,
+        store.activity_counts,
+        store.case_totals,
+        store.stage_timings,
+    )
+}
+
+
 async def flush(session: AsyncSession) -> None:
-    """Write the buffered counter changes, in (table, key) order."""
+    """Write the changed case rows and the buffered counter changes in one statement."""
+    params: dict[str, Any] = case_rows.take(session)
     pending = session.info.pop(_BUFFER, {})
-    tables = {
-        t.name: t
-        for t in (
-            store.case_counts,
-            store.case_group_counts,
-            store.case_tallies,
-            store.case_timings,
-            store.activity_counts,
-            store.case_totals,
-            store.stage_timings,
-        )
-    }
     # One multi-row upsert per table (and shape of row), its rows in key order: the same lock order as one
     # statement per row, in a handful of statements per batch instead of one per counter row.
     groups: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
@@ -142,22 +145,38 @@ async def flush(session: AsyncSession) -> None:
             continue  # a state change's -1 and +1 on the unit, category and urgency totals: nothing to write
         shape = (name, tuple(k for k, _ in key), tuple(sorted(values)))
         groups.setdefault(shape, []).append({**dict(key), **values})
-    for (name, key_names, value_names), rows in groups.items():
-        columns = (*key_names, *value_names)
-        statement = _upsert(tables[name], key_names, value_names)
-        await session.execute(statement, {c: [row[c] for row in rows] for c in columns})
+    shapes = tuple(groups)
+    for i, ((_, key_names, value_names), rows) in enumerate(groups.items()):
+        params.update({f"u{i}_{c}": [row[c] for row in rows] for c in (*key_names, *value_names)})
+    if params:
+        await session.execute(_flush_statement(shapes, bool(params.get("case_case_id"))), params)
 
 
 @functools.cache
-def _upsert(table: Table, key_names: tuple[str, ...], value_names: tuple[str, ...]) -> TextClause:
-    """One upsert of many counter rows, its rows passed as one array per column (`unnest` keeps their order).
-    Built once per table: a multi-row `VALUES` was compiled anew for every batch (its number of rows
-    changes), which cost more CPU than the rest of a batch's counters."""
+def _flush_statement(shapes: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...], cases: bool) -> TextClause:
+    """The case rows' `UPDATE` and one upsert per counter table in one statement (one round trip, where a
+    statement each took most of a small batch's time), each a data-modifying `WITH` query: PostgreSQL runs
+    them all, in an order fixed by the statement, so concurrent consumers still lock counter rows in one order
+    (tables in a fixed order, rows by key). Built once per set of shapes (a handful occur)."""
+    parts = [f"c AS ({case_rows.UPDATE})"] if cases else []
+    names = [name for name, _, _ in shapes]
+    assert len(set(names)) == len(names), names  # a row changed by two parts of one statement is an error
+    parts += [
+        f"u{i} AS ({_upsert(_COUNTERS[n], keys, values, f'u{i}_')})" for i, (n, keys, values) in enumerate(shapes)
+    ]
+    return text(f"WITH {', '.join(parts)} SELECT 1")
+
+
+def _upsert(table: Table, key_names: tuple[str, ...], value_names: tuple[str, ...], prefix: str) -> str:
+    """One upsert of many counter rows, its rows passed as one array per column (`unnest` keeps their order):
+    a multi-row `VALUES` was compiled anew for every batch (its number of rows changes), which cost more CPU
+    than the rest of a batch's counters."""
     columns = (*key_names, *value_names)
-    arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=postgresql.dialect())}[])" for c in columns)
+    compiled = {c: table.c[c].type.compile(dialect=postgresql.dialect()) for c in columns}
+    arrays = ", ".join(f"CAST(:{prefix}{c} AS {compiled[c]}[])" for c in columns)
     updates = [f'"{c}" = t."{c}" + excluded."{c}"' for c in value_names if c in _ADDITIVE[table.name]]
     updates += [f'"{c}" = greatest(t."{c}", excluded."{c}")' for c in value_names if c in _MAXIMUM.get(table.name, ())]
-    return text(
+    return (
         f"INSERT INTO {table.schema}.{table.name} AS t ({_quoted(columns)}) SELECT * FROM unnest({arrays})"
         f" ON CONFLICT ({_quoted(key_names)}) DO UPDATE SET {', '.join(updates)}"
     )
@@ -187,12 +206,36 @@ def _greatest(a: Any, b: Any) -> Any:
 
 
 async def _case(session: AsyncSession, case_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (await session.execute(_CASE_FOR_UPDATE, {"case_id": case_id})).first()
-    return dict(row._mapping) if row else None
+    return await case_rows.get(session, case_id)
 
 
-# Built once (its construction and cache key were a measurable share of a batch).
-_CASE_FOR_UPDATE = select(store.cases).where(store.cases.c.case_id == bindparam("case_id")).with_for_update()
+# Built once (a statement's construction and cache key were a measurable share of a batch).
+_CASE_COLUMNS = (
+    ("case_id", "uuid"),
+    ("code", "varchar"),
+    ("unit", "varchar"),
+    ("category", "varchar"),
+    ("urgency", "varchar"),
+    ("status", "varchar"),
+    ("period", "varchar"),
+    ("reported_at", "timestamptz"),
+    ("protection_level", "varchar"),
+    ("age_band", "varchar"),
+    ("below_suggested_urgency", "boolean"),
+    ("special_circumstances", "varchar[]"),
+    ("status_at", "timestamptz"),
+)
+# A new case's row and its catch-up in one round trip: the INSERT returns, if it created the row, the events
+# about the case stored before its `case.reported` (`_catch_up`'s query, seen from the same snapshot: after
+# the subject's lock was taken, as the separate query was).
+_CREATE_CASE = text(
+    f"WITH created AS (INSERT INTO {store.cases.schema}.{store.cases.name} ({', '.join(n for n, _ in _CASE_COLUMNS)})"
+    f" VALUES ({', '.join(f'CAST(:{n} AS {t})' for n, t in _CASE_COLUMNS)}) ON CONFLICT DO NOTHING RETURNING case_id)"
+    f" SELECT ARRAY(SELECT e.envelope FROM {store.events.schema}.{store.events.name} AS e"
+    " WHERE e.subject_id = created.case_id AND e.type = ANY(CAST(:early AS text[])) AND e.seq < ("
+    f"SELECT seq FROM {store.events.schema}.{store.events.name} WHERE event_id = CAST(:creator AS uuid))"
+    " ORDER BY e.seq) FROM created"
+)
 
 
 # --- intake ------------------------------------------------------------------------------------------
@@ -227,20 +270,17 @@ async def case_reported(session: AsyncSession, event: CaseReported, envelope: En
         special_circumstances=sorted(set(event.special_circumstances)),
         status_at=event.reported_at,
     )
-    created = (
-        await session.execute(
-            insert(store.cases).values(**row).on_conflict_do_nothing().returning(store.cases.c.case_id)
-        )
-    ).first()
+    created = (await session.execute(_CREATE_CASE, {**row, "creator": envelope.event_id, "early": _NEEDS_CASE})).first()
     if created is None:
         return
+    case_rows.remember(session, {**row, "assigned_at": None, "accepted_at": None, "forwarded_at": None})
     await _count_case(session, row, "reported", 1)
     for grp in row["special_circumstances"]:
         await _bump(session, store.case_group_counts, dict(period=row["period"], unit=row["unit"], grp=grp), "cases")
     for dimension, value in case_tally_values(event):
         keys = dict(period=row["period"], unit=row["unit"], dimension=dimension, value=value)
         await _bump(session, store.case_tallies, keys, "cases")
-    await _catch_up(session, event.case_id, envelope, _NEEDS_CASE)
+    await _replay(session, created[0])  # its catch-up, read by the INSERT
 
 
 async def counseling_received(session: AsyncSession, event: CounselingRequestReceived, envelope: Envelope) -> None:
@@ -366,18 +406,18 @@ async def category_upserted(session: AsyncSession, event: CategoryUpserted, enve
 async def _set_status(session: AsyncSession, row: dict[str, Any], status: str, at: datetime) -> None:
     if row["status"] == status or (row["status_at"] is not None and at < row["status_at"]):
         return
-    await session.execute(
-        update(store.cases).where(store.cases.c.case_id == row["case_id"]).values(status=status, status_at=at)
-    )
     await _count_case(session, row, row["status"], -1)
     await _count_case(session, row, status, 1)
+    row.update(status=status, status_at=at)
+    case_rows.changed(session, row)
 
 
 async def _milestone(session: AsyncSession, row: dict[str, Any], column: str, stage: str, at: datetime) -> None:
     """Record the first time a case reached a stage, and add its duration to the timing counters."""
     if row[column] is not None:
         return
-    await session.execute(update(store.cases).where(store.cases.c.case_id == row["case_id"]).values({column: at}))
+    row[column] = at
+    case_rows.changed(session, row)
     await _time_stage(session, row, stage, at)
 
 
@@ -572,6 +612,19 @@ async def apply(session: AsyncSession, envelope: Envelope, event: Event | None =
         await projector(session, event, envelope)
 
 
+async def prepare(session: AsyncSession, events: Sequence[Event]) -> None:
+    """Before the handlers of a batch whose events the store has just taken, and whose subjects' locks the
+    transaction holds (`handlers.keep`): read the rows of the cases the events are about in one statement.
+    Under the locks they cannot change before the handlers run, so the handlers find what they would have read."""
+    about = {
+        case_id
+        for event in events
+        if event.TYPE in _NEEDS_CASE and (case_id := getattr(event, "case_id", None)) is not None
+    }
+    if about:
+        await case_rows.read(session, about)
+
+
 async def _catch_up(session: AsyncSession, subject_id: uuid.UUID, creator: Envelope, types: tuple[str, ...]) -> None:
     """Replay stored events about a case or request that arrived (were stored) before it existed."""
     e = store.events.c
@@ -579,5 +632,9 @@ async def _catch_up(session: AsyncSession, subject_id: uuid.UUID, creator: Envel
     rows = await session.execute(
         select(e.envelope).where(e.subject_id == subject_id, e.type.in_(types), e.seq < creator_seq).order_by(e.seq)
     )
-    for (body,) in rows.all():
+    await _replay(session, rows.scalars().all())
+
+
+async def _replay(session: AsyncSession, bodies: Sequence[str]) -> None:
+    for body in bodies:
         await apply(session, Envelope.model_validate_json(body))

@@ -1,0 +1,46 @@
+"""`CONSUMER_BATCH_WAIT`: a batch's first delivery waits that long for more to join it (fewer, larger
+transactions at low rates); without it, the batch starts with what is queued."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import MetaData
+
+from shared.consumer import EventConsumer
+from shared.outbox import inbox_table
+
+pytestmark = pytest.mark.unit
+
+
+async def _batches(wait: float) -> list[list[Any]]:
+    consumer = EventConsumer(
+        service="toy",
+        session_factory=None,  # type: ignore[arg-type]  # process_batch is replaced: no database
+        inbox=inbox_table(MetaData(schema="toy")),
+        handlers={},
+        batch_size=50,
+        batch_wait=wait,
+    )
+    seen: list[list[Any]] = []
+
+    async def process_batch(batch: list[Any]) -> None:
+        seen.append(list(batch))
+
+    consumer.process_batch = process_batch  # type: ignore[method-assign]
+    await consumer.enqueue("first")  # type: ignore[arg-type]
+    await asyncio.sleep(0.05)
+    await consumer.enqueue("second")  # type: ignore[arg-type]
+    await asyncio.sleep(wait + 0.2)
+    await consumer.close()
+    return seen
+
+
+async def test_the_first_delivery_waits_for_more_to_join_its_batch():
+    assert await _batches(0.3) == [["first", "second"]]
+
+
+async def test_without_a_wait_a_batch_starts_at_once():
+    assert await _batches(0.0) == [["first"], ["second"]]
