@@ -29,6 +29,7 @@ UNIT = (
     "docs/test_language.py",
     "notify/test_sent_events.py",
     "notify/test_zalo_http.py",
+    "reporting/test_completeness_counts.py",
     "reporting/test_periods_and_rollup.py",
     "routing/test_case_states.py",
     "routing/test_chair_rules.py",
