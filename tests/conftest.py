@@ -30,6 +30,7 @@ UNIT = (
     "notify/test_email_wire.py",
     "notify/test_sent_events.py",
     "notify/test_zalo_http.py",
+    "reporting/test_completeness_counts.py",
     "reporting/test_periods_and_rollup.py",
     "routing/test_case_states.py",
     "routing/test_chair_rules.py",

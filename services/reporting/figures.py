@@ -15,6 +15,7 @@ unit's share is an approximation; rolled-up rows carry `approximate: true`.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 from collections import defaultdict
@@ -24,7 +25,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, func, literal, or_, select, text, union_all
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import aggregate_order_by, asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import council, store
@@ -123,31 +124,44 @@ def totals_by(rows: Iterable[Row], dimension: str, value: str = "cases") -> dict
     return dict(sorted(out.items()))
 
 
-# (dimension, unit, value) → cases of the period, from `case_totals`; dimension "period" holds the months' totals.
-Totals = dict[tuple[str, str, str], int]
+# dimension → [unit, value, cases] of the period in (unit, value) order, from `case_totals`; dimension "period"
+# holds the months' totals. Grouped by dimension so that each figure reads only its own rows. The order is the
+# code points' (the values are codes: units, categories, groups, bands), sorted here rather than by PostgreSQL:
+# a sort under the database's collation cost more than the rest of a month's totals (~1,700 rows).
+Totals = dict[str, list[Sequence[Any]]]
 _CASE_DIMENSIONS = ("unit", "category", "urgency", "status")
 
 
 async def totals(session: AsyncSession, period: Period, dimensions: tuple[str, ...] | None = None) -> Totals:
     """Every total of a report in one query over `case_totals` (whole years from the year rows, the other
     months from the month rows), and each month's number of cases (dimension `period`, summed from the
-    months' `status` totals). Rows come back in PostgreSQL's order of (dimension, unit, value), which the
-    figures keep. `dimensions` limits the read to those (`period` included when asked for)."""
-    result = await session.execute(_totals_query(period, dimensions).order_by(text("dimension, unit, value")))
-    return _totals(result.tuples())
+    months' `status` totals). `dimensions` limits the read to those (`period` included when asked for)."""
+    out: Totals = {}
+    for dimension, unit, value, n in (await session.execute(_totals_query(period, dimensions))).tuples():
+        out.setdefault(dimension, []).append([unit, value, int(n)])
+    return _ordered(out)
 
 
-def _totals(rows: Iterable[Sequence[Any]]) -> Totals:
-    return {(dimension, unit, value): int(n) for dimension, unit, value, n in rows}
+def _ordered(found: Totals) -> Totals:
+    """Each dimension's rows in (unit, value) order (a unit and value occur once in a dimension)."""
+    for rows in found.values():
+        rows.sort()
+    return found
 
 
 def _totals_query(period: Period, dimensions: tuple[str, ...] | None = None) -> Any:
-    """`totals`' query, unordered (a select or a union of two)."""
+    """`totals`' query, unordered (a select or a union of two). A period of one key (a month, a year) is its
+    rows as kept; a longer one sums its keys' rows."""
     t = store.case_totals.c
-    by_value = select(t.dimension, t.unit, t.value, func.sum(t.cases).label("cases")).where(t.period.in_(period.keys()))
+    keys = period.keys()
+    if len(keys) == 1:
+        query = select(t.dimension, t.unit, t.value, t.cases).where(t.period == keys[0])
+    else:
+        query = select(t.dimension, t.unit, t.value, func.sum(t.cases).label("cases")).where(t.period.in_(keys))
     if dimensions is not None:
-        by_value = by_value.where(t.dimension.in_(dimensions))
-    query = by_value.group_by(t.dimension, t.unit, t.value)
+        query = query.where(t.dimension.in_(dimensions))
+    if len(keys) > 1:
+        query = query.group_by(t.dimension, t.unit, t.value)
     if dimensions is None or "period" in dimensions:
         by_month = (
             select(literal("period").label("dimension"), literal("").label("unit"), t.period, func.sum(t.cases))
@@ -173,10 +187,8 @@ async def cases_summary(
         return {"total": sum(r["cases"] for r in rows), **{f"by_{d}": totals_by(rows, d) for d in DIMENSIONS}}
     if found is None:
         found = await totals(session, period, ("period", *_CASE_DIMENSIONS))
-    by: dict[str, dict[str, Any]] = {d: {} for d in DIMENSIONS}
-    for (dimension, _unit, value), n in found.items():
-        if dimension in by and n > 0:  # a value whose cases all moved on (a state) is not shown, as before
-            by[dimension][value] = n
+    # a value whose cases all moved on (a state) is not shown, as before
+    by = {d: {value: n for _unit, value, n in found.get(d, ()) if n > 0} for d in DIMENSIONS}
     return {"total": sum(by["period"].values()), **{f"by_{d}": dict(sorted(by[d].items())) for d in DIMENSIONS}}
 
 
@@ -186,7 +198,7 @@ async def special_groups(
     """Cases by special-circumstance group (Law on Children Art. 10) and unit; a case may be in several."""
     if found is None:
         found = await totals(session, period, ("group",))
-    rows = [{"unit": u, "grp": grp, "cases": n} for (dimension, u, grp), n in found.items() if dimension == "group"]
+    rows = [{"unit": u, "grp": grp, "cases": n} for u, grp, n in found.get("group", ())]
     return roll_up(rows, await successors(session), ("cases",)) if rollup else rows
 
 
@@ -196,7 +208,7 @@ async def tallies(
     """Cases of the period by one `case_tallies` dimension (`age_band`, `urgency_floor`, `decision`)."""
     if found is None:
         found = await totals(session, period, (dimension,))
-    return {value: n for (d, _unit, value), n in found.items() if d == dimension}
+    return {value: n for _unit, value, n in found.get(dimension, ())}
 
 
 async def age_bands(session: AsyncSession, period: Period, *, found: Totals | None = None) -> dict[str, int]:
@@ -328,10 +340,10 @@ def _activity(result: Iterable[Sequence[Any]]) -> list[Row]:
 
 @dataclass(frozen=True)
 class Reports:
-    """The units' monthly reports of a period: whether each unit-month's first revision was on time, and the
-    sums of the latest revisions per unit (`unit_reports`' rows, before roll-up)."""
+    """The units' monthly reports of a period: per unit, each month's first revision `on_time` or `late`, and
+    the sums of the latest revisions per unit (`unit_reports`' rows, before roll-up)."""
 
-    on_time: dict[tuple[str, str], bool]
+    firsts: dict[str, dict[str, str]]
     sums: dict[str, Row]
 
 
@@ -356,20 +368,16 @@ def _report_firsts_query(period: Period) -> Select[Any]:
 
 
 def _reports_of(firsts: Iterable[Sequence[Any]], found: Totals) -> Reports:
-    on_time = {
-        (unit, month): value == "on_time"
-        for unit, months, values in firsts
-        for month, value in zip(months, values, strict=True)
-    }
+    by_unit = {unit: dict(zip(months, values, strict=True)) for unit, months, values in firsts}
     sums: dict[str, Row] = {}
-    for (dimension, unit, name), n in found.items():
-        if dimension != "report" or not n:
+    for unit, name, n in found.get("report", ()):
+        if not n:
             continue
         row = sums.setdefault(unit, dict(unit=unit, reports=0, activities_held=0, cases=0))
         row[name] = n
         if name.startswith("cases:"):
             row["cases"] += n
-    return Reports(on_time, sums)
+    return Reports(by_unit, sums)
 
 
 async def unit_reports(
@@ -447,27 +455,42 @@ async def completeness(
     if units is None:
         units = await _units(session)  # one read of the registry for the names and the units expected
     names = {u["code"]: u["name_vi"] for u in units}
-    per_unit: dict[str, Row] = {}
+    months = [m.key for m in period.months()]
+    # A unit existed during a contiguous run of months: the period's months from index `i` to `j` (excluded).
+    spans = {}
+    for unit in units:
+        first, last = _months_valid(unit)
+        spans[unit["code"]] = (bisect.bisect_left(months, first), bisect.bisect_right(months, last))
+    per_unit: list[Row] = []
+    grid: list[Row] = []
+    for code, (i, j) in spans.items():
+        if i >= j:
+            continue
+        states = reports.firsts.get(code, {})
+        in_span = [states[month] for month in months[i:j] if month in states]
+        on_time = in_span.count("on_time")
+        received = len(in_span)
+        per_unit.append(
+            dict(unit=code, expected=j - i, received=received, on_time=on_time, late=received - on_time,
+                 missing=j - i - received)
+        )  # fmt: skip
+        if not rollup:  # each month's state, None when the unit did not exist (units as they were: never rolled up)
+            grid.append(
+                dict(
+                    unit=code,
+                    unit_name=names.get(code, code),
+                    months={
+                        month: states.get(month, "missing") if i <= k < j else None for k, month in enumerate(months)
+                    },
+                )
+            )
+    # reports for months a unit did not exist in (or of a unit not in the registry)
     unexpected = 0
-    expected_by_month = await expected_units(session, period, units=units)
-    for month, codes in expected_by_month.items():
-        for code in codes:
-            row = per_unit.get(code)
-            if row is None:  # not setdefault: that would build a row for every unit-month
-                row = per_unit[code] = dict(unit=code, expected=0, received=0, on_time=0, late=0, missing=0)
-            row["expected"] += 1
-            on_time = reports.on_time.get((code, month))
-            if on_time is None:
-                row["missing"] += 1
-            else:
-                row["received"] += 1
-                row["on_time" if on_time else "late"] += 1
-    expected_sets = {month: set(codes) for month, codes in expected_by_month.items()}  # membership tests below
-    for unit, month in reports.on_time:
-        if unit not in expected_sets.get(month, ()):
-            unexpected += 1
-    grid = _grid(expected_sets, reports, names) if not rollup else []
-    rows = sorted(per_unit.values(), key=lambda r: r["unit"])
+    for code, states in reports.firsts.items():
+        i, j = spans.get(code, (0, 0))
+        unexpected += sum(1 for month in states if not (i < j and months[i] <= month <= months[j - 1]))
+    rows = sorted(per_unit, key=lambda r: r["unit"])
+    grid.sort(key=lambda r: r["unit"])
     values = ("expected", "received", "on_time", "late", "missing")
     if rollup:
         rows = roll_up(rows, await successors(session), values)
@@ -478,10 +501,11 @@ async def completeness(
     if rollup:
         total = {k: round(v) for k, v in total.items()}
     _rates(total)
+    last = len(months) - 1
     missing_now = [
-        dict(unit=u, unit_name=names.get(u, u))
-        for u in expected_by_month[period.last_key]
-        if (u, period.last_key) not in reports.on_time
+        dict(unit=code, unit_name=names.get(code, code))
+        for code, (i, j) in spans.items()
+        if i <= last < j and months[last] not in reports.firsts.get(code, {})
     ]
     return dict(
         period=period.label,
@@ -489,27 +513,9 @@ async def completeness(
         total=total,
         unexpected=unexpected,
         missing_last_month=missing_now,
-        months=list(expected_by_month),
+        months=months,
         grid=grid,
     )
-
-
-def _grid(expected_by_month: dict[str, set[str]], reports: Reports, names: dict[str, str]) -> list[Row]:
-    """Each unit's months: `on_time`, `late`, `missing`, or None when the unit did not exist that month
-    (the month × unit grid of the reports pages; units as they were at the time, never rolled up)."""
-    units = sorted({code for codes in expected_by_month.values() for code in codes})
-    state = {key: "on_time" if on_time else "late" for key, on_time in reports.on_time.items()}
-    return [
-        dict(
-            unit=code,
-            unit_name=names.get(code, code),
-            months={
-                month: state.get((code, month), "missing") if code in codes else None
-                for month, codes in expected_by_month.items()
-            },
-        )
-        for code in units
-    ]
 
 
 def _rates(row: Row) -> None:
@@ -548,7 +554,7 @@ async def summary(session: AsyncSession, period: Period, *, rollup: bool = False
     """Every figure of a report. Its queries go to the database as one statement (each result set as a JSON
     array, in the order the separate queries return): a report is one round trip, whatever its period."""
     read = await _read_all(session, period)
-    found = _totals(read["totals"])
+    found = _ordered(read["totals"])
     reports = _reports_of(read["report_firsts"], found)
     return dict(
         period=period.label,
@@ -586,11 +592,20 @@ def _json_rows(query: Any, order: tuple[str, ...] = ()) -> Any:
     return select(func.coalesce(agg, text("'[]'::json"))).scalar_subquery()
 
 
+def _json_by_dimension(query: Any) -> Any:
+    """`totals`' rows as one JSON object: dimension → array of [unit, value, cases] (unordered: see `Totals`)."""
+    rows = query.subquery()
+    row = func.json_build_array(rows.c.unit, rows.c.value, rows.c.cases)
+    grouped = select(rows.c.dimension, func.json_agg(row).label("rows")).group_by(rows.c.dimension).subquery()
+    agg = func.json_object_agg(grouped.c.dimension, grouped.c.rows)
+    return select(func.coalesce(agg, text("'{}'::json"))).scalar_subquery()
+
+
 @functools.lru_cache(maxsize=64)
 def _read_all_statement(period: Period) -> Any:
     """`_read_all`'s statement, built once per period: building it and its cache key cost milliseconds."""
     parts = {
-        "totals": _json_rows(_totals_query(period), ("dimension", "unit", "value")),
+        "totals": _json_by_dimension(_totals_query(period)),
         "report_firsts": _json_rows(_report_firsts_query(period)),
         "council": _json_rows(council.counts_query(period)),
         "timings": _json_rows(_timings_query(period)),
@@ -602,10 +617,22 @@ def _read_all_statement(period: Period) -> Any:
     return select(*(q.label(name) for name, q in parts.items()))
 
 
-async def _read_all(session: AsyncSession, period: Period) -> dict[str, list[list[Any]]]:
-    row = (await session.execute(_read_all_statement(period))).one()
-    # asyncpg hands JSON over as text unless a codec decodes it
-    return {name: json.loads(v) if isinstance(v, str) else v for name, v in row._mapping.items()}
+@functools.lru_cache(maxsize=64)
+def _read_all_sql(period: Period) -> str:
+    """`_read_all`'s statement as SQL text, its values written in (period keys and dates, from `Period`)."""
+    return str(_read_all_statement(period).compile(dialect=asyncpg.dialect(), compile_kwargs={"literal_binds": True}))
+
+
+async def _read_all(session: AsyncSession, period: Period) -> dict[str, Any]:
+    """Every part of a summary, from one statement sent to the driver on the session's connection: one round
+    trip. Through `session.execute` SQLAlchemy would first open a transaction (BEGIN, and ROLLBACK when the
+    session closes: two more round trips, which on a busy machine cost as much as the statement); one statement
+    reads one snapshot without it. Inside a transaction the session already opened, it reads within that."""
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    row = await driver.fetchrow(_read_all_sql(period))
+    # asyncpg hands JSON over as text unless a codec decodes it (SQLAlchemy's dialect installs one)
+    return {name: json.loads(v) if isinstance(v, str) else v for name, v in row.items()}
 
 
 def _dated(rows: list[list[Any]], columns: tuple[int, ...]) -> list[list[Any]]:
