@@ -5,7 +5,8 @@
   earlier unpublished row that this replica did not claim (another replica holds it, or it was left for
   later) is left for later too, so a case's events are never overtaken.
 - A row is marked published only when the broker confirmed it and every earlier row of its key in the
-  batch was confirmed too; the rest stay pending and are retried after a back-off. A confirmed event
+  batch (and in the batch sent before it, see `drain`) was confirmed too; the rest stay pending and are
+  retried after a back-off. A confirmed event
   may thus be published twice after a failure, never lost or reordered: consumers deduplicate by
   `event_id`.
 """
