@@ -166,19 +166,27 @@ class EventConsumer:
             event = envelope.event()
         except (ValidationError, UnknownEvent) as exc:
             raise PoisonMessage(f"bad {envelope.type} payload") from exc
+        return await self._process_parsed(envelope, event, handler)
+
+    async def _process_parsed(self, envelope: Envelope, event: Event, handler: Handler) -> str:
+        """`process` for an envelope already parsed and checked."""
         try:
             (outcome,) = await self._transaction([(envelope, event, handler)])
         except _HandlerFailed as failed:
             raise (failed.__cause__ or failed) from None  # the handler's own error, for on_message to judge
         return outcome
 
-    async def on_message(self, message: RabbitMessage) -> None:
-        """FastStream entry point (manual acknowledgement)."""
+    async def on_message(self, message: RabbitMessage, parsed: tuple[Envelope, Event, Handler] | None = None) -> None:
+        """FastStream entry point (manual acknowledgement). `parsed`: the delivery's envelope, event and handler,
+        when the batch path has already parsed and checked it (a batch of one is not parsed twice)."""
         event_type = (message.raw_message.type or "unknown")[:100]
         infra_wait, infra_attempts = 0.5, 0
         while True:
             try:
-                outcome = await self.process(message.body, _routing_key(message, self._replay_exchange))
+                if parsed is not None:
+                    outcome = await self._process_parsed(*parsed)
+                else:
+                    outcome = await self.process(message.body, _routing_key(message, self._replay_exchange))
             except RefusedEnvelope as exc:
                 log.error("dead-lettering refused message %s: %s", message.message_id, exc)
                 EVENTS_CONSUMED.labels(self.service, event_type, "refused").inc()
@@ -277,7 +285,8 @@ class EventConsumer:
         if not work:
             return
         if len(work) == 1:
-            await self.on_message(work[0][0])
+            message, envelope, event, handler = work[0]
+            await self.on_message(message, (envelope, event, handler))
             return
         wait, attempts = 0.5, 0
         while True:
@@ -302,7 +311,8 @@ class EventConsumer:
                 # single path retries, requeues or dead-letters it), then the rest as a batch.
                 log.warning("event %d of a batch of %d failed (%r); handling it alone", failed.index, len(work), cause)
                 await self._process_work(work[: failed.index])
-                await self.on_message(work[failed.index][0])
+                message, envelope, event, handler = work[failed.index]
+                await self.on_message(message, (envelope, event, handler))
                 await self._process_work(work[failed.index + 1 :])
                 return
         for (message, envelope, _, _), outcome in zip(work, outcomes, strict=True):

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 from datetime import datetime
+from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
@@ -106,20 +107,25 @@ class EventPublisher:
         return await self.publish_messages([(envelope.type, to_message(envelope, body)) for envelope, body in items])
 
     async def publish_messages(self, items: list[tuple[str, aio_pika.Message]]) -> list[bool]:
-        """Publish (routing key, message) pairs, pipelined, in order; True where the broker confirmed the message.
+        """Publish (routing key, message) pairs, pipelined, in order; True where the broker confirmed the message."""
+        return await self.confirmed(self.send(items))
+
+    def send(self, items: list[tuple[str, aio_pika.Message]]) -> list[asyncio.Future[Any]]:
+        """Start publishing (routing key, message) pairs, in order; `confirmed` awaits the broker's answers. The
+        tasks write their frames in the order they were created (nothing before the write suspends while the
+        connection is up), so a key's events go out in the order given, and after those of an earlier `send`.
 
         `mandatory` turns an unroutable event (no queue bound) into a failure instead of a silent drop.
         """
         if self._exchange is None:
             raise RuntimeError("publisher is not connected")
-        exchange = self._exchange
-        # One timer for the whole batch rather than one per message: a confirm not back by then counts as
-        # not published (the row stays pending and is published again; consumers deduplicate). The tasks
-        # write their frames in the order they were created (nothing before the write suspends while the
-        # connection is up), so a key's events go out in the batch's order.
-        tasks = [
-            asyncio.ensure_future(exchange.publish(message, routing_key=key, mandatory=True)) for key, message in items
-        ]
+        publish = self._exchange.publish
+        return [asyncio.ensure_future(publish(message, routing_key=key, mandatory=True)) for key, message in items]
+
+    async def confirmed(self, tasks: list[asyncio.Future[Any]]) -> list[bool]:
+        """True where the broker confirmed the message. One timer for the whole batch rather than one per
+        message: a confirm not back by then counts as not published (the row stays pending and is published
+        again; consumers deduplicate)."""
         if not tasks:
             return []
         _done, pending = await asyncio.wait(tasks, timeout=self._timeout)
@@ -129,5 +135,5 @@ class EventPublisher:
         results = [TimeoutError("no confirm in time") if task in pending else task.exception() for task in tasks]
         failures = [r for r in results if r is not None]
         if failures:
-            log.warning("broker refused or did not confirm %d of %d events: %r", len(failures), len(items), failures[0])
+            log.warning("broker refused or did not confirm %d of %d events: %r", len(failures), len(tasks), failures[0])
         return [r is None for r in results]

@@ -5,7 +5,8 @@
   earlier unpublished row that this replica did not claim (another replica holds it, or it was left for
   later) is left for later too, so a case's events are never overtaken.
 - A row is marked published only when the broker confirmed it and every earlier row of its key in the
-  batch was confirmed too; the rest stay pending and are retried after a back-off. A confirmed event
+  batch (and in the batch sent before it, see `drain`) was confirmed too; the rest stay pending and are
+  retried after a back-off. A confirmed event
   may thus be published twice after a failure, never lost or reordered: consumers deduplicate by
   `event_id`.
 """
@@ -16,9 +17,12 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, Table, all_, any_, bindparam, delete, func, select, update
+from sqlalchemy import ARRAY, BigInteger, Row, Table, all_, any_, bindparam, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.db import listen_forever
@@ -60,103 +64,123 @@ class OutboxRelay:
         # Statements built once (SQLAlchemy's compiled cache then serves every round).
         t = table
         ids = bindparam("ids", type_=ARRAY(BigInteger))
-        self._claim = (
+        # The claim and the order check in one statement: a batch of pending rows locked with SKIP LOCKED, each
+        # with whether its key has an earlier pending row that is not ours (not claimed here and not in `mine`,
+        # rows this replica already published): one held by another replica, or left pending by an earlier
+        # round. Such a row must wait for it. Checking only the key's first pending row was not enough: with
+        # two replicas, a replica holding the key's first row could publish its later rows past a middle row
+        # the other replica held.
+        claimed = (
             select(t.c.id, t.c.key, t.c.envelope)
             .where(t.c.published_at.is_(None))
             .order_by(t.c.id)
             .limit(batch_size)
             .with_for_update(skip_locked=True)
+            .cte("claimed")
         )
-        self._first_foreign = (
-            select(t.c.key, func.min(t.c.id))
+        earlier = t.alias("earlier")
+        blocked = (
+            exists()
             .where(
-                t.c.published_at.is_(None),
-                t.c.key == any_(bindparam("keys", type_=ARRAY(t.c.key.type))),
-                t.c.id != all_(bindparam("mine", type_=ARRAY(BigInteger))),
+                earlier.c.published_at.is_(None),
+                earlier.c.key == claimed.c.key,
+                earlier.c.id < claimed.c.id,
+                earlier.c.id.not_in(select(claimed.c.id).scalar_subquery()),
+                earlier.c.id != all_(bindparam("mine", type_=ARRAY(BigInteger))),
             )
-            .group_by(t.c.key)
+            .label("blocked")
         )
+        self._claim = select(claimed.c.id, claimed.c.key, claimed.c.envelope, blocked).order_by(claimed.c.id)
         self._mark_published = update(t).where(t.c.id == any_(ids)).values(published_at=func.now())
         self._count_attempt = update(t).where(t.c.id == any_(ids)).values(attempts=t.c.attempts + 1)
 
     async def drain(self) -> int:
         """Publish until nothing is pending (or a round fails). Returns rows published.
 
-        Pipelined: batch N is marked (and committed) on its own connection while batch N+1 is claimed and
-        published. At most one batch is being marked; batch N+1 treats N's confirmed rows as published (they
-        were confirmed before N+1 is published, whether or not N's mark has committed yet). If N's mark fails,
-        N's rows stay pending and go out again after N+1's: a duplicate, never an event overtaken on its first
-        arrival. A batch with unconfirmed rows ends the round after its mark (`PublishIncomplete`).
+        Pipelined: batch N+1 is claimed and sent while batch N waits for its confirms and is marked (and
+        committed) on its own connection; at most two batches are in flight. N+1's claim skips N's rows (N's
+        connection holds their locks) and counts N's sent rows as this replica's, so a key's rows in N+1 go out
+        after its rows in N, on the same channel. N+1's outcome is judged after N's: a row whose key has an
+        unconfirmed row in N (or earlier in N+1) is not marked either, so both go out again, in order. If N's
+        mark fails, N's rows stay pending and go out again later: a duplicate, never an event overtaken on its
+        first arrival. A batch with unconfirmed rows ends the round once the batches in flight are settled
+        (`PublishIncomplete`).
         """
         total = 0
-        marking: asyncio.Task[None] | None = None
-        confirmed: list[int] = []  # the previous batch's confirmed rows, perhaps not marked yet
+        missed = 0
+        inflight: list[asyncio.Task[_Settled]] = []  # oldest first, at most two
+        sent: list[int] = []  # the last batch's sent rows (this replica's, whatever their confirms)
         try:
             while True:
+                if len(inflight) == 2:
+                    settled = await inflight.pop(0)
+                    total, missed = total + settled.done, missed + settled.missed
+                if missed:
+                    break
                 conn = await self._engine.connect()
                 try:
                     await conn.begin()
-                    claimed, done, missed = await self._claim_and_publish(conn, confirmed)
-                    if marking is not None:
-                        await marking
+                    rows = (await conn.execute(self._claim, {"mine": sent})).all()
+                    if not rows:
+                        await conn.close()
+                        break
+                    ready = [row for row in rows if not row.blocked]
+                    messages = [message_from_json(row.envelope) for row in ready]
+                    tasks = self._publisher.send(messages)
                 except BaseException:
                     await conn.close()  # rolls back: the claimed rows stay pending
                     raise
-                marking = asyncio.create_task(self._mark(conn, done, missed))
-                confirmed = done
-                total += len(done)
-                if missed:
-                    await marking
-                    raise PublishIncomplete
-                if claimed < self._batch_size or not done:
-                    await marking
-                    return total
+                before = inflight[-1] if inflight else None
+                inflight.append(asyncio.create_task(self._settle(conn, ready, messages, tasks, before)))
+                sent = [row.id for row in ready]
+                if len(rows) < self._batch_size or not ready:
+                    break
+            for task in inflight:
+                settled = await task
+                total, missed = total + settled.done, missed + settled.missed
+            inflight.clear()
         finally:
-            if marking is not None and not marking.done():
-                await asyncio.gather(marking, return_exceptions=True)
+            if inflight:
+                await asyncio.gather(*inflight, return_exceptions=True)
+        if missed:
+            raise PublishIncomplete
+        return total
 
-    async def _claim_and_publish(self, conn: AsyncConnection, confirmed: list[int]) -> tuple[int, list[int], list[int]]:
-        """Claim a batch, publish what per-key order allows. Returns (rows claimed, confirmed ids, missed ids)."""
-        rows = (await conn.execute(self._claim)).all()
-        if not rows:
-            return 0, [], []
-        keys = list({row.key for row in rows if row.key is not None})
-        # Per key, the first pending row that is not ours (claimed by another replica, or left pending by an
-        # earlier round): a row of ours may go out only if it comes before that one. Checking only the key's
-        # first pending row was not enough: with two replicas, a replica holding the key's first row could
-        # publish its later rows past a middle row the other replica held.
-        foreign_first: dict[str, int] = {}
-        if keys:
-            mine = [row.id for row in rows] + confirmed
-            foreign_first = dict((await conn.execute(self._first_foreign, {"keys": keys, "mine": mine})).all())
-        ready = [row for row in rows if row.key is None or row.id < foreign_first.get(row.key, row.id + 1)]
-        messages = [message_from_json(row.envelope) for row in ready]
-        results = await self._publisher.publish_messages(messages)
-        done: list[int] = []
-        missed: list[int] = []
-        failed_keys: set[str] = set()
-        published_types: Counter[str] = Counter()
-        for row, (event_type, _message), ok in zip(ready, messages, results, strict=True):
-            # A row after an unconfirmed row of its key is not marked either: both go out again, in order.
-            if ok and row.key not in failed_keys:
-                done.append(row.id)
-                published_types[event_type] += 1
-            else:
-                missed.append(row.id)
-                if row.key is not None:
-                    failed_keys.add(row.key)
-        for event_type, count in published_types.items():
-            EVENTS_PUBLISHED.labels(self.service, event_type).inc(count)
-        return len(rows), done, missed
-
-    async def _mark(self, conn: AsyncConnection, done: list[int], missed: list[int]) -> None:
-        """Mark a batch's confirmed rows published, count an attempt on the others, commit."""
+    async def _settle(
+        self,
+        conn: AsyncConnection,
+        ready: Sequence[Row[Any]],
+        messages: list[tuple[str, Any]],
+        tasks: list[asyncio.Future[Any]],
+        before: asyncio.Task[_Settled] | None,
+    ) -> _Settled:
+        """Await a sent batch's confirms, then (after the batch before it) mark its confirmed rows published,
+        count an attempt on the others, commit. A row after an unconfirmed row of its key, in this batch or the
+        one before, is not marked either: both go out again, in order."""
         try:
+            results = await self._publisher.confirmed(tasks)
+            failed_keys: set[str] = set()
+            if before is not None:
+                failed_keys = set((await asyncio.shield(before)).failed_keys)
+            done: list[int] = []
+            missed: list[int] = []
+            published_types: Counter[str] = Counter()
+            for row, (event_type, _message), ok in zip(ready, messages, results, strict=True):
+                if ok and row.key not in failed_keys:
+                    done.append(row.id)
+                    published_types[event_type] += 1
+                else:
+                    missed.append(row.id)
+                    if row.key is not None:
+                        failed_keys.add(row.key)
+            for event_type, count in published_types.items():
+                EVENTS_PUBLISHED.labels(self.service, event_type).inc(count)
             if done:
                 await conn.execute(self._mark_published, {"ids": done})
             if missed:
                 await conn.execute(self._count_attempt, {"ids": missed})
             await conn.commit()
+            return _Settled(len(done), len(missed), failed_keys)
         finally:
             await conn.close()
 
@@ -227,6 +251,13 @@ class OutboxRelay:
                 await conn.execute(delete(t).where(t.c.published_at < func.now() - self._retention))
                 self._last_purge = time.monotonic()
         return 0
+
+
+@dataclass(frozen=True)
+class _Settled:
+    done: int  # rows marked published
+    missed: int  # rows not confirmed (or after an unconfirmed row of their key): still pending
+    failed_keys: set[str]  # keys with a missed row, for the batch after this one
 
 
 class PublishIncomplete(Exception):
