@@ -396,6 +396,8 @@ class EventConsumer:
                 finally:
                     correlation_id_var.reset(token)
                 outcomes.append("processed")
+            if self._outbox is not None:
+                await self._outbox.flush(session)  # every event the batch's handlers emitted, in one INSERT
             if self._before_commit is not None:
                 await self._before_commit(session)
         for ctx in contexts:
