@@ -33,6 +33,7 @@ from typing import Any
 
 from bench import profile
 from bench.backlog import BacklogProbe
+from bench.counts import Counts, lines
 from bench.cpu import CpuMeter
 from bench.http import HttpError, KeepAliveClient
 from bench.options import Options
@@ -493,6 +494,8 @@ async def run(opts: Options) -> list[Figure]:
                         stop = asyncio.Event()
                         sampler = asyncio.create_task(_sample_rss(procs, step, stop))
                         meter = CpuMeter({n: p.process.pid for n, p in procs.items()}, database=res.database)
+                        counts = Counts(res.pg_dsn)
+                        await counts.start()
                         meter.start()
                         probe = BacklogProbe(res.pg_dsn, res.amqp_url, "bench")
                         probe.start()
@@ -507,6 +510,9 @@ async def run(opts: Options) -> list[Figure]:
                         if not stepping:
                             figures.extend(figs)
                         detail["cpu_seconds"] = cpu
+                        detail["counts"] = await counts.stop(len(step.accepted))
+                        for line in lines(detail["counts"]):
+                            _say(line)
                         detail["backlog"] = await probe.stop()
                         detail["backlog_peaks"] = probe.peaks()
                         _say(f"   {rate}/s backlog peaks: {detail['backlog_peaks']}")

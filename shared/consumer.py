@@ -30,6 +30,13 @@ never enter a batch. A delivery whose channel died while it waited (broker conne
 acknowledged; the broker redelivers it and the inbox recognises it. With `batch_wait` (`CONSUMER_BATCH_WAIT`)
 a batch's first delivery waits that long for more when fewer than a batch are queued: fewer, larger
 transactions at low rates (reporting), at the price of that much latency.
+
+A committed batch is acknowledged with one `basic.ack multiple=True` on its last delivery instead of one ack
+per event (the broker settles a quorum queue's acks one command each: about 0.2 ms of its CPU per event, 0.05
+with one ack per batch). That acknowledges every delivery of the channel up to that tag, so it is only used
+while `DeliveryTags` knows that every earlier delivery of the channel was already settled: the channel's tags
+came to the worker in order without a gap (each earlier one went through an earlier batch or this one) and
+no batch was abandoned unsettled; otherwise each event is acknowledged alone.
 """
 
 from __future__ import annotations
@@ -104,6 +111,44 @@ class _HandlerFailed(Exception):
         self.index = index
 
 
+class DeliveryTags:
+    """Whether a batch's deliveries may be acknowledged with one `multiple` ack (see the module doc). The
+    worker is fed in delivery order; this watches the channel the deliveries come on and their tags."""
+
+    def __init__(self) -> None:
+        self._channel: object = None
+        self._last = 0
+        self._safe = False
+
+    def seen(self, message: RabbitMessage) -> None:
+        """A delivery handed to the worker (in the order they are handed)."""
+        raw = message.raw_message
+        channel, tag = getattr(raw, "channel", None), getattr(raw, "delivery_tag", None)
+        if channel is not self._channel:  # a new channel (a reconnect): its tags start at 1
+            self._channel, self._last, self._safe = channel, 0, True
+        if not isinstance(tag, int) or tag != self._last + 1:
+            self._safe = False  # a gap, or out of order: some delivery did not come through the worker
+        self._last = tag if isinstance(tag, int) else self._last
+
+    def abandoned(self) -> None:
+        """Deliveries were left unsettled (they come back when the channel closes): no more `multiple` acks
+        on this channel, which would acknowledge them."""
+        self._safe = False
+
+    def together(self, messages: list[RabbitMessage]) -> bool:
+        """True if acknowledging the last of `messages` with `multiple` settles exactly what is still
+        unsettled of them and nothing else: all on the current, gap-free channel, in tag order."""
+        if not self._safe or len(messages) < 2:
+            return False
+        tags = []
+        for message in messages:
+            raw = message.raw_message
+            if getattr(raw, "channel", None) is not self._channel:
+                return False
+            tags.append(getattr(raw, "delivery_tag", None))
+        return all(isinstance(t, int) for t in tags) and tags == sorted(set(tags))  # type: ignore[type-var]
+
+
 _Work = tuple[RabbitMessage, Envelope, Event, Handler]
 # Run once per transaction after the inbox insert, with the new events of the transaction in delivery order
 # (reporting stores them all in its event store with one statement).
@@ -147,6 +192,7 @@ class EventConsumer:
         self._waiting: asyncio.Queue[RabbitMessage] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._busy = asyncio.Lock()
+        self._tags = DeliveryTags()
         self._replay_exchange = ""  # set by `subscribe`: deliveries from there skip the routing-key check
         self._delivery_limit: int | None = None  # the queue's, known once subscribed
         self.stopping = False
@@ -228,9 +274,11 @@ class EventConsumer:
     async def enqueue(self, message: RabbitMessage) -> None:
         """FastStream entry point in batch mode: queue the delivery for the batch worker."""
         if self.stopping:
+            self._tags.abandoned()
             return  # left unacknowledged: the broker gives it back when the channel closes
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._run_batches(), name=f"{self.service}-consumer-batches")
+        self._tags.seen(message)
         self._waiting.put_nowait(message)
 
     async def close(self) -> None:
@@ -258,6 +306,7 @@ class EventConsumer:
                     raise
                 except Exception:  # a bug here must not stop consumption: logged; the batch's deliveries
                     # stay unacknowledged and come back from the broker when the channel closes
+                    self._tags.abandoned()
                     log.exception("batch of %d events failed unexpectedly", len(batch))
 
     async def process_batch(self, batch: list[RabbitMessage]) -> None:
@@ -315,8 +364,14 @@ class EventConsumer:
                 await self.on_message(message, (envelope, event, handler))
                 await self._process_work(work[failed.index + 1 :])
                 return
-        for (message, envelope, _, _), outcome in zip(work, outcomes, strict=True):
-            await self._settle(message, envelope.type, outcome)
+        messages = [message for message, *_ in work]
+        if not self._tags.together(messages):
+            for (message, envelope, _, _), outcome in zip(work, outcomes, strict=True):
+                await self._settle(message, envelope.type, outcome)
+            return
+        for (_, envelope, _, _), outcome in zip(work, outcomes, strict=True):
+            EVENTS_CONSUMED.labels(self.service, envelope.type[:100], outcome).inc()
+        await self._ack(messages[-1], multiple=True)
 
     async def _transaction(self, work: list[tuple[Envelope, Event, Handler]]) -> list[str]:
         """One transaction: inbox rows, hooks and handlers of `work` in order; the outcome of each.
@@ -357,6 +412,8 @@ class EventConsumer:
                 finally:
                     correlation_id_var.reset(token)
                 outcomes.append("processed")
+            if self._outbox is not None:
+                await self._outbox.flush(session)  # every event the batch's handlers emitted, in one INSERT
             if self._before_commit is not None:
                 await self._before_commit(session)
         for ctx in contexts:
@@ -369,8 +426,11 @@ class EventConsumer:
 
     async def _settle(self, message: RabbitMessage, event_type: str, outcome: str) -> None:
         EVENTS_CONSUMED.labels(self.service, event_type[:100], outcome).inc()
+        await self._ack(message)
+
+    async def _ack(self, message: RabbitMessage, *, multiple: bool = False) -> None:
         try:
-            await message.ack()
+            await message.ack(multiple=multiple)
         except Exception as exc:  # the channel it came on is gone: the broker redelivers it, the inbox knows it
             log.info("could not acknowledge %s (%r); it will be redelivered", message.message_id, exc)
 

@@ -24,12 +24,14 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
     func,
     insert,
     text,
 )
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from shared.clock import Clock, SystemClock
 from shared.events import Envelope, Event
@@ -111,13 +113,75 @@ class RowTemplate(NamedTuple):
     after: str
 
 
+_PENDING = "outbox pending rows"  # session.info key: rows `later` added, for `flush`
+
+
+def pending(session: AsyncSession) -> int:
+    """Rows `Outbox.later` added to `session` that no `flush` has written yet."""
+    return len(session.info.get(_PENDING, ()))
+
+
+@event.listens_for(Session, "before_commit")
+def _none_left_behind(session: Session) -> None:
+    """Committing with kept rows not written would lose their events: refused (a bug in whoever commits)."""
+    if session.info.get(_PENDING):
+        raise RuntimeError(f"{len(session.info[_PENDING])} outbox rows kept by Outbox.later were never flushed")
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    """The events of a transaction that rolled back were never emitted. (Rows kept inside a savepoint stay
+    until the transaction ends: emit inside `begin_nested` with `Outbox.add`, which writes at once.)"""
+    session.info.pop(_PENDING, None)
+
+
 class Outbox:
-    """Adds events to one service's outbox, inside the caller's transaction."""
+    """Adds events to one service's outbox, inside the caller's transaction.
+
+    `add`/`add_many` write at once; `later` keeps the row with the session and `flush` writes every kept row
+    with one multi-row INSERT (one statement, one run of the NOTIFY trigger) before the commit: the unit of
+    work emits that way, so a transaction that emits several events (a consumer batch: several per event)
+    makes one outbox statement instead of one per event. `add`, `add_many` and `flush` write the kept rows
+    first, so the outbox keeps the order in which the events were emitted."""
 
     def __init__(self, table: Table, producer: str, clock: Clock | None = None) -> None:
         self.table = table
         self.producer = producer
         self.clock = clock or SystemClock()
+        # RETURNING makes SQLAlchemy send several rows as one INSERT ("insertmanyvalues"); without it asyncpg's
+        # executemany runs the one-row statement (and its trigger) once per row.
+        self._insert = insert(table).returning(table.c.id)
+
+    def later(
+        self,
+        session: AsyncSession,
+        event: Event,
+        *,
+        key: str | uuid.UUID | None = None,
+        caused_by: Envelope | Cause | None = None,
+        correlation_id: uuid.UUID | None = None,
+        occurred_at: datetime | None = None,
+    ) -> Envelope:
+        """The envelope of `event`, its row kept with `session` until `flush` (which must run before the commit:
+        `unit_of_work` and the consumer do)."""
+        if isinstance(caused_by, Cause):
+            envelope = self._wrap(event, caused_by)
+        else:
+            envelope = Envelope.wrap(
+                event,
+                producer=self.producer,
+                caused_by=caused_by,
+                correlation_id=correlation_id,
+                occurred_at=occurred_at or self.clock.now(),
+            )
+        session.info.setdefault(_PENDING, []).append(_row(envelope, key))
+        return envelope
+
+    async def flush(self, session: AsyncSession) -> None:
+        """Write the rows `later` kept with `session`, in the order they were added, with one INSERT."""
+        rows = session.info.pop(_PENDING, None)
+        if rows:
+            await session.execute(self._insert, rows)
 
     def _wrap(self, event: Event, cause: Envelope | Cause | None) -> Envelope:
         now = self.clock.now()
@@ -138,6 +202,7 @@ class Outbox:
         correlation_id: uuid.UUID | None = None,
         occurred_at: datetime | None = None,
     ) -> Envelope:
+        await self.flush(session)
         envelope = Envelope.wrap(
             event,
             producer=self.producer,
@@ -166,10 +231,6 @@ class Outbox:
         events: Sequence[tuple[Event, str | uuid.UUID | None, Envelope | Cause | None]],
     ) -> list[Envelope]:
         """Several events with one INSERT: (event, key, caused_by) each, in order."""
-        envelopes = [self._wrap(event, cause) for event, _, cause in events]
-        if envelopes:
-            await session.execute(
-                insert(self.table),
-                [_row(envelope, key) for envelope, (_, key, _) in zip(envelopes, events, strict=True)],
-            )
+        envelopes = [self.later(session, event, key=key, caused_by=cause) for event, key, cause in events]
+        await self.flush(session)
         return envelopes

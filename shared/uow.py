@@ -77,10 +77,11 @@ class UnitOfWork:
         correlation_id: uuid.UUID | None = None,
         occurred_at: datetime | None = None,
     ) -> Envelope:
-        """Add `event` to the outbox in this transaction; `key` orders it after earlier events of the key."""
+        """Add `event` to the outbox in this transaction; `key` orders it after earlier events of the key. The row
+        is written with the transaction's other events, in one INSERT before the commit (`Outbox.later`)."""
         if self.outbox is None:
             raise RuntimeError("this service emits no events")
-        return await self.outbox.add(
+        return self.outbox.later(
             self.session,
             event,
             key=key,
@@ -94,7 +95,13 @@ class UnitOfWork:
         worker acting for many events at once)."""
         if self.outbox is None:
             raise RuntimeError("this service emits no events")
-        await self.outbox.add_many(self.session, events)
+        for event, key, cause in events:
+            self.outbox.later(self.session, event, key=key, caused_by=cause)
+
+    async def flush(self) -> None:
+        """Write the events emitted so far (whoever commits the transaction calls it before the commit)."""
+        if self.outbox is not None:
+            await self.outbox.flush(self.session)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` once the transaction has committed (never if it rolls back)."""
@@ -130,6 +137,7 @@ async def unit_of_work(runtime: ServiceRuntime, *, caused_by: Envelope | None = 
                 signals=runtime.signals,
             )
             yield uow
+            await uow.flush()
         uow.committed()
 
 

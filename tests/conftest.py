@@ -40,6 +40,7 @@ UNIT = (
     "shared/test_clock.py",
     "shared/test_worker.py",
     "shared/test_crypto.py",
+    "shared/test_delivery_tags.py",
     "shared/test_asyncapi.py",
     "shared/test_error_shape.py",
     "shared/test_event_catalogue.py",

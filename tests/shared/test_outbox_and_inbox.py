@@ -268,12 +268,22 @@ async def test_poison_and_always_failing_events_end_in_the_dead_letter_queue(
 
 
 async def test_a_batch_commits_together_and_a_failing_event_does_not_hold_back_the_others(
-    toy, channel, database_url, amqp_vhost_url, broker_namespace
+    toy, channel, database_url, amqp_vhost_url, broker_namespace, monkeypatch
 ):
     """100 events queued before the consumer starts, so they come in batches; one of them always fails. The
     other 99 are applied once each, the failing one is dead-lettered after its deliveries, and the hook ran
-    once per transaction — far fewer transactions than events."""
+    once per transaction — far fewer transactions than events. A batch is acknowledged with one `multiple`
+    ack, which settles neither the failing event (it still reaches the dead-letter queue) nor any other
+    event early, and nothing is left in the queue."""
     engine, schema = toy
+    acks: list[bool] = []
+    plain_ack = aio_pika.IncomingMessage.ack
+
+    async def counted_ack(self, multiple: bool = False) -> None:
+        acks.append(multiple)
+        await plain_ack(self, multiple=multiple)
+
+    monkeypatch.setattr(aio_pika.IncomingMessage, "ack", counted_ack)
     topology = Topology(broker_namespace, delivery_limit=2)
     await topology.declare(channel)
     exchange = await channel.get_exchange(topology.events_exchange)
@@ -327,6 +337,9 @@ async def test_a_batch_commits_together_and_a_failing_event_does_not_hold_back_t
     assert attempts.count(failing) >= 3  # in its batch, then alone: first delivery + 2 redeliveries
     assert sum(commits) == 99
     assert len(commits) < 40, commits  # committed in batches, not one transaction per event
+    assert any(acks) and len(acks) < 60, acks  # acknowledged per batch, not one frame per event
+    left = await channel.declare_queue(topology.queue("routing"), passive=True)
+    assert left.declaration_result.message_count == 0
 
 
 @pytest.mark.parametrize("batch_size", [1, 20])
