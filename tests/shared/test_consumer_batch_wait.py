@@ -4,6 +4,7 @@ transactions at low rates); without it, the batch starts with what is queued."""
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -25,14 +26,19 @@ async def _batches(wait: float) -> list[list[Any]]:
         batch_wait=wait,
     )
     seen: list[list[Any]] = []
+    channel = object()
+    first, second = (
+        SimpleNamespace(name=name, raw_message=SimpleNamespace(channel=channel, delivery_tag=tag))
+        for tag, name in enumerate(("first", "second"), start=1)
+    )
 
     async def process_batch(batch: list[Any]) -> None:
-        seen.append(list(batch))
+        seen.append([delivery.name for delivery in batch])
 
     consumer.process_batch = process_batch  # type: ignore[method-assign]
-    await consumer.enqueue("first")  # type: ignore[arg-type]
+    await consumer.enqueue(first)  # type: ignore[arg-type]
     await asyncio.sleep(0.05)
-    await consumer.enqueue("second")  # type: ignore[arg-type]
+    await consumer.enqueue(second)  # type: ignore[arg-type]
     await asyncio.sleep(wait + 0.2)
     await consumer.close()
     return seen
