@@ -2,8 +2,9 @@
 assignment with a field, whether they are on leave today and whether they cover the case's unit.
 
 Why one query: routing must keep up with hundreds of `case.reported` a second, and this read happens
-inside the assignment lock (`assignments.ASSIGNMENT_LOCK`), so its cost bounds throughput. The
-per-member subqueries are served by the partial indexes of migration 0002.
+inside the assignment lock (`assignments.ASSIGNMENT_LOCK`), so its cost bounds throughput. The loads
+are one GROUP BY over the open assignments; the latest assignment per member is served by the partial
+indexes of migration 0002, closed cases and answered requests by those of 0010.
 """
 
 from __future__ import annotations
@@ -42,14 +43,18 @@ def _pool_query(with_unit: bool) -> Select:
     """Built once per shape (bound parameters `today`, `unit`), so SQLAlchemy's compiled cache is hit cheaply."""
     today, unit = bindparam("today", type_=Date), bindparam("unit", type_=String)
     m, a, c, r = store.members.c, store.assignments, store.cases, store.counseling_requests
-    load = (
-        select(func.count(func.distinct(func.coalesce(a.c.case_id, a.c.request_id))))
-        .select_from(a.outerjoin(c, c.c.case_id == a.c.case_id).outerjoin(r, r.c.request_id == a.c.request_id))
-        .where(a.c.member_id == m.member_id, a.c.status.in_(OPEN), a.c.field.is_not(None))
-        .where(or_(c.c.status.is_(None), c.c.status != "closed"))
-        .where(or_(r.c.status.is_(None), r.c.status != "answered"))
-        .scalar_subquery()
+    # Each member's load in one pass over the open assignments with a field (the partial index of migration
+    # 0002), leaving out those whose case is closed or request answered (the small partial indexes of 0010):
+    # not a count per member joined to cases and requests, whose cost grew with every open assignment.
+    closed = exists().where(c.c.case_id == a.c.case_id, c.c.status == "closed")
+    answered = exists().where(r.c.request_id == a.c.request_id, r.c.status == "answered")
+    loads = (
+        select(a.c.member_id, func.count(func.distinct(func.coalesce(a.c.case_id, a.c.request_id))).label("load"))
+        .where(a.c.status.in_(OPEN), a.c.field.is_not(None), ~closed, ~answered)
+        .group_by(a.c.member_id)
+        .subquery("loads")
     )
+    load = func.coalesce(loads.c.load, 0)
     last = (
         select(func.max(a.c.assigned_at)).where(a.c.member_id == m.member_id, a.c.field.is_not(None)).scalar_subquery()
     )
@@ -74,6 +79,7 @@ def _pool_query(with_unit: bool) -> Select:
             on_leave.label("on_leave"),
             covers.label("covers"),
         )
+        .select_from(store.members.outerjoin(loads, loads.c.member_id == m.member_id))
         .where(m.club_role.in_(ASSIGNABLE_ROLES))
         .order_by(m.key)
     )

@@ -125,6 +125,8 @@ cases = Table(
     Column("reported_event_id", UUID(as_uuid=True), nullable=True),  # causation of `case.assigned`
     Column("correlation_id", UUID(as_uuid=True), nullable=True),
     Index("ix_cases_assign_pending", "reported_at", postgresql_where=text("assign_pending")),
+    # The pool's loads leave out open assignments of closed cases (migration 0010).
+    Index("ix_cases_closed", "case_id", postgresql_where=text("status = 'closed'")),
 )
 
 counseling_requests = Table(
@@ -142,6 +144,8 @@ counseling_requests = Table(
     Column("answer_text", Text, nullable=True),
     Column("answered_by", UUID(as_uuid=True), nullable=True),
     Column("answered_at", DateTime(timezone=True), nullable=True),
+    # The pool's loads leave out open assignments of answered requests (migration 0010).
+    Index("ix_counseling_requests_answered", "request_id", postgresql_where=text("status = 'answered'")),
 )
 
 assignments = Table(
