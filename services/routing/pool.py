@@ -2,8 +2,9 @@
 assignment with a field, whether they are on leave today and whether they cover the case's unit.
 
 Why one query: routing must keep up with hundreds of `case.reported` a second, and this read happens
-inside the assignment lock (`assignments.ASSIGNMENT_LOCK`), so its cost bounds throughput. The
-per-member subqueries are served by the partial indexes of migration 0002.
+inside the assignment lock (`assignments.ASSIGNMENT_LOCK`), so its cost bounds throughput. The loads
+are one GROUP BY over the open assignments of live cases and requests (partial indexes of migration 0010);
+the latest assignment per member is served by the partial index of migration 0002.
 """
 
 from __future__ import annotations
@@ -13,7 +14,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ARRAY, Date, Select, String, and_, bindparam, exists, func, literal, literal_column, or_, select
+from sqlalchemy import (
+    ARRAY,
+    Date,
+    Select,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,14 +57,25 @@ def _pool_query(with_unit: bool) -> Select:
     """Built once per shape (bound parameters `today`, `unit`), so SQLAlchemy's compiled cache is hit cheaply."""
     today, unit = bindparam("today", type_=Date), bindparam("unit", type_=String)
     m, a, c, r = store.members.c, store.assignments, store.cases, store.counseling_requests
-    load = (
-        select(func.count(func.distinct(func.coalesce(a.c.case_id, a.c.request_id))))
-        .select_from(a.outerjoin(c, c.c.case_id == a.c.case_id).outerjoin(r, r.c.request_id == a.c.request_id))
-        .where(a.c.member_id == m.member_id, a.c.status.in_(OPEN), a.c.field.is_not(None))
-        .where(or_(c.c.status.is_(None), c.c.status != "closed"))
-        .where(or_(r.c.status.is_(None), r.c.status != "answered"))
-        .scalar_subquery()
+    # Each member's load in one GROUP BY driven by the live subjects (cases not closed, requests not answered;
+    # partial indexes of migration 0010) and their open assignments with a field: its cost follows the work in
+    # hand, not the history (accepted assignments stay so once their case is closed). Every assignment's subject
+    # is a row of routing's (neither is ever deleted), so this counts what the old outer joins counted.
+    open_with_field = (a.c.status.in_(OPEN), a.c.field.is_not(None))
+    held = union_all(
+        select(a.c.member_id, a.c.case_id.label("subject"))
+        .select_from(c.join(a, a.c.case_id == c.c.case_id))
+        .where(c.c.status != "closed", *open_with_field),
+        select(a.c.member_id, a.c.request_id.label("subject"))
+        .select_from(r.join(a, a.c.request_id == r.c.request_id))
+        .where(r.c.status != "answered", *open_with_field),
+    ).subquery("held")
+    loads = (
+        select(held.c.member_id, func.count(func.distinct(held.c.subject)).label("load"))
+        .group_by(held.c.member_id)
+        .subquery("loads")
     )
+    load = func.coalesce(loads.c.load, 0)
     last = (
         select(func.max(a.c.assigned_at)).where(a.c.member_id == m.member_id, a.c.field.is_not(None)).scalar_subquery()
     )
@@ -74,6 +100,7 @@ def _pool_query(with_unit: bool) -> Select:
             on_leave.label("on_leave"),
             covers.label("covers"),
         )
+        .select_from(store.members.outerjoin(loads, loads.c.member_id == m.member_id))
         .where(m.club_role.in_(ASSIGNABLE_ROLES))
         .order_by(m.key)
     )

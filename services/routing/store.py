@@ -125,6 +125,8 @@ cases = Table(
     Column("reported_event_id", UUID(as_uuid=True), nullable=True),  # causation of `case.assigned`
     Column("correlation_id", UUID(as_uuid=True), nullable=True),
     Index("ix_cases_assign_pending", "reported_at", postgresql_where=text("assign_pending")),
+    # The pool's loads, driven by the cases not closed (migration 0010).
+    Index("ix_cases_live", "case_id", postgresql_where=text("status <> 'closed'")),
 )
 
 counseling_requests = Table(
@@ -142,6 +144,8 @@ counseling_requests = Table(
     Column("answer_text", Text, nullable=True),
     Column("answered_by", UUID(as_uuid=True), nullable=True),
     Column("answered_at", DateTime(timezone=True), nullable=True),
+    # The pool's loads, driven by the requests not answered (migration 0010).
+    Index("ix_counseling_requests_live", "request_id", postgresql_where=text("status <> 'answered'")),
 )
 
 assignments = Table(
@@ -166,6 +170,16 @@ assignments = Table(
         postgresql_include=["case_id", "request_id"],
     ),
     Index("ix_assignments_last_with_field", "member_id", "assigned_at", postgresql_where=text("field IS NOT NULL")),
+    # The pool's loads: the open assignments with a field of each live case and request (migration 0010).
+    *(
+        Index(
+            f"ix_assignments_open_by_{subject.removesuffix('_id')}",
+            subject,
+            postgresql_where=text("status IN ('pending', 'accepted') AND field IS NOT NULL"),
+            postgresql_include=["member_id"],
+        )
+        for subject in ("case_id", "request_id")
+    ),
 )
 
 opinions = Table(
