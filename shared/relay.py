@@ -99,9 +99,11 @@ class OutboxRelay:
 
         Pipelined: batch N+1 is claimed and sent while batch N waits for its confirms and is marked (and
         committed) on its own connection; at most two batches are in flight. N+1's claim skips N's rows (N's
-        connection holds their locks) and counts N's sent rows as this replica's, so a key's rows in N+1 go out
-        after its rows in N, on the same channel. N+1's outcome is judged after N's: a row whose key has an
-        unconfirmed row in N (or earlier in N+1) is not marked either, so both go out again, in order. If N's
+        connection holds their locks) and counts N's sent rows as this replica's; a key with rows in N sends
+        none in N+1 (they stay pending for a later batch): N's frames may be lost with a broken connection
+        while N+1's go out on the reconnected one, which would let them arrive first. N+1's outcome is judged
+        after N's: a row whose key has an unconfirmed row earlier in its batch (or in N) is not marked
+        either, so both go out again, in order. If N's
         mark fails, N's rows stay pending and go out again later: a duplicate, never an event overtaken on its
         first arrival. A batch with unconfirmed rows ends the round once the batches in flight are settled
         (`PublishIncomplete`).
@@ -110,6 +112,7 @@ class OutboxRelay:
         missed = 0
         inflight: list[asyncio.Task[_Settled]] = []  # oldest first, at most two
         sent: list[int] = []  # the last batch's sent rows (this replica's, whatever their confirms)
+        flying: set[str] = set()  # the keys of the last batch sent (unconfirmed until it settles)
         try:
             while True:
                 if len(inflight) == 2:
@@ -124,7 +127,9 @@ class OutboxRelay:
                     if not rows:
                         await conn.close()
                         break
-                    ready = [row for row in rows if not row.blocked]
+                    # A key with rows in the batch still in flight waits for it: were N's frames lost with its
+                    # connection while N+1 went out on a reconnected one, N+1 would arrive first.
+                    ready = [row for row in rows if not row.blocked and (row.key is None or row.key not in flying)]
                     messages = [message_from_json(row.envelope) for row in ready]
                     tasks = self._publisher.send(messages)
                 except BaseException:
@@ -133,6 +138,7 @@ class OutboxRelay:
                 before = inflight[-1] if inflight else None
                 inflight.append(asyncio.create_task(self._settle(conn, ready, messages, tasks, before)))
                 sent = [row.id for row in ready]
+                flying = {row.key for row in ready if row.key is not None}
                 if len(rows) < self._batch_size or not ready:
                     break
             for task in inflight:
