@@ -83,6 +83,8 @@ async def _check(system: RunningSystem, base: str, log: Path) -> None:
                 response = await client.get(f"{base}/api/v1/targets")
             except httpx.HTTPError:
                 return None
+            if response.status_code != 200:  # "Service Unavailable" (plain text) until its storage is ready
+                return None
             targets = {t["labels"]["job"]: t["health"] for t in response.json()["data"]["activeTargets"]}
             return targets if targets and set(targets.values()) == {"up"} else None
 
