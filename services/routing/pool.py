@@ -14,21 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import (
-    ARRAY,
-    Date,
-    Select,
-    String,
-    and_,
-    bindparam,
-    exists,
-    func,
-    literal,
-    literal_column,
-    or_,
-    select,
-    union_all,
-)
+from sqlalchemy import Date, Select, bindparam, exists, func, select, union_all
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,9 +39,10 @@ class Pool:
         return [row for row in self.rows.values() if row.club_role in roles]
 
 
-def _pool_query(with_unit: bool) -> Select:
-    """Built once per shape (bound parameters `today`, `unit`), so SQLAlchemy's compiled cache is hit cheaply."""
-    today, unit = bindparam("today", type_=Date), bindparam("unit", type_=String)
+def _pool_query() -> Select:
+    """Built once (bound parameter `today`), so SQLAlchemy's compiled cache is hit cheaply. What a member covers
+    is stored with them (`members.covered`, kept by routing migration 0011's triggers): no `units` read here."""
+    today = bindparam("today", type_=Date)
     m, a, c, r = store.members.c, store.assignments, store.cases, store.counseling_requests
     # Each member's load in one GROUP BY driven by the live subjects (cases not closed, requests not answered;
     # partial indexes of migration 0010) and their open assignments with a field: its cost follows the work in
@@ -81,24 +68,12 @@ def _pool_query(with_unit: bool) -> Select:
     )
     lv = store.leaves.c
     on_leave = exists().where(lv.member_id == m.member_id, lv.starts_on <= today, lv.ends_on >= today)
-    if not with_unit:
-        covers = literal(False)
-    else:
-        u = store.units.c
-        covers = or_(
-            m.units.any_() == unit,
-            # a member who still lists a former district covers its successor communes
-            exists().where(and_(u.code == m.units.any_(), u.successors.any_() == unit)),
-            # a member who covers communes covers a case filed for the former district they succeed
-            exists().where(and_(u.code == unit, u.successors.overlap(m.units))),
-        )
     return (
         select(
             store.members,
             load.label("load"),
             last.label("last_assigned_at"),
             on_leave.label("on_leave"),
-            covers.label("covers"),
         )
         .select_from(store.members.outerjoin(loads, loads.c.member_id == m.member_id))
         .where(m.club_role.in_(ASSIGNABLE_ROLES))
@@ -106,44 +81,25 @@ def _pool_query(with_unit: bool) -> Select:
     )
 
 
-_QUERIES = {with_unit: _pool_query(with_unit) for with_unit in (False, True)}
-
-
-def _covering_query() -> Select:
-    """The pool with, for each member, every unit they cover: their own, the communes that succeeded a former
-    district they list, and the former districts succeeded by a commune they list (the 2025 reorganisation
-    both ways, as `covers` for one unit). For the assigner, whose batch holds cases of many units."""
-    members, units = store.members.fullname, store.units.fullname
-    covered = literal_column(
-        f"ARRAY(SELECT unnest({members}.units)"
-        f" UNION SELECT unnest(u.successors) FROM {units} AS u WHERE u.code = ANY({members}.units)"
-        f" UNION SELECT u.code FROM {units} AS u WHERE u.successors && {members}.units)",
-        ARRAY(String),
-    )
-    return _QUERIES[False].add_columns(covered.label("covered"))
-
-
-_COVERING = _covering_query()
+_QUERY = _pool_query()
 
 
 async def load_pool(session: AsyncSession, now: datetime, unit: str | None = None) -> Pool:
     """The pool for a subject of `unit`: each candidate's `units` is that unit if they cover it, else empty."""
     covering, none = frozenset({unit}) if unit is not None else frozenset(), frozenset[str]()
-    return await _load(session, now, _QUERIES[unit is not None], unit, lambda row: covering if row.covers else none)
+    return await _load(session, now, lambda row: covering if unit in row.covered else none)
 
 
 async def load_covering_pool(session: AsyncSession, now: datetime) -> Pool:
     """The pool for subjects of any unit: each candidate's `units` is every unit they cover."""
-    return await _load(session, now, _COVERING, None, lambda row: frozenset(row.covered))
+    return await _load(session, now, lambda row: frozenset(row.covered))
 
 
-async def _load(
-    session: AsyncSession, now: datetime, query: Select, unit: str | None, units: Callable[[Row], frozenset[str]]
-) -> Pool:
+async def _load(session: AsyncSession, now: datetime, units: Callable[[Row], frozenset[str]]) -> Pool:
     today = now.astimezone(VN).date()
     rows: dict[uuid.UUID, Row] = {}
     candidates: list[Candidate] = []
-    for row in await session.execute(query, {"today": today, "unit": unit}):
+    for row in await session.execute(_QUERY, {"today": today}):
         rows[row.member_id] = row
         leaves = [(today, today)] if row.on_leave else []
         candidates.append(

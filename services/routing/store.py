@@ -55,6 +55,10 @@ members = Table(
     Column("club_role", String(20), nullable=False),  # chair | vice_chair | board_member | member | committee
     Column("fields", ARRAY(String(20)), nullable=False, server_default="{}"),
     Column("units", ARRAY(String(100)), nullable=False, server_default="{}"),
+    # Every unit the member covers: `units`, the communes that succeeded a former district listed there and the
+    # former districts succeeded by a commune listed there. Kept by triggers on `members` and `units` (routing
+    # migration 0011) whoever writes either; never written by the application.
+    Column("covered", ARRAY(String(100)), nullable=False, server_default="{}"),
     Column("email", String(254), nullable=True),
     Column("zalo_user_id", String(64), nullable=True),
     Column("phone", String(32), nullable=True),
