@@ -15,7 +15,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing import store
-from services.routing.deadlines import ladder
+from services.routing.deadlines import STAGES, ladder
 from services.routing.links import link_url
 from services.routing.roster import (
     recipient,
@@ -46,7 +46,17 @@ ASSIGNMENT_COLUMNS = (
     "assigned_at",
     "respond_by",
 )
-TIMER_COLUMNS = ("case_id", "request_id", "assignment_id", "deadline", "stage", "due_at", "fire_at")
+TIMER_COLUMNS = (
+    "case_id",
+    "request_id",
+    "assignment_id",
+    "deadline",
+    "stage",
+    "due_at",
+    "fire_at",
+    "chair_at",
+    "committee_at",
+)
 
 
 def _rows_cte(table: Table, columns: tuple[str, ...], prefix: str) -> CTE:
@@ -191,8 +201,14 @@ def _timer_rows(
     request_id: uuid.UUID | None,
     assignment_id: uuid.UUID | None = None,
 ) -> list[dict[str, Any]]:
-    return [
-        {
+    """One row per deadline: its first stage, carrying the later stages' times (`chair_at`, `committee_at`);
+    `timers.fire_due` writes the next stage's row when a stage fires (routing migration 0012)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for p in planned:
+        if p.stage != STAGES[0]:
+            rows[p.deadline][f"{p.stage}_at"] = p.fire_at
+            continue
+        rows[p.deadline] = {
             "case_id": case_id,
             "request_id": request_id,
             "assignment_id": assignment_id,
@@ -200,9 +216,10 @@ def _timer_rows(
             "stage": p.stage,
             "due_at": p.due_at,
             "fire_at": p.fire_at,
+            "chair_at": None,
+            "committee_at": None,
         }
-        for p in planned
-    ]
+    return list(rows.values())
 
 
 async def plan_timers(

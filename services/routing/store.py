@@ -271,6 +271,10 @@ timers = Table(
     Column("stage", String(12), nullable=False),  # reminder | chair | committee
     Column("due_at", DateTime(timezone=True), nullable=False),
     Column("fire_at", DateTime(timezone=True), nullable=False),
+    # The later stages' times of the row's ladder (`deadlines.ladder`): a row is written for the next stage when
+    # this one fires (`timers.fire_due`; routing migration 0012). NULL: no later stage (or planned before 0012).
+    Column("chair_at", DateTime(timezone=True), nullable=True),
+    Column("committee_at", DateTime(timezone=True), nullable=True),
     Column("fired_at", DateTime(timezone=True), nullable=True),
     Column("outcome", String(12), nullable=True),  # emitted | moot
     Index("ix_timers_pending", "fire_at", postgresql_where=text("fired_at IS NULL")),

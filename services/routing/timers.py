@@ -3,14 +3,17 @@
 Each sweep locks the due rows with `SELECT ... FOR UPDATE SKIP LOCKED`, emits the reminder or the
 escalation into the outbox and marks the row fired, all in one transaction: with several replicas a
 timer fires exactly once, and a restart loses none (the rows are the state). A timer whose deadline was
-met meanwhile (the member accepted, the case moved on) is marked `moot` and emits nothing. A later
-stage waits for the earlier stage of the same deadline, so the reminder always precedes the chair's
-escalation, which precedes the committee's. Time comes from the runtime's clock (tests move it).
+met meanwhile (the member accepted, the case moved on) is marked `moot` and emits nothing. A deadline's
+ladder is one row at first (its reminder, carrying the later stages' times); firing a stage writes the next
+stage's row in the same transaction (`_next_stage`), so the reminder always precedes the chair's
+escalation, which precedes the committee's (rows planned before migration 0012 have all three and wait for
+the earlier stage's row). Time comes from the runtime's clock (tests move it).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Row
@@ -77,9 +80,33 @@ async def fire_due(fx: UnitOfWork) -> int:
         if not await _earlier_stage_fired(fx, timer):
             continue  # held by another replica or not yet due: keeps the order
         outcome = await fire(fx, timer)
-        await fx.session.execute(store.timers.update().where(t.id == timer.id).values(fired_at=fx.now, outcome=outcome))
+        await fx.session.execute(
+            store.timers.update().where(t.id == timer.id).values(fired_at=fx.now, outcome=_STORED[outcome])
+        )
+        if (later := _next_stage(timer, outcome)) is not None:
+            await fx.session.execute(store.timers.insert(), later)
         settled += 1
     return settled
+
+
+# `fire`'s outcomes as stored: `answered` is `moot` for good (the ladder stops there).
+_STORED = {"emitted": "emitted", "moot": "moot", "answered": "moot"}
+
+
+def _next_stage(timer: Row, outcome: str) -> dict[str, Any] | None:
+    """The row of the ladder's next stage (its time carried by this row, migration 0012), written as this one
+    fires: a later stage waits for the earlier one by construction. None after the last stage, for rows
+    planned before 0012 (their later stages are rows already) and once the acceptance was answered or handed
+    over (`answered`: every later stage would be `moot`, as an assignment never becomes pending again)."""
+    index = STAGES.index(timer.stage) + 1
+    if index == len(STAGES) or outcome == "answered":
+        return None
+    fire_at = getattr(timer, f"{STAGES[index]}_at")
+    if fire_at is None:
+        return None
+    values = dict(timer._mapping)
+    del values["id"]
+    return values | {"stage": STAGES[index], "fire_at": fire_at, "fired_at": None, "outcome": None}
 
 
 async def _earlier_stage_fired(fx: UnitOfWork, timer: Row) -> bool:
@@ -102,7 +129,8 @@ async def _earlier_stage_fired(fx: UnitOfWork, timer: Row) -> bool:
 
 
 async def fire(fx: UnitOfWork, timer: Row) -> str:
-    """Emit the timer's reminder or escalation unless its deadline was met. Returns `emitted` or `moot`.
+    """Emit the timer's reminder or escalation unless its deadline was met. Returns `emitted`, `moot`, or
+    `answered` (an acceptance no longer pending: moot, and so will every later stage be).
 
     A `leave_start` timer instead hands over the open assignments of a member whose leave begins today.
     """
@@ -134,7 +162,7 @@ async def fire(fx: UnitOfWork, timer: Row) -> str:
             )
         )
         if not holders:
-            return "moot"  # answered or handed over: the new holder has timers of their own
+            return "answered"  # or handed over: the new holder has timers of their own (stored as `moot`)
     else:
         subject_filter = a.case_id == timer.case_id if timer.case_id else a.request_id == timer.request_id
         holders = list(await session.execute(select(store.assignments).where(subject_filter, a.status.in_(ACTIVE))))

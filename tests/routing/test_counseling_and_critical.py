@@ -29,6 +29,8 @@ from tests.routing.support import (
 )
 from tests.support.sealed import links, opened, reply_to
 
+_STAGE_TIMES = (("reminder", "fire_at"), ("chair", "chair_at"), ("committee", "committee_at"))
+
 
 async def test_a_counseling_request_goes_to_a_psychologist_whose_answer_is_emitted_for_the_requester(base_env):
     settings = routing_settings(base_env)
@@ -96,12 +98,13 @@ async def test_a_critical_case_reaches_the_chair_and_vice_chair_and_the_chair_le
         assert [r["display_name"] for r in assigned["chair"]] == ["Nguyễn Văn An"]
 
         async with app.state.runtime.sessions() as session:
-            timers = await session.execute(
-                select(store.timers.c.deadline, store.timers.c.stage, store.timers.c.fire_at).where(
-                    store.timers.c.assignment_id.is_(None)
-                )
-            )
-            plan = {(t.deadline, t.stage): t.fire_at for t in timers}
+            timers = list(await session.execute(select(store.timers).where(store.timers.c.assignment_id.is_(None))))
+        # One row per clock, its reminder, carrying the escalations' times (written as each stage fires).
+        assert sorted((t.deadline, t.stage) for t in timers) == [
+            ("emergency_intervention", "reminder"),
+            ("support_plan", "reminder"),
+        ]
+        plan = {(t.deadline, stage): getattr(t, column) for t in timers for stage, column in _STAGE_TIMES}
         # Decree 56: emergency intervention within 12 hours; a support plan within 5 working days
         # (Tuesday 1 December 2026 → Tuesday 8 December), each with its reminder and two escalations.
         assert plan[("emergency_intervention", "reminder")] == START + timedelta(hours=12)
@@ -121,12 +124,8 @@ async def test_the_12_hour_emergency_clock_starts_when_the_reporter_learned_of_t
         await publish(settings, case_reported("trafficking", "phuong-tan-ninh", "critical", "support", learned))
         await eventually(lambda: emitted(app, "case.assigned"))
         async with app.state.runtime.sessions() as session:
-            timers = await session.execute(
-                select(store.timers.c.deadline, store.timers.c.stage, store.timers.c.fire_at).where(
-                    store.timers.c.assignment_id.is_(None)
-                )
-            )
-            plan = {(t.deadline, t.stage): t.fire_at for t in timers}
+            timers = list(await session.execute(select(store.timers).where(store.timers.c.assignment_id.is_(None))))
+            plan = {(t.deadline, stage): getattr(t, column) for t in timers for stage, column in _STAGE_TIMES}
             learned_at = (await session.execute(select(store.cases.c.learned_at))).scalar_one()
         assert learned_at == learned
         assert plan[("emergency_intervention", "reminder")] == learned + timedelta(hours=12)
