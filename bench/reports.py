@@ -59,22 +59,15 @@ def _p(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
-async def _time(
-    fns: tuple[Callable[[], Awaitable[object]], ...], times: int, budget: float = 20.0
-) -> tuple[list[float], ...]:
-    """Up to `times` timed runs of each function after a warm-up, fewer (at least 3) when they would exceed
-    `budget` seconds. The functions take turns (ours, the reference, ours, ...): run as two blocks, another
-    process busy during one block fell on one side only and moved the ratio of the p95s (session 7: a
-    quarter's p95 ratio 0.21-0.34 over six blocked measurements, 0.25-0.33 alternated)."""
-    for fn in fns:
-        await fn()  # warm caches and plans
-    out: tuple[list[float], ...] = tuple([] for _ in fns)
+async def _time(fn: Callable[[], Awaitable[object]], times: int, budget: float = 20.0) -> list[float]:
+    """Up to `times` timed runs after a warm-up, fewer (at least 3) when they would exceed `budget` seconds."""
+    await fn()  # warm caches and plans
+    out: list[float] = []
     started = time.perf_counter()
-    while len(out[0]) < times and (len(out[0]) < 3 or time.perf_counter() - started < budget):
-        for fn, timings in zip(fns, out, strict=True):
-            t0 = time.perf_counter()
-            await fn()
-            timings.append((time.perf_counter() - t0) * 1000)
+    while len(out) < times and (len(out) < 3 or time.perf_counter() - started < budget):
+        t0 = time.perf_counter()
+        await fn()
+        out.append((time.perf_counter() - t0) * 1000)
     return out
 
 
@@ -133,7 +126,8 @@ async def run(opts: Options) -> list[Figure]:
                     async def naive(period=period) -> object:
                         return await conn.fetch(NAIVE, period.first_key, period.last_key)
 
-                    t_ours, t_naive = await _time((ours, naive), times)
+                    t_ours = await _time(ours, times)
+                    t_naive = await _time(naive, times)
                     if label == "5-year":
                         print(f"   profile of one 5-year report: {await _profile(ours, 'reports-5-year')}", flush=True)
                     note = f"{n:,} cases, {len(t_ours)} runs"

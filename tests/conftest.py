@@ -21,7 +21,6 @@ TESTS = Path(__file__).resolve().parent
 UNIT = (
     "architecture/",
     "bench/test_http_client.py",
-    "bench/test_reports_timing.py",
     "deploy/test_compose.py",
     "deploy/test_grafana.py",
     "deploy/test_k8s.py",
