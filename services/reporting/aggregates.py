@@ -49,7 +49,9 @@ SELECT period, unit, urgency, stage, count(*), sum(s), max(s) FROM (
 """
 
 # The month's, the quarter's and the year's totals (`store.case_totals`, `store.stage_timings`), summed from the
-# counters: each month row `t` counted under the keys of `domain.kept_keys` ("2026-08", "2026-Q3", "2026").
+# counters: each month row `t` counted under the keys of `domain.kept_keys` ("2026-08", "2026-Q3", "2026"). Written
+# in key order, so that a period's rows lie together as when the projection writes them month after month (in
+# the hash aggregate's order a month's ~1,700 rows lay on 414 of the table's 724 pages at 1,000,000 cases).
 _KEPT = (
     "LATERAL (VALUES (t.period), (left(t.period, 5) || 'Q' || ((substr(t.period, 6, 2)::int + 2) / 3)),"
     " (left(t.period, 4))) AS k(period)"
@@ -64,13 +66,13 @@ SELECT k.period, dimension, unit, value, sum(cases) FROM (
     UNION ALL SELECT period, 'group', unit, grp, cases FROM reporting.case_group_counts
     UNION ALL SELECT period, dimension, '', value, cases FROM reporting.case_tallies
 ) AS t, {_KEPT}
-GROUP BY k.period, dimension, unit, value
+GROUP BY k.period, dimension, unit, value ORDER BY k.period, dimension, unit, value
 """
 _STAGE_TIMINGS = f"""
 INSERT INTO reporting.stage_timings (period, stage, urgency, cases, seconds, max_seconds)
 SELECT k.period, stage, urgency, sum(cases), sum(seconds), max(max_seconds) FROM reporting.case_timings AS t,
 {_KEPT}
-GROUP BY k.period, stage, urgency
+GROUP BY k.period, stage, urgency ORDER BY k.period, stage, urgency
 """
 # The units' monthly reports in `case_totals`: the latest revision's sums by month, quarter and year, the first
 # revision's timeliness by month (as `projection.monthly_report` keeps them).
@@ -86,7 +88,7 @@ SELECT k.period, 'report', unit, name, sum(n) FROM (
         UNION ALL SELECT 'special:' || key, value::bigint FROM jsonb_each_text(special_circumstances_known)
     ) AS sums
 ) AS t, {_KEPT}
-GROUP BY k.period, unit, name
+GROUP BY k.period, unit, name ORDER BY k.period, unit, name
 """
 _REPORT_FIRST = """
 INSERT INTO reporting.case_totals (period, dimension, unit, value, cases)

@@ -1,6 +1,6 @@
 """Totals kept by quarter (`case_totals`, `stage_timings`): a quarter's rows are its months' rows summed, and a
 year's its quarters'; a quarter's report from its kept rows equals the report read from its three months; the
-projection, `recount` and migration 0012's backfill keep the same quarter rows."""
+projection, `recount` and migration 0012's backfill keep the same quarter rows (`recount` in key order)."""
 
 from __future__ import annotations
 
@@ -97,6 +97,13 @@ async def test_kept_quarters_sum_their_months_and_read_as_their_months(database_
             await aggregates.recount(session)  # the bulk path keeps the same quarter rows
         async with sessions() as session:
             assert {name: await _rows(session, kept) for name, (kept, _) in KEPT.items()} == projected
+            # ... written period after period, so that a period's rows lie together in the table
+            for table, where in (("case_totals", "dimension NOT LIKE 'report%'"), ("stage_timings", "true")):
+                back = text(
+                    f"SELECT count(*) FROM (SELECT period < lag(period) OVER (ORDER BY ctid) AS back"
+                    f" FROM reporting.{table} WHERE {where}) AS t WHERE back"
+                )
+                assert (await session.execute(back)).scalar_one() == 0, table
 
         # Migration 0012 fills the quarter rows from the month rows a database at 0011 holds.
         config = alembic_config(MIGRATIONS, database_url)
