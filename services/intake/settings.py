@@ -16,6 +16,13 @@ DEV_DUPLICATE_HASH_KEY = "ZGV2LW9ubHktZHVwbGljYXRlLWhhc2gta2V5"
 
 class IntakeSettings(ChildDataSettings, SealingSettings):
     http_port: int = Field(default=8001)
+    consumer_batch_wait: float = Field(
+        default=0.25,
+        ge=0,
+        description="Seconds a batch's first event waits for more (the case's state and members it keeps are read "
+        "later, by people; one transaction per event or two costs several times the CPU per event of one per batch, "
+        "and came at the moment notify sends the first email).",
+    )
     duplicate_hash_key: str = Field(
         default=DEV_DUPLICATE_HASH_KEY,
         description="Base64 HMAC key for the possible-duplicate hash of a child's name and date of birth. "

@@ -48,8 +48,15 @@ SELECT period, unit, urgency, stage, count(*), sum(s), max(s) FROM (
 ) AS t GROUP BY period, unit, urgency, stage
 """
 
-# The month's and the year's totals (`store.case_totals`, `store.stage_timings`), summed from the counters.
-_TOTALS = """
+# The month's, the quarter's and the year's totals (`store.case_totals`, `store.stage_timings`), summed from the
+# counters: each month row `t` counted under the keys of `domain.kept_keys` ("2026-08", "2026-Q3", "2026"). Written
+# in key order, so that a period's rows lie together as when the projection writes them month after month (in
+# the hash aggregate's order a month's ~1,700 rows lay on 414 of the table's 724 pages at 1,000,000 cases).
+_KEPT = (
+    "LATERAL (VALUES (t.period), (left(t.period, 5) || 'Q' || ((substr(t.period, 6, 2)::int + 2) / 3)),"
+    " (left(t.period, 4))) AS k(period)"
+)
+_TOTALS = f"""
 INSERT INTO reporting.case_totals (period, dimension, unit, value, cases)
 SELECT k.period, dimension, unit, value, sum(cases) FROM (
     SELECT period, 'unit' AS dimension, '' AS unit, unit AS value, cases FROM reporting.case_counts
@@ -58,18 +65,18 @@ SELECT k.period, dimension, unit, value, sum(cases) FROM (
     UNION ALL SELECT period, 'status', '', status, cases FROM reporting.case_counts
     UNION ALL SELECT period, 'group', unit, grp, cases FROM reporting.case_group_counts
     UNION ALL SELECT period, dimension, '', value, cases FROM reporting.case_tallies
-) AS t, LATERAL (VALUES (t.period), (left(t.period, 4))) AS k(period)
-GROUP BY k.period, dimension, unit, value
+) AS t, {_KEPT}
+GROUP BY k.period, dimension, unit, value ORDER BY k.period, dimension, unit, value
 """
-_STAGE_TIMINGS = """
+_STAGE_TIMINGS = f"""
 INSERT INTO reporting.stage_timings (period, stage, urgency, cases, seconds, max_seconds)
 SELECT k.period, stage, urgency, sum(cases), sum(seconds), max(max_seconds) FROM reporting.case_timings AS t,
-LATERAL (VALUES (t.period), (left(t.period, 4))) AS k(period)
-GROUP BY k.period, stage, urgency
+{_KEPT}
+GROUP BY k.period, stage, urgency ORDER BY k.period, stage, urgency
 """
-# The units' monthly reports in `case_totals`: the latest revision's sums by month and year, the first
+# The units' monthly reports in `case_totals`: the latest revision's sums by month, quarter and year, the first
 # revision's timeliness by month (as `projection.monthly_report` keeps them).
-_REPORT_TOTALS = """
+_REPORT_TOTALS = f"""
 INSERT INTO reporting.case_totals (period, dimension, unit, value, cases)
 SELECT k.period, 'report', unit, name, sum(n) FROM (
     SELECT period, unit, name, n FROM (
@@ -80,8 +87,8 @@ SELECT k.period, 'report', unit, name, sum(n) FROM (
         UNION ALL SELECT 'cases:' || key, value::bigint FROM jsonb_each_text(cases_by_category)
         UNION ALL SELECT 'special:' || key, value::bigint FROM jsonb_each_text(special_circumstances_known)
     ) AS sums
-) AS t, LATERAL (VALUES (t.period), (left(t.period, 4))) AS k(period)
-GROUP BY k.period, unit, name
+) AS t, {_KEPT}
+GROUP BY k.period, unit, name ORDER BY k.period, unit, name
 """
 _REPORT_FIRST = """
 INSERT INTO reporting.case_totals (period, dimension, unit, value, cases)

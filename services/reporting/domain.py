@@ -76,6 +76,12 @@ def month_key(moment: datetime) -> str:
     return Month.of(moment).key
 
 
+def kept_keys(month: str) -> tuple[str, str, str]:
+    """The keys a month's figure is also kept under where totals are kept by month, quarter and year
+    (`case_totals`, `stage_timings`): "2026-08" → ("2026-08", "2026-Q3", "2026")."""
+    return month, f"{month[:4]}-Q{(int(month[5:7]) + 2) // 3}", month[:4]
+
+
 @dataclass(frozen=True)
 class Period:
     first: Month
@@ -109,12 +115,18 @@ class Period:
         return list(range(self.first.year, self.last.year + 1))
 
     def keys(self) -> list[str]:
-        """The period as its whole years ("2026") and its other months ("2027-01"): the keys of the counters
-        kept both by month and by year, so that five years are read as five rows per figure."""
+        """The period as its whole years ("2026"), its other whole quarters ("2027-Q1") and its other months
+        ("2027-04"): the keys of the counters kept by month, quarter and year (`kept_keys`), so that five years
+        are read as five rows per figure and a quarter as one."""
         out: list[str] = []
         for year in self.years():
-            months = [m.key for m in self.months() if m.year == year]
-            out.extend([str(year)] if len(months) == 12 else months)
+            months = [m for m in self.months() if m.year == year]
+            if len(months) == 12:
+                out.append(str(year))
+                continue
+            for quarter in range(1, 5):
+                in_quarter = [m.key for m in months if m.quarter == quarter]
+                out.extend([f"{year:04d}-Q{quarter}"] if len(in_quarter) == 3 else in_quarter)
         return out
 
     @property

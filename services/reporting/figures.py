@@ -1,7 +1,7 @@
 """The report queries: plain async functions of a session and a period, returning plain data.
 
 Case figures read the pre-aggregated counters, independent of the number of cases: a report's totals from
-`case_totals` and `stage_timings`, kept by month and by year and summed over units where the report does not
+`case_totals` and `stage_timings`, kept by month, quarter and year and summed over units where the report does not
 show them (one query reads every total of a report: five years are a few thousand rows), the finest grain
 (`case_counts`: month × unit × category × urgency × state) only for the tables that show it and for
 roll-ups. Completeness reads the unit registry and the monthly reports (a few thousand rows for 2023–2027)
@@ -133,9 +133,10 @@ _CASE_DIMENSIONS = ("unit", "category", "urgency", "status")
 
 
 async def totals(session: AsyncSession, period: Period, dimensions: tuple[str, ...] | None = None) -> Totals:
-    """Every total of a report in one query over `case_totals` (whole years from the year rows, the other
-    months from the month rows), and each month's number of cases (dimension `period`, summed from the
-    months' `status` totals). `dimensions` limits the read to those (`period` included when asked for)."""
+    """Every total of a report in one query over `case_totals` (whole years from the year rows, other whole
+    quarters from the quarter rows, the other months from the month rows), and each month's number of cases
+    (dimension `period`, summed from the months' `status` totals). `dimensions` limits the read to those
+    (`period` included when asked for)."""
     out: Totals = {}
     for dimension, unit, value, n in (await session.execute(_totals_query(period, dimensions))).tuples():
         out.setdefault(dimension, []).append([unit, value, int(n)])
@@ -150,8 +151,8 @@ def _ordered(found: Totals) -> Totals:
 
 
 def _totals_query(period: Period, dimensions: tuple[str, ...] | None = None) -> Any:
-    """`totals`' query, unordered (a select or a union of two). A period of one key (a month, a year) is its
-    rows as kept; a longer one sums its keys' rows."""
+    """`totals`' query, unordered (a select or a union of two). A period of one key (a month, a quarter, a
+    year) is its rows as kept; a longer one sums its keys' rows."""
     t = store.case_totals.c
     keys = period.keys()
     if len(keys) == 1:
@@ -240,7 +241,7 @@ STAGES = ("assigned", "accepted", "forwarded")
 
 async def timings(session: AsyncSession, period: Period) -> list[Row]:
     """Time from report to first assignment, first acceptance and forwarding, for cases reported in the period,
-    by urgency (hours: mean and maximum). From `stage_timings` (by month and by year, summed over units)."""
+    by urgency (hours: mean and maximum). From `stage_timings` (by month, quarter and year, summed over units)."""
     return _timings((await session.execute(_timings_query(period))).tuples())
 
 
@@ -349,7 +350,7 @@ class Reports:
 
 async def _reports(session: AsyncSession, period: Period, *, found: Totals | None = None) -> Reports:
     """Whether each unit-month's first revision was on time, and the sums of the latest revisions per unit:
-    both kept in `case_totals` by the projection (`report_first` by month, `report` by month and year), so a
+    both kept in `case_totals` by the projection (`report_first` by month, `report` by month, quarter and year), so a
     period's reports are one unit-month row each (the grid needs them) and a few hundred sums."""
     firsts = (await session.execute(_report_firsts_query(period))).tuples()
     if found is None:

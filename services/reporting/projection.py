@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import case_rows, store
-from services.reporting.domain import VN, month_key
+from services.reporting.domain import VN, kept_keys, month_key
 from shared.events import Envelope, Event
 from shared.events.intake import (
     CaseReported,
@@ -82,8 +82,8 @@ def _buffer(session: AsyncSession) -> dict[tuple[str, tuple[tuple[str, Any], ...
 
 
 def _totals(table: Table, keys: dict[str, Any]) -> list[tuple[Table, dict[str, Any]]]:
-    """The rows of `case_totals` and `stage_timings` a change of a counter row also changes (the month's and
-    the year's; see `store.case_totals`)."""
+    """The rows of `case_totals` and `stage_timings` a change of a counter row also changes (the month's, the
+    quarter's and the year's; see `store.case_totals`)."""
     if table is store.case_counts:
         marginals = [(d, "", keys[d]) for d in ("unit", "category", "urgency", "status")]
     elif table is store.case_group_counts:
@@ -93,13 +93,13 @@ def _totals(table: Table, keys: dict[str, Any]) -> list[tuple[Table, dict[str, A
     elif table is store.case_timings:
         return [
             (store.stage_timings, dict(period=period, stage=keys["stage"], urgency=keys["urgency"]))
-            for period in (keys["period"], keys["period"][:4])
+            for period in kept_keys(keys["period"])
         ]
     else:
         return []
     return [
         (store.case_totals, dict(period=period, dimension=dimension, unit=unit, value=value))
-        for period in (keys["period"], keys["period"][:4])
+        for period in kept_keys(keys["period"])
         for dimension, unit, value in marginals
     ]
 
@@ -346,8 +346,8 @@ def _report_sums(activities_held: int, cases: dict[str, int], special: dict[str,
 
 def _count_report(session: AsyncSession, event: MonthlyReportSubmitted, others: Sequence[Any]) -> None:
     """The report's share of `case_totals`: timeliness from the first revision of the unit's month (dimension
-    `report_first`, by month), sums from the latest (dimension `report`, by month and year; `reports` counts
-    unit-months). A revision that arrives out of order only replaces the one it precedes or follows."""
+    `report_first`, by month), sums from the latest (dimension `report`, by month, quarter and year; `reports`
+    counts unit-months). A revision that arrives out of order only replaces the one it precedes or follows."""
     unit, month = event.unit, event.period
 
     def add(dimension: str, value: str, n: int, periods: tuple[str, ...]) -> None:
@@ -355,7 +355,7 @@ def _count_report(session: AsyncSession, event: MonthlyReportSubmitted, others: 
             keys = dict(period=period, dimension=dimension, unit=unit, value=value)
             _add_one(session, store.case_totals, keys, {"cases": n})
 
-    both = (month, month[:4])
+    kept = kept_keys(month)
     if not others or event.revision < others[0].revision:
         if others:
             add("report_first", "on_time" if others[0].on_time else "late", -1, (month,))
@@ -365,12 +365,12 @@ def _count_report(session: AsyncSession, event: MonthlyReportSubmitted, others: 
             old = others[-1]
             sums = _report_sums(old.activities_held, old.cases_by_category, old.special_circumstances_known)
             for name, n in sums.items():
-                add("report", name, -n, both)
+                add("report", name, -n, kept)
         else:
-            add("report", "reports", 1, both)
+            add("report", "reports", 1, kept)
         sums = _report_sums(event.activities_held, event.cases_by_category, event.special_circumstances_known)
         for name, n in sums.items():
-            add("report", name, n, both)
+            add("report", name, n, kept)
 
 
 async def unit_upserted(session: AsyncSession, event: UnitUpserted, envelope: Envelope) -> None:

@@ -204,16 +204,17 @@ case_timings = Table(
     Column("max_seconds", Float, nullable=False),
 )
 
-# What a report prints, summed over units where the report does not show them, by month ("2026-07") and by
-# year ("2026") in the same table: a year or five years read a few hundred rows of a dozen whole years and
-# months instead of the month × unit × category × urgency × state rows of `case_counts` (240,000 for five
-# years at a million cases). `dimension` is one of the report's breakdowns: `unit`, `category`, `urgency`,
-# `status` (unit ''), the `case_tallies` dimensions (unit ''), `group` (special circumstances, by unit), and
-# the units' monthly reports: `report` (the latest revisions' sums by unit, value `reports`, `activities_held`,
-# `cases:<category>`, `special:<group>`) and `report_first` (by month only: the first revision `on_time` or
-# `late`, 1 on the row that holds).
+# What a report prints, summed over units where the report does not show them, by month ("2026-07"), by
+# quarter ("2026-Q3") and by year ("2026") in the same table (`domain.kept_keys`): a quarter, a year or five
+# years read a few hundred rows of a dozen whole years, quarters and months instead of the month × unit ×
+# category × urgency × state rows of `case_counts` (240,000 for five years at a million cases). `dimension`
+# is one of the report's breakdowns: `unit`, `category`, `urgency`, `status` (unit ''), the `case_tallies`
+# dimensions (unit ''), `group` (special circumstances, by unit), and the units' monthly reports: `report`
+# (the latest revisions' sums by unit, value `reports`, `activities_held`, `cases:<category>`,
+# `special:<group>`) and `report_first` (by month only: the first revision `on_time` or `late`, 1 on the row
+# that holds).
 # Kept by the projection with the counters it sums; read with `period = ANY(keys)` only (a month range
-# would also take year rows).
+# would also take year and quarter rows).
 case_totals = Table(
     "case_totals",
     metadata,
@@ -224,7 +225,7 @@ case_totals = Table(
     Column("cases", BigInteger, nullable=False),
 )
 
-# `case_timings` summed over units, by month and by year (as `case_totals`).
+# `case_timings` summed over units, by month, quarter and year (as `case_totals`).
 stage_timings = Table(
     "stage_timings",
     metadata,

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services.reporting.domain import Month, PeriodError, month_key, parse_period
+from services.reporting.domain import Month, PeriodError, kept_keys, month_key, parse_period
 from services.reporting.figures import roll_up
 from services.reporting.plan import board_meetings, club_meetings, item_status
 from services.reporting.scheduler import report_due_on
@@ -30,6 +30,26 @@ def test_a_period_is_a_closed_range_of_months_named_the_vietnamese_way(text, fir
     assert (
         len(period.months()) == (period.last.year - period.first.year) * 12 + period.last.month - period.first.month + 1
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("2025-07", ["2025-07"]),
+        ("2025-Q3", ["2025-Q3"]),
+        ("2025", ["2025"]),
+        ("2025-Q1..2025-05", ["2025-Q1", "2025-04", "2025-05"]),
+        ("2024-11..2026-08", ["2024-11", "2024-12", "2025", "2026-Q1", "2026-Q2", "2026-07", "2026-08"]),
+        ("2025-02..2025-12", ["2025-02", "2025-03", "2025-Q2", "2025-Q3", "2025-Q4"]),
+    ],
+)
+def test_a_period_is_read_as_its_whole_years_then_whole_quarters_then_months(text, keys):
+    assert parse_period(text).keys() == keys
+
+
+def test_a_month_is_kept_under_its_quarter_and_year():
+    assert kept_keys("2026-08") == ("2026-08", "2026-Q3", "2026")
+    assert [kept_keys(f"2025-{m:02d}")[1] for m in range(1, 13)] == [f"2025-Q{(m + 2) // 3}" for m in range(1, 13)]
 
 
 @pytest.mark.parametrize("text", ["2025-13", "2025-Q5", "25", "2025..2024", "2025-07-01", "", "1999"])

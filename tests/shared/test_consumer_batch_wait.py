@@ -50,3 +50,16 @@ async def test_the_first_delivery_waits_for_more_to_join_its_batch():
 
 async def test_without_a_wait_a_batch_starts_at_once():
     assert await _batches(0.0) == [["first"], ["second"]]
+
+
+def test_the_consumers_off_a_cases_path_to_its_notifications_wait_and_the_others_do_not():
+    """Reporting's figures and intake's case states and members are read later, by people: their consumers wait
+    for fuller batches. Routing and notify handle the events a first email waits for: they start at once."""
+    from services.intake.settings import IntakeSettings
+    from services.notify.settings import NotifySettings
+    from services.reporting.settings import ReportingSettings
+    from services.routing.settings import RoutingSettings
+
+    waits = {cls.__name__: cls.model_fields["consumer_batch_wait"].default for cls in
+             (IntakeSettings, ReportingSettings, RoutingSettings, NotifySettings)}  # fmt: skip
+    assert waits == {"IntakeSettings": 0.25, "ReportingSettings": 0.25, "RoutingSettings": 0.0, "NotifySettings": 0.0}
