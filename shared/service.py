@@ -3,7 +3,8 @@ workers and the operational endpoints (`/healthz`, `/readyz`, `/metrics`, and fo
 events its dead-letter queue for operators, `shared.deadletters`).
 
 A service's `main.py` calls `create_service_app(ServiceSpec(...), settings)` and gets a FastAPI app
-whose lifespan starts and stops everything in order.
+whose lifespan starts and stops everything in order. `SERVICE_ROLE` (`shared.roles`) splits a service into
+`api` processes (HTTP only) and a `workers` process (consumer, relay, workers); `all` runs everything.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from shared.outbox import Outbox
 from shared.publisher import EventPublisher
 from shared.relay import OutboxRelay
 from shared.request_guard import TextGuardMiddleware
+from shared.roles import Role, listen_for_wakes, notifying_signals, runs_workers, serves_api
 from shared.settings import ServiceSettings, refuse_development_secrets
 from shared.topology import Topology
 from shared.worker import Signals, run_worker
@@ -60,6 +62,9 @@ class ServiceSpec:
     handlers: Mapping[type[Event], Handler] = field(default_factory=dict)
     routers: Sequence[APIRouter] = ()
     workers: Sequence[Worker] = ()
+    # Workers that keep this process's caches right (a LISTEN that drops them): run in every role, where the
+    # `workers` role skips `workers` above (`shared.roles`).
+    cache_workers: Sequence[Worker] = ()
     title: str = ""
     description: str = ""
     on_startup: Callable[[FastAPI, ServiceRuntime], Awaitable[None]] | None = None
@@ -96,12 +101,19 @@ class ServiceRuntime:
     relay: OutboxRelay | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
-    # Wake-ups of the background workers by name (`UnitOfWork.wake`, `shared.worker.run_worker`).
+    # Wake-ups of the background workers by name (`UnitOfWork.wake`, `shared.worker.run_worker`); in the
+    # `api` role they are sent to the `workers` process (`shared.roles`).
     signals: Signals = field(default_factory=Signals)
+    role: Role = "all"
+
+    @property
+    def uses_broker(self) -> bool:
+        """This process talks to the broker: the service does, and the process is not `api` only."""
+        return self.spec.uses_broker and runs_workers(self.role)
 
     async def ready(self) -> dict[str, bool]:
         checks = {"database": False, "broker": self.publisher.reachable}
-        if not self.spec.uses_broker:
+        if not self.uses_broker:
             del checks["broker"]
         with contextlib.suppress(Exception):
             await asyncio.wait_for(ping(self.engine), timeout=2)
@@ -112,14 +124,14 @@ class ServiceRuntime:
 
     def takes_traffic(self, checks: Mapping[str, bool]) -> bool:
         """Readiness: the database always; the broker unless the service serves without it."""
-        serves_alone = self.spec.serves_without_broker or not self.spec.uses_broker
+        serves_alone = self.spec.serves_without_broker or not self.uses_broker
         needed = ("database",) if serves_alone else ("database", "broker")
         return all(checks[name] for name in needed)
 
     def health_detail(self) -> dict[str, Any]:
         """In-memory state for `/healthz` (no I/O): broker connection and the outbox backlog."""
-        if not self.spec.uses_broker:
-            return {"broker": "not used"}
+        if not self.uses_broker:
+            return {"broker": "not used" if runs_workers(self.role) else "not used by the api role"}
         reachable = self.publisher.reachable
         detail: dict[str, Any] = {"broker": "connected" if reachable else "unreachable"}
         if self.relay is not None:
@@ -166,6 +178,7 @@ def create_service_app(
         topology = Topology(settings.broker_namespace, settings.delivery_limit)
         publisher = EventPublisher(settings.rabbitmq_url, topology)
         clock_ = clock or clock_from_settings(settings)
+        role = settings.service_role
         outbox = Outbox(spec.outbox_table, spec.name, clock_) if spec.outbox_table is not None else None
         runtime = ServiceRuntime(
             spec=spec,
@@ -176,14 +189,16 @@ def create_service_app(
             publisher=publisher,
             outbox=outbox,
             clock=clock_,
+            signals=notifying_signals(engine, spec.name) if role == "api" else Signals(),
+            role=role,
         )
         app.state.runtime = runtime
         deadline = time.monotonic() + startup_timeout
         await _connect_with_retry("database", lambda: ping(engine), deadline)
-        if spec.uses_broker:
+        if runtime.uses_broker:
             await _connect_with_retry("broker", publisher.connect, deadline)  # declares the topology
 
-        if spec.inbox_table is not None and spec.handlers:
+        if spec.inbox_table is not None and spec.handlers and runs_workers(role):
             runtime.broker = RabbitBroker(settings.rabbitmq_url, logger=None, graceful_timeout=15.0)
             runtime.consumer = EventConsumer(
                 service=spec.name,
@@ -205,7 +220,7 @@ def create_service_app(
             await spec.on_startup(app, runtime)
         if runtime.broker is not None:
             await _connect_with_retry("broker consumer", runtime.broker.start, deadline)
-        if outbox is not None:
+        if outbox is not None and runs_workers(role):
             runtime.relay = OutboxRelay(
                 service=spec.name,
                 engine=engine,
@@ -217,8 +232,11 @@ def create_service_app(
                 retention=timedelta(days=settings.outbox_retention_days),
             )
             runtime.tasks.append(asyncio.create_task(runtime.relay.run(), name=f"{spec.name}-relay"))
-        for worker in spec.workers:
+        for worker in [*spec.cache_workers, *(spec.workers if runs_workers(role) else ())]:
             runtime.tasks.append(asyncio.create_task(worker(runtime), name=f"{spec.name}-{worker.__name__}"))
+        if role == "workers":  # the `api` processes' wake-ups (`shared.roles`)
+            wakes = listen_for_wakes(settings.database_url, spec.name, runtime.signals)
+            runtime.tasks.append(asyncio.create_task(wakes, name=f"{spec.name}-wake-ups"))
         watch_pool(spec.name, engine)
         runtime.tasks.append(asyncio.create_task(_database_gauges(engine), name=f"{spec.name}-database-gauges"))
         # What startup built (modules, table metadata, compiled templates, caches) lives as long as the process:
@@ -256,6 +274,8 @@ def create_service_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # outermost: 413 before reading
     install_error_handlers(app)
     app.include_router(operations_router())
+    if not serves_api(settings.service_role):
+        return app  # the `workers` role: the operational endpoints only
     credentials = next((t for t in spec.metadata.tables.values() if t.name == "credentials"), None)
     if spec.inbox_table is not None and spec.handlers and credentials is not None:
         app.include_router(dead_letter_router(spec.name, Authenticator(credentials)))

@@ -56,7 +56,8 @@ def create_app(settings: IntakeSettings | None = None, *, clock: Clock | None = 
             accounts_router,
             signin_router,
         ],
-        workers=[zalo_worker(context), change_listener(context), retention_worker(context)],
+        workers=[zalo_worker(context), retention_worker(context)],
+        cache_workers=[change_listener(context)],  # the API's reference and credential caches
         title="Cầu Nối — intake",
         description="Cases, monthly reports, counseling requests and the Zalo webhook. See docs/intake.md.",
         serves_without_broker=True,  # cases are committed with their events; the outbox holds them
