@@ -73,6 +73,8 @@ class ServiceSpec:
     before_commit: Callable[[AsyncSession], Awaitable[None]] | None = None
     # Run in every consumer transaction after the inbox insert, with the transaction's new events.
     before_handlers: BeforeHandlers | None = None
+    # Smaller body limits than MAX_BODY_BYTES for paths under a prefix (one `BodyLimitMiddleware` for both).
+    body_limits: Mapping[str, int] = field(default_factory=dict)
     # True when this service's HTTP traffic does not need the broker (its writes go to the outbox, which
     # holds them until the broker is back): `/readyz` then stays 200 while the broker is away and
     # `/healthz` says so in its detail (intake keeps taking cases).
@@ -271,7 +273,8 @@ def create_service_app(
     if settings.ops_token:
         app.add_middleware(OpsTokenMiddleware, token=settings.ops_token)
     app.add_middleware(TextGuardMiddleware)  # NUL, invalid UTF-8, lone surrogates: 422
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # outermost: 413 before reading
+    # Outermost: 413 before reading.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, limits=dict(spec.body_limits))
     install_error_handlers(app)
     app.include_router(operations_router())
     if not serves_api(settings.service_role):
@@ -363,6 +366,7 @@ class HttpMetricsMiddleware:
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
         self.service = service
+        self._histograms: dict[tuple[str, str, int], Any] = {}  # bounded: routes × methods × statuses
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -381,10 +385,12 @@ class HttpMetricsMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             route = scope.get("route")
-            template = getattr(route, "path", "unmatched")
-            HTTP_SECONDS.labels(self.service, scope["method"], template, str(status_code)).observe(
-                time.perf_counter() - started
-            )
+            key = (scope["method"], getattr(route, "path", "unmatched"), status_code)
+            histogram = self._histograms.get(key)
+            if histogram is None:  # labels() takes a lock and builds a key: once per route and status
+                histogram = HTTP_SECONDS.labels(self.service, key[0], key[1], str(status_code))
+                self._histograms[key] = histogram
+            histogram.observe(time.perf_counter() - started)
 
 
 def runtime_of(request: Request) -> ServiceRuntime:
