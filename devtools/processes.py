@@ -79,6 +79,12 @@ class ServiceProcess:
     host: str = "127.0.0.1"
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    role: str = "all"  # SERVICE_ROLE (`shared.roles`): all | api | workers
+
+    @property
+    def label(self) -> str:
+        """`intake`, or `intake-workers` for one role of a split service."""
+        return self.name if self.role == "all" else f"{self.name}-{self.role}"
 
     @property
     def url(self) -> str:
@@ -86,7 +92,7 @@ class ServiceProcess:
 
     @property
     def log_path(self) -> Path:
-        return self.log_dir / f"{self.name}.log"
+        return self.log_dir / f"{self.label}.log"
 
     @property
     def running(self) -> bool:
@@ -97,9 +103,9 @@ class ServiceProcess:
             return
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.starts += 1
-        env = {**self.env, "HTTP_HOST": self.host, "HTTP_PORT": str(self.port)}
+        env = {**self.env, "HTTP_HOST": self.host, "HTTP_PORT": str(self.port), "SERVICE_ROLE": self.role}
         with self.log_path.open("ab") as log:
-            log.write(f"\n===== start #{self.starts} of {self.name} on {self.url} =====\n".encode())
+            log.write(f"\n===== start #{self.starts} of {self.label} on {self.url} =====\n".encode())
             log.flush()
             self.process = subprocess.Popen(
                 [sys.executable, "-m", f"services.{self.name}", "serve", "--no-migrate"],

@@ -3,7 +3,8 @@ workers and the operational endpoints (`/healthz`, `/readyz`, `/metrics`, and fo
 events its dead-letter queue for operators, `shared.deadletters`).
 
 A service's `main.py` calls `create_service_app(ServiceSpec(...), settings)` and gets a FastAPI app
-whose lifespan starts and stops everything in order.
+whose lifespan starts and stops everything in order. `SERVICE_ROLE` (`shared.roles`) splits a service into
+`api` processes (HTTP only) and a `workers` process (consumer, relay, workers); `all` runs everything.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from shared.outbox import Outbox
 from shared.publisher import EventPublisher
 from shared.relay import OutboxRelay
 from shared.request_guard import TextGuardMiddleware
+from shared.roles import Role, listen_for_wakes, notifying_signals, runs_workers, serves_api
 from shared.settings import ServiceSettings, refuse_development_secrets
 from shared.topology import Topology
 from shared.worker import Signals, run_worker
@@ -60,6 +62,9 @@ class ServiceSpec:
     handlers: Mapping[type[Event], Handler] = field(default_factory=dict)
     routers: Sequence[APIRouter] = ()
     workers: Sequence[Worker] = ()
+    # Workers that keep this process's caches right (a LISTEN that drops them): run in every role, where the
+    # `workers` role skips `workers` above (`shared.roles`).
+    cache_workers: Sequence[Worker] = ()
     title: str = ""
     description: str = ""
     on_startup: Callable[[FastAPI, ServiceRuntime], Awaitable[None]] | None = None
@@ -68,6 +73,8 @@ class ServiceSpec:
     before_commit: Callable[[AsyncSession], Awaitable[None]] | None = None
     # Run in every consumer transaction after the inbox insert, with the transaction's new events.
     before_handlers: BeforeHandlers | None = None
+    # Smaller body limits than MAX_BODY_BYTES for paths under a prefix (one `BodyLimitMiddleware` for both).
+    body_limits: Mapping[str, int] = field(default_factory=dict)
     # True when this service's HTTP traffic does not need the broker (its writes go to the outbox, which
     # holds them until the broker is back): `/readyz` then stays 200 while the broker is away and
     # `/healthz` says so in its detail (intake keeps taking cases).
@@ -96,12 +103,19 @@ class ServiceRuntime:
     relay: OutboxRelay | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
-    # Wake-ups of the background workers by name (`UnitOfWork.wake`, `shared.worker.run_worker`).
+    # Wake-ups of the background workers by name (`UnitOfWork.wake`, `shared.worker.run_worker`); in the
+    # `api` role they are sent to the `workers` process (`shared.roles`).
     signals: Signals = field(default_factory=Signals)
+    role: Role = "all"
+
+    @property
+    def uses_broker(self) -> bool:
+        """This process talks to the broker: the service does, and the process is not `api` only."""
+        return self.spec.uses_broker and runs_workers(self.role)
 
     async def ready(self) -> dict[str, bool]:
         checks = {"database": False, "broker": self.publisher.reachable}
-        if not self.spec.uses_broker:
+        if not self.uses_broker:
             del checks["broker"]
         with contextlib.suppress(Exception):
             await asyncio.wait_for(ping(self.engine), timeout=2)
@@ -112,14 +126,14 @@ class ServiceRuntime:
 
     def takes_traffic(self, checks: Mapping[str, bool]) -> bool:
         """Readiness: the database always; the broker unless the service serves without it."""
-        serves_alone = self.spec.serves_without_broker or not self.spec.uses_broker
+        serves_alone = self.spec.serves_without_broker or not self.uses_broker
         needed = ("database",) if serves_alone else ("database", "broker")
         return all(checks[name] for name in needed)
 
     def health_detail(self) -> dict[str, Any]:
         """In-memory state for `/healthz` (no I/O): broker connection and the outbox backlog."""
-        if not self.spec.uses_broker:
-            return {"broker": "not used"}
+        if not self.uses_broker:
+            return {"broker": "not used" if runs_workers(self.role) else "not used by the api role"}
         reachable = self.publisher.reachable
         detail: dict[str, Any] = {"broker": "connected" if reachable else "unreachable"}
         if self.relay is not None:
@@ -166,6 +180,7 @@ def create_service_app(
         topology = Topology(settings.broker_namespace, settings.delivery_limit)
         publisher = EventPublisher(settings.rabbitmq_url, topology)
         clock_ = clock or clock_from_settings(settings)
+        role = settings.service_role
         outbox = Outbox(spec.outbox_table, spec.name, clock_) if spec.outbox_table is not None else None
         runtime = ServiceRuntime(
             spec=spec,
@@ -176,14 +191,16 @@ def create_service_app(
             publisher=publisher,
             outbox=outbox,
             clock=clock_,
+            signals=notifying_signals(engine, spec.name) if role == "api" else Signals(),
+            role=role,
         )
         app.state.runtime = runtime
         deadline = time.monotonic() + startup_timeout
         await _connect_with_retry("database", lambda: ping(engine), deadline)
-        if spec.uses_broker:
+        if runtime.uses_broker:
             await _connect_with_retry("broker", publisher.connect, deadline)  # declares the topology
 
-        if spec.inbox_table is not None and spec.handlers:
+        if spec.inbox_table is not None and spec.handlers and runs_workers(role):
             runtime.broker = RabbitBroker(settings.rabbitmq_url, logger=None, graceful_timeout=15.0)
             runtime.consumer = EventConsumer(
                 service=spec.name,
@@ -205,7 +222,7 @@ def create_service_app(
             await spec.on_startup(app, runtime)
         if runtime.broker is not None:
             await _connect_with_retry("broker consumer", runtime.broker.start, deadline)
-        if outbox is not None:
+        if outbox is not None and runs_workers(role):
             runtime.relay = OutboxRelay(
                 service=spec.name,
                 engine=engine,
@@ -217,8 +234,11 @@ def create_service_app(
                 retention=timedelta(days=settings.outbox_retention_days),
             )
             runtime.tasks.append(asyncio.create_task(runtime.relay.run(), name=f"{spec.name}-relay"))
-        for worker in spec.workers:
+        for worker in [*spec.cache_workers, *(spec.workers if runs_workers(role) else ())]:
             runtime.tasks.append(asyncio.create_task(worker(runtime), name=f"{spec.name}-{worker.__name__}"))
+        if role == "workers":  # the `api` processes' wake-ups (`shared.roles`)
+            wakes = listen_for_wakes(settings.database_url, spec.name, runtime.signals)
+            runtime.tasks.append(asyncio.create_task(wakes, name=f"{spec.name}-wake-ups"))
         watch_pool(spec.name, engine)
         runtime.tasks.append(asyncio.create_task(_database_gauges(engine), name=f"{spec.name}-database-gauges"))
         # What startup built (modules, table metadata, compiled templates, caches) lives as long as the process:
@@ -253,9 +273,12 @@ def create_service_app(
     if settings.ops_token:
         app.add_middleware(OpsTokenMiddleware, token=settings.ops_token)
     app.add_middleware(TextGuardMiddleware)  # NUL, invalid UTF-8, lone surrogates: 422
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # outermost: 413 before reading
+    # Outermost: 413 before reading.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, limits=dict(spec.body_limits))
     install_error_handlers(app)
     app.include_router(operations_router())
+    if not serves_api(settings.service_role):
+        return app  # the `workers` role: the operational endpoints only
     credentials = next((t for t in spec.metadata.tables.values() if t.name == "credentials"), None)
     if spec.inbox_table is not None and spec.handlers and credentials is not None:
         app.include_router(dead_letter_router(spec.name, Authenticator(credentials)))
@@ -343,6 +366,7 @@ class HttpMetricsMiddleware:
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
         self.service = service
+        self._histograms: dict[tuple[str, str, int], Any] = {}  # bounded: routes × methods × statuses
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -361,10 +385,12 @@ class HttpMetricsMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             route = scope.get("route")
-            template = getattr(route, "path", "unmatched")
-            HTTP_SECONDS.labels(self.service, scope["method"], template, str(status_code)).observe(
-                time.perf_counter() - started
-            )
+            key = (scope["method"], getattr(route, "path", "unmatched"), status_code)
+            histogram = self._histograms.get(key)
+            if histogram is None:  # labels() takes a lock and builds a key: once per route and status
+                histogram = HTTP_SECONDS.labels(self.service, key[0], key[1], str(status_code))
+                self._histograms[key] = histogram
+            histogram.observe(time.perf_counter() - started)
 
 
 def runtime_of(request: Request) -> ServiceRuntime:

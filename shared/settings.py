@@ -12,6 +12,8 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.roles import Role
+
 
 def development_secret(*also: str) -> dict[str, Any]:
     """`json_schema_extra` of a field whose committed default (and `also`, other values once committed, e.g.
@@ -35,6 +37,13 @@ class ServiceSettings(BaseSettings):
         description="Development and tests only (`make run`, the tests and bench turn it on): allows the committed "
         "development values of secrets (keys, link secret, broker password) and a shifted clock "
         "(CLOCK_OFFSET_SECONDS). Never set in production.",
+    )
+
+    service_role: Role = Field(
+        default="all",
+        description="What this process runs (`shared.roles`): `all` (the HTTP API, the event consumer, the outbox "
+        "relay and the background workers), `api` (the HTTP API only; its events wait in the outbox for a "
+        "`workers` process) or `workers` (consumer, relay and workers; over HTTP only /healthz, /readyz, /metrics).",
     )
 
     database_url: str = Field(

@@ -46,16 +46,26 @@ class Signal:
 
 
 class Signals:
-    """The service's wake-ups by worker name (`ServiceRuntime.signals`)."""
+    """The service's wake-ups by worker name (`ServiceRuntime.signals`). With `forward`, a wake-up goes to
+    `forward(name)` instead of a local signal: the workers run in another process (`shared.roles`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, forward: Callable[[str], None] | None = None) -> None:
         self._signals: dict[str, Signal] = {}
+        self._forward = forward
 
     def __getitem__(self, name: str) -> Signal:
         return self._signals.setdefault(name, Signal())
 
     def set(self, name: str) -> None:
-        self[name].set()
+        if self._forward is not None:
+            self._forward(name)
+        else:
+            self[name].set()
+
+    def set_all(self) -> None:
+        """Wake every worker that waits on a signal here (after a missed wake-up may have been lost)."""
+        for signal in self._signals.values():
+            signal.set()
 
 
 Step = Callable[[], Awaitable[int | None]]

@@ -22,7 +22,7 @@ from services.intake.retention import retention_worker
 from services.intake.settings import IntakeSettings
 from services.intake.zalo import zalo_worker
 from shared.clock import Clock
-from shared.http_errors import BodyLimitMiddleware, JsonOnlyMiddleware
+from shared.http_errors import JsonOnlyMiddleware
 from shared.service import ServiceRuntime, ServiceSpec, create_service_app
 
 
@@ -56,17 +56,14 @@ def create_app(settings: IntakeSettings | None = None, *, clock: Clock | None = 
             accounts_router,
             signin_router,
         ],
-        workers=[zalo_worker(context), change_listener(context), retention_worker(context)],
+        workers=[zalo_worker(context), retention_worker(context)],
+        cache_workers=[change_listener(context)],  # the API's reference and credential caches
         title="Cầu Nối — intake",
         description="Cases, monthly reports, counseling requests and the Zalo webhook. See docs/intake.md.",
+        body_limits={"/v1/counseling-requests": settings.counseling_max_body_bytes},
         serves_without_broker=True,  # cases are committed with their events; the outbox holds them
     )
     app = create_service_app(spec, settings, clock=clock)
     app.state.intake = context
     app.add_middleware(JsonOnlyMiddleware)
-    app.add_middleware(
-        BodyLimitMiddleware,
-        max_bytes=settings.max_body_bytes,
-        limits={"/v1/counseling-requests": settings.counseling_max_body_bytes},
-    )
     return app

@@ -137,3 +137,17 @@ async def test_a_signal_set_before_the_wait_is_seen_whatever_the_timeout(at_most
     signal.set()
     assert await signal.wait(at_most) is True
     assert await signal.wait(0.001) is False  # and it was consumed
+
+
+def test_signals_with_forward_send_each_wake_up_away_and_set_all_wakes_every_local_one() -> None:
+    sent: list[str] = []
+    remote = Signals(forward=sent.append)  # the `api` role: the workers run elsewhere (`shared.roles`)
+    remote.set("dispatcher")
+    remote.set("zalo")
+    assert sent == ["dispatcher", "zalo"]
+    assert not remote["dispatcher"]._event.is_set()
+
+    local = Signals()
+    a, b = local["a"], local["b"]
+    local.set_all()  # the `workers` role after (re)connecting its LISTEN: a wake-up may have been missed
+    assert a._event.is_set() and b._event.is_set()
