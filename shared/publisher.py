@@ -10,52 +10,74 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import aio_pika
-from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
+import aiormq
+from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 from aio_pika.exceptions import ChannelClosed
+from aiormq.exceptions import ChannelInvalidStateError
+from pamqp.commands import Basic
 
 from shared.events import Envelope
 from shared.topology import Topology
 
+PERSISTENT = int(aio_pika.DeliveryMode.PERSISTENT)
+
 log = logging.getLogger(__name__)
 
 
-def _message(
-    body: bytes, event_id: str, correlation_id: str, type_: str, occurred_at: datetime, producer: str, version: int
-) -> aio_pika.Message:
-    """The one place an event's message properties are set."""
-    return aio_pika.Message(
-        body=body,
+class Outgoing(NamedTuple):
+    """One event as the broker gets it: routing key (the event type), body (the envelope as JSON), properties."""
+
+    routing_key: str
+    body: bytes
+    properties: Basic.Properties
+
+
+def _properties(
+    event_id: str, correlation_id: str, type_: str, occurred_at: datetime, producer: str, version: int
+) -> Basic.Properties:
+    """The one place an event's message properties are set: persistent, JSON, the envelope's identity (the same
+    properties as `aio_pika.Message` with these fields, built directly: ~3 µs instead of ~18)."""
+    return Basic.Properties(
         content_type="application/json",
         content_encoding="utf-8",
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        delivery_mode=PERSISTENT,
+        priority=0,
         message_id=event_id,
         correlation_id=correlation_id,
-        type=type_,
+        message_type=type_,
         timestamp=occurred_at,
         app_id=producer,
         headers={"version": version},
     )
 
 
-def to_message(envelope: Envelope, body: bytes | None = None) -> aio_pika.Message:
-    return _message(
+def to_outgoing(envelope: Envelope, body: bytes | None = None) -> Outgoing:
+    return Outgoing(
+        envelope.type,
         body if body is not None else envelope.model_dump_json().encode(),
-        str(envelope.event_id), str(envelope.correlation_id), envelope.type, envelope.occurred_at,
-        envelope.producer, envelope.version,
+        _properties(
+            str(envelope.event_id), str(envelope.correlation_id), envelope.type, envelope.occurred_at,
+            envelope.producer, envelope.version,
+        ),
     )  # fmt: skip
 
 
-def message_from_json(body: str) -> tuple[str, aio_pika.Message]:
-    """(routing key, message) of an envelope stored as JSON, with `to_message`'s properties, read from the JSON
-    without validating the envelope again (the outbox only holds envelopes the model serialised)."""
+def outgoing_from_json(body: str) -> Outgoing:
+    """`to_outgoing` of an envelope stored as JSON, read from the JSON without validating the envelope again (the
+    outbox only holds envelopes the model serialised)."""
     e = json.loads(body)
-    return e["type"], _message(
-        body.encode(), e["event_id"], e["correlation_id"], e["type"], datetime.fromisoformat(e["occurred_at"]),
-        e["producer"], e["version"],
+    return Outgoing(
+        e["type"],
+        body.encode(),
+        _properties(
+            e["event_id"], e["correlation_id"], e["type"], datetime.fromisoformat(e["occurred_at"]), e["producer"],
+            e["version"],
+        ),
     )  # fmt: skip
 
 
@@ -66,7 +88,6 @@ class EventPublisher:
         self._timeout = confirm_timeout
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractRobustChannel | None = None
-        self._exchange: AbstractExchange | None = None
 
     @property
     def connected(self) -> bool:
@@ -95,32 +116,42 @@ class EventPublisher:
             await self._topology.check(channel)
         assert isinstance(channel, AbstractRobustChannel)
         self._channel = channel
-        self._exchange = await channel.get_exchange(self._topology.events_exchange)
 
     async def close(self) -> None:
         if self._connection is not None:
             await self._connection.close()
-        self._connection = self._channel = self._exchange = None
+        self._connection = self._channel = None
 
     async def publish_many(self, items: list[tuple[Envelope, bytes]]) -> list[bool]:
         """Publish (envelope, body) pairs; True where the broker confirmed the message."""
-        return await self.publish_messages([(envelope.type, to_message(envelope, body)) for envelope, body in items])
+        return await self.confirmed(await self.send([to_outgoing(envelope, body) for envelope, body in items]))
 
-    async def publish_messages(self, items: list[tuple[str, aio_pika.Message]]) -> list[bool]:
-        """Publish (routing key, message) pairs, pipelined, in order; True where the broker confirmed the message."""
-        return await self.confirmed(self.send(items))
-
-    def send(self, items: list[tuple[str, aio_pika.Message]]) -> list[asyncio.Future[Any]]:
-        """Start publishing (routing key, message) pairs, in order; `confirmed` awaits the broker's answers. The
-        tasks write their frames in the order they were created (nothing before the write suspends while the
-        connection is up), so a key's events go out in the order given, and after those of an earlier `send`.
+    async def send(self, items: Sequence[Outgoing]) -> list[asyncio.Future[Any]]:
+        """Start publishing events, in order; `confirmed` awaits the broker's answers. Straight on the channel
+        underneath aio-pika's (aio-pika's `Exchange.publish` adds a coroutine and a `Message` per event, a
+        fifth of the relay's time). The tasks write their frames in the order they were created (nothing before
+        the write suspends, and `wait=False` keeps each from holding the channel's lock until the frame is on
+        the socket), so a key's events go out in the order given, and after those of an earlier `send`. The
+        whole batch goes to one channel: if it breaks, the rest of the batch fails rather than going out on
+        the next one (the relay resends it in order).
 
         `mandatory` turns an unroutable event (no queue bound) into a failure instead of a silent drop.
         """
-        if self._exchange is None:
+        if self._channel is None:
             raise RuntimeError("publisher is not connected")
-        publish = self._exchange.publish
-        return [asyncio.ensure_future(publish(message, routing_key=key, mandatory=True)) for key, message in items]
+        async with asyncio.timeout(self._timeout):
+            channel = await self._channel.get_underlay_channel()  # waits while a robust connection reconnects
+        assert isinstance(channel, aiormq.Channel)  # the concrete channel: `wait` is not in the abstract one
+        if channel.is_closed:
+            raise ChannelInvalidStateError(f"{channel!r} closed")
+        publish = channel.basic_publish
+        exchange = self._topology.events_exchange
+        return [
+            asyncio.ensure_future(
+                publish(body, exchange=exchange, routing_key=key, properties=properties, mandatory=True, wait=False)
+            )
+            for key, body, properties in items
+        ]
 
     async def confirmed(self, tasks: list[asyncio.Future[Any]]) -> list[bool]:
         """True where the broker confirmed the message. One timer for the whole batch rather than one per

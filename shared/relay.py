@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from shared.db import listen_forever
 from shared.metrics import EVENTS_PUBLISHED, OUTBOX_OLDEST_PENDING, OUTBOX_PENDING, RELAY_FAILURES
 from shared.outbox import notify_channel
-from shared.publisher import EventPublisher, message_from_json
+from shared.publisher import EventPublisher, Outgoing, outgoing_from_json
 from shared.worker import Signal, run_worker
 
 log = logging.getLogger(__name__)
@@ -130,8 +130,8 @@ class OutboxRelay:
                     # A key with rows in the batch still in flight waits for it: were N's frames lost with its
                     # connection while N+1 went out on a reconnected one, N+1 would arrive first.
                     ready = [row for row in rows if not row.blocked and (row.key is None or row.key not in flying)]
-                    messages = [message_from_json(row.envelope) for row in ready]
-                    tasks = self._publisher.send(messages)
+                    messages = [outgoing_from_json(row.envelope) for row in ready]
+                    tasks = await self._publisher.send(messages)
                 except BaseException:
                     await conn.close()  # rolls back: the claimed rows stay pending
                     raise
@@ -156,7 +156,7 @@ class OutboxRelay:
         self,
         conn: AsyncConnection,
         ready: Sequence[Row[Any]],
-        messages: list[tuple[str, Any]],
+        messages: list[Outgoing],
         tasks: list[asyncio.Future[Any]],
         before: asyncio.Task[_Settled] | None,
     ) -> _Settled:
@@ -171,10 +171,10 @@ class OutboxRelay:
             done: list[int] = []
             missed: list[int] = []
             published_types: Counter[str] = Counter()
-            for row, (event_type, _message), ok in zip(ready, messages, results, strict=True):
+            for row, message, ok in zip(ready, messages, results, strict=True):
                 if ok and row.key not in failed_keys:
                     done.append(row.id)
-                    published_types[event_type] += 1
+                    published_types[message.routing_key] += 1
                 else:
                     missed.append(row.id)
                     if row.key is not None:

@@ -213,12 +213,32 @@ def test_a_notification_sent_lists_each_delivery_once_and_at_most_200():
 
 
 def test_the_relay_reads_from_stored_json_the_message_properties_the_envelope_gives():
-    from shared.publisher import message_from_json, to_message
+    from shared.publisher import outgoing_from_json, to_outgoing
 
     envelope = Envelope.wrap(case_reported("TN-2026-000001"), producer="intake")
     stored = envelope.model_dump_json()
-    key, read = message_from_json(stored)
-    built = to_message(envelope, stored.encode())
-    assert key == envelope.type
-    assert read.body == built.body
-    assert read.info() == built.info()
+    assert outgoing_from_json(stored) == to_outgoing(envelope, stored.encode())
+
+
+def test_an_event_goes_out_persistent_with_its_identity_as_aio_pika_would_send_it():
+    import aio_pika
+
+    from shared.publisher import to_outgoing
+
+    envelope = Envelope.wrap(case_reported("TN-2026-000001"), producer="intake")
+    key, body, properties = to_outgoing(envelope)
+    assert (key, body) == (envelope.type, envelope.model_dump_json().encode())
+    assert properties.delivery_mode == 2
+    as_aio_pika_would = aio_pika.Message(
+        body,
+        content_type="application/json",
+        content_encoding="utf-8",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=str(envelope.event_id),
+        correlation_id=str(envelope.correlation_id),
+        type=envelope.type,
+        timestamp=envelope.occurred_at,
+        app_id="intake",
+        headers={"version": envelope.version},
+    ).properties
+    assert properties == as_aio_pika_would

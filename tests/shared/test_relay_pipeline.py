@@ -8,12 +8,12 @@ import json
 import uuid
 from typing import Any
 
-import aio_pika
 import pytest
 from sqlalchemy import select
 
 from shared.db import make_engine, make_session_factory
 from shared.outbox import Outbox
+from shared.publisher import Outgoing
 from shared.relay import OutboxRelay, PublishIncomplete
 from tests.shared.toy import ToySchema, case_reported
 
@@ -27,8 +27,8 @@ class FakePublisher:
         self.refuse: set[str] = set()  # codes the broker does not confirm
         self._batch_of: dict[int, int] = {}  # id of a `send`'s list of futures -> its batch
 
-    def send(self, items: list[tuple[str, aio_pika.Message]]) -> list[asyncio.Future[Any]]:
-        self.batches.append([json.loads(message.body)["payload"]["code"] for _key, message in items])
+    async def send(self, items: list[Outgoing]) -> list[asyncio.Future[Any]]:
+        self.batches.append([json.loads(message.body)["payload"]["code"] for message in items])
         self.released.append(asyncio.Event())
         loop = asyncio.get_running_loop()
         futures: list[asyncio.Future[Any]] = [loop.create_future() for _ in items]
