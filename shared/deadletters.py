@@ -125,7 +125,7 @@ class DeadLetterQueue:
     async def _open(self) -> AsyncIterator[tuple[AbstractChannel, AbstractQueue]]:
         connection = await aio_pika.connect(self.url, client_properties={"connection_name": "dead-letters"})
         async with connection:
-            channel = await connection.channel(publisher_confirms=True)
+            channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
             queue = await channel.get_queue(self.topology.dead_letter_queue(self.service), ensure=True)
             yield channel, queue
 

@@ -100,7 +100,7 @@ class EventPublisher:
 
     async def connect(self) -> None:
         self._connection = await aio_pika.connect_robust(self._url, client_properties={"connection_name": "relay"})
-        channel = await self._connection.channel(publisher_confirms=True)
+        channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
         try:
             await self._topology.declare(channel)
         except ChannelClosed as exc:
@@ -112,7 +112,7 @@ class EventPublisher:
             log.info("not allowed to declare the broker topology; checking it exists")
             await self._connection.close()
             self._connection = await aio_pika.connect_robust(self._url, client_properties={"connection_name": "relay"})
-            channel = await self._connection.channel(publisher_confirms=True)
+            channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
             await self._topology.check(channel)
         assert isinstance(channel, AbstractRobustChannel)
         self._channel = channel
@@ -135,7 +135,8 @@ class EventPublisher:
         whole batch goes to one channel: if it breaks, the rest of the batch fails rather than going out on
         the next one (the relay resends it in order).
 
-        `mandatory` turns an unroutable event (no queue bound) into a failure instead of a silent drop.
+        `mandatory`, on a channel opened with `on_return_raises`, turns an unroutable event (no queue bound)
+        into a failure instead of a confirmed silent drop (its row stays pending; the outbox alert tells).
         """
         if self._channel is None:
             raise RuntimeError("publisher is not connected")
