@@ -1,9 +1,8 @@
 """The dispatcher worker: sends due deliveries, and hands each provider answer to the recorder.
 
-A pipeline, so one slow send never stalls the others: a claimer keeps a queue of about
-`NOTIFY_BATCH_SIZE` claimed rows filled (topping it up once it is half empty), the consumer adds the rows it
-inserted already leased to this process while the dispatcher keeps up (`wakeup.py`: no claim for them),
-`NOTIFY_CONCURRENCY` sender tasks take rows from it, and the
+A pipeline, so one slow send never stalls the others: a claimer keeps a bounded queue
+(`NOTIFY_BATCH_SIZE`) of claimed rows filled (topping it up once it is half empty), `NOTIFY_CONCURRENCY`
+sender tasks take rows from it, and the
 recorder (`outcomes.py`) writes outcomes in small batches. The claimer sleeps until deliveries are inserted
 (`wakeup.py`: in-process after the consumer's commit, `LISTEN` from other replicas) or the fallback poll.
 
@@ -26,12 +25,12 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import DateTime, Integer, bindparam, case, func, literal_column, select, union_all, update
+from sqlalchemy import DateTime, Integer, bindparam, func, literal_column, select, union_all, update
 from sqlalchemy.engine import Row
 
 from services.notify import store
@@ -42,7 +41,7 @@ from services.notify.settings import NotifySettings
 from services.notify.smtp import build_email, message_id
 from services.notify.smtp_pool import SmtpPool
 from services.notify.templates import render
-from services.notify.wakeup import DISPATCHER, handoff, listen
+from services.notify.wakeup import DISPATCHER, listen
 from services.notify.zalo import ZaloClient
 from shared.sealed import SEALED, Sealer, delivery_context
 from shared.service import ServiceRuntime
@@ -81,12 +80,7 @@ _PENDING = (
 # (each branch a subquery: PostgreSQL refuses FOR UPDATE directly in a UNION's branches)
 _DUE_IDS = union_all(*(select(q.subquery().c.id) for q in (_EXPIRED, _PENDING))).subquery("due")
 _DUE = select(_DUE_IDS.c.id).limit(bindparam("limit", type_=Integer)).scalar_subquery()
-_FOLLOWING = case(  # read for Zalo rows only
-    (
-        d.c.channel == literal_column("'zalo'"),
-        select(u.c.following).where(u.c.zalo_user_id == d.c.zalo_user_id).scalar_subquery(),
-    )
-)
+_FOLLOWING = select(u.c.following).where(u.c.zalo_user_id == d.c.zalo_user_id).scalar_subquery()
 _CLAIM = (
     update(d)
     .where(d.c.id.in_(_DUE))
@@ -112,16 +106,11 @@ class Dispatcher:
         self.smtp = SmtpPool(self.settings)
         self._sending: Counter[uuid.UUID] = Counter()  # rows claimed and not yet given to the recorder, by cause
         self.recorder = Recorder(runtime, on_fallback=self.wakeup.set, in_flight=self._sending.__contains__)
-        # Unbounded so that rows handed over after a commit always fit; the claimer and the handoff keep it
-        # to about `capacity` rows (a consumer batch's rows may go past it once).
-        self.queue: asyncio.Queue[Row[Any]] = asyncio.Queue()
-        self.capacity = self.settings.notify_batch_size
+        self.queue: asyncio.Queue[Row[Any]] = asyncio.Queue(maxsize=self.settings.notify_batch_size)
         self._space = asyncio.Event()
         self._margin = min(LEASE_MARGIN, timedelta(seconds=self.settings.notify_send_lease_seconds / 4))
         self._gauges_at = 0.0
-        self._room = self.capacity
-        self._behind = True  # due rows may be waiting in the table: no handoff until a claim finds fewer than asked
-        self._handoff = handoff(self.wakeup)
+        self._room = self.queue.maxsize
         self._inflight: set[asyncio.Future[None]] = set()
 
     @property
@@ -130,7 +119,6 @@ class Dispatcher:
         return self.recorder.sent
 
     async def run(self) -> None:
-        self._handoff.receiver = self
         recorder = asyncio.create_task(self.recorder.run(), name="notify-recorder")
         feeding = [
             asyncio.create_task(self._claimer(), name="notify-claimer"),
@@ -143,8 +131,6 @@ class Dispatcher:
         try:
             await asyncio.gather(recorder, *feeding)
         finally:
-            if self._handoff.receiver is self:
-                self._handoff.receiver = None
             for task in feeding:
                 task.cancel()
             await asyncio.gather(*feeding, return_exceptions=True)
@@ -170,33 +156,16 @@ class Dispatcher:
     async def _claim_step(self) -> int:
         """Fill the queue's free room with claimed rows, once it is at most half full (a claim each time a
         sender freed one slot was a statement per delivery under load). Returns how many."""
-        while self.queue.qsize() > self.capacity // 2:
+        while self.queue.qsize() > self.queue.maxsize // 2:
             self._space.clear()
             await self._space.wait()
-        self._room = self.capacity - self.queue.qsize()
+        self._room = self.queue.maxsize - self.queue.qsize()
         rows = await self.claim(self._room)
-        self._behind = len(rows) >= self._room
-        self._queue(rows)
-        await self._update_gauges()
-        return len(rows)
-
-    # -- the consumer's handoff (`wakeup.Receiver`) ------------------------------------------------
-    def takes(self, count: int) -> bool:
-        return not self._behind and self.queue.qsize() + count <= self.capacity
-
-    def refused(self) -> None:
-        self._behind = True
-
-    def take(self, rows: Sequence[Row[Any]]) -> None:
-        # An event's emails first: its first email is what a case's members wait for (a Zalo call is quicker
-        # than an SMTP exchange). Not a claim's rows: a batch of emails first would hold the senders waiting for
-        # the SMTP pool while Zalo messages could go.
-        self._queue(sorted(rows, key=lambda row: row.channel != "email"))
-
-    def _queue(self, rows: Sequence[Row[Any]]) -> None:
         for row in rows:
             self._sending[row.source_event_id] += 1
             self.queue.put_nowait(row)
+        await self._update_gauges()
+        return len(rows)
 
     async def _sender(self) -> None:
         # Never idle by polling: a step waits for the next claimed row.

@@ -1,9 +1,7 @@
 """Event handlers of notify: each consumed event becomes delivery rows, in the consumer's transaction.
 
 Nothing is sent here. A row is unique per (source event, recipient, channel), so a redelivered event (or a
-replayed one that slipped past the inbox) inserts nothing new; the dispatcher sends rows afterwards. Rows due
-now are inserted already leased to this process and handed to its dispatcher after the commit when it keeps up
-(`wakeup.py`), else left `pending` for a claim.
+replayed one that slipped past the inbox) inserts nothing new; the dispatcher sends rows afterwards.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, literal_column, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.notify import store
@@ -25,7 +23,7 @@ from services.notify.domain import after_quiet_hours, choose_channels
 from services.notify.messages import SECRET, Planned, Planner
 from services.notify.metrics import NOTIFICATIONS
 from services.notify.settings import NotifySettings
-from services.notify.wakeup import DISPATCHER, Receiver, handoff
+from services.notify.wakeup import DISPATCHER
 from shared.consumer import HandlerContext
 from shared.events import Event
 from shared.events.intake import AccountLinkIssued, CredentialIssued, CredentialRevoked, ZaloUserActivity
@@ -47,21 +45,10 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Any, HandlerContext], Awaitable[None]]
 
-d = store.deliveries
-u = store.zalo_users
-
-# The inserted rows come back whole, as the dispatcher's claim returns them: the leased ones are handed to it
-# (`wakeup.py`), with whether a Zalo recipient still follows the OA, read for leased Zalo rows only. (Written
-# out: SQLAlchemy does not correlate a subquery of an INSERT's RETURNING with the inserted table.)
-_FOLLOWING = literal_column(
-    "CASE WHEN deliveries.channel = 'zalo' AND deliveries.status = 'sending' THEN"
-    " (SELECT z.following FROM notify.zalo_users AS z WHERE z.zalo_user_id = deliveries.zalo_user_id) END",
-    Boolean,
-).label("following")
 _INSERT_ROWS = (
-    insert(d)
+    insert(store.deliveries)
     .on_conflict_do_nothing(index_elements=["source_event_id", "recipient_key", "channel"])
-    .returning(*d.c, _FOLLOWING)
+    .returning(store.deliveries.c.channel, store.deliveries.c.template, store.deliveries.c.status)
 )
 
 
@@ -104,39 +91,20 @@ class NotifyHandlers:
                 rows.extend(await self.rows(planned, ctx))
             if not rows:
                 return
-            receiver = self._lease(rows, ctx)
             # One multi-row INSERT per event (a case.assigned makes 6-8 rows): an executemany of one cached
             # statement, which SQLAlchemy sends as a single INSERT … VALUES (…), (…) (`.values(list)` was compiled
-            # anew for every event). Rows already there (a redelivered event) come back in none of the lists.
-            fresh = (await ctx.session.execute(_INSERT_ROWS, rows)).all()
-            for row in fresh:
-                if row.status == "skipped":
-                    NOTIFICATIONS.labels(row.channel, row.template, "skipped").inc()
-                    log.info("notification %s to %s skipped", row.template, row.channel)
-            leased = [row for row in fresh if row.status == "sending"]
-            if leased and receiver is not None:
-                ctx.after_commit(lambda: receiver.take(leased))
-            if any(row.status == "pending" for row in fresh):
+            # anew for every event). Then wake this process's dispatcher once the consumer commits.
+            inserted = await ctx.session.execute(_INSERT_ROWS, rows)
+            fresh = inserted.all()
+            for channel, template, status in fresh:
+                if status == "skipped":
+                    NOTIFICATIONS.labels(channel, template, "skipped").inc()
+                    log.info("notification %s to %s skipped", template, channel)
+            if any(status == "pending" for _, _, status in fresh):
                 ctx.wake(DISPATCHER)
 
         handle.__name__ = f"on_{plan.__name__}"
         return handle
-
-    def _lease(self, rows: list[dict[str, Any]], ctx: HandlerContext) -> Receiver | None:
-        """Mark the rows due now `sending`, leased to this process as a claim would, when its dispatcher takes
-        them once the transaction commits (`wakeup.py`); returns that dispatcher. Otherwise they stay `pending`
-        for a claim."""
-        receiver = handoff(ctx.signals[DISPATCHER]).receiver if ctx.signals is not None else None
-        due = [r for r in rows if r["status"] == "pending" and r["next_attempt_at"] <= r["created_at"]]
-        if receiver is None or not due:
-            return None
-        if not receiver.takes(len(due)):
-            receiver.refused()
-            return None
-        lease = timedelta(seconds=self.settings.notify_send_lease_seconds)
-        for r in due:
-            r.update(status="sending", attempts=1, lease_until=r["created_at"] + lease)
-        return receiver
 
     async def rows(self, planned: Planned, ctx: HandlerContext) -> list[dict[str, Any]]:
         """The rows of one planned message, one per chosen channel (a row already there is left alone)."""
@@ -198,8 +166,6 @@ class NotifyHandlers:
                 "status": status,
                 "reason": reason,
                 "next_attempt_at": due,
-                "attempts": 0,
-                "lease_until": None,
                 "created_at": now,
                 "updated_at": now,
             }
@@ -209,9 +175,9 @@ class NotifyHandlers:
     async def _in_zalo_window(self, ctx: HandlerContext, zalo_user_id: str | None, now: Any) -> bool:
         if not zalo_user_id:
             return False
-        z = u.c
+        u = store.zalo_users.c
         row = (
-            await ctx.session.execute(select(z.following, z.last_interaction_at).where(z.zalo_user_id == zalo_user_id))
+            await ctx.session.execute(select(u.following, u.last_interaction_at).where(u.zalo_user_id == zalo_user_id))
         ).first()
         if row is None or row.last_interaction_at is None or not row.following:
             return False
@@ -221,6 +187,7 @@ class NotifyHandlers:
         """Keep who follows the OA and when they last wrote (the 7-day window); events may come out of order."""
         if event.user is None:
             return  # a version-1 event: its Zalo id did not travel
+        u = store.zalo_users
         user_id = self.sealer.open("notify", event.user, ZALO_USER_CONTEXT)
         values: dict[str, Any] = {"zalo_user_id": user_id, "updated_at": event.at}
         if event.activity == "unfollow":

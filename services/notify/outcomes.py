@@ -223,7 +223,7 @@ class Recorder:
 
     # -- the rare verdicts, one row at a time ------------------------------------------------------
     async def _apply(self, uow: UnitOfWork, outcome: Outcome) -> bool:
-        """Record a verdict other than `sent`; True when a fallback row was inserted (the dispatcher is woken)."""
+        """Record a verdict other than `sent`; True when a fallback row was inserted."""
         session = uow.session
         row, verdict, reason, detail = outcome.row, outcome.verdict, outcome.reason, outcome.detail
         now = self.clock.now()
@@ -265,9 +265,9 @@ class Recorder:
         usable = bool(address) and (other == "email" or self.settings.zalo_configured())
         if row.template == "counseling_answer":
             usable = False  # a requester is reachable on Zalo only; the answer waits for the tracking-code lookup
-        fallback_live = inserted = False
+        fallback_live = False
         if usable:
-            added = await session.execute(
+            await session.execute(
                 insert(d)
                 .values(
                     id=uuid.uuid4(),
@@ -282,7 +282,6 @@ class Recorder:
                 )
                 .on_conflict_do_nothing(index_elements=["source_event_id", "recipient_key", "channel"])
             )
-            inserted = added.rowcount > 0  # else it was already there (a fan-out sent on both channels)
             existing = (
                 await session.execute(
                     select(d.c.status).where(
@@ -312,7 +311,7 @@ class Recorder:
         )
         await self._emit(uow, row, NotificationFailed, reason=reason, final=False, failed_at=now)
         NOTIFICATIONS.labels(row.channel, row.template, "fell_back").inc()
-        return inserted
+        return True
 
     async def _dead(self, uow: UnitOfWork, mine: Any, row: Row[Any], reason: str, detail: str, now: datetime) -> None:
         await self._set(uow.session, mine, status="dead", reason=reason, last_error=detail)
