@@ -26,7 +26,6 @@ from shared.worker import Signals
 log = logging.getLogger(__name__)
 
 Role = Literal["all", "api", "workers"]
-ROLES: tuple[Role, ...] = ("all", "api", "workers")
 _NOTIFY = text("SELECT pg_notify(:channel, :worker)")
 
 
