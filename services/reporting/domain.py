@@ -76,10 +76,15 @@ def month_key(moment: datetime) -> str:
     return Month.of(moment).key
 
 
+def quarter_key(year: int, quarter: int) -> str:
+    """The key totals are kept under for a quarter: (2026, 3) → "2026-Q3"."""
+    return f"{year:04d}-Q{quarter}"
+
+
 def kept_keys(month: str) -> tuple[str, str, str]:
     """The keys a month's figure is also kept under where totals are kept by month, quarter and year
     (`case_totals`, `stage_timings`): "2026-08" → ("2026-08", "2026-Q3", "2026")."""
-    return month, f"{month[:4]}-Q{(int(month[5:7]) + 2) // 3}", month[:4]
+    return month, quarter_key(int(month[:4]), (int(month[5:7]) + 2) // 3), month[:4]
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,7 @@ class Period:
                 continue
             for quarter in range(1, 5):
                 in_quarter = [m.key for m in months if m.quarter == quarter]
-                out.extend([f"{year:04d}-Q{quarter}"] if len(in_quarter) == 3 else in_quarter)
+                out.extend([quarter_key(year, quarter)] if len(in_quarter) == 3 else in_quarter)
         return out
 
     @property
