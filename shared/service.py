@@ -251,6 +251,7 @@ def create_service_app(
             yield
         finally:
             log.info("%s stopping", spec.name)
+            watchdog = asyncio.create_task(_report_slow_shutdown(spec.name), name=f"{spec.name}-shutdown-watchdog")
             if runtime.consumer is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(runtime.consumer.close(), timeout=15.0)
@@ -266,6 +267,8 @@ def create_service_app(
             with contextlib.suppress(Exception):
                 await publisher.close()
             await engine.dispose()
+            watchdog.cancel()
+            log.info("%s stopped", spec.name)
 
     app = FastAPI(title=spec.title or f"Cầu Nối {spec.name}", description=spec.description, lifespan=lifespan)
     app.state.spec = spec
@@ -285,6 +288,29 @@ def create_service_app(
     for router in spec.routers:
         app.include_router(router)
     return app
+
+
+async def _report_slow_shutdown(service: str, after: float = 5.0) -> None:
+    """Log what a shutdown still waits for when it takes longer than `after` seconds (an orchestrator kills
+    the process at the end of its grace period, and the log then says why it came to that)."""
+    await asyncio.sleep(after)
+    waiting = [task for task in asyncio.all_tasks() if task is not asyncio.current_task() and not task.done()]
+    lines = []
+    for task in waiting:
+        lines.append(f"{task.get_name()}: {_awaiting(task.get_coro())}")
+    log.warning("%s still stopping after %.0fs; waiting on:\n  %s", service, after, "\n  ".join(lines))
+
+
+def _awaiting(coro: Any, depth: int = 12) -> str:
+    """Where a suspended coroutine waits: its chain of awaits, outermost first."""
+    where = []
+    while coro is not None and depth > 0:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "ag_frame", None)
+        if frame is not None:
+            where.append(f"{frame.f_code.co_name} ({frame.f_code.co_filename.rsplit('/', 1)[-1]}:{frame.f_lineno})")
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "ag_await", None)
+        depth -= 1
+    return " > ".join(where) or "not started"
 
 
 async def _database_gauges(engine: AsyncEngine, interval: float = 30.0) -> None:

@@ -21,6 +21,17 @@ from shared.dberrors import is_transient
 log = logging.getLogger(__name__)
 
 
+async def wait_at_most(event: asyncio.Event, seconds: float) -> None:
+    """Until `event` is set or `seconds` have passed.
+
+    Not `asyncio.wait_for`: on Python 3.11 it swallows a cancellation that arrives in the same turn of the
+    loop as the event (it returns the inner wait's result instead), so a worker cancelled by its stopping
+    service as a wake-up came ran on and held the shutdown until the process was killed."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
+
+
 class Signal:
     """A wake-up for one worker; setting it while the worker is busy is not lost."""
 
@@ -38,8 +49,7 @@ class Signal:
         never cleared unseen (`asyncio.wait_for` with a zero timeout, or one that fires as the event is set,
         ends with TimeoutError although the event is set)."""
         if not self._event.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._event.wait(), timeout=at_most)
+            await wait_at_most(self._event, at_most)
         woken = self._event.is_set()
         self._event.clear()
         return woken
@@ -136,5 +146,4 @@ async def _sleep(seconds: float, stop: asyncio.Event | None) -> None:
     if stop is None:
         await asyncio.sleep(seconds)
         return
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    await wait_at_most(stop, seconds)

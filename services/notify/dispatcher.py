@@ -15,6 +15,10 @@ recipient unfollowed the OA. A row whose lease is about to run out while it wait
 The one window no protocol closes: the provider accepted a message and the process died before recording it.
 The row's lease then runs out and the message is sent again (at-least-once, never lost); the email keeps its
 Message-ID, so mail clients can fold the two. `tests/notify/test_kill_mid_send.py` measures the window.
+
+A clean stop (SIGTERM) stops claiming, gives the rows still queued back (pending again, their attempt not
+counted, other replicas woken), lets the deliveries in flight finish and records them, so it sends nothing
+twice and leaves nothing to a lease (`tests/notify/test_stop_mid_send.py`).
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import DateTime, Integer, bindparam, func, literal_column, select, union_all, update
+from sqlalchemy import DateTime, Integer, bindparam, func, literal_column, select, text, union_all, update
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.engine import Row
 
 from services.notify import store
@@ -41,7 +46,7 @@ from services.notify.settings import NotifySettings
 from services.notify.smtp import build_email, message_id
 from services.notify.smtp_pool import SmtpPool
 from services.notify.templates import render
-from services.notify.wakeup import DISPATCHER, listen
+from services.notify.wakeup import CHANNEL, DISPATCHER, listen
 from services.notify.zalo import ZaloClient
 from shared.sealed import SEALED, Sealer, delivery_context
 from shared.service import ServiceRuntime
@@ -93,6 +98,23 @@ _CLAIM = (
     .returning(*d.c, _FOLLOWING.label("following"))
 )
 
+# A stopping process gives back the rows it claimed and did not start: pending and due again, the attempt not
+# counted, while the lease is still its own (same attempt, still `sending`); other replicas are woken.
+_RELEASE = text(
+    """
+    UPDATE notify.deliveries AS d
+       SET status = 'pending', attempts = d.attempts - 1, lease_until = NULL, next_attempt_at = :now,
+           updated_at = :now
+      FROM unnest(:ids, :attempts) AS v(id, attempts)
+     WHERE d.id = v.id AND d.status = 'sending' AND d.attempts = v.attempts
+    """
+).bindparams(
+    bindparam("ids", type_=ARRAY(UUID(as_uuid=True))),
+    bindparam("attempts", type_=ARRAY(Integer)),
+    bindparam("now", type_=DateTime(timezone=True)),
+)
+_WAKE_REPLICAS = text(f"SELECT pg_notify('{CHANNEL}', '')")
+
 
 class Dispatcher:
     def __init__(self, runtime: ServiceRuntime, zalo: ZaloClient) -> None:
@@ -129,11 +151,21 @@ class Dispatcher:
             ),
         ]
         try:
-            await asyncio.gather(recorder, *feeding)
+            # Not `gather`: cancelling a gather cancels every task in it, the recorder too, and the deliveries in
+            # flight below would then wait for ever on its back-pressure (`Recorder.add`) with nobody recording.
+            done, _ = await asyncio.wait([recorder, *feeding], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # a worker that ended raises its error here (they only end by failing)
         finally:
             for task in feeding:
                 task.cancel()
             await asyncio.gather(*feeding, return_exceptions=True)
+            unsent = [self.queue.get_nowait() for _ in range(self.queue.qsize())]
+            if unsent:
+                try:
+                    await asyncio.wait_for(self._release(unsent), timeout=5)
+                except Exception as exc:  # their leases bring them back
+                    log.warning("could not give back %d claimed deliveries: %r", len(unsent), exc)
             # A delivery already handed to SMTP or Zalo finishes and is recorded (bounded by the provider's
             # timeout), so a clean stop resends nothing; the recorder keeps writing meanwhile.
             if self._inflight:
@@ -190,6 +222,13 @@ class Dispatcher:
             log.exception("delivery %s failed unexpectedly", row.id)
             await self.recorder.add(Outcome(row, "retry", "internal_error", f"{type(exc).__name__}: {exc}"[:300]))
         return 1
+
+    async def _release(self, rows: list[Row[Any]]) -> None:
+        async with self.runtime.engine.begin() as conn:
+            ids, attempts = [row.id for row in rows], [row.attempts for row in rows]
+            await conn.execute(_RELEASE, {"ids": ids, "attempts": attempts, "now": self.clock.now()})
+            await conn.execute(_WAKE_REPLICAS)
+        log.info("gave back %d claimed deliveries not sent before the stop", len(rows))
 
     async def claim(self, limit: int) -> list[Row[Any]]:
         now = self.clock.now()

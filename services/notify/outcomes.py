@@ -21,7 +21,6 @@ outcomes may wait for one more batch while its other rows are still being sent (
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -46,7 +45,7 @@ from shared.events.notify import MOST_SENT_PER_EVENT, NotificationFailed, Notifi
 from shared.outbox import Cause
 from shared.service import ServiceRuntime
 from shared.uow import UnitOfWork, unit_of_work
-from shared.worker import Signal, run_worker
+from shared.worker import Signal, run_worker, wait_at_most
 
 log = logging.getLogger(__name__)
 d = store.deliveries
@@ -128,8 +127,7 @@ class Recorder:
         batch = self.settings.notify_record_batch
         if self._buffer and len(self._buffer) < batch:
             self._added.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._added.wait(), timeout=self.settings.notify_record_interval)
+            await wait_at_most(self._added, self.settings.notify_record_interval)
         count = min(len(self._buffer), batch)
         await self.flush(batch, hold=True)
         return count

@@ -3,16 +3,21 @@ helpers to publish events and read the delivery table."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aio_pika
+import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from devtools.infra import REPO
 from devtools.mailsink import SmtpSink
 from devtools.zalo_stub import ZaloStub
 from services.notify import store
@@ -144,3 +149,22 @@ def holds(condition: Any) -> Any:
         return condition()
 
     return probe
+
+
+def start_notify(env: dict[str, str], port: int, log: Any = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+    """Notify as its own process (`python -m services.notify serve`), for tests that kill or stop it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.notify", "serve", "--no-migrate", "--port", str(port)],
+        cwd=REPO,
+        env={**os.environ, **env, "PYTHONPATH": str(REPO)},
+        stdout=log,
+        stderr=subprocess.STDOUT if log is not subprocess.DEVNULL else subprocess.DEVNULL,
+    )
+
+
+async def ready(port: int) -> bool:
+    try:
+        async with httpx.AsyncClient() as client:
+            return (await client.get(f"http://127.0.0.1:{port}/readyz", timeout=1)).status_code == 200
+    except httpx.HTTPError:
+        return False

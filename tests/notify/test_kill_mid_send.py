@@ -9,40 +9,16 @@ recorded (at most two batches of NOTIFY_RECORD_BATCH), and printed for the note.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 from collections import Counter
 
-import httpx
-
-from devtools.infra import REPO
 from devtools.mailsink import free_port
 from devtools.waiting import eventually
-from tests.notify.conftest import case_assigned, holds, member, notify_env, publish
+from tests.notify.conftest import case_assigned, holds, member, notify_env, publish, ready, start_notify
 
 CASES = 60
 CONCURRENCY = 4
 RECORD_BATCH = 4
-
-
-def start(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "services.notify", "serve", "--no-migrate", "--port", str(port)],
-        cwd=REPO,
-        env={**os.environ, **env, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-async def ready(port: int) -> bool:
-    try:
-        async with httpx.AsyncClient() as client:
-            return (await client.get(f"http://127.0.0.1:{port}/readyz", timeout=1)).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 async def test_sigkill_mid_batch_loses_nothing_and_duplicates_only_what_was_in_flight_or_unrecorded(
@@ -60,7 +36,7 @@ async def test_sigkill_mid_batch_loses_nothing_and_duplicates_only_what_was_in_f
         LOG_LEVEL="WARNING",
     )
     port = free_port()
-    process = start(env, port)
+    process = start_notify(env, port)
     try:
         await eventually(lambda: ready(port), timeout=30)
         await publish(env, *[case_assigned(member(f"Thành viên {i}", email=f"m{i}@x.vn")) for i in range(CASES)])
@@ -69,7 +45,7 @@ async def test_sigkill_mid_batch_loses_nothing_and_duplicates_only_what_was_in_f
         process.wait(timeout=10)
         at_kill = len(smtp.messages)
         await asyncio.sleep(0.3)  # let the server finish conversations the dead client had started
-        process = start(env, port)
+        process = start_notify(env, port)
         await eventually(holds(lambda: len(set(smtp.message_ids())) == CASES), timeout=45)
         await asyncio.sleep(1.0)  # anything still to come (a late duplicate) arrives now
     finally:

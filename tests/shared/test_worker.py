@@ -139,6 +139,28 @@ async def test_a_signal_set_before_the_wait_is_seen_whatever_the_timeout(at_most
     assert await signal.wait(0.001) is False  # and it was consumed
 
 
+async def test_a_worker_cancelled_as_its_signal_is_set_stops() -> None:
+    """The service stopping cancels its workers; a wake-up in the same turn of the loop (an outcome queued, a
+    NOTIFY) must not swallow the cancellation. With `asyncio.wait_for` it did on Python 3.11, and notify's
+    recorder ran on, blocking the shutdown until the process was killed."""
+    signal = Signal()
+    steps = 0
+
+    async def step() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    worker = asyncio.create_task(run_worker("w", step, interval=LONG, signal=signal))
+    await _until(lambda: steps == 1)
+    await asyncio.sleep(0)  # the worker is waiting on its signal
+    signal.set()
+    worker.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(worker, BOUND)
+    assert steps == 1
+
+
 def test_signals_with_forward_send_each_wake_up_away_and_set_all_wakes_every_local_one() -> None:
     sent: list[str] = []
     remote = Signals(forward=sent.append)  # the `api` role: the workers run elsewhere (`shared.roles`)
