@@ -134,6 +134,7 @@ class Dispatcher:
         self._gauges_at = 0.0
         self._room = self.queue.maxsize
         self._inflight: set[asyncio.Future[None]] = set()
+        self._stopping = asyncio.Event()  # set when `run` is cancelled: the claimer stops between claims
 
     @property
     def sent(self) -> int:
@@ -157,6 +158,12 @@ class Dispatcher:
             for task in done:
                 task.result()  # a worker that ended raises its error here (they only end by failing)
         finally:
+            # The claimer ends between claims: cancelled in one, the rows it had just leased never reach the
+            # queue, and wait for their lease to run out instead of being given back below.
+            self._stopping.set()
+            self._space.set()
+            self.wakeup.set()
+            await asyncio.wait(feeding[:1], timeout=5)
             for task in feeding:
                 task.cancel()
             await asyncio.gather(*feeding, return_exceptions=True)
@@ -183,14 +190,17 @@ class Dispatcher:
             interval=self.settings.notify_dispatch_interval,
             signal=self.wakeup,
             busy=lambda claimed: claimed >= self._room,
+            stop=self._stopping,
         )
 
     async def _claim_step(self) -> int:
         """Fill the queue's free room with claimed rows, once it is at most half full (a claim each time a
         sender freed one slot was a statement per delivery under load). Returns how many."""
-        while self.queue.qsize() > self.queue.maxsize // 2:
+        while self.queue.qsize() > self.queue.maxsize // 2 and not self._stopping.is_set():
             self._space.clear()
             await self._space.wait()
+        if self._stopping.is_set():
+            return 0
         self._room = self.queue.maxsize - self.queue.qsize()
         rows = await self.claim(self._room)
         for row in rows:

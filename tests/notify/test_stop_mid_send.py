@@ -15,13 +15,26 @@ import subprocess
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from devtools.mailsink import free_port
 from devtools.waiting import eventually
-from tests.notify.conftest import case_assigned, holds, member, notify_env, publish, ready, start_notify
+from services.notify.main import create_app
+from tests.notify.conftest import (
+    case_assigned,
+    deliveries,
+    holds,
+    member,
+    notify_env,
+    publish,
+    ready,
+    settings_from,
+    start_notify,
+)
+from tests.support.asgi import running
 
 CASES = 60
 CONCURRENCY = 4
@@ -83,3 +96,31 @@ async def test_sigterm_mid_batch_exits_promptly_gives_back_its_queue_and_sends_n
     assert code in (0, -signal.SIGTERM), log_path.read_text()[-3000:]
     assert "notify stopped" in log_path.read_text()
     assert duplicates == 0
+
+
+async def test_a_stop_during_a_claim_lets_the_claim_finish_and_gives_its_rows_back(base_env, smtp, zalo):
+    """The claim commits its leases before the rows reach this process: stopping then must not drop them (they
+    would wait for their lease to run out, two minutes, while another replica could send them)."""
+    smtp.delay = 0.05
+    env = notify_env(
+        base_env, smtp, zalo, NOTIFY_CONCURRENCY="2", NOTIFY_BATCH_SIZE="4", NOTIFY_SEND_LEASE_SECONDS="120"
+    )
+    app = create_app(settings_from(env))
+    in_claim = asyncio.Event()
+    async with running(app):
+        dispatcher = await eventually(holds(lambda: app.state.runtime.extras.get("dispatcher")))
+        claim = dispatcher.claim
+
+        async def slow_claim(limit: int) -> list[Any]:
+            rows = await claim(limit)
+            if rows and len(smtp.messages) >= 4:
+                in_claim.set()
+                await asyncio.sleep(1.0)  # committed, the answer still on its way
+            return rows
+
+        dispatcher.claim = slow_claim
+        await publish(env, *[case_assigned(member(f"Thành viên {i}", email=f"m{i}@x.vn")) for i in range(30)])
+        await asyncio.wait_for(in_claim.wait(), 30)
+    # stopped while the claim slept
+    left = await deliveries(app.state.runtime.sessions, status="sending")
+    assert left == [], f"{len(left)} rows left leased by a stopped process"
