@@ -69,7 +69,22 @@ members = Table(
     Column("active_to", Date, nullable=True),
     Column("capacity", Integer, nullable=False, server_default=text("5")),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # The member's load: live subjects (cases not closed, requests not answered) on which they hold an open
+    # assignment with a field. Kept by triggers on `assignments`, `cases` and `counseling_requests` (routing
+    # migration 0013) with `member_holdings`; never written by the application.
+    Column("open_load", Integer, nullable=False, server_default=text("0")),
     CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+)
+
+# Open assignments with a field a member holds on a subject (a case or a counselling request), while above zero:
+# what `members.open_load` is kept from (routing migration 0013's triggers; never written by the application).
+member_holdings = Table(
+    "member_holdings",
+    metadata,
+    Column("member_id", UUID(as_uuid=True), ForeignKey("routing.members.member_id"), primary_key=True),
+    Column("subject", UUID(as_uuid=True), primary_key=True),
+    Column("open", Integer, nullable=False),
+    Index("ix_member_holdings_subject", "subject"),
 )
 
 leaves = Table(

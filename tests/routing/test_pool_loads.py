@@ -4,6 +4,7 @@ field, leaving out closed cases and answered requests; however the query compute
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from collections import defaultdict
@@ -107,5 +108,96 @@ async def test_each_members_load_counts_their_open_subjects_once_leaving_out_clo
                 c.member_id: expected.get(c.member_id, 0) for c in covering.candidates
             }
             assert sum(c.load for c in covering.candidates) > 50
+
+            # The loads are kept as the work changes (routing migration 0013's triggers): answers, hand-overs,
+            # closings and reopenings, new assignments, deletions; compared with the definition after each round.
+            for _round in range(8):
+                for a in rng.sample(assignments, 40):
+                    change = rng.choice(("status", "field", "member", "subject"))
+                    if change == "status":
+                        a["status"] = rng.choice(ASSIGNMENT_STATES)
+                    elif change == "field":
+                        a["field"] = rng.choice(("law", "psychology", None))
+                    elif change == "member":
+                        a["member_id"] = rng.choice(members)
+                    else:
+                        kind, subject = rng.choice(subjects)
+                        a["case_id"] = subject if kind == "case_id" else None
+                        a["request_id"] = subject if kind == "request_id" else None
+                    keys = ("status", "field", "member_id", "case_id", "request_id")
+                    await session.execute(
+                        store.assignments.update()
+                        .where(store.assignments.c.assignment_id == a["assignment_id"])
+                        .values({k: a[k] for k in keys})
+                    )
+                for case_id in rng.sample(list(case_status), 10):
+                    case_status[case_id] = rng.choice(CASE_STATES)
+                    await session.execute(
+                        store.cases.update().where(store.cases.c.case_id == case_id).values(status=case_status[case_id])
+                    )
+                for request_id in rng.sample(list(request_status), 5):
+                    request_status[request_id] = rng.choice(REQUEST_STATES)
+                    await session.execute(
+                        store.counseling_requests.update()
+                        .where(store.counseling_requests.c.request_id == request_id)
+                        .values(status=request_status[request_id])
+                    )
+                gone = assignments.pop(rng.randrange(len(assignments)))
+                await session.execute(
+                    store.assignments.delete().where(store.assignments.c.assignment_id == gone["assignment_id"])
+                )
+                expected = _expected(assignments, case_status, request_status)
+                covering = await load_covering_pool(session, START)
+                assert {c.member_id: c.load for c in covering.candidates} == {
+                    c.member_id: expected.get(c.member_id, 0) for c in covering.candidates
+                }, f"round {_round}"
+    finally:
+        await engine.dispose()
+
+
+async def test_a_case_closed_while_a_member_is_assigned_to_it_is_counted_once_whichever_commits_first(base_env):
+    """The assignment's trigger locks the case row before reading whether it is live: the closing waits for it,
+    or it waits for the closing and reads `closed`. Either way the member's load ends at 0."""
+    settings = routing_settings(base_env)
+    await seed(settings)
+    engine = make_engine(settings.database_url, pool_size=2)
+    sessions = make_session_factory(engine)
+    try:
+        async with sessions() as session:
+            member = (await session.execute(select(store.members.c.member_id).limit(1))).scalar_one()
+        for closing_first in (True, False):
+            case_id = uuid.uuid4()
+            async with sessions() as session, session.begin():
+                await session.execute(
+                    store.cases.insert().values(
+                        case_id=case_id, code=f"RACE-{closing_first}", unit="tay-ninh", category="other",
+                        urgency="medium", protection_level="prevention", status="assigned", reported_at=START,
+                        updated_at=START,
+                    )
+                )  # fmt: skip
+            closing, assigning = sessions(), sessions()
+            try:
+                close = store.cases.update().where(store.cases.c.case_id == case_id).values(status="closed")
+                assign = store.assignments.insert().values(
+                    assignment_id=uuid.uuid4(), case_id=case_id, member_id=member, field="law", status="pending",
+                    assigned_at=START, respond_by=START + timedelta(hours=4),
+                )  # fmt: skip
+                first, second = (closing, close), (assigning, assign)
+                if not closing_first:
+                    first, second = second, first
+                await first[0].execute(first[1])  # uncommitted
+                waiting = asyncio.create_task(second[0].execute(second[1]))
+                await asyncio.sleep(0.3)
+                assert not waiting.done(), "the second transaction waits for the first's row lock"
+                await first[0].commit()
+                await waiting
+                await second[0].commit()
+            finally:
+                await closing.close()
+                await assigning.close()
+            async with sessions() as session:
+                m = store.members.c
+                load = (await session.execute(select(m.open_load).where(m.member_id == member))).scalar_one()
+            assert load == 0, f"closing first: {closing_first}"
     finally:
         await engine.dispose()
