@@ -23,8 +23,6 @@ from services.routing import store
 from services.routing.deadlines import VN
 from services.routing.domain import ASSIGNABLE_ROLES, Candidate, is_available
 
-OPEN = ("pending", "accepted")
-
 
 @dataclass(frozen=True)
 class Pool:
