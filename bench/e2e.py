@@ -39,6 +39,7 @@ from bench.http import HttpError, KeepAliveClient
 from bench.options import Options
 from bench.procs import LOG_DIR, BareIntake, rss_mib
 from bench.results import RESULTS_DIR, Figure
+from bench.vacuum import Vacuum
 from devtools.infra import migrate, scratch
 
 RATES = (10, 50)
@@ -506,12 +507,17 @@ async def run(opts: Options) -> list[Figure]:
                         counts = Counts(res.pg_dsn)
                         await counts.start()
                         meter.start()
+                        vacuum = Vacuum(res.pg_dsn)
+                        if await vacuum.start() and index == 0:
+                            _say("   autovacuum is off on this PostgreSQL: the benchmark vacuums its database every "
+                                 f"{vacuum.every:.0f} s during the steps (bench/vacuum.py)")  # fmt: skip
                         probe = BacklogProbe(res.pg_dsn, res.amqp_url, "bench")
                         probe.start()
                         await _post_steadily(system, clients, step)
                         stop.set()
                         await sampler
                         waited = await _wait_delivered(system, deliveries, step, quiet=QUIET, cap=CAP)
+                        await vacuum.stop()
                         cpu = meter.stop()
                         figs, detail = _step_figures(system, deliveries, step, waited)
                         steady = waited.complete and waited.seconds <= STEADY_S

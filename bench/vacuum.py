@@ -1,0 +1,54 @@
+"""What autovacuum does, where the machine's PostgreSQL runs without it (`autovacuum = off`, as here and in CI).
+
+A deployment runs PostgreSQL with autovacuum on (CloudNativePG's default): tables whose rows are updated once and
+then forgotten (outboxes, deliveries) are vacuumed as they go, and every table is analyzed as it grows. Without it,
+a load step runs against tables that were never analyzed (plans chosen for empty tables, and prepared statements
+keep them) and index scans walk every dead entry of a partial index (`ix_deliveries_leased` read ~1,000 dead
+entries per claim). During each e2e step, `Vacuum` runs `VACUUM (ANALYZE)` of the benchmark's database every
+`every` seconds, on a connection to that database, so its CPU is counted with PostgreSQL's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import asyncpg
+
+
+class Vacuum:
+    def __init__(self, dsn: str, every: float = 15.0) -> None:
+        self.dsn = dsn
+        self.every = every
+        self.runs = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> bool:
+        """Start vacuuming unless autovacuum is on. Returns whether it started."""
+        conn = await asyncpg.connect(self.dsn)
+        try:
+            if await conn.fetchval("SHOW autovacuum") == "on":
+                return False
+        finally:
+            await conn.close()
+        self._task = asyncio.create_task(self._run(), name="bench-vacuum")
+        return True
+
+    async def stop(self) -> int:
+        """Stop (after a VACUUM in progress finishes); returns how many ran."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        return self.runs
+
+    async def _run(self) -> None:
+        conn = await asyncpg.connect(self.dsn)
+        try:
+            while True:
+                await asyncio.shield(conn.execute("VACUUM (ANALYZE)"))
+                self.runs += 1
+                await asyncio.sleep(self.every)
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), 10)
