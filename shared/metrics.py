@@ -61,6 +61,17 @@ DB_SERVER_MAX_CONNECTIONS = Gauge(
     "PostgreSQL's max_connections minus the superuser-reserved ones: the connections clients can open.",
 )
 
+DB_AUTOVACUUM = Gauge(
+    "caunoi_db_autovacuum_enabled",
+    "1 when the PostgreSQL server runs autovacuum, 0 when it is off (the outboxes and notify's deliveries, rows "
+    "updated once and then dead, bloat and slow every claim without it).",
+)
+DB_DEAD_TUPLES = Gauge(
+    "caunoi_db_dead_tuples",
+    "Dead row versions in this service's tables, by table (vacuum reclaims them).",
+    ["table"],
+)
+
 
 def watch_pool(service: str, engine: AsyncEngine) -> None:
     """Pool gauges read at scrape time (no I/O): checked out now, and the ceiling."""
@@ -70,20 +81,35 @@ def watch_pool(service: str, engine: AsyncEngine) -> None:
         DB_POOL_LIMIT.labels(service).set(pool.size() + max(pool._max_overflow, 0))
 
 
-async def refresh_server_connections(engine: AsyncEngine) -> None:
-    """One cheap query: connections open on the server and how many clients may open."""
+async def refresh_server_connections(engine: AsyncEngine, schema: str | None = None) -> None:
+    """Two cheap queries: connections open on the server, how many clients may open and whether autovacuum
+    runs; and the dead row versions of the tables in `schema` (the service's own)."""
     async with engine.connect() as conn:
         row = (
             await conn.execute(
                 text(
                     "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'),"
                     " current_setting('max_connections')::int"
-                    " - current_setting('superuser_reserved_connections')::int"
+                    " - current_setting('superuser_reserved_connections')::int,"
+                    " current_setting('autovacuum') = 'on'"
                 )
             )
         ).one()
+        dead = (
+            (
+                await conn.execute(
+                    text("SELECT relname, n_dead_tup FROM pg_stat_user_tables WHERE schemaname = :schema"),
+                    {"schema": schema},
+                )
+            ).all()
+            if schema is not None
+            else []
+        )
     DB_SERVER_CONNECTIONS.set(row[0])
     DB_SERVER_MAX_CONNECTIONS.set(row[1])
+    DB_AUTOVACUUM.set(1 if row[2] else 0)
+    for table, count in dead:
+        DB_DEAD_TUPLES.labels(f"{schema}.{table}").set(count)
 
 
 def render() -> tuple[bytes, str]:

@@ -240,7 +240,8 @@ def create_service_app(
             wakes = listen_for_wakes(settings.database_url, spec.name, runtime.signals)
             runtime.tasks.append(asyncio.create_task(wakes, name=f"{spec.name}-wake-ups"))
         watch_pool(spec.name, engine)
-        runtime.tasks.append(asyncio.create_task(_database_gauges(engine), name=f"{spec.name}-database-gauges"))
+        gauges = _database_gauges(engine, spec.name)
+        runtime.tasks.append(asyncio.create_task(gauges, name=f"{spec.name}-database-gauges"))
         # What startup built (modules, table metadata, compiled templates, caches) lives as long as the process:
         # moved out of the collector's generations, so a full collection no longer walks it (a pause in the
         # HTTP tail each time one runs).
@@ -313,11 +314,11 @@ def _awaiting(coro: Any, depth: int = 12) -> str:
     return " > ".join(where) or "not started"
 
 
-async def _database_gauges(engine: AsyncEngine, interval: float = 30.0) -> None:
-    """Refresh the PostgreSQL server's connection gauges (one cheap query) until cancelled."""
+async def _database_gauges(engine: AsyncEngine, schema: str, interval: float = 30.0) -> None:
+    """Refresh the PostgreSQL server's gauges and the service's tables' dead rows until cancelled."""
 
     async def step() -> int:
-        await refresh_server_connections(engine)
+        await refresh_server_connections(engine, schema)
         return 0
 
     await run_worker(
