@@ -356,6 +356,13 @@ def overview() -> Dashboard:
             ],
             unit="bytes",
         ),
+        Panel(
+            "PostgreSQL: dead rows by table (vacuum reclaims them), autovacuum on (1) or off (0)",
+            [
+                ("topk(8, max by (table) (caunoi_db_dead_tuples))", "{{table}}"),
+                ("min(caunoi_db_autovacuum_enabled)", "autovacuum"),
+            ],
+        ),
     ]
     return Dashboard(
         "caunoi-overview",
