@@ -250,8 +250,8 @@ async def _wait_delivered(system: Any, deliveries: Deliveries, step: Step, *, qu
                 default=started,
             )
             finished = max(last - max(step.accepted.values(), default=started), 0.0)  # after the last POST
-            print(f"   last notification {finished:.2f} s after the last POST (all seen here after "
-                  f"{time.monotonic() - started:.1f} s)", flush=True)  # fmt: skip
+            _say(f"   last notification {finished:.2f} s after the last POST (all seen here after "
+                 f"{time.monotonic() - started:.1f} s)")  # fmt: skip
             await asyncio.sleep(2)  # late duplicates, if any, have a chance to show
             deliveries.refresh()
             return Wait(finished, True, False)

@@ -20,35 +20,28 @@ class Vacuum:
     def __init__(self, dsn: str, every: float = 15.0) -> None:
         self.dsn = dsn
         self.every = every
-        self.runs = 0
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> bool:
         """Start vacuuming unless autovacuum is on. Returns whether it started."""
         conn = await asyncpg.connect(self.dsn)
-        try:
-            if await conn.fetchval("SHOW autovacuum") == "on":
-                return False
-        finally:
+        if await conn.fetchval("SHOW autovacuum") == "on":
             await conn.close()
-        self._task = asyncio.create_task(self._run(), name="bench-vacuum")
+            return False
+        self._task = asyncio.create_task(self._run(conn), name="bench-vacuum")
         return True
 
-    async def stop(self) -> int:
-        """Stop (after a VACUUM in progress finishes); returns how many ran."""
+    async def stop(self) -> None:
+        """Stop (a VACUUM in progress is cancelled)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        return self.runs
 
-    async def _run(self) -> None:
-        conn = await asyncpg.connect(self.dsn)
+    async def _run(self, conn: asyncpg.Connection) -> None:
         try:
             while True:
-                await asyncio.shield(conn.execute("VACUUM (ANALYZE)"))
-                self.runs += 1
+                await conn.execute("VACUUM (ANALYZE)")
                 await asyncio.sleep(self.every)
         finally:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(conn.close(), 10)
+            conn.terminate()
