@@ -81,7 +81,7 @@ def watch_pool(service: str, engine: AsyncEngine) -> None:
         DB_POOL_LIMIT.labels(service).set(pool.size() + max(pool._max_overflow, 0))
 
 
-async def refresh_server_connections(engine: AsyncEngine, schema: str | None = None) -> None:
+async def refresh_database_gauges(engine: AsyncEngine, schema: str) -> None:
     """Two cheap queries: connections open on the server, how many clients may open and whether autovacuum
     runs; and the dead row versions of the tables in `schema` (the service's own)."""
     async with engine.connect() as conn:
@@ -95,21 +95,14 @@ async def refresh_server_connections(engine: AsyncEngine, schema: str | None = N
                 )
             )
         ).one()
-        dead = (
-            (
-                await conn.execute(
-                    text("SELECT relname, n_dead_tup FROM pg_stat_user_tables WHERE schemaname = :schema"),
-                    {"schema": schema},
-                )
-            ).all()
-            if schema is not None
-            else []
+        dead = await conn.execute(
+            text("SELECT relname, n_dead_tup FROM pg_stat_user_tables WHERE schemaname = :schema"), {"schema": schema}
         )
+        for table, count in dead:
+            DB_DEAD_TUPLES.labels(f"{schema}.{table}").set(count)
     DB_SERVER_CONNECTIONS.set(row[0])
     DB_SERVER_MAX_CONNECTIONS.set(row[1])
     DB_AUTOVACUUM.set(1 if row[2] else 0)
-    for table, count in dead:
-        DB_DEAD_TUPLES.labels(f"{schema}.{table}").set(count)
 
 
 def render() -> tuple[bytes, str]:

@@ -36,7 +36,7 @@ from shared.deadletters import dead_letter_router
 from shared.events import Event
 from shared.http_errors import BodyLimitMiddleware, install_error_handlers
 from shared.logging import configure_logging
-from shared.metrics import HTTP_SECONDS, refresh_server_connections, render, watch_pool
+from shared.metrics import HTTP_SECONDS, refresh_database_gauges, render, watch_pool
 from shared.outbox import Outbox
 from shared.publisher import EventPublisher
 from shared.relay import OutboxRelay
@@ -295,10 +295,11 @@ async def _report_slow_shutdown(service: str, after: float = 5.0) -> None:
     """Log what a shutdown still waits for when it takes longer than `after` seconds (an orchestrator kills
     the process at the end of its grace period, and the log then says why it came to that)."""
     await asyncio.sleep(after)
-    waiting = [task for task in asyncio.all_tasks() if task is not asyncio.current_task() and not task.done()]
-    lines = []
-    for task in waiting:
-        lines.append(f"{task.get_name()}: {_awaiting(task.get_coro())}")
+    lines = [
+        f"{task.get_name()}: {_awaiting(task.get_coro())}"
+        for task in asyncio.all_tasks()
+        if task is not asyncio.current_task() and not task.done()
+    ]
     log.warning("%s still stopping after %.0fs; waiting on:\n  %s", service, after, "\n  ".join(lines))
 
 
@@ -318,7 +319,7 @@ async def _database_gauges(engine: AsyncEngine, schema: str, interval: float = 3
     """Refresh the PostgreSQL server's gauges and the service's tables' dead rows until cancelled."""
 
     async def step() -> int:
-        await refresh_server_connections(engine, schema)
+        await refresh_database_gauges(engine, schema)
         return 0
 
     await run_worker(

@@ -1,4 +1,4 @@
-"""The database gauges every service refreshes (`shared.metrics.refresh_server_connections`): autovacuum as the
+"""The database gauges every service refreshes (`shared.metrics.refresh_database_gauges`): autovacuum as the
 server runs it, and the dead row versions of the service's own tables (the `CaunoiAutovacuumOff` runbook)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from shared.db import make_engine
-from shared.metrics import DB_AUTOVACUUM, DB_DEAD_TUPLES, DB_SERVER_CONNECTIONS, refresh_server_connections
+from shared.metrics import DB_AUTOVACUUM, DB_DEAD_TUPLES, DB_SERVER_CONNECTIONS, refresh_database_gauges
 
 
 async def test_autovacuum_and_dead_rows_are_read_from_the_server(database_url: str) -> None:
@@ -20,7 +20,7 @@ async def test_autovacuum_and_dead_rows_are_read_from_the_server(database_url: s
             await conn.execute(text("DELETE FROM intake.gauge_probe WHERE n <= 30"))
         async with engine.connect() as conn:
             await conn.execute(text("SELECT pg_stat_force_next_flush()"))  # this backend's counts, now
-        await refresh_server_connections(engine, "intake")
+        await refresh_database_gauges(engine, "intake")
     finally:
         await engine.dispose()
     assert DB_AUTOVACUUM._value.get() == (1 if autovacuum == "on" else 0)
