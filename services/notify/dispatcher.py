@@ -134,7 +134,7 @@ class Dispatcher:
         self._gauges_at = 0.0
         self._room = self.queue.maxsize
         self._inflight: set[asyncio.Future[None]] = set()
-        self._stopping = asyncio.Event()  # set when `run` is cancelled: the claimer stops between claims
+        self._stopping = asyncio.Event()  # set when `run` ends: the claimer stops between claims
 
     @property
     def sent(self) -> int:
@@ -143,8 +143,9 @@ class Dispatcher:
 
     async def run(self) -> None:
         recorder = asyncio.create_task(self.recorder.run(), name="notify-recorder")
+        claimer = asyncio.create_task(self._claimer(), name="notify-claimer")
         feeding = [
-            asyncio.create_task(self._claimer(), name="notify-claimer"),
+            claimer,
             asyncio.create_task(listen(self.settings.database_url, self.wakeup), name="notify-listen"),
             *(
                 asyncio.create_task(self._sender(), name=f"notify-sender-{i}")
@@ -163,7 +164,7 @@ class Dispatcher:
             self._stopping.set()
             self._space.set()
             self.wakeup.set()
-            await asyncio.wait(feeding[:1], timeout=5)
+            await asyncio.wait([claimer], timeout=5)
             for task in feeding:
                 task.cancel()
             await asyncio.gather(*feeding, return_exceptions=True)

@@ -84,7 +84,8 @@ def quarter_key(year: int, quarter: int) -> str:
 def kept_keys(month: str) -> tuple[str, str, str]:
     """The keys a month's figure is also kept under where totals are kept by month, quarter and year
     (`case_totals`, `stage_timings`): "2026-08" → ("2026-08", "2026-Q3", "2026")."""
-    return month, quarter_key(int(month[:4]), (int(month[5:7]) + 2) // 3), month[:4]
+    m = Month(int(month[:4]), int(month[5:7]))
+    return month, quarter_key(m.year, m.quarter), month[:4]
 
 
 @dataclass(frozen=True)
