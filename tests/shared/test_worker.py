@@ -71,22 +71,27 @@ async def test_many_wakes_during_a_step_and_between_steps_are_each_served() -> N
         worker.cancel()
 
 
-async def test_a_wake_while_waiting_starts_a_step_at_once() -> None:
-    signal = Signal()
-    steps = 0
+class _Steps:
+    """A step that only counts its runs."""
 
-    async def step() -> int:
-        nonlocal steps
-        steps += 1
+    def __init__(self) -> None:
+        self.runs = 0
+
+    async def __call__(self) -> int:
+        self.runs += 1
         return 0
 
+
+async def test_a_wake_while_waiting_starts_a_step_at_once() -> None:
+    signal = Signal()
+    step = _Steps()
     worker = asyncio.create_task(run_worker("w", step, interval=LONG, signal=signal))
     try:
         for n in range(1, 6):
-            await _until(lambda n=n: steps == n)  # type: ignore[misc]
+            await _until(lambda n=n: step.runs == n)  # type: ignore[misc]
             await asyncio.sleep(0.02)  # now waiting
             signal.set()
-        await _until(lambda: steps == 6)
+        await _until(lambda: step.runs == 6)
     finally:
         worker.cancel()
 
@@ -144,21 +149,15 @@ async def test_a_worker_cancelled_as_its_signal_is_set_stops() -> None:
     NOTIFY) must not swallow the cancellation. With `asyncio.wait_for` it did on Python 3.11, and notify's
     recorder ran on, blocking the shutdown until the process was killed."""
     signal = Signal()
-    steps = 0
-
-    async def step() -> int:
-        nonlocal steps
-        steps += 1
-        return 0
-
+    step = _Steps()
     worker = asyncio.create_task(run_worker("w", step, interval=LONG, signal=signal))
-    await _until(lambda: steps == 1)
+    await _until(lambda: step.runs == 1)
     await asyncio.sleep(0)  # the worker is waiting on its signal
     signal.set()
     worker.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(worker, BOUND)
-    assert steps == 1
+    assert step.runs == 1
 
 
 def test_signals_with_forward_send_each_wake_up_away_and_set_all_wakes_every_local_one() -> None:
