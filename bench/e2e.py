@@ -28,6 +28,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
+from email.parser import BytesHeaderParser
 from email.utils import getaddresses
 from typing import Any
 
@@ -195,17 +196,27 @@ class Deliveries:
         return n + nz
 
 
+_HEADERS = BytesHeaderParser()  # the legacy (compat32) policy: the modern one costs a few milliseconds a message
+
+
 def _codes_text(raw: bytes) -> tuple[str, list[str]]:
-    """Subject and text parts, decoded, and the To/Cc addresses of a raw email. The legacy (compat32) parser:
-    the modern policy costs a few milliseconds a message, CPU taken from the system under test."""
-    message = email.message_from_bytes(raw)
-    parts = [str(make_header(decode_header(message.get("Subject", ""))))]
-    for part in message.walk():
+    """The text to look for case codes in, and the To/Cc addresses of a raw email: the decoded subject when it
+    holds a code (every case notification's does), else the subject and the decoded text parts. Parsing the
+    headers alone costs ~0.2 ms a message against ~0.55 for the whole multipart message (its boundary is a
+    regular expression compiled anew for every message): CPU taken from the system under test."""
+    from devtools.system import CODE_PATTERN
+
+    head = _HEADERS.parsebytes(raw)
+    subject = str(make_header(decode_header(head.get("Subject", ""))))
+    recipients = [a.lower() for _, a in getaddresses(head.get_all("To", []) + head.get_all("Cc", []))]
+    if CODE_PATTERN.search(subject):
+        return subject, recipients
+    parts = [subject]
+    for part in email.message_from_bytes(raw).walk():
         if part.get_content_maintype() == "text":
             payload = part.get_payload(decode=True)
             if isinstance(payload, bytes):
                 parts.append(payload.decode(part.get_content_charset() or "utf-8", "replace"))
-    recipients = [a.lower() for _, a in getaddresses(message.get_all("To", []) + message.get_all("Cc", []))]
     return "\n".join(parts), recipients
 
 

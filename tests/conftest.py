@@ -20,6 +20,7 @@ TESTS = Path(__file__).resolve().parent
 # The unit tier (`make test-fast`): tests that need no server, run in seconds. Whole folders, or modules.
 UNIT = (
     "architecture/",
+    "bench/test_email_codes.py",
     "bench/test_http_client.py",
     "deploy/test_compose.py",
     "deploy/test_grafana.py",
