@@ -20,6 +20,7 @@ from services.intake.schemas import CaseIn
 from shared.auth import Principal
 from shared.case_keys import new_case_key
 from shared.crypto import identity_hash
+from shared.db import fetch_value
 from shared.events.intake import CaseReported
 from shared.http_errors import FieldErrors
 from shared.outbox import Outbox
@@ -394,7 +395,7 @@ async def record_case(
         *children.values(),
         *((idempotency.account_id, idempotency.key, idempotency.request_sha256) if idempotency else ()),
     )
-    code: str = (await conn.exec_driver_sql(statement, parameters)).scalar_one()
+    code: str = await fetch_value(conn, statement, parameters)
     return case_id, code, "reported"
 
 

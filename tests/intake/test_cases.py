@@ -3,6 +3,7 @@ consent, possible duplicates, unit validity and NFC."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import unicodedata
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import aio_pika
 import pytest
+from sqlalchemy import text
 
 from devtools.waiting import eventually
 from shared.events import Envelope
@@ -95,6 +97,43 @@ async def test_same_idempotency_key_returns_the_first_answer_and_another_body_is
         "SELECT id FROM intake.cases WHERE urgency = 'low' AND reported_at = :t", t=intake.clock.now()
     )
     assert refused == []
+
+
+async def test_two_requests_racing_with_one_idempotency_key_make_one_case_and_get_the_same_answer(intake):
+    """Both pass the replay lookup before either writes: the loser's write fails on the key (the whole statement,
+    so nothing of it is kept) and it answers what the winner stored."""
+    key = f"race-{uuid.uuid4()}"
+    headers = {**intake.headers["reporter"], "Idempotency-Key": key}
+    key_id = headers["Authorization"].split("_")[1]
+    [account] = await intake.rows("SELECT account_id FROM intake.credentials WHERE key_id = :k", k=key_id)
+    body = {**MINIMAL_CASE, "summary": f"Hai lần gửi cùng lúc {key}"}
+    async with intake.sessions() as blocker:
+        # An uncommitted row with the same key: neither request sees it, and both writes wait on it.
+        await blocker.execute(
+            text(
+                "INSERT INTO intake.idempotency_keys (account_id, key, request_sha256, status_code, response) "
+                "VALUES (:a, :k, 'x', 201, '{}')"
+            ),
+            {"a": account["account_id"], "k": key},
+        )
+        posts = [asyncio.create_task(intake.client.post("/v1/cases", json=body, headers=headers)) for _ in range(2)]
+
+        async def both_wait() -> bool:
+            waiting = await intake.rows(
+                "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database() AND query LIKE '%idempotency_keys%'"
+            )
+            return waiting[0]["n"] == 2
+
+        await eventually(both_wait)
+        await blocker.rollback()
+    first, second = await asyncio.gather(*posts)
+    assert first.status_code == second.status_code == 201, (first.text, second.text)
+    assert first.json() == second.json()
+    assert "idempotent-replayed" in first.headers or "idempotent-replayed" in second.headers
+    cases = await intake.rows("SELECT code FROM intake.cases WHERE code = :c", c=first.json()["code"])
+    assert len(cases) == 1
+    assert len(await intake.events("case.reported", first.json()["id"])) == 1
 
 
 async def test_child_fields_are_encrypted_at_rest_and_never_in_events(intake):
