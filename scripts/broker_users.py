@@ -56,11 +56,12 @@ def apply_rabbitmqctl(users: list[BrokerUser], vhost: str, passwords: dict[str, 
 
 def _apply_one(user: BrokerUser, vhost: str, password: str) -> None:
     if True:
-        added = _rabbitmqctl("add_user", user.name, password)
+        # "--" ends the options: a password (or name) starting with "-" is an argument, not an unknown option.
+        added = _rabbitmqctl("add_user", "--", user.name, password)
         if added.returncode != 0:
             if "already exists" not in added.stderr + added.stdout:
                 raise SystemExit(f"rabbitmqctl add_user {user.name}: {added.stderr.strip()}")
-            changed = _rabbitmqctl("change_password", user.name, password)
+            changed = _rabbitmqctl("change_password", "--", user.name, password)
             if changed.returncode != 0:
                 raise SystemExit(f"rabbitmqctl change_password {user.name}: {changed.stderr.strip()}")
         for args in (

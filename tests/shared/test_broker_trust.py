@@ -48,6 +48,8 @@ def applied(amqp_vhost_url: str, users_namespace: str) -> Iterator[dict[str, str
     of each service's user."""
     vhost = urlsplit(amqp_vhost_url).path.lstrip("/")
     passwords = {service: secrets.token_urlsafe(16) for service in SERVICES}
+    # token_urlsafe starts with "-" one time in 64, which rabbitmqctl took for an option: one password always does.
+    passwords[SERVICES[0]] = "-" + passwords[SERVICES[0]]
     environment = {f"RABBITMQ_{service.upper()}_PASSWORD": password for service, password in passwords.items()}
     environment["BROKER_ADMIN_URL"] = amqp_vhost_url
     topology = Topology(users_namespace)
