@@ -12,6 +12,11 @@ before anything is sent, so two replicas never hold the same row. The same state
 recipient unfollowed the OA. A row whose lease is about to run out while it waited in the queue is not sent
 (it may already be another replica's); it comes back when the lease ends.
 
+Rows planned while the dispatcher is caught up (its last claim found fewer due rows than it had room for, and
+no pending row was inserted since) skip the claim: the consumer's handler inserts them already `sending`, leased
+to this process, and hands them over after its commit (`handover.py`). A retry whose time comes meanwhile (an
+UPDATE, no NOTIFY) waits for the next poll, as it did before.
+
 The one window no protocol closes: the provider accepted a message and the process died before recording it.
 The row's lease then runs out and the message is sent again (at-least-once, never lost); the email keeps its
 Message-ID, so mail clients can fold the two. `tests/notify/test_kill_mid_send.py` measures the window.
@@ -29,7 +34,8 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,6 +46,7 @@ from sqlalchemy.engine import Row
 
 from services.notify import store
 from services.notify.domain import smtp_verdict, zalo_verdict
+from services.notify.handover import Handover
 from services.notify.metrics import CHANNELS, DEAD_LETTER_SIZE, OLDEST_FAILING, OLDEST_PENDING, PENDING
 from services.notify.outcomes import Outcome, Recorder
 from services.notify.settings import NotifySettings
@@ -54,7 +61,6 @@ from shared.worker import retry_until_done, run_worker
 
 log = logging.getLogger(__name__)
 d = store.deliveries
-u = store.zalo_users
 
 # A row with less than this left of its lease when a sender takes it is not sent (see the module doc): the
 # lesser of 5 s and a quarter of the lease.
@@ -85,7 +91,6 @@ _PENDING = (
 # (each branch a subquery: PostgreSQL refuses FOR UPDATE directly in a UNION's branches)
 _DUE_IDS = union_all(*(select(q.subquery().c.id) for q in (_EXPIRED, _PENDING))).subquery("due")
 _DUE = select(_DUE_IDS.c.id).limit(bindparam("limit", type_=Integer)).scalar_subquery()
-_FOLLOWING = select(u.c.following).where(u.c.zalo_user_id == d.c.zalo_user_id).scalar_subquery()
 _CLAIM = (
     update(d)
     .where(d.c.id.in_(_DUE))
@@ -95,7 +100,7 @@ _CLAIM = (
         lease_until=bindparam("lease_until", type_=DateTime(timezone=True)),
         updated_at=bindparam("now", type_=DateTime(timezone=True)),
     )
-    .returning(*d.c, _FOLLOWING.label("following"))
+    .returning(*d.c, store.FOLLOWING.label("following"))
 )
 
 # A stopping process gives back the rows it claimed and did not start: pending and due again, the attempt not
@@ -128,13 +133,21 @@ class Dispatcher:
         self.smtp = SmtpPool(self.settings)
         self._sending: Counter[uuid.UUID] = Counter()  # rows claimed and not yet given to the recorder, by cause
         self.recorder = Recorder(runtime, on_fallback=self.wakeup.set, in_flight=self._sending.__contains__)
-        self.queue: asyncio.Queue[Row[Any]] = asyncio.Queue(maxsize=self.settings.notify_batch_size)
+        # Claimed rows waiting for a sender: the claimer keeps at most `capacity` in it; rows handed over at insert
+        # may go past that by what was reserved for them (at most half of it), so the queue itself is unbounded.
+        self.capacity = self.settings.notify_batch_size
+        self.queue: asyncio.Queue[Row[Any]] = asyncio.Queue()
         self._space = asyncio.Event()
         self._margin = min(LEASE_MARGIN, timedelta(seconds=self.settings.notify_send_lease_seconds / 4))
         self._gauges_at = 0.0
-        self._room = self.queue.maxsize
+        self._room = self.capacity
         self._inflight: set[asyncio.Future[None]] = set()
         self._stopping = asyncio.Event()  # set when `run` ends: the claimer stops between claims
+        # The last claim found fewer due rows than it had room for, and nothing was inserted pending since: rows
+        # planned now may be handed over at insert (`handover.py`) without overtaking older ones.
+        self.caught_up = False
+        self._falls = 0  # calls of `fall_behind`
+        self._reserved: list[Reservation] = []  # room promised to handlers' transactions not yet committed
 
     @property
     def sent(self) -> int:
@@ -146,7 +159,9 @@ class Dispatcher:
         claimer = asyncio.create_task(self._claimer(), name="notify-claimer")
         feeding = [
             claimer,
-            asyncio.create_task(listen(self.settings.database_url, self.wakeup), name="notify-listen"),
+            asyncio.create_task(
+                listen(self.settings.database_url, self.wakeup, on_notify=self.fall_behind), name="notify-listen"
+            ),
             *(
                 asyncio.create_task(self._sender(), name=f"notify-sender-{i}")
                 for i in range(self.settings.notify_concurrency)
@@ -162,6 +177,7 @@ class Dispatcher:
             # The claimer ends between claims: cancelled in one, the rows it had just leased never reach the
             # queue, and wait for their lease to run out instead of being given back below.
             self._stopping.set()
+            self.caught_up = False
             self._space.set()
             self.wakeup.set()
             await asyncio.wait([claimer], timeout=5)
@@ -197,18 +213,51 @@ class Dispatcher:
     async def _claim_step(self) -> int:
         """Fill the queue's free room with claimed rows, once it is at most half full (a claim each time a
         sender freed one slot was a statement per delivery under load). Returns how many."""
-        while self.queue.qsize() > self.queue.maxsize // 2 and not self._stopping.is_set():
+        while self.queue.qsize() > self.capacity // 2 and not self._stopping.is_set():
             self._space.clear()
             await self._space.wait()
         if self._stopping.is_set():
             return 0
-        self._room = self.queue.maxsize - self.queue.qsize()
+        self._room = self.capacity - self.queue.qsize()
+        falls = self._falls
         rows = await self.claim(self._room)
+        # Caught up when the claim took every due row and nothing new was left pending while it ran.
+        self.caught_up = len(rows) < self._room and falls == self._falls
+        self._enqueue(rows)
+        await self._update_gauges()
+        return len(rows)
+
+    def _enqueue(self, rows: Sequence[Row[Any]]) -> None:
         for row in rows:
             self._sending[row.source_event_id] += 1
             self.queue.put_nowait(row)
-        await self._update_gauges()
-        return len(rows)
+
+    # --- rows claimed where they are planned (`handover.py`) ---------------------------------------------
+
+    def reserve(self, wanted: int) -> Reservation | None:
+        """Room for up to `wanted` due rows a handler would insert already claimed: none unless caught up, and no
+        more than leaves the queue half free for the claimer, counting what other transactions reserved (a
+        reservation whose transaction never committed lapses after `RESERVATION_SECONDS`)."""
+        if not self.caught_up or self._stopping.is_set() or wanted <= 0:
+            return None
+        now = time.monotonic()
+        self._reserved = [r for r in self._reserved if now - r.at < RESERVATION_SECONDS]
+        free = self.capacity // 2 - self.queue.qsize() - sum(r.count for r in self._reserved)
+        if free <= 0:
+            return None
+        reservation = Reservation(min(wanted, free), now)
+        self._reserved.append(reservation)
+        return reservation
+
+    def take_planned(self, reservation: Reservation, rows: Sequence[Row[Any]]) -> None:
+        """Queue the rows a handler inserted claimed, once its transaction committed."""
+        with contextlib.suppress(ValueError):
+            self._reserved.remove(reservation)
+        self._enqueue(rows)
+
+    def fall_behind(self) -> None:
+        self.caught_up = False
+        self._falls += 1
 
     async def _sender(self) -> None:
         # Never idle by polling: a step waits for the next claimed row.
@@ -326,14 +375,24 @@ class Dispatcher:
             OLDEST_FAILING.labels(channel).set(_age(now, failing.get(channel)))
 
 
+RESERVATION_SECONDS = 30.0  # a consumer transaction longer than this has failed (its reservation lapses)
+
+
+@dataclass(eq=False)  # removed by identity
+class Reservation:
+    count: int
+    at: float  # time.monotonic() when made
+
+
 def _age(now: datetime, since: datetime | None) -> float:
     return max((now - since).total_seconds(), 0.0) if since is not None else 0.0
 
 
 def dispatcher_worker(
-    make_http: Callable[[], httpx.AsyncClient] = httpx.AsyncClient,
+    make_http: Callable[[], httpx.AsyncClient] = httpx.AsyncClient, handover: Handover | None = None
 ) -> Callable[[ServiceRuntime], Awaitable[None]]:
-    """The `ServiceSpec.workers` entry: seeds the Zalo token row, then dispatches until cancelled."""
+    """The `ServiceSpec.workers` entry: seeds the Zalo token row, then dispatches until cancelled (taking the
+    rows the handlers claim at insert through `handover`)."""
 
     async def dispatch(runtime: ServiceRuntime) -> None:
         async with make_http() as http:
@@ -342,8 +401,12 @@ def dispatcher_worker(
                 await retry_until_done("seeding the Zalo token", zalo.seed)
                 dispatcher = Dispatcher(runtime, zalo)
                 runtime.extras["dispatcher"] = dispatcher
+                if handover is not None:
+                    handover.attach(dispatcher)
                 await dispatcher.run()
             finally:
+                if handover is not None:
+                    handover.attach(None)
                 await zalo.aclose()
 
     return dispatch

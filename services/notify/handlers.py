@@ -20,9 +20,11 @@ from services.notify import store
 from services.notify.api import auth
 from services.notify.catalog import load_catalog
 from services.notify.domain import after_quiet_hours, choose_channels
+from services.notify.handover import Handover
 from services.notify.messages import SECRET, Planned, Planner
 from services.notify.metrics import NOTIFICATIONS
 from services.notify.settings import NotifySettings
+from services.notify.store import FOLLOWING
 from services.notify.wakeup import DISPATCHER
 from shared.consumer import HandlerContext
 from shared.events import Event
@@ -45,21 +47,27 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Any, HandlerContext], Awaitable[None]]
 
+# The inserted rows come back whole, as the dispatcher's claim returns them (with whether a Zalo recipient still
+# follows the OA): those inserted already claimed go straight to the dispatcher (`handover.py`).
 _INSERT_ROWS = (
     insert(store.deliveries)
     .on_conflict_do_nothing(index_elements=["source_event_id", "recipient_key", "channel"])
-    .returning(store.deliveries.c.channel, store.deliveries.c.template, store.deliveries.c.status)
+    .returning(*store.deliveries.c, FOLLOWING.label("following"))
 )
 
 
-def make_handlers(settings: NotifySettings) -> dict[type[Event], Handler]:
-    """Every event notify consumes (the catalogue's `CONSUMERS`), by type."""
-    return {**NotifyHandlers(settings).mapping(), CredentialIssued: auth.on_issued, CredentialRevoked: auth.on_revoked}
+def make_handlers(settings: NotifySettings, handover: Handover | None = None) -> dict[type[Event], Handler]:
+    """Every event notify consumes (the catalogue's `CONSUMERS`), by type; with `handover`, the deliveries this
+    process's dispatcher has room for are inserted claimed and given to it."""
+    notify_handlers = NotifyHandlers(settings, handover or Handover())
+    return {**notify_handlers.mapping(), CredentialIssued: auth.on_issued, CredentialRevoked: auth.on_revoked}
 
 
 class NotifyHandlers:
-    def __init__(self, settings: NotifySettings) -> None:
+    def __init__(self, settings: NotifySettings, handover: Handover) -> None:
         self.settings = settings
+        self.handover = handover
+        self.lease = timedelta(seconds=settings.notify_send_lease_seconds)
         self.sealer = Sealer.from_settings(settings)
         self.planner = Planner(load_catalog(settings.notify_data_dir), settings.public_base_url, self.sealer)
         self.tz = ZoneInfo(settings.notify_timezone)
@@ -91,16 +99,29 @@ class NotifyHandlers:
                 rows.extend(await self.rows(planned, ctx))
             if not rows:
                 return
+            # The rows due now that the dispatcher has room for are inserted claimed (`handover.py`).
+            now = ctx.clock.now()
+            due = [row for row in rows if row["status"] == "pending" and row["next_attempt_at"] <= now]
+            room, reservation = self.handover.reserve(len(due))
+            for row in due[:room]:
+                row.update(status="sending", attempts=1, lease_until=now + self.lease)
             # One multi-row INSERT per event (a case.assigned makes 6-8 rows): an executemany of one cached
             # statement, which SQLAlchemy sends as a single INSERT … VALUES (…), (…) (`.values(list)` was compiled
-            # anew for every event). Then wake this process's dispatcher once the consumer commits.
-            inserted = await ctx.session.execute(_INSERT_ROWS, rows)
-            fresh = inserted.all()
-            for channel, template, status in fresh:
-                if status == "skipped":
-                    NOTIFICATIONS.labels(channel, template, "skipped").inc()
-                    log.info("notification %s to %s skipped", template, channel)
-            if any(status == "pending" for _, _, status in fresh):
+            # anew for every event).
+            fresh = (await ctx.session.execute(_INSERT_ROWS, rows)).all()
+            claimed = [delivery for delivery in fresh if delivery.status == "sending"]
+            pending = [delivery for delivery in fresh if delivery.status == "pending"]
+            for delivery in fresh:
+                if delivery.status == "skipped":
+                    NOTIFICATIONS.labels(delivery.channel, delivery.template, "skipped").inc()
+                    log.info("notification %s to %s skipped", delivery.template, delivery.channel)
+            if reservation is not None:
+                ctx.after_commit(lambda: self.handover.give(reservation, claimed))
+            if pending:
+                # Left for the claimer: wake this process's dispatcher once the consumer commits (other replicas
+                # hear of them from the table's NOTIFY).
+                if any(delivery.next_attempt_at <= now for delivery in pending):
+                    self.handover.behind()
                 ctx.wake(DISPATCHER)
 
         handle.__name__ = f"on_{plan.__name__}"
@@ -148,6 +169,8 @@ class NotifyHandlers:
         return [
             {
                 "id": uuid.uuid4(),
+                "attempts": 0,
+                "lease_until": None,
                 "source_event_id": ctx.envelope.event_id,
                 "correlation_id": ctx.envelope.correlation_id,
                 "source_type": ctx.envelope.type,

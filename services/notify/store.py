@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -92,4 +93,12 @@ zalo_users = Table(
     Column("following", Boolean, nullable=False),
     Column("last_interaction_at", DateTime(timezone=True), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Whether a delivery's Zalo recipient still follows the OA (None: not known), read with the delivery when it is
+# claimed (`dispatcher.py`) or inserted claimed (`handlers.py`).
+FOLLOWING = literal_column(
+    # Written out: in an INSERT's RETURNING, SQLAlchemy would not correlate a subquery with the inserted row.
+    "(SELECT u.following FROM notify.zalo_users AS u WHERE u.zalo_user_id = notify.deliveries.zalo_user_id)",
+    Boolean,
 )
