@@ -117,10 +117,11 @@ def test_a_services_handlers_are_exactly_what_the_catalogue_says_it_consumes(ser
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_event_handlers_are_registered_in_handlers_py(service):
-    """One way to register: `handlers.py` builds the whole mapping with `make_handlers(settings)`."""
+    """One way to register: `handlers.py` builds the whole mapping with `make_handlers(settings)` (and what it shares
+    with the service's workers, as notify's handover to its dispatcher)."""
     if not consumed_by(service):
         pytest.skip(f"{service} consumes no events")
     handlers = importlib.import_module(f"services.{service}.handlers")
     assert callable(handlers.make_handlers)
     main = (REPO / "services" / service / "main.py").read_text(encoding="utf-8")
-    assert "handlers=make_handlers(settings)" in main
+    assert "handlers=make_handlers(settings" in main
