@@ -57,7 +57,10 @@ class NotifySettings(SealingSettings):
         default=0.5, gt=0, description="Fallback poll for due deliveries (new rows wake the dispatcher at once)."
     )
     notify_batch_size: int = Field(
-        default=50, ge=1, description="Most deliveries claimed at once, and most claimed but not yet being sent."
+        default=50,
+        ge=1,
+        description="Most deliveries claimed at once, and most claimed but not yet being sent (rows claimed as "
+        "they are planned may add up to half as many).",
     )
     notify_concurrency: int = Field(default=16, ge=1, description="Deliveries sent at the same time per process.")
     notify_record_batch: int = Field(default=50, ge=1, description="Most outcomes recorded in one transaction.")
