@@ -59,16 +59,24 @@ def _p(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
-async def _time(fn: Callable[[], Awaitable[object]], times: int, budget: float = 20.0) -> list[float]:
-    """Up to `times` timed runs after a warm-up, fewer (at least 3) when they would exceed `budget` seconds."""
-    await fn()  # warm caches and plans
-    out: list[float] = []
+async def _time(
+    ours: Callable[[], Awaitable[object]], reference: Callable[[], Awaitable[object]], times: int, budget: float = 40.0
+) -> tuple[list[float], list[float]]:
+    """Up to `times` timed runs of each after a warm-up of each, alternated (ours, reference, ours, …) so that the
+    machine's drift during the runs weighs on both alike; fewer (at least 3) when they would exceed `budget`
+    seconds. Timed one after the other, a month's 30 runs of ours and then 30 of the reference were minutes
+    apart on a shared host, and the reference measured 13 ms in one run and 21 ms in the next."""
+    await ours()  # warm caches and plans
+    await reference()
+    t_ours: list[float] = []
+    t_reference: list[float] = []
     started = time.perf_counter()
-    while len(out) < times and (len(out) < 3 or time.perf_counter() - started < budget):
-        t0 = time.perf_counter()
-        await fn()
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
+    while len(t_ours) < times and (len(t_ours) < 3 or time.perf_counter() - started < budget):
+        for fn, out in ((ours, t_ours), (reference, t_reference)):
+            t0 = time.perf_counter()
+            await fn()
+            out.append((time.perf_counter() - t0) * 1000)
+    return t_ours, t_reference
 
 
 async def _profile(fn: Callable[[], Awaitable[object]], name: str) -> str:
@@ -132,8 +140,7 @@ async def run(opts: Options) -> list[Figure]:
                     async def naive(period=period) -> object:
                         return await conn.fetch(NAIVE, period.first_key, period.last_key)
 
-                    t_ours = await _time(ours, times)
-                    t_naive = await _time(naive, times)
+                    t_ours, t_naive = await _time(ours, naive, times)
                     if label == "5-year":
                         print(f"   profile of one 5-year report: {await _profile(ours, 'reports-5-year')}", flush=True)
                     note = f"{n:,} cases, {len(t_ours)} runs"
