@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -75,17 +75,30 @@ _BROKEN = (
 )
 
 
-async def fetch_value(conn: AsyncConnection, statement: str, parameters: Sequence[Any]) -> Any:
-    """The first column of the first row of `statement` (`$n` parameters), run on the connection's own asyncpg
-    connection: for a hot statement sent as written (intake's case write, `services.intake.cases`), where
-    SQLAlchemy's execution context, cursor adapter and result object were 9 % of the request's CPU.
+async def fetch_value(conn: AsyncConnection, statement: str, parameters: Sequence[Any] = ()) -> Any:
+    """The first column of the first row of `statement` (`$n` parameters), on the connection's own asyncpg
+    connection (`_on_driver`): intake's case write, where SQLAlchemy's execution context, cursor adapter and
+    result object were 9 % of the request's CPU."""
+    async with _on_driver(conn, statement) as driver:
+        return await driver.fetchval(statement, *parameters)
 
-    Failures come out as `exec_driver_sql` would raise them: SQLAlchemy's `IntegrityError` for a constraint,
-    `DBAPIError` otherwise, parameters hidden, and a connection that broke is invalidated (the pool opens a new
-    one), so callers, `shared.dberrors` and the HTTP error handlers treat them as before."""
+
+async def fetch_row(conn: AsyncConnection, statement: str, parameters: Sequence[Any] = ()) -> asyncpg.Record | None:
+    """The first row of `statement`, on the connection's own asyncpg connection (`_on_driver`): reporting's one
+    statement per report."""
+    async with _on_driver(conn, statement) as driver:
+        return await driver.fetchrow(statement, *parameters)
+
+
+@contextlib.asynccontextmanager
+async def _on_driver(conn: AsyncConnection, statement: str) -> AsyncIterator[asyncpg.Connection]:
+    """The asyncpg connection under `conn`, for a hot statement sent as written. Failures come out as
+    `exec_driver_sql` would raise them: SQLAlchemy's `IntegrityError` for a constraint, `DBAPIError` otherwise,
+    parameters hidden, and a connection that broke is invalidated (the pool opens a new one), so callers,
+    `shared.dberrors` and the HTTP error handlers (503 for a database's own troubles) treat them as before."""
     driver: asyncpg.Connection = (await conn.get_raw_connection()).driver_connection  # type: ignore[assignment]
     try:
-        return await driver.fetchval(statement, *parameters)
+        yield driver
     except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError) as exc:
         broken = driver.is_closed() or isinstance(exc, _BROKEN)
         if broken:

@@ -35,7 +35,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,7 +45,7 @@ from sqlalchemy.engine import Row
 
 from services.notify import store
 from services.notify.domain import smtp_verdict, zalo_verdict
-from services.notify.handover import Handover
+from services.notify.handover import Handover, Reservation
 from services.notify.metrics import CHANNELS, DEAD_LETTER_SIZE, OLDEST_FAILING, OLDEST_PENDING, PENDING
 from services.notify.outcomes import Outcome, Recorder
 from services.notify.settings import NotifySettings
@@ -176,8 +175,7 @@ class Dispatcher:
         finally:
             # The claimer ends between claims: cancelled in one, the rows it had just leased never reach the
             # queue, and wait for their lease to run out instead of being given back below.
-            self._stopping.set()
-            self.caught_up = False
+            self._stopping.set()  # no more reservations either (`reserve`)
             self._space.set()
             self.wakeup.set()
             await asyncio.wait([claimer], timeout=5)
@@ -376,12 +374,6 @@ class Dispatcher:
 
 
 RESERVATION_SECONDS = 30.0  # a consumer transaction longer than this has failed (its reservation lapses)
-
-
-@dataclass(eq=False)  # removed by identity
-class Reservation:
-    count: int
-    at: float  # time.monotonic() when made
 
 
 def _age(now: datetime, since: datetime | None) -> float:

@@ -102,8 +102,8 @@ class NotifyHandlers:
             # The rows due now that the dispatcher has room for are inserted claimed (`handover.py`).
             now = ctx.clock.now()
             due = [row for row in rows if row["status"] == "pending" and row["next_attempt_at"] <= now]
-            room, reservation = self.handover.reserve(len(due))
-            for row in due[:room]:
+            reservation = self.handover.reserve(len(due))
+            for row in due[: reservation.count if reservation else 0]:
                 row.update(status="sending", attempts=1, lease_until=now + self.lease)
             # One multi-row INSERT per event (a case.assigned makes 6-8 rows): an executemany of one cached
             # statement, which SQLAlchemy sends as a single INSERT … VALUES (…), (…) (`.values(list)` was compiled

@@ -7,25 +7,32 @@ when the dispatcher has nothing older to send: only then, so planned rows never 
 table. The dispatcher says so (`caught_up`): its last claim found fewer due rows than it had room for, and
 nothing woke it since. Rows due later (quiet hours) are inserted `pending` as before.
 
-A row handed over is exactly a claimed row: a stop gives it back with the rest of the queue, a process that
-dies leaves it to its lease, and one the queue has no room for by the time the transaction commits is given
-back at once (pending again, other replicas woken).
+Room is reserved before the insert (at most half the dispatcher's queue, less what other transactions reserved);
+a reservation whose transaction never commits lapses. A row handed over is exactly a claimed row: a stop gives it
+back with the rest of the queue, a process that dies leaves it to its lease.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Row
 
 
+@dataclass(eq=False)  # removed by identity
+class Reservation:
+    count: int
+    at: float  # time.monotonic() when made
+
+
 class Taker(Protocol):
     """What the dispatcher offers the handlers (`Dispatcher`)."""
 
-    def reserve(self, wanted: int) -> Any: ...
+    def reserve(self, wanted: int) -> Reservation | None: ...
 
-    def take_planned(self, reservation: Any, rows: Sequence[Row[Any]]) -> None: ...
+    def take_planned(self, reservation: Reservation, rows: Sequence[Row[Any]]) -> None: ...
 
     def fall_behind(self) -> None: ...
 
@@ -40,13 +47,11 @@ class Handover:
     def attach(self, taker: Taker | None) -> None:
         self._taker = taker
 
-    def reserve(self, wanted: int) -> tuple[int, Any]:
-        """Room for up to `wanted` due rows to insert already claimed: (how many, the reservation to give them
-        with). (0, None) while the dispatcher is behind or full."""
-        reservation = self._taker.reserve(wanted) if self._taker is not None else None
-        return (reservation.count, reservation) if reservation is not None else (0, None)
+    def reserve(self, wanted: int) -> Reservation | None:
+        """Room for up to `wanted` due rows to insert already claimed; None while the dispatcher is behind or full."""
+        return self._taker.reserve(wanted) if self._taker is not None else None
 
-    def give(self, reservation: Any, rows: Sequence[Row[Any]]) -> None:
+    def give(self, reservation: Reservation, rows: Sequence[Row[Any]]) -> None:
         """After the commit: the rows inserted claimed under `reservation`, to be sent."""
         if self._taker is not None:
             self._taker.take_planned(reservation, rows)

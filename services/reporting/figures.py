@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import council, store
 from services.reporting.domain import Period, parse_period
+from shared.db import fetch_row
 
 Row = dict[str, Any]
 
@@ -629,9 +630,8 @@ async def _read_all(session: AsyncSession, period: Period) -> dict[str, Any]:
     trip. Through `session.execute` SQLAlchemy would first open a transaction (BEGIN, and ROLLBACK when the
     session closes: two more round trips, which on a busy machine cost as much as the statement); one statement
     reads one snapshot without it. Inside a transaction the session already opened, it reads within that."""
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
-    row = await driver.fetchrow(_read_all_sql(period))
+    row = await fetch_row(await session.connection(), _read_all_sql(period))
+    assert row is not None  # one row of aggregates, whatever the period
     # asyncpg hands JSON over as text unless a codec decodes it (SQLAlchemy's dialect installs one)
     return {name: json.loads(v) if isinstance(v, str) else v for name, v in row.items()}
 

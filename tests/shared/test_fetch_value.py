@@ -1,6 +1,6 @@
-"""`shared.db.fetch_value` runs a hot statement on the pooled asyncpg connection and fails as SQLAlchemy would:
-a constraint is an `IntegrityError`, any other error a `DBAPIError` with its parameters hidden, and a connection
-that broke is invalidated, reported as transient (a 503 over HTTP) and replaced by the pool."""
+"""`shared.db.fetch_value` and `fetch_row` run a hot statement on the pooled asyncpg connection and fail as
+SQLAlchemy would: a constraint is an `IntegrityError`, any other error a `DBAPIError` with its parameters hidden,
+and a connection that broke is invalidated, reported as transient (a 503 over HTTP) and replaced by the pool."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
-from shared.db import asyncpg_dsn, fetch_value, make_engine
+from shared.db import asyncpg_dsn, fetch_row, fetch_value, make_engine
 from shared.dberrors import is_transient
 
 
@@ -22,6 +22,10 @@ async def test_values_constraints_and_errors(database_url: str) -> None:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             insert = "INSERT INTO intake.fetch_probe VALUES ($1, $2) RETURNING label"
             assert await fetch_value(conn, insert, (1, "Hòa")) == "Hòa"
+            assert dict(await fetch_row(conn, "SELECT n, label FROM intake.fetch_probe") or {}) == {
+                "n": 1,
+                "label": "Hòa",
+            }
             with pytest.raises(sa_exc.IntegrityError) as duplicate:
                 await fetch_value(conn, insert, (1, "bí mật"))
             assert isinstance(duplicate.value.orig, asyncpg.UniqueViolationError)
