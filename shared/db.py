@@ -13,6 +13,8 @@ from sqlalchemy import MetaData, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from shared.fair_pool import FairPool
+
 log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
@@ -33,9 +35,10 @@ def make_engine(database_url: str, *, pool_size: int = 5, pre_ping: bool = True)
     """At most `2 × pool_size` connections, opened as needed and kept once opened (until `pool_recycle`).
     An "overflow" connection beyond `pool_size` would be closed on every return that finds the pool full:
     under steady load that meant a new connection, with its statements prepared again, every few dozen
-    requests."""
+    requests. Callers waiting for a connection are served in the order they came (`shared.fair_pool`)."""
     return create_async_engine(
         database_url,
+        poolclass=FairPool,
         pool_size=2 * pool_size,
         max_overflow=0,
         pool_pre_ping=pre_ping,
