@@ -15,6 +15,7 @@ handed to it passes the connection on, so none is lost to the pool.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from typing import Any
 
@@ -53,6 +54,8 @@ class FairQueue(AsyncAdaptedQueue[Any]):
             async with asyncio.timeout(seconds):
                 return await waiter
         except BaseException as exc:
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(waiter)  # still in line when it gave up before its turn
             handed = waiter.done() and not waiter.cancelled()
             if handed and isinstance(exc, TimeoutError):
                 return waiter.result()  # it came as the time ran out: take it
