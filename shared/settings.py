@@ -60,7 +60,8 @@ class ServiceSettings(BaseSettings):
         default=5,
         ge=1,
         description="Database connections per process: up to twice this many open under load, and stay open "
-        "(until recycled after 30 minutes) instead of being closed and opened again.",
+        "(until recycled after 30 minutes) instead of being closed and opened again. When all are busy, callers wait "
+        "for one in the order they came (`shared.fair_pool`).",
     )
     db_pool_pre_ping: bool = Field(
         default=False,
