@@ -25,7 +25,12 @@ class NotifySettings(SealingSettings):
     )
     smtp_ca_file: str = Field(default="", description="PEM bundle to verify the SMTP server with; empty = system CAs.")
     smtp_timeout: float = Field(default=20.0, gt=0, description="Seconds for one SMTP conversation.")
-    smtp_pool_size: int = Field(default=4, ge=1, description="Persistent SMTP connections kept open per process.")
+    smtp_pool_size: int = Field(
+        default=8,
+        ge=1,
+        description="Persistent SMTP connections kept open per process: at most this many emails are sent at once, "
+        "each a few round trips, so this bounds the email rate.",
+    )
     mail_from: str = Field(
         default="Câu lạc bộ tư vấn, giúp đỡ trẻ em <no-reply@caunoi.local>", description="From header and envelope."
     )
