@@ -161,10 +161,12 @@ async def running_system(
     extra_env: Mapping[str, str] | None = None,
     at: datetime = DAYTIME,
     services: tuple[str, ...] = SERVICES,
+    tap_types: tuple[str, ...] = ("#",),
 ) -> AsyncIterator[RunningSystem]:
     """Start everything, living at the instant `at`; on exit stop the services and print the end of their
     logs (pytest shows it on failure). With "web" among `services`, links in messages point at the web
-    service (PUBLIC_BASE_URL) and the web service is told where the others are."""
+    service (PUBLIC_BASE_URL) and the web service is told where the others are. `tap_types`: the event types
+the tap records (every event by default)."""
     offset = offset_to(at)
     from devtools.mailsink import SmtpSink
     from devtools.zalo_stub import ZaloStub
@@ -225,7 +227,7 @@ async def running_system(
         )
         mark("seeded")
         group = ServiceGroup(service_env, log_dir, services, ports=ports)
-        tap = EventTap(env["RABBITMQ_URL"], env["BROKER_NAMESPACE"])
+        tap = EventTap(env["RABBITMQ_URL"], env["BROKER_NAMESPACE"], tap_types)
         await tap.start()  # before the services, so it sees every event they publish
         try:
             _, reporter, committee = await asyncio.gather(

@@ -4,7 +4,8 @@ The end-to-end tests read what routing decided (`case.assigned`: which members, 
 the wire rather than from routing's tables, and take real envelopes from here to deliver them twice.
 The tap's queue is exclusive and auto-deleted: it disappears with the test. It consumes without
 acknowledgements (an observer's copy, lost only if the tap itself goes): each ack was broker work that the
-benchmark counted as RabbitMQ's CPU per case.
+benchmark counted as RabbitMQ's CPU per case. For the same reason the benchmark binds it to the two types it
+reads (`types`): every event copied to the tap is a delivery the broker makes for the observer, not the system.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from shared.topology import Topology
 
 
 class EventTap:
-    def __init__(self, amqp_url: str, namespace: str) -> None:
+    def __init__(self, amqp_url: str, namespace: str, types: tuple[str, ...] = ("#",)) -> None:
         self.amqp_url = amqp_url
+        self.types = types  # routing keys bound (event types; "#" is every event)
         self.topology = Topology(namespace)
         self.envelopes: list[Envelope] = []
         self._seen: set[Any] = set()
@@ -35,7 +37,8 @@ class EventTap:
             self.topology.events_exchange, aio_pika.ExchangeType.TOPIC, durable=True
         )
         queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-        await queue.bind(exchange, routing_key="#")
+        for routing_key in self.types:
+            await queue.bind(exchange, routing_key=routing_key)
         await queue.consume(self._on_message, no_ack=True)
 
     async def close(self) -> None:
