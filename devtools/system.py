@@ -166,7 +166,7 @@ async def running_system(
     """Start everything, living at the instant `at`; on exit stop the services and print the end of their
     logs (pytest shows it on failure). With "web" among `services`, links in messages point at the web
     service (PUBLIC_BASE_URL) and the web service is told where the others are. `tap_types`: the event types
-the tap records (every event by default)."""
+    the tap records (every event by default)."""
     offset = offset_to(at)
     from devtools.mailsink import SmtpSink
     from devtools.zalo_stub import ZaloStub

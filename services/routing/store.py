@@ -181,24 +181,9 @@ assignments = Table(
     Column("answered_at", DateTime(timezone=True), nullable=True),
     Column("ended_reason", String(16), nullable=True),  # declined | chair | leave
     CheckConstraint("(case_id IS NULL) <> (request_id IS NULL)", name="one_subject"),
-    # The candidate query: each member's open load and latest assignment with a field (migration 0002).
-    Index(
-        "ix_assignments_open_load",
-        "member_id",
-        postgresql_where=text("status IN ('pending', 'accepted') AND field IS NOT NULL"),
-        postgresql_include=["case_id", "request_id"],
-    ),
+    # Each member's latest assignment with a field, read by the pool (migration 0002). The open assignments'
+    # partial indexes of migrations 0002 and 0010 went with 0014: since 0013 nothing reads them.
     Index("ix_assignments_last_with_field", "member_id", "assigned_at", postgresql_where=text("field IS NOT NULL")),
-    # The pool's loads: the open assignments with a field of each live case and request (migration 0010).
-    *(
-        Index(
-            f"ix_assignments_open_by_{subject.removesuffix('_id')}",
-            subject,
-            postgresql_where=text("status IN ('pending', 'accepted') AND field IS NOT NULL"),
-            postgresql_include=["member_id"],
-        )
-        for subject in ("case_id", "request_id")
-    ),
 )
 
 opinions = Table(
