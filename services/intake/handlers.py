@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from types import SimpleNamespace
 
-from sqlalchemy import bindparam, or_
 from sqlalchemy.dialects.postgresql import insert
 
 from services.intake import store
@@ -16,6 +14,7 @@ from services.intake.cases import counseling_answer_context
 from services.intake.settings import IntakeSettings
 from shared.consumer import Handler, HandlerContext
 from shared.crypto import FieldCipher
+from shared.db import execute_in_transaction
 from shared.events import Event
 from shared.events.routing import (
     CaseAssigned,
@@ -26,35 +25,20 @@ from shared.events.routing import (
 )
 from shared.sealed import Sealer, answer_context
 
-
-def _statements() -> SimpleNamespace:
-    """The statements the case events run, built once: a construct built per event was cache-keyed (and, for
-    a multi-row VALUES of a new length, compiled) anew each time, more CPU than intake's own POST."""
-    c, m = store.cases.c, store.case_members
-    upsert = insert(m)
-    return SimpleNamespace(
-        # Only a newer transition moves the state, so a late redelivery cannot roll it back.
-        status=store.cases.update()
-        .where(
-            c.id == bindparam("case_id"),
-            or_(c.status_changed_at.is_(None), c.status_changed_at <= bindparam("changed_at")),
-        )
-        .values(status=bindparam("to_status"), status_changed_at=bindparam("changed_at")),
-        # A member's row moves only for a change at least as recent as the one recorded.
-        members=upsert.on_conflict_do_update(
-            index_elements=["case_id", "member_id"],
-            set_={"on_case": upsert.excluded.on_case, "changed_at": upsert.excluded.changed_at},
-            where=m.c.changed_at <= upsert.excluded.changed_at,
-        ),
-    )
-
-
-_SQL = _statements()
+# The case events' statements, sent as written on the consumer's transaction (`execute_in_transaction`).
+# Only a newer transition moves the state, so a late redelivery cannot roll it back.
+_STATUS = """UPDATE intake.cases SET status = $2, status_changed_at = $3
+    WHERE id = $1 AND (status_changed_at IS NULL OR status_changed_at <= $3)"""
+# A member's row moves only for a change at least as recent as the one recorded; one statement for every member.
+_MEMBERS = """INSERT INTO intake.case_members AS m (case_id, member_id, on_case, changed_at)
+    SELECT $1, member_id, $3, $4 FROM unnest($2::uuid[]) AS member_id
+    ON CONFLICT (case_id, member_id) DO UPDATE SET on_case = excluded.on_case, changed_at = excluded.changed_at
+    WHERE m.changed_at <= excluded.changed_at"""
 
 
 async def on_case_status_changed(event: CaseStatusChanged, ctx: HandlerContext) -> None:
-    await ctx.session.execute(
-        _SQL.status, {"case_id": event.case_id, "to_status": event.to_status, "changed_at": event.changed_at}
+    await execute_in_transaction(
+        await ctx.session.connection(), _STATUS, (event.case_id, event.to_status, event.changed_at)
     )
 
 
@@ -64,10 +48,7 @@ async def _set_members(
     """Record members as on (or off) the case, unless a later change about them is already recorded."""
     if not members:
         return
-    await ctx.session.execute(
-        _SQL.members,
-        [{"case_id": case_id, "member_id": member, "on_case": on_case, "changed_at": at} for member in members],
-    )
+    await execute_in_transaction(await ctx.session.connection(), _MEMBERS, (case_id, sorted(members), on_case, at))
 
 
 async def on_case_assigned(event: CaseAssigned, ctx: HandlerContext) -> None:

@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +17,7 @@ from services.routing.deadlines import add_working_days, ladder, needs_support_p
 from services.routing.domain import check_transition
 from services.routing.freetext import case_cipher_of, outcome_context
 from services.routing.settings import RoutingSettings
+from shared.db import fetch_value_in_transaction
 from shared.errors import NotFound
 from shared.events import Envelope
 from shared.events.intake import CaseReported
@@ -31,27 +31,28 @@ async def record_new_case(fx: UnitOfWork, event: CaseReported, envelope: Envelop
     """Record the case, once however often `case.reported` arrives (False for a repeat). Its fields,
     experts and deadlines are settled by `assigner.assign_pending`, many cases per transaction: this
     handler is one INSERT, so the consumer keeps up with a burst of reports."""
-    values = {
-        "case_id": event.case_id,
-        "code": event.code,
-        "unit": event.unit,
-        "category": event.category,
-        "urgency": event.urgency,
-        "protection_level": event.protection_level,
-        "status": "reported",
-        "reported_at": event.reported_at,
-        "learned_at": event.learned_at or event.reported_at,
-        "updated_at": fx.now,
-        "assign_pending": True,
-        "reported_event_id": envelope.event_id if envelope else None,
-        "correlation_id": envelope.correlation_id if envelope else None,
-    }
-    inserted = (await fx.session.execute(_RECORD_CASE, values)).first()
+    parameters = (
+        event.case_id,
+        event.code,
+        event.unit,
+        event.category,
+        event.urgency,
+        event.protection_level,
+        event.reported_at,
+        event.learned_at or event.reported_at,
+        fx.now,
+        envelope.event_id if envelope else None,
+        envelope.correlation_id if envelope else None,
+    )
+    inserted = await fetch_value_in_transaction(await fx.session.connection(), _RECORD_CASE, parameters)
     return inserted is not None
 
 
-# Built once: the statement's columns come from the parameters (the same keys for every case).
-_RECORD_CASE = pg_insert(store.cases).on_conflict_do_nothing().returning(store.cases.c.case_id)
+# Sent as written (`fetch_value_in_transaction`): the consumer's hot statement, one per case.
+_RECORD_CASE = """INSERT INTO routing.cases (case_id, code, unit, category, urgency, protection_level, status,
+        reported_at, learned_at, updated_at, assign_pending, reported_event_id, correlation_id)
+    VALUES ($1, $2, $3, $4, $5, $6, 'reported', $7, $8, $9, true, $10, $11)
+    ON CONFLICT DO NOTHING RETURNING case_id"""
 
 
 def case_deadlines(settings: RoutingSettings, case: Any) -> list[Any]:

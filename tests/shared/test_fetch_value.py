@@ -9,7 +9,15 @@ import pytest
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
-from shared.db import asyncpg_dsn, fetch_row, fetch_value, make_engine
+from shared.db import (
+    asyncpg_dsn,
+    execute_in_transaction,
+    fetch_row,
+    fetch_rows_in_transaction,
+    fetch_value,
+    fetch_value_in_transaction,
+    make_engine,
+)
 from shared.dberrors import is_transient
 
 
@@ -61,4 +69,40 @@ async def test_a_connection_that_broke_is_invalidated_and_replaced(database_url:
         async with engine.connect() as conn:
             assert await fetch_value(conn, "SELECT pg_backend_pid()", ()) != pid
     finally:
+        await engine.dispose()
+
+
+async def test_statements_in_transaction_stay_in_the_callers_transaction(database_url: str) -> None:
+    """`execute_in_transaction`, `fetch_value_in_transaction` and `fetch_rows_in_transaction` run in the transaction
+    the caller began, whether or not a statement already began it on the server (the first goes through
+    SQLAlchemy, which begins it): a rollback undoes them all. Rows read by attribute either way."""
+    engine = make_engine(database_url, pool_size=1)
+    insert = "INSERT INTO intake.txn_probe VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING n, label"
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE intake.txn_probe (n int PRIMARY KEY, label text)"))
+        for first in (execute_in_transaction, fetch_value_in_transaction, fetch_rows_in_transaction):
+            async with engine.connect() as conn:
+                await conn.begin()
+                await first(conn, insert, (1, "Hòa"))  # the transaction's first statement
+                await execute_in_transaction(conn, insert, (2, "Bình"))
+                assert await fetch_value_in_transaction(conn, insert, (3, "An")) == 3
+                assert await fetch_value_in_transaction(conn, insert, (3, "An")) is None  # nothing returned
+                rows = await fetch_rows_in_transaction(conn, "SELECT n, label FROM intake.txn_probe ORDER BY n")
+                assert [(row.n, row.label) for row in rows] == [(1, "Hòa"), (2, "Bình"), (3, "An")]
+                with pytest.raises(sa_exc.IntegrityError):  # failures as SQLAlchemy raises them
+                    await execute_in_transaction(conn, "INSERT INTO intake.txn_probe VALUES ($1, $2)", (1, "x"))
+                await conn.rollback()
+            async with engine.connect() as conn:
+                assert await fetch_value(conn, "SELECT count(*) FROM intake.txn_probe", ()) == 0
+        async with engine.connect() as conn:  # a fresh transaction: the first row comes back through SQLAlchemy
+            await conn.begin()
+            rows = await fetch_rows_in_transaction(conn, insert, (4, "Dũng"))
+            assert [(row.n, row.label) for row in rows] == [(4, "Dũng")]
+            await conn.commit()
+        async with engine.connect() as conn:
+            assert await fetch_value(conn, "SELECT label FROM intake.txn_probe", ()) == "Dũng"
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP TABLE IF EXISTS intake.txn_probe"))
         await engine.dispose()
