@@ -19,8 +19,12 @@ AN_HOUR = "3600"
 
 
 async def _claim_spy(app: Any) -> tuple[Any, list[int]]:
-    """The running dispatcher, once caught up, with the number of rows each of its claims returned."""
+    """The running dispatcher, once it listens for other replicas' rows and is caught up, with the number of rows
+    each of its claims returned. Its LISTEN connection, once connected, makes it fall behind (the only fall before
+    a test's first event) and claim: had that claim run during a test, it could have found nothing and left the
+    dispatcher caught up again (it did, once, on a busy machine)."""
     dispatcher = await eventually(holds(lambda: app.state.runtime.extras.get("dispatcher")))
+    await eventually(holds(lambda: dispatcher._falls >= 1))
     await eventually(holds(lambda: dispatcher.caught_up))
     claimed: list[int] = []
     claim = dispatcher.claim
