@@ -95,29 +95,30 @@ async def execute_in_transaction(conn: AsyncConnection, statement: str, paramete
     (intake's two case handlers: 12 % of the process under load). Before the transaction's first statement it
     goes through SQLAlchemy, which begins the transaction (sent straight to the driver, the statement would
     commit alone)."""
-    driver: asyncpg.Connection = (await conn.get_raw_connection()).driver_connection  # type: ignore[assignment]
+    driver = await _driver(conn)
     if not driver.is_in_transaction():
         await conn.exec_driver_sql(statement, tuple(parameters))
         return
-    async with _on_driver(conn, statement) as on_driver:
+    async with _on_driver(conn, statement, driver) as on_driver:
         await on_driver.execute(statement, *parameters)
 
 
 async def fetch_value_in_transaction(conn: AsyncConnection, statement: str, parameters: Sequence[Any] = ()) -> Any:
     """`execute_in_transaction` for a statement that returns a value (the first column of its first row)."""
-    driver: asyncpg.Connection = (await conn.get_raw_connection()).driver_connection  # type: ignore[assignment]
+    driver = await _driver(conn)
     if not driver.is_in_transaction():
         return (await conn.exec_driver_sql(statement, tuple(parameters))).scalar()
-    return await fetch_value(conn, statement, parameters)
+    async with _on_driver(conn, statement, driver) as on_driver:
+        return await on_driver.fetchval(statement, *parameters)
 
 
 async def fetch_rows_in_transaction(conn: AsyncConnection, statement: str, parameters: Sequence[Any] = ()) -> list[Any]:
     """`execute_in_transaction` for a statement that returns rows, each read by attribute (`row.status`) as
     SQLAlchemy's rows are."""
-    driver: asyncpg.Connection = (await conn.get_raw_connection()).driver_connection  # type: ignore[assignment]
+    driver = await _driver(conn)
     if not driver.is_in_transaction():
         return list((await conn.exec_driver_sql(statement, tuple(parameters))).all())
-    async with _on_driver(conn, statement) as on_driver:
+    async with _on_driver(conn, statement, driver) as on_driver:
         records = await on_driver.fetch(statement, *parameters)
     if not records:
         return []
@@ -137,13 +138,22 @@ async def fetch_row(conn: AsyncConnection, statement: str, parameters: Sequence[
         return await driver.fetchrow(statement, *parameters)
 
 
+async def _driver(conn: AsyncConnection) -> asyncpg.Connection:
+    """The asyncpg connection under `conn` (checked out of the pool by SQLAlchemy)."""
+    return (await conn.get_raw_connection()).driver_connection  # type: ignore[return-value]
+
+
 @contextlib.asynccontextmanager
-async def _on_driver(conn: AsyncConnection, statement: str) -> AsyncIterator[asyncpg.Connection]:
+async def _on_driver(
+    conn: AsyncConnection, statement: str, driver: asyncpg.Connection | None = None
+) -> AsyncIterator[asyncpg.Connection]:
     """The asyncpg connection under `conn`, for a hot statement sent as written. Failures come out as
     `exec_driver_sql` would raise them: SQLAlchemy's `IntegrityError` for a constraint, `DBAPIError` otherwise,
     parameters hidden, and a connection that broke is invalidated (the pool opens a new one), so callers,
-    `shared.dberrors` and the HTTP error handlers (503 for a database's own troubles) treat them as before."""
-    driver: asyncpg.Connection = (await conn.get_raw_connection()).driver_connection  # type: ignore[assignment]
+    `shared.dberrors` and the HTTP error handlers (503 for a database's own troubles) treat them as before.
+    `driver`: the asyncpg connection when the caller already has it (`_driver`)."""
+    if driver is None:
+        driver = await _driver(conn)
     try:
         yield driver
     except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError) as exc:

@@ -79,18 +79,18 @@ _COLUMNS = {
     "created_at": "timestamptz",
     "updated_at": "timestamptz",
 }
-_INSERT_ROWS = f"""INSERT INTO notify.deliveries AS d ({", ".join(_COLUMNS)})
+_INSERT_ROWS = f"""INSERT INTO notify.deliveries ({", ".join(_COLUMNS)})
     SELECT * FROM unnest({", ".join(f"${i}::{kind}[]" for i, kind in enumerate(_COLUMNS.values(), 1))})
     ON CONFLICT (source_event_id, recipient_key, channel) DO NOTHING
-    RETURNING d.*, {FOLLOWING.name.replace("notify.deliveries.", "d.")} AS following"""
+    RETURNING notify.deliveries.*, {FOLLOWING.name} AS following"""
+_CONTEXT = list(_COLUMNS).index("context")
 
 
 def _insert_parameters(rows: list[dict[str, Any]]) -> list[list[Any]]:
     """One array per column; the context as JSON text (the connection's `jsonb` codec takes text, as SQLAlchemy's
     JSONB type sends it)."""
     columns: list[list[Any]] = [[row[name] for row in rows] for name in _COLUMNS]
-    context = list(_COLUMNS).index("context")
-    columns[context] = [json.dumps(value) for value in columns[context]]
+    columns[_CONTEXT] = [json.dumps(value) for value in columns[_CONTEXT]]
     return columns
 
 
